@@ -1,0 +1,54 @@
+# Pingan developer tasks. `make demo` and `make test` install everything they need first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo run test test-sqlite test-postgres lint typecheck migrate bench clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: setup  ## install, create the SQLite demo district and serve the command centre
+	$(VENV)/bin/pingan demo
+
+run: setup
+	$(VENV)/bin/pingan serve
+
+migrate: setup
+	$(VENV)/bin/pingan db upgrade
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/lint_scope.py
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+test: lint typecheck test-sqlite test-postgres  ## the whole suite (PostgreSQL too when PINGAN_TEST_DATABASE_URL is set)
+
+test-sqlite: setup
+	env -u PINGAN_TEST_DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+test-postgres: setup
+	@if [ -n "$$PINGAN_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$PINGAN_TEST_DATABASE_URL)"; \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) -q -m "not benchmark and not e2e"; \
+	else echo "PINGAN_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+bench: setup  ## benchmarks: figures printed as ratios against references measured in the same run
+	$(PY) -m pytest bench -m benchmark -s -q -p no:xdist
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,71 @@
+"""Areas API: the tree, one area, GeoJSON of a level, and the grid locator (single and batch)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from shapely.geometry import mapping
+
+from pingan.areas import service
+from pingan.areas.models import AreaLevel
+from pingan.areas.schemas import AreaRead, AreaRefRead, LocateBatch, LocateBatchRead, LocateRead
+from pingan.web.deps import DbSession
+
+router = APIRouter(prefix="/api/v1", tags=["areas"])
+
+
+@router.get("/areas", summary="The area tree (district → street → community → grid)")
+def read_tree(
+    session: DbSession, root: str | None = None, max_level: Annotated[AreaLevel | None, Query()] = None
+) -> list[dict[str, Any]]:
+    return service.area_tree(session, root=root, max_level=max_level)
+
+
+@router.get("/areas/geojson", summary="Boundaries of one level as a GeoJSON FeatureCollection")
+def read_level_geojson(
+    session: DbSession,
+    level: AreaLevel = AreaLevel.GRID,
+    within: str | None = None,
+    simplify: Annotated[float, Query(ge=0, le=0.01)] = 0.0,
+) -> dict[str, Any]:
+    return service.feature_collection(
+        service.list_areas(session, level=level, within=within), simplify=simplify
+    )
+
+
+@router.get("/areas/{code}", response_model=AreaRead, summary="One area with its parents and children")
+def read_area(session: DbSession, code: str, geometry: bool = False) -> AreaRead:
+    area = service.get_area(session, code)
+    chain = service.ancestors(session, code)[1:]
+    children = service.list_areas(session, parent_code=code)
+    geom = service.geometry_of(area) if geometry else None
+    return AreaRead(
+        code=area.code,
+        name=area.name,
+        level=area.level,
+        parent_code=area.parent_code,
+        households=area.households,
+        population=area.population,
+        area_m2=area.area_m2,
+        bbox=[area.min_lon, area.min_lat, area.max_lon, area.max_lat] if area.min_lon is not None else None,
+        ancestors=[AreaRefRead(code=a.code, name=a.name, level=a.level) for a in chain],
+        children=[AreaRefRead(code=c.code, name=c.name, level=c.level) for c in children],
+        properties=area.properties or {},
+        geometry=mapping(geom) if geom is not None else None,
+    )
+
+
+@router.get("/locate", response_model=LocateRead, summary="Which grid a point lies in")
+def locate_point(session: DbSession, lon: float, lat: float, crs: str = "wgs84") -> LocateRead:
+    found = service.locate(session, lon=lon, lat=lat, crs=crs)
+    levels = found.to_dict() if found else {"grid": None, "community": None, "street": None, "district": None}
+    return LocateRead(lon=lon, lat=lat, crs=crs, **levels)
+
+
+@router.post("/locate", response_model=LocateBatchRead, summary="Which grid each of many points lies in")
+def locate_points(session: DbSession, body: LocateBatch) -> LocateBatchRead:
+    lons = [p[0] for p in body.points]
+    lats = [p[1] for p in body.points]
+    found = service.locate_many(session, lon=lons, lat=lats, crs=body.crs)
+    return LocateBatchRead(crs=body.crs, results=[f.to_dict() if f else None for f in found])

@@ -1,0 +1,285 @@
+"""The ``pingan`` command: demo, serve, database, areas, locate (and more from later modules)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pingan.core.config import Settings, get_settings, normalise_database_url
+from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
+from pingan.core.errors import PinganError
+
+app = typer.Typer(
+    help="Pingan 平安 — grid-based safety governance and incident command.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+areas_app = typer.Typer(help="The area tree: boundaries in and out as GeoJSON.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(areas_app, name="areas")
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="database URL (default: PINGAN_DATABASE_URL or a SQLite file under ./data)"),
+]
+
+
+def settings_for(db: str | None, **overrides: object) -> Settings:
+    """The settings with the command-line overrides applied."""
+    base = get_settings()
+    changes: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
+    if db:
+        changes["database_url"] = normalise_database_url(db)
+    return base.model_copy(update=changes)
+
+
+def fail(exc: PinganError) -> None:
+    details = exc.details if isinstance(exc.details, list) else []
+    err.print(
+        f"[bold red]error[/]: {escape(exc.message if not details else exc.message.split(':')[0])}",
+        soft_wrap=True,
+    )
+    for item in details[:50]:
+        if isinstance(item, dict) and "reason" in item:
+            where = f"feature {item['index']}" if item.get("index") is not None else "file"
+            code = f" (code {item['code']})" if item.get("code") else ""
+            err.print(
+                escape(f"  • {item.get('file') or '-'}: {where}{code}: {item['reason']}"), soft_wrap=True
+            )
+        elif isinstance(item, dict):
+            err.print(
+                escape("  • " + ", ".join(f"{k}={v}" for k, v in item.items() if v not in (None, ""))),
+                soft_wrap=True,
+            )
+    if len(details) > 50:
+        err.print(f"  … and {len(details) - 50} more")
+    raise typer.Exit(code=2)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    settings = settings_for(db)
+    url = settings.resolved_database_url()
+    upgrade(url)
+    console.print(f"schema up to date: {_safe_url(url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command("demo-data")
+def demo_data(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 2016,
+    scale: Annotated[
+        str, typer.Option(help="district (Binjiang, 239 grids) or province (~60,000 grids)")
+    ] = "district",
+) -> None:
+    """Generate the synthetic demo data into an empty database."""
+    settings = settings_for(db)
+    url = settings.resolved_database_url()
+    upgrade(url)
+    _generate(url, seed=seed, scale=scale, print_logins=True)
+
+
+def _generate(url: str, *, seed: int, scale: str, print_logins: bool) -> bool:
+    from pingan.demo import generate
+
+    if scale not in ("district", "province"):
+        err.print("[bold red]error[/]: --scale must be district or province")
+        raise typer.Exit(code=2)
+    factory = make_session_factory(create_db_engine(url))
+    with transaction(factory) as session:
+        if not generate.is_empty(session):
+            console.print("database already holds data; demo generation skipped")
+            return False
+        with progress_bar() as bar:
+            task = bar.add_task("generating demo district", total=100)
+
+            def step(label: str, share: float) -> None:
+                bar.update(task, completed=share * 100, description=f"generating: {label}")
+
+            try:
+                if scale == "province":
+                    from pingan.demo.province import generate_province
+
+                    logins = generate_province(session, seed=seed, step=step)
+                else:
+                    logins = generate.generate_demo(session, seed=seed, step=step)
+            except PinganError as exc:
+                fail(exc)
+    if print_logins:
+        _print_logins(logins)
+    return True
+
+
+def _print_logins(logins: list[Any]) -> None:
+    from pingan.demo.generate import DEMO_PASSWORD
+
+    table = Table(title=f"demo logins (password: {DEMO_PASSWORD})")
+    for column in ("username", "role", "scope", "what"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.role, login.scope, login.description)
+    console.print(table)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    seed: Annotated[int, typer.Option(help="random seed of the demo district")] = 2016,
+) -> None:
+    """Create/upgrade the database, generate the demo district if it is empty, then serve."""
+    settings = settings_for(db, demo_mode=True)
+    url = settings.resolved_database_url()
+    upgrade(url)
+    _generate(url, seed=seed, scale="district", print_logins=False)
+    from pingan.demo.generate import DEMO_PASSWORD
+
+    console.print(
+        f"\n[bold]Pingan 平安[/] command centre: http://{host}:{port}/   API docs: http://{host}:{port}/docs"
+    )
+    console.print(
+        f"demo logins (password [bold]{DEMO_PASSWORD}[/]): admin, street, handler, gridworker, cadre, "
+        "volunteer, clerk, resident, auditor"
+    )
+    _serve(settings, host, port, workers=1)
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+) -> None:
+    """Serve the web UI and API (the schema must be up to date: `pingan db upgrade`)."""
+    _serve(settings_for(db), host, port, workers=workers)
+
+
+def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
+    import os
+
+    import uvicorn
+
+    os.environ["PINGAN_DATABASE_URL"] = settings.resolved_database_url()
+    os.environ["PINGAN_DEMO_MODE"] = "true" if settings.demo_mode else "false"
+    get_settings.cache_clear()
+    uvicorn.run(
+        "pingan.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@areas_app.command("import")
+def areas_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)], db: DbOption = None
+) -> None:
+    """Import boundaries from a GeoJSON FeatureCollection (all or nothing)."""
+    from pingan.areas import service
+
+    url = settings_for(db).resolved_database_url()
+    upgrade(url)
+    factory = make_session_factory(create_db_engine(url))
+    try:
+        with transaction(factory) as session, progress_bar() as bar:
+            task = bar.add_task(f"importing {file.name}", total=1)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = service.import_geojson(session, file.read_bytes(), source=str(file), progress=progress)
+    except PinganError as exc:
+        fail(exc)
+    console.print(f"imported {report.total} areas ({report.created} new, {report.updated} updated)")
+
+
+@areas_app.command("export")
+def areas_export(
+    file: Annotated[Path, typer.Argument(dir_okay=False)],
+    db: DbOption = None,
+    level: Annotated[str | None, typer.Option(help="only one level, e.g. grid")] = None,
+) -> None:
+    """Export boundaries as a GeoJSON FeatureCollection."""
+    from pingan.areas import service
+    from pingan.areas.models import AreaLevel
+
+    factory = make_session_factory(create_db_engine(settings_for(db).resolved_database_url()))
+    with transaction(factory) as session:
+        n = service.export_geojson(session, file, level=AreaLevel(level) if level else None)
+    console.print(f"exported {n} areas to {file}")
+
+
+@app.command()
+def locate(
+    lon: float,
+    lat: float,
+    db: DbOption = None,
+    crs: Annotated[str, typer.Option(help="wgs84, gcj02 or bd09")] = "wgs84",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Print the grid → community → street → district of a point."""
+    from pingan.areas import service
+
+    factory = make_session_factory(create_db_engine(settings_for(db).resolved_database_url()))
+    try:
+        with transaction(factory) as session:
+            found = service.locate(session, lon=lon, lat=lat, crs=crs)
+    except PinganError as exc:
+        fail(exc)
+    if found is None:
+        err.print(f"({lon}, {lat}) in {crs} lies outside every grid")
+        raise typer.Exit(code=1)
+    if as_json:
+        console.print_json(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    for label, ref in (
+        ("grid 网格", found.grid),
+        ("community 社区", found.community),
+        ("street 街道", found.street),
+        ("district 区", found.district),
+    ):
+        if ref is not None:
+            console.print(f"{label:<14} {ref.code:<16} {ref.name}")
+
+
+def main() -> None:
+    """Entry point of the ``pingan`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,57 @@
+"""Settings: one pydantic-settings class, read from the environment (prefix ``PINGAN_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one Pingan installation."""
+
+    model_config = SettingsConfigDict(env_prefix="PINGAN_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="folder for the SQLite file, media and exports")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file in data_dir")
+    secret_key: str = Field("", description="signs sessions and tokens; required outside demo mode")
+    pii_key: str = Field(
+        "", description="base64 key(s) for personal data encryption, newest first, comma-separated"
+    )
+    demo_mode: bool = False
+    district_name: str = "滨江区"
+    timezone: str = "Asia/Shanghai"
+    tile_url: str = Field("", description="optional raster tile URL template for maps")
+    tile_crs: str = Field("wgs84", description="coordinate system of tile_url: wgs84 or gcj02")
+    media_dir: Path | None = None
+    max_upload_bytes: int = 10 * 1024 * 1024
+    locator_refresh_seconds: float = 5.0
+
+    def resolved_database_url(self) -> str:
+        """The database URL to use: the configured one, or a SQLite file in the data folder."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'pingan.db').as_posix()}"
+
+    def resolved_media_dir(self) -> Path:
+        """Where uploaded photos and attachments are kept."""
+        return self.media_dir or (self.data_dir / "media")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (built on first use, never at import)."""
+    return Settings()

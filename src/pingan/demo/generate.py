@@ -1,0 +1,140 @@
+"""Build the demo district in a database: areas, units and one account per role (deterministic by seed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from pingan.accounts import service as accounts
+from pingan.areas import service as areas
+from pingan.areas.models import AreaLevel
+from pingan.core.security import Role
+from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
+from pingan.units import service as units
+from pingan.units.models import UnitKind
+
+Step = Callable[[str, float], None]
+DEMO_PASSWORD = "pingan-demo"
+
+DEPARTMENTS = (
+    ("330108-GA", "滨江公安分局"),
+    ("330108-CG", "区城市管理局"),
+    ("330108-YJ", "区应急管理局"),
+    ("330108-SJ", "区市场监督管理局"),
+    ("330108-HB", "滨江生态环境分局"),
+    ("330108-HZB", "区河长制办公室"),
+    ("330108-SF", "区司法局"),
+    ("330108-JY", "区教育局"),
+    ("330108-ZJ", "区住房和城乡建设局"),
+    ("330108-XF", "滨江消防救援大队"),
+    ("330108-JJ", "滨江交警大队"),
+    ("330108-WJ", "区卫生健康局"),
+    ("330108-YZ", "区邮政管理办公室"),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    scope: str
+    description: str
+
+
+def is_empty(session: Session) -> bool:
+    """Whether the database has no areas yet (the demo generates only into an empty database)."""
+    return sum(areas.level_counts(session).values()) == 0
+
+
+def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = None) -> list[DemoLogin]:
+    """Create the demo district; returns the demo logins (password: ``pingan-demo``)."""
+    report = step or (lambda _label, _share: None)
+    report("areas", 0.0)
+    specs = build_district(seed)
+    areas.import_geojson(
+        session,
+        feature_collection(specs),
+        source="demo",
+        progress=lambda done, total: report("areas", 0.6 * done / max(total, 1)),
+    )
+    report("units", 0.6)
+    _create_units(session)
+    report("accounts", 0.8)
+    logins = _create_accounts(session, specs[-1].parent_code or DISTRICT_CODE)
+    report("done", 1.0)
+    return logins
+
+
+def _create_units(session: Session) -> None:
+    units.create_unit(
+        session,
+        code="330108-ZHZX",
+        name="滨江区综合指挥中心",
+        kind=UnitKind.DISTRICT_CENTRE,
+        area_code=DISTRICT_CODE,
+    )
+    for code, name in DEPARTMENTS:
+        units.create_unit(session, code=code, name=name, kind=UnitKind.DEPARTMENT, area_code=DISTRICT_CODE)
+    for plan in STREETS:
+        units.create_unit(
+            session,
+            code=f"{plan.code}-ZHXX",
+            name=f"{plan.name}综合信息指挥室",
+            kind=UnitKind.STREET_CENTRE,
+            area_code=plan.code,
+        )
+    for community in areas.list_areas(session, level=None, within=DISTRICT_CODE):
+        if community.level == "community":
+            units.create_unit(
+                session,
+                code=f"{community.code}-JWH",
+                name=f"{community.name}居委会",
+                kind=UnitKind.COMMUNITY,
+                area_code=community.code,
+            )
+
+
+def _create_accounts(session: Session, community_code: str) -> list[DemoLogin]:
+    grid = areas.list_areas(session, parent_code=_community_named(session, "月明社区") or community_code)[0]
+    street = grid.code[:9]
+    chengguan = units.get_unit_by_code(session, "330108-CG")
+    plan: list[tuple[str, str, Role, str, int | None, str]] = [
+        (
+            "admin",
+            "区指挥中心 值班长",
+            Role.DISTRICT_ADMIN,
+            DISTRICT_CODE,
+            None,
+            "district commander / admin",
+        ),
+        ("street", "长河街道 指挥室操作员", Role.STREET_OPERATOR, street, None, "street operator"),
+        (
+            "handler",
+            "城管局 处置员",
+            Role.DEPARTMENT_HANDLER,
+            DISTRICT_CODE,
+            chengguan.id,
+            "department handler (城管)",
+        ),
+        ("gridworker", "月明社区 网格员", Role.GRID_WORKER, grid.code, None, "grid worker of one grid"),
+        ("cadre", "联系干部", Role.LIAISON_CADRE, grid.code, None, "liaison cadre"),
+        ("volunteer", "平安巡防队员", Role.PATROL_VOLUNTEER, grid.code[:12], None, "patrol volunteer"),
+        ("clerk", "快递网点 填报员", Role.SECTOR_CLERK, street, None, "sector clerk"),
+        ("resident", "居民", Role.RESIDENT, DISTRICT_CODE, None, "resident (own reports)"),
+        ("auditor", "审计员", Role.AUDITOR, DISTRICT_CODE, None, "auditor (audit trail)"),
+    ]
+    logins = []
+    for username, display, role, scope, unit_id, description in plan:
+        account = accounts.create_account(
+            session, username=username, password=DEMO_PASSWORD, display_name=display, is_demo=True
+        )
+        accounts.grant_role(session, account_id=account.id, role=role, area_code=scope, unit_id=unit_id)
+        logins.append(DemoLogin(username, role.value, scope, description))
+    return logins
+
+
+def _community_named(session: Session, name: str) -> str | None:
+    found = areas.find_areas(session, name=name, level=AreaLevel.COMMUNITY)
+    return found[0].code if found else None

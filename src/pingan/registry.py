@@ -1,0 +1,10 @@
+"""Imports every module's tables so that ``Base.metadata`` is complete (Alembic autogenerate, tests)."""
+
+from __future__ import annotations
+
+from pingan.accounts import models as accounts_models
+from pingan.areas import models as areas_models
+from pingan.core.db import Base
+from pingan.units import models as units_models
+
+__all__ = ["Base", "accounts_models", "areas_models", "units_models"]

@@ -1,0 +1,98 @@
+"""The application factory: settings → engine → routers, error handlers and static assets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pingan import __version__
+from pingan.core.config import Settings, get_settings
+from pingan.core.db import create_db_engine, make_session_factory
+from pingan.core.errors import PinganError
+
+log = logging.getLogger("pingan.web")
+
+
+def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
+    """Build the ASGI app for one installation (tests pass their own settings or engine)."""
+    settings = settings or get_settings()
+    engine = engine or create_db_engine(settings.resolved_database_url())
+    app = FastAPI(
+        title="Pingan 平安 API",
+        version=__version__,
+        description="Grid-based community safety governance and incident command. "
+        'Errors: `{"error": {"code", "message", "field"}}`.',
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    _install_error_handlers(app)
+    _mount_routers(app)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
+    def healthz() -> JSONResponse:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - report, never raise
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": engine.dialect.name, "version": __version__})
+
+    return app
+
+
+def _mount_routers(app: FastAPI) -> None:
+    from pingan.accounts.api import router as auth_router
+    from pingan.areas.api import router as areas_router
+
+    for router in (auth_router, areas_router):
+        app.include_router(router)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PinganError)
+    async def _domain_error(_request: Request, exc: PinganError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header", "form")]
+        field = ".".join(loc) or None
+        message = (
+            f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid input"))
+        )
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")} for e in errors
+        ]
+        return JSONResponse(
+            {"error": {"code": "invalid", "message": message, "field": field, "details": details}},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            {"error": {"code": code, "message": str(exc.detail)}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            {"error": {"code": "internal", "message": "internal error; it has been logged"}}, status_code=500
+        )

@@ -1,0 +1,66 @@
+"""Request-scoped dependencies: the database session (one transaction per request) and the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from pingan.accounts import service as accounts
+from pingan.core.config import Settings
+from pingan.core.errors import Unauthorized
+from pingan.core.security import Actor
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_optional_actor(
+    request: Request,
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    """The signed-in actor from a bearer token, or None for anonymous requests."""
+    if credentials is None:
+        return None
+    account = accounts.account_for_token(session, credentials.credentials)
+    return accounts.actor_for(account, client_ip=client_ip(request))
+
+
+def get_actor(actor: Annotated[Actor | None, Depends(get_optional_actor)]) -> Actor:
+    """The signed-in actor; 401 when there is none."""
+    if actor is None:
+        raise Unauthorized("sign in first (Authorization: Bearer <token>)", code="not_authenticated")
+    return actor
+
+
+OptionalActor = Annotated[Actor | None, Depends(get_optional_actor)]
+CurrentActor = Annotated[Actor, Depends(get_actor)]
