@@ -58,7 +58,7 @@ def list_units(
     if kind is not None:
         stmt = stmt.where(Unit.kind == kind.value)
     if area_prefix:
-        stmt = stmt.where(Unit.area_code.startswith(area_prefix, autoescape=True))  # lint-scope: ok (a filter)
+        stmt = stmt.where(Unit.area_code.startswith(area_prefix, autoescape=True))  # lint-scope: ok
     if actor is not None:
         stmt = in_scope(stmt, Unit.area_code, actor)
     return list(session.scalars(stmt))
