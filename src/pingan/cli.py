@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pingan.accounts.cli import keys_app, user_app
+from pingan.audit.cli import audit_app, retention_app
 from pingan.core.config import Settings, get_settings, normalise_database_url
 from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
 from pingan.core.errors import PinganError
@@ -26,6 +28,10 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 areas_app = typer.Typer(help="The area tree: boundaries in and out as GeoJSON.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(areas_app, name="areas")
+app.add_typer(user_app, name="user")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
 
 console = Console()
 err = Console(stderr=True)
@@ -191,6 +197,14 @@ def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
 
     import uvicorn
 
+    from pingan.web.middleware import startup_problems
+
+    problems = startup_problems(settings, create_db_engine(settings.resolved_database_url()))
+    if problems:
+        err.print("[bold red]refusing to start[/]:")
+        for problem in problems:
+            err.print(f"  • {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(code=2)
     os.environ["PINGAN_DATABASE_URL"] = settings.resolved_database_url()
     os.environ["PINGAN_DEMO_MODE"] = "true" if settings.demo_mode else "false"
     get_settings.cache_clear()

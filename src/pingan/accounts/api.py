@@ -1,21 +1,50 @@
-"""Sign-in for API clients: OAuth2 password flow → bearer token; who am I; sign out."""
+"""Sign-in for API clients (OAuth2 password flow → bearer token), personal tokens, and account administration.
+
+Administration (``/api/v1/accounts``) needs the district_admin role and sees only accounts holding a grant
+inside the administrator's area scope; everything else is 404. Every change is audited.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordRequestForm
 
 from pingan.accounts import service
-from pingan.web.deps import CurrentActor, DbSession
+from pingan.accounts.schemas import (
+    AccountCreate,
+    AccountPage,
+    AccountRead,
+    GrantCreate,
+    GrantRead,
+    Open311KeyCreate,
+    RevealRead,
+    RevealRequest,
+    TokenCreate,
+    TokenIssued,
+    TokenRead,
+)
+from pingan.core.clock import utcnow
+from pingan.core.errors import ValidationFailed
+from pingan.web.deps import CurrentActor, DbSession, client_ip
+from pingan.web.middleware import AppProtector, rate_limit
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+accounts_router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
-@router.post("/token", summary="OAuth2 password flow: exchange username and password for a bearer token")
-def login(session: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
-    account = service.authenticate(session, username=form.username, password=form.password)
+@router.post(
+    "/token",
+    summary="OAuth2 password flow: exchange username and password for a bearer token",
+    dependencies=[Depends(rate_limit("login"))],
+)
+def login(
+    request: Request, session: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> dict[str, Any]:
+    account = service.authenticate(
+        session, username=form.username, password=form.password, client_ip=client_ip(request)
+    )
     token = service.issue_token(session, account_id=account.id)
     return {
         "access_token": token,
@@ -44,3 +73,141 @@ def logout(
 ) -> None:
     if credentials is not None:
         service.revoke_token(session, credentials.credentials)
+
+
+# --- the signed-in account's own tokens (declared before /{account_id}) --------------------------------
+
+
+@accounts_router.get("/me/tokens", response_model=list[TokenRead], summary="My personal tokens and keys")
+def list_my_tokens(session: DbSession, actor: CurrentActor) -> list[TokenRead]:
+    return [TokenRead.of(t) for t in service.list_own_tokens(session, actor)]
+
+
+@accounts_router.post(
+    "/me/tokens",
+    response_model=TokenIssued,
+    status_code=201,
+    summary="Mint a personal API token (shown once)",
+)
+def create_my_token(session: DbSession, actor: CurrentActor, body: TokenCreate) -> TokenIssued:
+    token, secret = service.create_personal_token(session, actor, name=body.name, days=body.days)
+    return TokenIssued(**TokenRead.of(token).model_dump(), token=secret)
+
+
+@accounts_router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke one of my tokens")
+def revoke_my_token(session: DbSession, actor: CurrentActor, token_id: int) -> None:
+    service.revoke_own_token(session, actor, token_id=token_id)
+
+
+# --- administration -----------------------------------------------------------------------------------
+
+
+@accounts_router.get("", response_model=AccountPage, summary="Accounts in my scope (district_admin)")
+def list_accounts(
+    session: DbSession,
+    actor: CurrentActor,
+    q: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AccountPage:
+    rows, total = service.list_accounts_in_scope(
+        session, actor, q=q, role=role, active=active, limit=limit, offset=offset
+    )
+    now = utcnow()
+    return AccountPage(
+        items=[AccountRead.of(a, now=now) for a in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@accounts_router.post(
+    "", response_model=AccountRead, status_code=201, summary="Create an account with a role"
+)
+def create_account(
+    session: DbSession, actor: CurrentActor, protector: AppProtector, body: AccountCreate
+) -> AccountRead:
+    account = service.create_account_in_scope(
+        session,
+        actor,
+        username=body.username,
+        password=body.password,
+        display_name=body.display_name,
+        role=body.role,
+        area_code=body.area_code,
+        unit_id=body.unit_id,
+        phone=body.phone,
+        protector=protector,
+    )
+    return AccountRead.of(account, now=utcnow())
+
+
+@accounts_router.get("/{account_id}", response_model=AccountRead, summary="One account in my scope")
+def read_account(session: DbSession, actor: CurrentActor, account_id: int) -> AccountRead:
+    return AccountRead.of(service.get_account_in_scope(session, actor, account_id=account_id), now=utcnow())
+
+
+@accounts_router.post("/{account_id}/disable", response_model=AccountRead, summary="Disable (revokes tokens)")
+def disable_account(session: DbSession, actor: CurrentActor, account_id: int) -> AccountRead:
+    account = service.set_active_in_scope(session, actor, account_id=account_id, active=False)
+    return AccountRead.of(account, now=utcnow())
+
+
+@accounts_router.post("/{account_id}/enable", response_model=AccountRead, summary="Re-enable (and unlock)")
+def enable_account(session: DbSession, actor: CurrentActor, account_id: int) -> AccountRead:
+    account = service.set_active_in_scope(session, actor, account_id=account_id, active=True)
+    return AccountRead.of(account, now=utcnow())
+
+
+@accounts_router.post(
+    "/{account_id}/grants", response_model=GrantRead, status_code=201, summary="Grant a role on an area"
+)
+def grant_role(session: DbSession, actor: CurrentActor, account_id: int, body: GrantCreate) -> GrantRead:
+    grant = service.grant_role_in_scope(
+        session, actor, account_id=account_id, role=body.role, area_code=body.area_code, unit_id=body.unit_id
+    )
+    return GrantRead(id=grant.id, role=grant.role, area_code=grant.area_code, unit_id=grant.unit_id)
+
+
+@accounts_router.delete("/{account_id}/grants/{grant_id}", status_code=204, summary="Revoke one grant")
+def revoke_grant(session: DbSession, actor: CurrentActor, account_id: int, grant_id: int) -> None:
+    service.revoke_grant_in_scope(session, actor, account_id=account_id, grant_id=grant_id)
+
+
+@accounts_router.post(
+    "/{account_id}/reveal", response_model=RevealRead, summary="Show a protected field in full (audited)"
+)
+def reveal(
+    session: DbSession, actor: CurrentActor, protector: AppProtector, account_id: int, body: RevealRequest
+) -> RevealRead:
+    if body.field != "phone":
+        raise ValidationFailed("only phone can be revealed on an account", field="field")
+    value = service.reveal_phone(
+        session, actor, account_id=account_id, reason=body.reason, protector=protector
+    )
+    return RevealRead(field=body.field, value=value)
+
+
+@accounts_router.get("/{account_id}/tokens", response_model=list[TokenRead], summary="An account's tokens")
+def list_account_tokens(session: DbSession, actor: CurrentActor, account_id: int) -> list[TokenRead]:
+    return [TokenRead.of(t) for t in service.list_account_tokens(session, actor, account_id=account_id)]
+
+
+@accounts_router.post(
+    "/{account_id}/open311-keys",
+    response_model=TokenIssued,
+    status_code=201,
+    summary="Issue an Open311 api_key for a partner app acting as this account (shown once)",
+)
+def create_open311_key(
+    session: DbSession, actor: CurrentActor, account_id: int, body: Open311KeyCreate
+) -> TokenIssued:
+    token, secret = service.create_open311_key(session, actor, account_id=account_id, name=body.name)
+    return TokenIssued(**TokenRead.of(token).model_dump(), token=secret)
+
+
+@accounts_router.delete(
+    "/{account_id}/tokens/{token_id}", status_code=204, summary="Revoke an account's token or key"
+)
+def revoke_account_token(session: DbSession, actor: CurrentActor, account_id: int, token_id: int) -> None:
+    service.revoke_account_token(session, actor, account_id=account_id, token_id=token_id)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import pingan.areas.models
+import pingan.units.models  # noqa: F401  (tables referenced by foreign keys below)
 from pingan.core.clock import utcnow
 from pingan.core.db import Base, UTCDateTime
 
@@ -26,6 +28,10 @@ class Account(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Contact phone, protected (core.pii.protect_phone): ciphertext, blind index, masked form.
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str] = mapped_column(String(20), default="")
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin", order_by="RoleGrant.id"
@@ -59,7 +65,7 @@ class ApiToken(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
-    kind: Mapped[str] = mapped_column(String(16), default="access")  # access | personal | open311
+    kind: Mapped[str] = mapped_column(String(16), default="access")  # access|personal|open311|session
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -28,3 +28,17 @@ class AuditRecord(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditPurgeGuard(Base):
+    """Present (inside one transaction only) while the audited retention purge deletes audit records.
+
+    The database triggers refuse every DELETE of audit_records unless a row exists here; the purge inserts
+    one, deletes, writes its own audit record and removes the row again before commit.
+    """
+
+    __tablename__ = "audit_purge_guards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    username: Mapped[str] = mapped_column(String(64))

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     pii_key: str = Field(
         "", description="base64 key(s) for personal data encryption, newest first, comma-separated"
     )
+    pii_index_key: str = Field(
+        "", description="key for blind indexes of personal data; default: derived from the oldest pii_key"
+    )
     demo_mode: bool = False
     district_name: str = "滨江区"
     timezone: str = "Asia/Shanghai"
@@ -30,6 +33,14 @@ class Settings(BaseSettings):
     media_dir: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
     locator_refresh_seconds: float = 5.0
+    retention_days: dict[str, int] = Field(
+        default_factory=dict,
+        description='days to keep each kind of record, JSON, e.g. {"audit": 1825}; unset kinds use defaults',
+    )
+    rate_limits: dict[str, int] = Field(
+        default_factory=lambda: {"public": 30, "login": 10},
+        description="requests per minute per client IP for each route group of public endpoints",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, or a SQLite file in the data folder."""

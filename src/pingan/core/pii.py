@@ -5,7 +5,10 @@
 - Mainland mobile phone numbers (11 digits starting with 1[3-9]); fixed lines with area code are accepted too.
 - :class:`Protector` encrypts with Fernet (AES-128-CBC + HMAC-SHA256) under a key ring from configuration
   (``PINGAN_PII_KEY``: comma-separated keys, newest first; old keys still decrypt, so keys rotate without
-  downtime) and computes a keyed HMAC-SHA256 "blind index" for exact-match lookups without decrypting.
+  downtime) and computes a keyed HMAC-SHA256 "blind index" for exact-match lookups without decrypting
+  (key: ``PINGAN_PII_INDEX_KEY``, or derived from the oldest ring key when unset).
+- :func:`protect_id_number` / :func:`protect_phone` validate, then return what a table stores:
+  ciphertext, blind index and the masked form. Reading the full value back is ``audit.pii_service.reveal``.
 """
 
 from __future__ import annotations
@@ -15,10 +18,15 @@ import hashlib
 import hmac
 import re
 from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from pingan.core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from pingan.core.config import Settings
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -107,14 +115,22 @@ def mask_name(value: str | None) -> str:
 class Protector:
     """Encrypt/decrypt personal data and compute blind indexes under a rotating key ring."""
 
-    def __init__(self, keys: list[bytes]) -> None:
+    def __init__(self, keys: list[bytes], *, index_key: bytes | None = None) -> None:
         if not keys:
             raise ValueError("at least one PII key is needed")
-        self._fernet = MultiFernet([Fernet(k) for k in keys])
-        self._index_key = hashlib.sha256(b"pingan-blind-index|" + keys[-1]).digest()
+        try:
+            self._fernet = MultiFernet([Fernet(k) for k in keys])
+        except (ValueError, TypeError):
+            raise ValueError(
+                "PINGAN_PII_KEY must hold url-safe base64 32-byte keys (`pingan keys new` makes one)"
+            ) from None
+        self.key_count = len(keys)
+        self._index_key = hashlib.sha256(b"pingan-blind-index|" + (index_key or keys[-1])).digest()
 
     @classmethod
-    def from_config(cls, value: str, *, secret_key: str = "", demo_mode: bool = False) -> Protector:
+    def from_config(
+        cls, value: str, *, secret_key: str = "", demo_mode: bool = False, index_key: str = ""
+    ) -> Protector:
         """Keys from ``PINGAN_PII_KEY``; in demo mode without one, a key derived from the secret key."""
         keys = [k.strip().encode() for k in value.split(",") if k.strip()]
         if not keys:
@@ -122,7 +138,7 @@ class Protector:
                 raise ValueError("PINGAN_PII_KEY is required outside demo mode (`pingan keys new` makes one)")
             seed = hashlib.sha256(b"pingan-demo-pii|" + secret_key.encode()).digest()
             keys = [base64.urlsafe_b64encode(seed)]
-        return cls(keys)
+        return cls(keys, index_key=index_key.strip().encode() or None)
 
     @staticmethod
     def new_key() -> str:
@@ -144,3 +160,45 @@ class Protector:
     def blind_index(self, value: str) -> str:
         """Keyed hash for exact-match lookups (stable across encryption-key rotation: uses the oldest key)."""
         return hmac.new(self._index_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class Protected(NamedTuple):
+    """What a table stores for one personal identifier."""
+
+    ciphertext: bytes
+    blind_index: str
+    masked: str
+
+
+def protect_id_number(protector: Protector, value: str, *, field: str = "id_number") -> Protected:
+    """Validate (GB 11643), then encrypt, index and mask a citizen ID number."""
+    id18 = normalise_id_number(value, field=field)
+    return Protected(protector.encrypt(id18), protector.blind_index("id:" + id18), mask_id_number(id18))
+
+
+def protect_phone(protector: Protector, value: str, *, field: str = "phone") -> Protected:
+    """Validate, then encrypt, index and mask a phone number."""
+    phone = normalise_phone(value, field=field)
+    return Protected(protector.encrypt(phone), protector.blind_index("phone:" + phone), mask_phone(phone))
+
+
+def id_number_index(protector: Protector, value: str, *, field: str = "id_number") -> str:
+    """The blind index to look an ID number up by (the value is validated first)."""
+    return protector.blind_index("id:" + normalise_id_number(value, field=field))
+
+
+def phone_index(protector: Protector, value: str, *, field: str = "phone") -> str:
+    """The blind index to look a phone number up by (the value is validated first)."""
+    return protector.blind_index("phone:" + normalise_phone(value, field=field))
+
+
+def protector_for(settings: Settings) -> Protector:
+    """The installation's Protector (cached per key configuration)."""
+    return _cached_protector(
+        settings.pii_key, settings.pii_index_key, settings.secret_key, settings.demo_mode
+    )
+
+
+@lru_cache(maxsize=8)
+def _cached_protector(pii_key: str, index_key: str, secret_key: str, demo_mode: bool) -> Protector:
+    return Protector.from_config(pii_key, secret_key=secret_key, demo_mode=demo_mode, index_key=index_key)

@@ -15,6 +15,8 @@ from pingan import __version__
 from pingan.core.config import Settings, get_settings
 from pingan.core.db import create_db_engine, make_session_factory
 from pingan.core.errors import PinganError
+from pingan.core.pii import protector_for
+from pingan.web.middleware import check_startup, install_security
 
 log = logging.getLogger("pingan.web")
 
@@ -32,6 +34,9 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    check_startup(settings, engine)
+    app.state.protector = protector_for(settings)
+    install_security(app, settings)
     _install_error_handlers(app)
     _mount_routers(app)
 
@@ -49,10 +54,12 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
 
 
 def _mount_routers(app: FastAPI) -> None:
+    from pingan.accounts.api import accounts_router
     from pingan.accounts.api import router as auth_router
     from pingan.areas.api import router as areas_router
+    from pingan.audit.api import router as audit_router
 
-    for router in (auth_router, areas_router):
+    for router in (auth_router, areas_router, accounts_router, audit_router):
         app.include_router(router)
 
 
@@ -60,6 +67,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PinganError)
     async def _domain_error(_request: Request, exc: PinganError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {**(headers or {}), **getattr(exc, "headers", {})} or None
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
