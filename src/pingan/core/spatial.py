@@ -3,11 +3,30 @@
 Rule on boundaries: a point that lies on the boundary of several polygons (a shared edge or corner) belongs
 to the polygon that comes first in the index's order (the areas module orders grids by code, so the lowest
 grid code wins). The answer is the same on every call and every machine. Points covered by no polygon get -1.
+Formally: the answer is the lowest index among the polygons whose closure (interior or boundary) contains the
+point, or -1.
+
+Two implementations give identical answers:
+
+- :class:`StrTreeIndex`, the reference: a shapely STRtree queried with the ``intersects`` predicate.
+- :class:`PolygonIndex`, the fast one used by the locator: a lookup table over a raster of the polygons'
+  extent. Each raster cell is classified at build time as *outside* (no polygon touches the cell),
+  *pure* (exactly one polygon covers the whole cell and no boundary passes through it: the answer is stored
+  directly) or *boundary* (some polygon boundary passes through the cell: the cell keeps the short list of
+  polygons that may contain its points, and only points falling there get an exact test with shapely's
+  prepared geometries). Cells are classified with a small safety margin (1e-7 of a cell) so that rounding
+  in the point → cell arithmetic can never put a point in a cell whose classification does not hold for it.
+  Cells covered by more than one polygon (overlapping input) fall back to the reference for their points.
+
+The raster resolution is chosen from the number of polygons and capped by ``max_cells`` (4 bytes per cell;
+the default cap of 9 M cells keeps a 60,000-grid index near 64 MB including the boundary-cell lists).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -15,40 +34,383 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+
+_OUTSIDE = -1
+_FALLBACK = -2  # covered by several polygons (overlap): ask the reference
+_SLOT0 = -3  # boundary cells are stored as _SLOT0 - slot
+_MARGIN = 1e-7  # in cells
 
 
-class PolygonIndex:
-    """Locate many points in a set of non-overlapping polygons (vectorised)."""
+def _unique(values: Ints) -> Ints:
+    """Sorted unique values (sort-based: much faster than numpy's hash path for millions of int64)."""
+    values = np.sort(values)
+    if values.size == 0:
+        return values
+    keep = np.ones(values.shape[0], dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+def _first_per_point(point_idx: Ints, poly_idx: Ints, size: int) -> Ints:
+    """For (point, polygon) hits, the lowest polygon index per point (-1 for points without a hit)."""
+    result = np.full(size, -1, dtype=np.int64)
+    if point_idx.size == 0:
+        return result
+    order = np.lexsort((poly_idx, point_idx))
+    point_idx, poly_idx = point_idx[order], poly_idx[order]
+    first = np.ones(point_idx.shape[0], dtype=bool)
+    first[1:] = point_idx[1:] != point_idx[:-1]
+    result[point_idx[first]] = poly_idx[first]
+    return result
+
+
+class StrTreeIndex:
+    """Reference implementation: an STRtree queried with ``intersects``, lowest index on ties."""
 
     def __init__(self, geometries: Sequence[BaseGeometry]) -> None:
         self.geometries = np.asarray(list(geometries), dtype=object)
-        for geom in self.geometries:
-            shapely.prepare(geom)
         self.tree = shapely.STRtree(self.geometries)
 
     def __len__(self) -> int:
         return len(self.geometries)
 
-    def locate(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> Ints:
+    def locate(self, lon: Floats, lat: Floats) -> Ints:
         """Index of the polygon covering each point, or -1."""
         lon = np.asarray(lon, dtype=np.float64).ravel()
         lat = np.asarray(lat, dtype=np.float64).ravel()
-        result = np.full(lon.shape[0], -1, dtype=np.int64)
         if lon.size == 0 or len(self) == 0:
-            return result
-        points = shapely.points(lon, lat)
-        pairs = self.tree.query(points, predicate="intersects")
-        if pairs.shape[1] == 0:
-            return result
-        point_idx, poly_idx = pairs[0], pairs[1]
-        # several hits for one point only happen on shared boundaries: keep the lowest polygon index
-        order = np.lexsort((poly_idx, point_idx))
-        point_idx, poly_idx = point_idx[order], poly_idx[order]
-        first = np.ones(point_idx.shape[0], dtype=bool)
-        first[1:] = point_idx[1:] != point_idx[:-1]
-        result[point_idx[first]] = poly_idx[first]
-        return result
+            return np.full(lon.shape[0], -1, dtype=np.int64)
+        pairs = self.tree.query(shapely.points(lon, lat), predicate="intersects")
+        return _first_per_point(pairs[0].astype(np.int64), pairs[1].astype(np.int64), lon.shape[0])
 
     def locate_one(self, lon: float, lat: float) -> int:
         """Index of the polygon covering one point, or -1."""
         return int(self.locate(np.array([lon]), np.array([lat]))[0])
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What a built :class:`PolygonIndex` looks like (for benchmarks and logs)."""
+
+    polygons: int
+    nx: int
+    ny: int
+    boundary_cells: int
+    candidates: int
+    fallback_cells: int
+    nbytes: int
+    build_seconds: float
+
+    @property
+    def cells(self) -> int:
+        return self.nx * self.ny
+
+
+class PolygonIndex:
+    """Locate many points in a set of polygons (vectorised raster lookup, exact on boundaries)."""
+
+    def __init__(
+        self,
+        geometries: Sequence[BaseGeometry],
+        *,
+        max_cells: int = 9_000_000,
+        cells_per_polygon: int = 16_384,
+        min_cells: int = 1 << 20,
+    ) -> None:
+        import time
+
+        started = time.perf_counter()
+        self.geometries = np.asarray(list(geometries), dtype=object)
+        for geom in self.geometries:
+            if not (geom is None or geom.is_empty or geom.geom_type in ("Polygon", "MultiPolygon")):
+                raise ValueError(f"PolygonIndex takes polygons, not {geom.geom_type}")
+        shapely.prepare(self.geometries)
+        self._reference: StrTreeIndex | None = None
+        self._build(max_cells, cells_per_polygon, min_cells)
+        self.build_seconds = time.perf_counter() - started
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    @property
+    def reference(self) -> StrTreeIndex:
+        """The STRtree reference over the same polygons (built on first use)."""
+        if self._reference is None:
+            self._reference = StrTreeIndex(list(self.geometries))
+        return self._reference
+
+    # --- building -------------------------------------------------------------------------------------
+
+    def _build(self, max_cells: int, cells_per_polygon: int, min_cells: int) -> None:
+        n = len(self.geometries)
+        bounds = shapely.bounds(self.geometries) if n else np.empty((0, 4))
+        valid = np.isfinite(bounds).all(axis=1) if n else np.zeros(0, dtype=bool)
+        self.nx = self.ny = 0
+        self.table = np.full((0, 0), _OUTSIDE, dtype=np.int32)
+        self.starts = np.zeros(1, dtype=np.int32)
+        self.candidates = np.zeros(0, dtype=np.int32)
+        self.implied = np.zeros(0, dtype=np.int32)
+        self.fallback_cells = 0
+        if not valid.any():
+            self.x0 = self.y0 = self.x1 = self.y1 = 0.0
+            self.sx = self.sy = 1.0
+            return
+        self.x0, self.y0 = float(bounds[valid, 0].min()), float(bounds[valid, 1].min())
+        self.x1, self.y1 = float(bounds[valid, 2].max()), float(bounds[valid, 3].max())
+        width = max(self.x1 - self.x0, 1e-9)
+        height = max(self.y1 - self.y0, 1e-9)
+        target = int(min(max_cells, max(min_cells, n * cells_per_polygon)))
+        # square cells on the ground: a degree of longitude is cos(lat) of a degree of latitude
+        aspect = max(math.cos(math.radians((self.y0 + self.y1) / 2)), 0.05)
+        ch = math.sqrt(width * height * aspect / target)
+        cw = ch / aspect
+        self.nx = max(1, min(int(math.ceil(width / cw)), target))
+        self.ny = max(1, min(int(math.ceil(height / ch)), max(1, target // self.nx)))
+        self.sx = self.nx / width
+        self.sy = self.ny / height
+
+        u0, v0, u1, v1, poly, shared = self._segments()
+        boundary_keys = self._boundary_pairs(u0, v0, u1, v1, poly)
+        count, ident = self._full_cover(u0, v0, u1, v1, poly)
+        table = np.where(count == 0, _OUTSIDE, np.where(count == 1, ident, _FALLBACK)).astype(np.int32)
+        table = table.ravel()
+        del count, ident
+        cells = boundary_keys // n
+        polys = boundary_keys % n
+        # a polygon covering a boundary cell whole (only with overlapping input) is a candidate too
+        boundary_cells = _unique(cells)
+        cover = table[boundary_cells]
+        whole = cover >= 0
+        if whole.any():
+            keys = np.concatenate([boundary_keys, boundary_cells[whole] * n + cover[whole].astype(np.int64)])
+            keys = _unique(keys)
+            cells, polys = keys // n, keys % n
+        fallback = boundary_cells[cover == _FALLBACK]
+        # CSR lists of candidates per boundary cell, ascending polygon index
+        first = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if cells.size else np.zeros(0, np.int64)
+        cell_ids = cells[first]
+        self.starts = np.append(first, cells.shape[0]).astype(np.int32)
+        self.candidates = polys.astype(np.int32)
+        # A boundary cell all of whose edges are shared by two polygons (no outer edge, hole or gap passes
+        # through it) is covered by its candidates: a point in none of the others lies in the last one.
+        open_cells = _unique(
+            self._boundary_pairs(u0[~shared], v0[~shared], u1[~shared], v1[~shared], poly[~shared]) // n
+        )
+        self.implied = (~np.isin(cell_ids, open_cells, assume_unique=True)).astype(np.int32)
+        table[cell_ids] = (_SLOT0 - np.arange(cell_ids.shape[0])).astype(np.int32)
+        table[fallback] = _FALLBACK
+        self.fallback_cells = int((table == _FALLBACK).sum())
+        self.table = table.reshape(self.ny, self.nx)
+
+    def _segments(self) -> tuple[Floats, Floats, Floats, Floats, Ints, NDArray[np.bool_]]:
+        """Every ring edge in cell units, its polygon, and whether another polygon has the same edge."""
+        parts, part_owner = shapely.get_parts(self.geometries, return_index=True)
+        rings: list[NDArray[np.object_]] = []
+        owners: list[Ints] = []
+        exteriors = shapely.get_exterior_ring(parts)
+        ok = ~shapely.is_empty(exteriors)
+        rings.append(exteriors[ok])
+        owners.append(part_owner[ok])
+        n_int = shapely.get_num_interior_rings(parts)
+        if n_int.sum():
+            for k in range(int(n_int.max())):
+                has = n_int > k
+                rings.append(shapely.get_interior_ring(parts[has], k))
+                owners.append(part_owner[has])
+        all_rings = np.concatenate(rings)
+        ring_owner = np.concatenate(owners).astype(np.int64)
+        coords, ring_idx = shapely.get_coordinates(all_rings, return_index=True)
+        same = ring_idx[1:] == ring_idx[:-1]
+        a, b = coords[:-1][same], coords[1:][same]
+        owner = ring_owner[ring_idx[:-1][same]]
+        # an edge is shared when exactly the same segment (either direction) belongs to two polygons
+        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+        lo = np.where(swap[:, None], b, a)
+        hi = np.where(swap[:, None], a, b)
+        order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
+        key = np.column_stack([lo, hi])[order]
+        eq = (key[1:] == key[:-1]).all(axis=1) & (owner[order][1:] != owner[order][:-1])
+        shared_sorted = np.zeros(key.shape[0], dtype=bool)
+        shared_sorted[1:] |= eq
+        shared_sorted[:-1] |= eq
+        shared = np.empty_like(shared_sorted)
+        shared[order] = shared_sorted
+        u = (coords[:, 0] - self.x0) * self.sx
+        v = (coords[:, 1] - self.y0) * self.sy
+        return u[:-1][same], v[:-1][same], u[1:][same], v[1:][same], owner, shared
+
+    def _boundary_pairs(self, u0: Floats, v0: Floats, u1: Floats, v1: Floats, poly: Ints) -> Ints:
+        """Sorted unique keys cell * n + polygon for every cell an edge passes through (conservative)."""
+        n = len(self.geometries)
+        pieces = np.maximum(1, np.ceil(np.maximum(np.abs(u1 - u0), np.abs(v1 - v0)))).astype(np.int64)
+        keys: list[Ints] = []
+        chunk = 1 << 20
+        seg_start = 0
+        total = u0.shape[0]
+        while seg_start < total:
+            # take whole segments until about `chunk` pieces
+            cum = np.cumsum(pieces[seg_start:])
+            seg_end = seg_start + max(1, int(np.searchsorted(cum, chunk)))
+            seg_end = min(seg_end, total)
+            keys.append(self._chunk_pairs(u0, v0, u1, v1, poly, pieces, seg_start, seg_end, n))
+            seg_start = seg_end
+        if not keys:
+            return np.zeros(0, dtype=np.int64)
+        return _unique(np.concatenate(keys))
+
+    def _chunk_pairs(
+        self,
+        u0: Floats,
+        v0: Floats,
+        u1: Floats,
+        v1: Floats,
+        poly: Ints,
+        pieces: Ints,
+        start: int,
+        end: int,
+        n: int,
+    ) -> Ints:
+        p = pieces[start:end]
+        seg = np.repeat(np.arange(start, end), p)
+        offsets = np.cumsum(p) - p
+        j = np.arange(seg.shape[0]) - np.repeat(offsets, p)
+        pp = p[seg - start].astype(np.float64)
+        t0, t1 = j / pp, (j + 1) / pp
+        du, dv = u1[seg] - u0[seg], v1[seg] - v0[seg]
+        a_u, b_u = u0[seg] + t0 * du, u0[seg] + t1 * du
+        a_v, b_v = v0[seg] + t0 * dv, v0[seg] + t1 * dv
+        m = 2 * _MARGIN
+        lo_c = np.floor(np.minimum(a_u, b_u) - m).astype(np.int64)
+        hi_c = np.floor(np.maximum(a_u, b_u) + m).astype(np.int64)
+        lo_r = np.floor(np.minimum(a_v, b_v) - m).astype(np.int64)
+        hi_r = np.floor(np.maximum(a_v, b_v) + m).astype(np.int64)
+        owner = poly[seg]
+        out: list[Ints] = []
+        for dr in range(3):
+            r = lo_r + dr
+            for dc in range(3):
+                c = lo_c + dc
+                ok = (r <= hi_r) & (c <= hi_c) & (r >= 0) & (r < self.ny) & (c >= 0) & (c < self.nx)
+                out.append((r[ok] * self.nx + c[ok]) * n + owner[ok])
+        return _unique(np.concatenate(out))
+
+    def _full_cover(
+        self, u0: Floats, v0: Floats, u1: Floats, v1: Floats, poly: Ints
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Per cell: how many polygons cover the cell's centre line whole, and the sum of their indices."""
+        lo_v, hi_v = np.minimum(v0, v1), np.maximum(v0, v1)
+        # rows whose centre line r + 0.5 lies in [lo_v, hi_v) (half-open: each vertex counted once)
+        r_first = np.ceil(lo_v - 0.5).astype(np.int64)
+        r_last = np.ceil(hi_v - 0.5).astype(np.int64) - 1
+        r_first = np.maximum(r_first, 0)
+        r_last = np.minimum(r_last, self.ny - 1)
+        k = np.maximum(r_last - r_first + 1, 0)
+        seg = np.repeat(np.arange(u0.shape[0]), k)
+        offsets = np.cumsum(k) - k
+        rows = r_first[seg] + (np.arange(seg.shape[0]) - np.repeat(offsets, k))
+        yc = rows + 0.5
+        x = u0[seg] + (yc - v0[seg]) * (u1[seg] - u0[seg]) / (v1[seg] - v0[seg])
+        owner = poly[seg]
+        order = np.lexsort((x, rows, owner))
+        x, rows, owner = x[order], rows[order], owner[order]
+        # consecutive crossings of one polygon on one row pair up into inside spans (even-odd)
+        xa, xb, rr, oo = x[0::2], x[1::2], rows[0::2], owner[0::2]
+        h = _MARGIN / 2
+        c_lo = np.maximum(np.ceil(xa + h).astype(np.int64), 0)
+        c_hi = np.minimum(np.floor(xb - 1 - h).astype(np.int64), self.nx - 1)
+        ok = c_lo <= c_hi
+        c_lo, c_hi, rr, oo = c_lo[ok], c_hi[ok], rr[ok], oo[ok]
+        width = self.nx + 1
+        size = self.ny * width
+        start_idx = rr * width + c_lo
+        end_idx = rr * width + c_hi + 1
+        count = np.bincount(start_idx, minlength=size) - np.bincount(end_idx, minlength=size)
+        ident = np.bincount(start_idx, weights=oo, minlength=size) - np.bincount(
+            end_idx, weights=oo, minlength=size
+        )
+        count = np.cumsum(count.reshape(self.ny, width), axis=1)[:, : self.nx]
+        ident = np.rint(np.cumsum(ident.reshape(self.ny, width), axis=1)[:, : self.nx]).astype(np.int64)
+        return count, ident
+
+    # --- querying -------------------------------------------------------------------------------------
+
+    @property
+    def stats(self) -> IndexStats:
+        return IndexStats(
+            polygons=len(self),
+            nx=self.nx,
+            ny=self.ny,
+            boundary_cells=int(self.starts.shape[0] - 1),
+            candidates=int(self.candidates.shape[0]),
+            fallback_cells=self.fallback_cells,
+            nbytes=int(self.table.nbytes + self.starts.nbytes + self.candidates.nbytes + self.implied.nbytes),
+            build_seconds=self.build_seconds,
+        )
+
+    def locate(self, lon: Floats, lat: Floats) -> Ints:
+        """Index of the polygon covering each point, or -1."""
+        x = np.asarray(lon, dtype=np.float64).ravel()
+        y = np.asarray(lat, dtype=np.float64).ravel()
+        size = x.shape[0]
+        result = np.full(size, -1, dtype=np.int64)
+        if size == 0 or self.nx == 0:
+            return result
+        inside = (x >= self.x0) & (x <= self.x1) & (y >= self.y0) & (y <= self.y1)
+        idx = np.flatnonzero(inside)
+        xi, yi = x[idx], y[idx]
+        c = np.minimum(((xi - self.x0) * self.sx).astype(np.int64), self.nx - 1)
+        r = np.minimum(((yi - self.y0) * self.sy).astype(np.int64), self.ny - 1)
+        value = self.table.ravel()[r * self.nx + c].astype(np.int64)
+        result[idx] = np.maximum(value, -1)
+        special = value <= _FALLBACK
+        if special.any():
+            sel = np.flatnonzero(special)
+            slots = _SLOT0 - value[sel]
+            fb = slots < 0
+            if fb.any():
+                fsel = sel[fb]
+                result[idx[fsel]] = self.reference.locate(xi[fsel], yi[fsel])
+                sel, slots = sel[~fb], slots[~fb]
+            result[idx[sel]] = self._exact(xi[sel], yi[sel], slots)
+        return result
+
+    def _exact(self, x: Floats, y: Floats, slots: Ints) -> Ints:
+        """Exact answer for points in boundary cells: test their cell's candidates, lowest index wins."""
+        begin = self.starts[slots].astype(np.int64)
+        end = self.starts[slots + 1].astype(np.int64)
+        implied = self.implied[slots].astype(np.int64)
+        # in a covered cell the last candidate needs no test: it is the answer when no other one hits
+        result = np.where(implied == 1, self.candidates[end - 1], -1).astype(np.int64)
+        k = end - begin - implied
+        point = np.repeat(np.arange(x.shape[0]), k)
+        offsets = np.cumsum(k) - k
+        pos = np.repeat(begin, k) + (np.arange(point.shape[0]) - np.repeat(offsets, k))
+        cand = self.candidates[pos].astype(np.int64)
+        hit = shapely.intersects_xy(self.geometries[cand], x[point], y[point])
+        # candidates are ascending per cell, so the first hit of each point is the lowest index
+        hp, hc = point[hit], cand[hit]
+        if hp.size:
+            first = np.ones(hp.shape[0], dtype=bool)
+            first[1:] = hp[1:] != hp[:-1]
+            result[hp[first]] = hc[first]
+        return result
+
+    def locate_one(self, lon: float, lat: float) -> int:
+        """Index of the polygon covering one point, or -1."""
+        if self.nx == 0 or not (self.x0 <= lon <= self.x1 and self.y0 <= lat <= self.y1):
+            return -1
+        c = min(int((lon - self.x0) * self.sx), self.nx - 1)
+        r = min(int((lat - self.y0) * self.sy), self.ny - 1)
+        value = int(self.table[r, c])
+        if value >= _OUTSIDE:
+            return value
+        if value == _FALLBACK:
+            return self.reference.locate_one(lon, lat)
+        slot = _SLOT0 - value
+        found = self.candidates[self.starts[slot] : self.starts[slot + 1]].tolist()
+        last = int(found.pop()) if self.implied[slot] else -1
+        for i in found:
+            if shapely.intersects_xy(self.geometries[i], lon, lat):
+                return int(i)
+        return last
