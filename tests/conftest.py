@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("PINGAN_LOCATOR_REFRESH_SECONDS", "0")
+os.environ.setdefault("PINGAN_DEMO_MODE", "true")  # demo-derived PII key for the test data
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Connection, Engine, text  # noqa: E402

@@ -63,6 +63,9 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
     _create_units(session)
     report("accounts", 0.8)
     logins = _create_accounts(session, specs[-1].parent_code or DISTRICT_CODE)
+    from pingan.demo.grids import generate_grids_demo
+
+    generate_grids_demo(session, seed=seed, step=lambda label, share: report(label, 0.8 + 0.05 * share))
     report("done", 1.0)
     return logins
 

@@ -58,9 +58,11 @@ def _mount_routers(app: FastAPI) -> None:
     from pingan.accounts.api import router as auth_router
     from pingan.areas.api import router as areas_router
     from pingan.audit.api import router as audit_router
+    from pingan.grids.api import router as grids_router
 
     for router in (auth_router, areas_router, accounts_router, audit_router):
         app.include_router(router)
+    app.include_router(grids_router)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
