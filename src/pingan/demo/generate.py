@@ -66,6 +66,9 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
     from pingan.demo.grids import generate_grids_demo
 
     generate_grids_demo(session, seed=seed, step=lambda label, share: report(label, 0.8 + 0.05 * share))
+    from pingan.demo.cases import generate_cases
+
+    generate_cases(session, seed=seed, step=lambda label, share: report(label, 0.85 + 0.1 * share))
     report("done", 1.0)
     return logins
 

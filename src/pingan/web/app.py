@@ -64,6 +64,12 @@ def _mount_routers(app: FastAPI) -> None:
         app.include_router(router)
     app.include_router(grids_router)
 
+    from pingan.cases.api import router as cases_router
+    from pingan.cases.open311_api import router as open311_router
+
+    app.include_router(cases_router)
+    app.include_router(open311_router)
+
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PinganError)

@@ -1,0 +1,105 @@
+"""Who may see a case and in which capacity they may act on it."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, Unpack
+
+from sqlalchemy import Select, or_
+from sqlalchemy.orm import Session
+
+from pingan.cases.models import Case
+from pingan.core.errors import Forbidden, NotFound
+from pingan.core.security import Actor, Role, scope_clause
+from pingan.units.models import Unit, UnitKind
+
+OPERATOR_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR)
+VIEW_ROLES = (
+    Role.DISTRICT_ADMIN,
+    Role.STREET_OPERATOR,
+    Role.DEPARTMENT_HANDLER,
+    Role.GRID_WORKER,
+    Role.LIAISON_CADRE,
+)
+INTAKE_ROLES = (
+    Role.DISTRICT_ADMIN,
+    Role.STREET_OPERATOR,
+    Role.GRID_WORKER,
+    Role.LIAISON_CADRE,
+    Role.PATROL_VOLUNTEER,
+    Role.SECTOR_CLERK,
+    Role.DEPARTMENT_HANDLER,
+    Role.RESIDENT,
+)
+
+
+Q = TypeVar("Q", bound=Select[Unpack[tuple[Any, ...]]])
+
+
+def visible(stmt: Q, actor: Actor) -> Q:
+    """Restrict a SELECT on cases to what the actor may see (area scope, handler unit, own reports)."""
+    if actor.is_system:
+        return stmt
+    clause = scope_clause(Case.area_code, actor, roles=VIEW_ROLES, unit_column=Case.owner_unit_id)
+    if actor.account_id is not None:
+        clause = or_(clause, Case.reporter_account_id == actor.account_id)
+    return stmt.where(clause)
+
+
+def can_see(actor: Actor, case: Case) -> bool:
+    if actor.is_system:
+        return True
+    if actor.account_id is not None and case.reporter_account_id == actor.account_id:
+        return True
+    return _in(actor, case, VIEW_ROLES, unit_id=case.owner_unit_id)
+
+
+def ensure_visible(actor: Actor, case: Case | None) -> Case:
+    """The case, or NotFound when missing or out of the actor's scope."""
+    if case is None or not can_see(actor, case):
+        raise NotFound("case not found", field="case_id")
+    return case
+
+
+def _in(actor: Actor, case: Case, roles: tuple[Role, ...], *, unit_id: int | None = None) -> bool:
+    from pingan.core.security import scope_prefix
+
+    for grant in actor.grants_for(roles):
+        if case.area_code[: len(scope_prefix(grant.area_code))] == scope_prefix(grant.area_code):
+            if grant.unit_id is None or grant.unit_id == unit_id:
+                return True
+    return False
+
+
+def capacities(session: Session, actor: Actor, case: Case) -> set[str]:
+    """The capacities in which the actor may act on the case: operator, handler, inspector, reporter."""
+    if actor.is_system:
+        return {"operator", "handler", "inspector", "reporter", "district"}
+    caps: set[str] = set()
+    if _in(actor, case, OPERATOR_ROLES):
+        caps.add("operator")
+    if _in(actor, case, (Role.DISTRICT_ADMIN,)):
+        caps.add("district")
+    if _in(actor, case, (Role.GRID_WORKER,)):
+        caps.add("inspector")
+    if actor.account_id is not None and case.reporter_account_id == actor.account_id:
+        caps.add("reporter")
+    owner = session.get(Unit, case.owner_unit_id) if case.owner_unit_id else None
+    if owner is not None:
+        if _in(actor, case, (Role.DEPARTMENT_HANDLER,), unit_id=owner.id) and any(
+            g.unit_id == owner.id for g in actor.grants_for((Role.DEPARTMENT_HANDLER,))
+        ):
+            caps.add("handler")
+        if owner.kind in (UnitKind.STREET_CENTRE, UnitKind.DISTRICT_CENTRE) and "operator" in caps:
+            caps.add("handler")
+        if owner.kind in (UnitKind.COMMUNITY, UnitKind.GRID) and "inspector" in caps:
+            caps.add("handler")
+    return caps
+
+
+def require_capacity(caps: set[str], needed: tuple[str, ...], action: str) -> None:
+    if not caps.intersection(needed):
+        raise Forbidden(
+            f"{action}: only {' or '.join(needed)} of this case may do this",
+            code="not_allowed",
+            field="action",
+        )

@@ -1,0 +1,507 @@
+"""JSON API of the cases workflow under /api/v1 (intake, reading, actions, rules, SLA, KPIs, live feed)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from pingan.cases import dedupe, jobs, kpis, live, public, routing, service, txn, workflow
+from pingan.cases.access import OPERATOR_ROLES, VIEW_ROLES
+from pingan.cases.config import get_cases_settings
+from pingan.cases.schemas import (
+    CaseAction,
+    CaseCreate,
+    CaseSplit,
+    CategoryUpdate,
+    RatingCreate,
+    RevealRequest,
+    RuleCreate,
+    SnoozeCreate,
+)
+from pingan.core.errors import Unauthorized, ValidationFailed
+from pingan.core.events import bus
+from pingan.core.security import Actor, Role, require_role
+from pingan.web.deps import AppSettings, CurrentActor, DbSession, OptionalActor, client_ip
+
+T = TypeVar("T")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the PostgreSQL live-feed bridge and (when enabled) the in-app SLA ticker."""
+    cs = get_cases_settings()
+    engine = app.state.engine
+    bridge = None
+    if engine.dialect.name == "postgresql" and cs.listen_postgres:
+        bridge = live.PgBridge(engine.url.render_as_string(hide_password=False))
+        bridge.start()
+    ticker = (
+        jobs.SlaTicker(app.state.session_factory, cs.sla_tick_seconds) if cs.sla_tick_seconds > 0 else None
+    )
+    if ticker is not None:
+        ticker.start()
+    try:
+        yield
+    finally:
+        if ticker is not None:
+            ticker.stop()
+        if bridge is not None:
+            bridge.stop()
+
+
+router = APIRouter(tags=["cases"], lifespan=lifespan)
+
+
+def run_write(request: Request, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in its own committed transaction (see :func:`pingan.cases.txn.run_write`)."""
+    return txn.run_write(request.app.state.session_factory, work)
+
+
+def _intake_actor(session: Session, request: Request, actor: Actor | None) -> Actor:
+    return actor or service.public_actor(session, client_ip=client_ip(request))
+
+
+def _created(case: Any) -> dict[str, Any]:
+    body = service.case_dict(case)
+    token = getattr(case, "tracking_token", None)
+    if token:
+        body["tracking_token"] = token
+        body["tracking_url"] = f"/api/v1/public/cases/{case.number}?token={token}"
+    return body
+
+
+def _intake(
+    session: Session,
+    actor: Actor,
+    body: CaseCreate,
+    files: list[tuple[str, bytes]] | None = None,
+) -> dict[str, Any]:
+    anonymous = actor.account_id is None
+    if anonymous and body.source != "resident_web":
+        raise Unauthorized("sign in to report through this channel", code="not_authenticated")
+    if anonymous and not body.reporter_phone:
+        raise ValidationFailed(
+            "an anonymous report needs a phone number to reach you", field="reporter_phone"
+        )
+    if body.source == "hotline":
+        require_role(actor, *OPERATOR_ROLES)
+    if body.source == "grid_worker":
+        require_role(actor, Role.GRID_WORKER)
+    case = service.submit_report(
+        session,
+        actor,
+        category_code=body.category_code,
+        description=body.description,
+        source=body.source,
+        lon=body.lon,
+        lat=body.lat,
+        crs=body.crs,
+        title=body.title,
+        address=body.address,
+        reporter_name=body.reporter_name,
+        reporter_phone=body.reporter_phone,
+        is_anonymous_public=body.is_anonymous_public,
+        on_behalf=body.source == "hotline",
+        attributes=body.attributes,
+        files=files,
+    )
+    return _created(case)
+
+
+@router.post(
+    "/api/v1/cases", status_code=201, summary="Report a problem (resident, hotline, grid worker, app)"
+)
+def create_case(request: Request, db: DbSession, actor: OptionalActor, body: CaseCreate) -> dict[str, Any]:
+    who = _intake_actor(db, request, actor)
+    return run_write(request, lambda s: _intake(s, who, body))
+
+
+@router.post("/api/v1/cases/form", status_code=201, summary="Report a problem with photos (multipart)")
+async def create_case_form(
+    request: Request,
+    db: DbSession,
+    actor: OptionalActor,
+    category_code: Annotated[str, Form()],
+    description: Annotated[str, Form()],
+    lon: Annotated[float | None, Form()] = None,
+    lat: Annotated[float | None, Form()] = None,
+    crs: Annotated[str, Form()] = "wgs84",
+    title: Annotated[str | None, Form()] = None,
+    address: Annotated[str, Form()] = "",
+    source: Annotated[str, Form()] = "resident_web",
+    reporter_name: Annotated[str | None, Form()] = None,
+    reporter_phone: Annotated[str | None, Form()] = None,
+    is_anonymous_public: Annotated[bool, Form()] = False,
+    media: Annotated[list[UploadFile] | None, File()] = None,
+) -> dict[str, Any]:
+    body = CaseCreate.model_validate(
+        {
+            "category_code": category_code,
+            "description": description,
+            "lon": lon,
+            "lat": lat,
+            "crs": crs,
+            "title": title or None,
+            "address": address,
+            "source": source,
+            "reporter_name": reporter_name or None,
+            "reporter_phone": reporter_phone or None,
+            "is_anonymous_public": is_anonymous_public,
+        }
+    )
+    files = [(f.filename or "upload", await f.read()) for f in media or [] if f.filename or f.size]
+    who = _intake_actor(db, request, actor)
+    return await asyncio.to_thread(run_write, request, lambda s: _intake(s, who, body, files))
+
+
+@router.get("/api/v1/cases/nearby", summary="Open and recently closed cases of a category near a point")
+def nearby(
+    db: DbSession, category_code: str, lon: float, lat: float, crs: str = "wgs84"
+) -> list[dict[str, Any]]:
+    return dedupe.nearby_public(db, category_code=category_code, lon=lon, lat=lat, crs=crs)
+
+
+@router.get("/api/v1/cases", summary="Cases in the caller's scope (filters, pages)")
+def list_cases(
+    db: DbSession,
+    actor: CurrentActor,
+    state: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    area_code: str | None = None,
+    owner_unit_id: int | None = None,
+    source: str | None = None,
+    sla_color: str | None = None,
+    is_open: bool | None = None,
+    q: str | None = None,
+    reporter_phone: str | None = None,
+    reported_from: datetime | None = None,
+    reported_to: datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    filters = service.CaseFilter(
+        state=state,
+        category_prefix=category,
+        area_code=area_code,
+        owner_unit_id=owner_unit_id,
+        source=source,
+        sla_color=sla_color,
+        is_open=is_open,
+        q=q,
+        reporter_phone=reporter_phone,
+        reported_from=reported_from,
+        reported_to=reported_to,
+    )
+    items, total = service.list_cases(db, actor, filters=filters, page=page, page_size=page_size)
+    return {
+        "items": [service.case_dict(c) for c in items],
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+@router.get("/api/v1/cases/by-number/{number}", summary="One case by its number")
+def case_by_number(db: DbSession, actor: CurrentActor, number: str) -> dict[str, Any]:
+    case = service.get_case_by_number(db, actor, number=number)
+    return _detail(db, actor, case)
+
+
+@router.get("/api/v1/cases/attachments/{attachment_id}", summary="Download a photo or document")
+def download_attachment(db: DbSession, actor: CurrentActor, attachment_id: int) -> Response:
+    attachment, data = service.get_attachment(db, actor, attachment_id=attachment_id)
+    return Response(
+        data,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": f'inline; filename="{attachment.id}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _detail(db: Session, actor: Actor, case: Any) -> dict[str, Any]:
+    body = service.case_dict(case)
+    body["timeline"] = [service.event_dict(e) for e in service.timeline(db, actor, case_id=case.id)]
+    body["attachments"] = [service.attachment_dict(a) for a in service.attachments_of(db, case.id)]
+    body["links"] = [
+        {
+            "case_id": link.case_id,
+            "other_case_id": link.other_case_id,
+            "kind": link.kind,
+            "distance_m": link.distance_m,
+        }
+        for link in service.links_of(db, case.id)
+    ]
+    body["allowed_actions"] = workflow.allowed_actions(db, actor, case)
+    return body
+
+
+@router.get(
+    "/api/v1/cases/{case_id}", summary="One case with its timeline, attachments, links and allowed actions"
+)
+def get_case(db: DbSession, actor: CurrentActor, case_id: int) -> dict[str, Any]:
+    return _detail(db, actor, service.get_case(db, actor, case_id=case_id))
+
+
+@router.post("/api/v1/cases/{case_id}/actions/{action}", summary="Move a case through the workflow")
+def act(db: DbSession, actor: CurrentActor, case_id: int, action: str, body: CaseAction) -> dict[str, Any]:
+    case = workflow.transition(
+        db,
+        actor,
+        case_id=case_id,
+        action=action,
+        note=body.note,
+        unit_id=body.unit_id,
+        into_case_id=body.into_case_id,
+    )
+    return _detail(db, actor, case)
+
+
+@router.post("/api/v1/cases/{case_id}/actions/{action}/form", summary="Workflow action with evidence files")
+async def act_form(
+    request: Request,
+    actor: CurrentActor,
+    case_id: int,
+    action: str,
+    note: Annotated[str, Form()] = "",
+    unit_id: Annotated[int | None, Form()] = None,
+    media: Annotated[list[UploadFile] | None, File()] = None,
+) -> dict[str, Any]:
+    files = [(f.filename or "upload", await f.read()) for f in media or [] if f.filename or f.size]
+
+    def work(s: Session) -> dict[str, Any]:
+        case = workflow.transition(
+            s, actor, case_id=case_id, action=action, note=note, unit_id=unit_id, files=files
+        )
+        return _detail(s, actor, case)
+
+    return await asyncio.to_thread(run_write, request, work)
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/split", status_code=201, summary="Undo a duplicate link or split off a case"
+)
+def split(db: DbSession, actor: CurrentActor, case_id: int, body: CaseSplit) -> dict[str, Any]:
+    case = workflow.split_case(
+        db,
+        actor,
+        case_id=case_id,
+        description=body.description,
+        category_code=body.category_code,
+        title=body.title,
+    )
+    return service.case_dict(case)
+
+
+@router.post("/api/v1/cases/{case_id}/reveal-reporter", summary="The reporter's contact in clear (audited)")
+def reveal(db: DbSession, actor: CurrentActor, case_id: int, body: RevealRequest) -> dict[str, Any]:
+    return service.reveal_reporter(db, actor, case_id=case_id, reason=body.reason)
+
+
+# --- categories and routing rules ---
+
+
+@router.get("/api/v1/case-categories", summary="The category tree (majors with minor classes)")
+def categories(db: DbSession) -> list[dict[str, Any]]:
+    return routing.category_tree(db)
+
+
+@router.put("/api/v1/case-categories/{code}", summary="Create or change a category (district admin)")
+def put_category(db: DbSession, actor: CurrentActor, code: str, body: CategoryUpdate) -> dict[str, Any]:
+    existing = db.get(routing.Category, code)
+    cat = routing.upsert_category(
+        db, actor, code=code, attributes=existing.attributes if existing else None, **body.model_dump()
+    )
+    return routing.category_dict(cat)
+
+
+@router.get("/api/v1/case-routing/rules", summary="Routing rules, most specific first")
+def rules(db: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
+    require_role(actor, *OPERATOR_ROLES)
+    return [routing.rule_dict(r) for r in routing.list_rules(db)]
+
+
+@router.post("/api/v1/case-routing/rules", status_code=201, summary="Add a routing rule (district admin)")
+def add_rule(db: DbSession, actor: CurrentActor, body: RuleCreate) -> dict[str, Any]:
+    return routing.rule_dict(routing.save_rule(db, actor, **body.model_dump()))
+
+
+@router.put("/api/v1/case-routing/rules/{rule_id}", summary="Change a routing rule (district admin)")
+def put_rule(db: DbSession, actor: CurrentActor, rule_id: int, body: RuleCreate) -> dict[str, Any]:
+    return routing.rule_dict(routing.save_rule(db, actor, rule_id=rule_id, **body.model_dump()))
+
+
+@router.delete("/api/v1/case-routing/rules/{rule_id}", status_code=204, summary="Remove a routing rule")
+def delete_rule(db: DbSession, actor: CurrentActor, rule_id: int) -> None:
+    routing.delete_rule(db, actor, rule_id=rule_id)
+
+
+@router.get("/api/v1/case-routing/preview", summary="Test your rules: who would own such a case")
+def preview(
+    db: DbSession,
+    actor: CurrentActor,
+    category_code: str,
+    area_code: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> dict[str, Any]:
+    require_role(actor, *OPERATOR_ROLES)
+    return workflow.preview_route(db, category_code=category_code, area_code=area_code, lon=lon, lat=lat)
+
+
+@router.get("/api/v1/case-units", summary="Units a case can be dispatched to")
+def dispatch_units(db: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
+    require_role(actor, *VIEW_ROLES)
+    return workflow.units_for_dispatch(db)
+
+
+# --- machine-signal snoozes -------------------------------------------------------------------------------
+
+
+@router.post("/api/v1/case-snoozes", status_code=201, summary="Snooze a machine signal's dedupe key")
+def snooze(db: DbSession, actor: CurrentActor, body: SnoozeCreate) -> dict[str, Any]:
+    row = service.snooze_key(db, actor, dedupe_key=body.dedupe_key, minutes=body.minutes, reason=body.reason)
+    return {"dedupe_key": row.dedupe_key, "until": row.until.isoformat(), "reason": row.reason}
+
+
+@router.delete("/api/v1/case-snoozes/{dedupe_key:path}", status_code=204, summary="Stop snoozing a key")
+def unsnooze(db: DbSession, actor: CurrentActor, dedupe_key: str) -> None:
+    service.unsnooze_key(db, actor, dedupe_key=dedupe_key)
+
+
+# --- SLA: reminders, digest, tick ---
+
+
+@router.get("/api/v1/case-reminders", summary="SLA reminders for the caller's unit and scope")
+def reminders(db: DbSession, actor: CurrentActor, include_acknowledged: bool = False) -> list[dict[str, Any]]:
+    return jobs.reminders_for(db, actor, include_acknowledged=include_acknowledged)
+
+
+@router.post("/api/v1/case-reminders/{reminder_id}/ack", summary="Acknowledge a reminder")
+def ack_reminder(db: DbSession, actor: CurrentActor, reminder_id: int) -> dict[str, Any]:
+    return jobs.acknowledge_reminder(db, actor, reminder_id=reminder_id)
+
+
+@router.get("/api/v1/case-digest", summary="Daily digest per unit: open, overdue, due soon, closed")
+def digest(db: DbSession, actor: CurrentActor, day: date | None = None) -> list[dict[str, Any]]:
+    return jobs.daily_digest(db, actor, day=day)
+
+
+@router.post("/api/v1/case-sla/tick", summary="Recompute SLA colours, reminders and escalations now")
+def sla_tick(request: Request, actor: CurrentActor) -> dict[str, Any]:
+    require_role(actor, Role.DISTRICT_ADMIN)
+    report = jobs.refresh_sla(request.app.state.session_factory, holder=f"api:{actor.username}")
+    return report.to_dict()
+
+
+# --- KPIs ---
+
+
+@router.get("/api/v1/case-kpis", summary="KPIs per area, unit, category or month with YoY/MoM")
+def case_kpis(
+    db: DbSession,
+    actor: CurrentActor,
+    group_by: str = "total",
+    date_from: date | None = Query(None, alias="from"),
+    date_to: date | None = Query(None, alias="to"),
+    area_code: str | None = None,
+    category: str | None = None,
+    unit_id: int | None = None,
+) -> dict[str, Any]:
+    return kpis.case_kpis(
+        db,
+        actor,
+        group_by=group_by,
+        date_from=date_from,
+        date_to=date_to,
+        area_code=area_code,
+        category_prefix=category,
+        unit_id=unit_id,
+    )
+
+
+# --- public tracking and rating ---
+
+
+@router.get("/api/v1/public/cases/{number}", summary="Follow a case by number and tracking token (no login)")
+def track(db: DbSession, number: str, token: str = "") -> dict[str, Any]:
+    return public.public_view(db, public.tracked_case(db, number=number, token=token))
+
+
+@router.post("/api/v1/public/cases/{number}/rating", summary="Rate a closed case; 'not fixed' reopens it")
+def rate(db: DbSession, actor: OptionalActor, number: str, body: RatingCreate) -> dict[str, Any]:
+    case = public.rate_case(
+        db,
+        actor,
+        number=number,
+        token=body.token,
+        is_fixed=body.is_fixed,
+        satisfaction=body.satisfaction,
+        comment=body.comment,
+    )
+    return public.public_view(db, case)
+
+
+# --- live feed (SSE) ---
+
+
+def may_see_message(actor: Actor, message: dict[str, Any]) -> bool:
+    """Whether a live-feed case message lies in the actor's scope."""
+    if actor.is_system:
+        return True
+    case = message.get("case") or {}
+    area = case.get("area_code")
+    for grant in actor.grants_for(VIEW_ROLES):
+        if actor.can_see_area(area, roles=(grant.role,)) and (
+            grant.unit_id is None or grant.unit_id == case.get("owner_unit_id")
+        ):
+            return True
+    return False
+
+
+@router.get("/api/v1/live", summary="Server-sent events: case changes in the caller's scope")
+async def live_feed(
+    request: Request,
+    actor: CurrentActor,
+    settings: AppSettings,
+    heartbeat: Annotated[float, Query(ge=0.05, le=300)] = 15.0,
+    limit: Annotated[int, Query(ge=0)] = 0,
+) -> StreamingResponse:
+    queue = bus.subscribe({live.TOPIC})
+
+    async def stream() -> AsyncIterator[str]:
+        sent = 0
+        try:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), timeout=heartbeat)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        break
+                    yield ": heartbeat\n\n"
+                    continue
+                if not may_see_message(actor, message):
+                    continue
+                data = json.dumps({k: v for k, v in message.items() if k != "topic"}, ensure_ascii=False)
+                yield f"event: case\ndata: {data}\n\n"
+                sent += 1
+                if limit and sent >= limit:
+                    break
+        finally:
+            bus.unsubscribe(queue)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

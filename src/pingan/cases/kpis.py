@@ -1,0 +1,268 @@
+"""KPIs of the workflow (CJ/T 292 vocabulary): received, registered, dispatched, closed, 按期结案率, overdue,
+average time per stage, return rate, satisfaction, with year-on-year and month-on-month change.
+
+Computed from the case milestones over the cases reported in the period (Asia/Shanghai dates), in the
+caller's scope.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.cases.access import VIEW_ROLES, visible
+from pingan.cases.models import OPEN_STATES, Case, Rating, State
+from pingan.core.clock import LOCAL_TZ, to_local, utcnow
+from pingan.core.errors import ValidationFailed
+from pingan.core.security import Actor, require_role
+
+GROUPS = ("total", "street", "community", "grid", "unit", "category", "major", "month", "source")
+_OPEN = {s.value for s in OPEN_STATES}
+_COLUMNS = (
+    Case.id,
+    Case.category_code,
+    Case.area_code,
+    Case.street_code,
+    Case.community_code,
+    Case.owner_unit_id,
+    Case.source,
+    Case.state,
+    Case.reported_at,
+    Case.registered_at,
+    Case.dispatched_at,
+    Case.handled_at,
+    Case.closed_at,
+    Case.close_due_at,
+    Case.is_closed_on_time,
+    Case.return_count,
+    Case.rework_count,
+    Case.sla_color,
+)
+
+
+def _shift_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    last = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
+    return date(year, month, min(day.day, last[month - 1]))
+
+
+def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    start = datetime(date_from.year, date_from.month, date_from.day, tzinfo=LOCAL_TZ)
+    end = datetime(date_to.year, date_to.month, date_to.day, tzinfo=LOCAL_TZ) + timedelta(days=1)
+    return start, end
+
+
+def _key(row: Any, group_by: str) -> str:
+    if group_by == "total":
+        return "total"
+    if group_by == "street":
+        return row.street_code or "district"
+    if group_by == "community":
+        return row.community_code or row.street_code or "district"
+    if group_by == "grid":
+        return row.area_code
+    if group_by == "unit":
+        return str(row.owner_unit_id) if row.owner_unit_id else "unassigned"
+    if group_by == "category":
+        return str(row.category_code)
+    if group_by == "major":
+        return str(row.category_code)[:2]
+    if group_by == "source":
+        return str(row.source)
+    return f"{to_local(row.reported_at):%Y-%m}"
+
+
+def _rows(
+    session: Session,
+    actor: Actor,
+    start: datetime,
+    end: datetime,
+    area_code: str | None,
+    category_prefix: str | None,
+    unit_id: int | None,
+) -> list[Any]:
+    stmt = visible(select(*_COLUMNS), actor).where(Case.reported_at >= start, Case.reported_at < end)
+    stmt = stmt.where(Case.state != State.MERGED.value)
+    if area_code:
+        stmt = stmt.where(Case.area_code.startswith(area_code, autoescape=True))  # lint-scope: ok (filter)
+    if category_prefix:
+        stmt = stmt.where(Case.category_code.startswith(category_prefix, autoescape=True))
+    if unit_id is not None:
+        stmt = stmt.where(Case.owner_unit_id == unit_id)
+    return list(session.execute(stmt))
+
+
+def _minutes(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return (b - a).total_seconds() / 60.0
+
+
+def _aggregate(rows: list[Any], ratings: dict[int, str], now: datetime) -> dict[str, Any]:
+    n = len(rows)
+    registered = sum(1 for r in rows if r.registered_at is not None)
+    rejected = sum(1 for r in rows if r.state == State.REJECTED.value)
+    dispatched = sum(1 for r in rows if r.dispatched_at is not None)
+    closed = [r for r in rows if r.state == State.CLOSED.value]
+    on_time = sum(1 for r in closed if r.is_closed_on_time)
+    open_rows = [r for r in rows if r.state in _OPEN]
+    overdue_open = [r for r in open_rows if r.close_due_at is not None and r.close_due_at < now]
+    should_close = len(closed) + len(overdue_open)
+    stages: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        for stage, a, b in (
+            ("register", r.reported_at, r.registered_at),
+            ("dispatch", r.registered_at, r.dispatched_at),
+            ("handle", r.dispatched_at, r.handled_at),
+            ("verify_close", r.handled_at, r.closed_at if r.state == State.CLOSED.value else None),
+        ):
+            m = _minutes(a, b)
+            if m is not None and m >= 0:
+                stages[stage].append(m)
+    rated = [ratings[r.id] for r in rows if r.id in ratings]
+    counts = {k: rated.count(k) for k in ("satisfied", "basically_satisfied", "unsatisfied")}
+    returned = sum(1 for r in rows if r.return_count)
+    return {
+        "received": n,
+        "registered": registered,
+        "rejected": rejected,
+        "dispatched": dispatched,
+        "closed": len(closed),
+        "closed_on_time": on_time,
+        "should_close": should_close,
+        "on_time_closure_rate": round(on_time / should_close, 4) if should_close else None,
+        "open": len(open_rows),
+        "overdue": len(overdue_open) + sum(1 for r in closed if r.is_closed_on_time is False),
+        "overdue_open": len(overdue_open),
+        "avg_minutes": {k: round(sum(v) / len(v), 1) for k, v in stages.items() if v},
+        "return_rate": round(returned / dispatched, 4) if dispatched else None,
+        "rework_rate": round(sum(1 for r in rows if r.rework_count) / dispatched, 4) if dispatched else None,
+        "satisfaction": {
+            **counts,
+            "rated": len(rated),
+            "satisfied_rate": round((counts["satisfied"] + counts["basically_satisfied"]) / len(rated), 4)
+            if rated
+            else None,
+        },
+    }
+
+
+def _ratings(session: Session, ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in range(0, len(ids), 900):
+        part = ids[chunk : chunk + 900]
+        for case_id, satisfaction in session.execute(
+            select(Rating.case_id, Rating.satisfaction).where(Rating.case_id.in_(part)).order_by(Rating.id)
+        ):
+            if satisfaction:
+                out[case_id] = satisfaction  # the latest rating counts
+    return out
+
+
+def _change(now_value: int, before: int) -> float | None:
+    return round((now_value - before) / before, 4) if before else None
+
+
+def case_kpis(
+    session: Session,
+    actor: Actor,
+    *,
+    group_by: str = "total",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    area_code: str | None = None,
+    category_prefix: str | None = None,
+    unit_id: int | None = None,
+) -> dict[str, Any]:
+    """KPIs per group for cases reported from ``date_from`` to ``date_to`` (inclusive, local dates)."""
+    require_role(actor, *VIEW_ROLES)
+    if group_by not in GROUPS:
+        raise ValidationFailed(f"group_by must be one of {', '.join(GROUPS)}", field="group_by")
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    date_to = date_to or today
+    date_from = date_from or (date_to - timedelta(days=29))
+    if date_from > date_to:
+        raise ValidationFailed("from must not be after to", field="from")
+    if (date_to - date_from).days > 800:
+        raise ValidationFailed("the period may span at most 800 days", field="from")
+    now = utcnow()
+    periods = {
+        "current": (date_from, date_to),
+        "mom": (_shift_months(date_from, -1), _shift_months(date_to, -1)),
+        "yoy": (_shift_months(date_from, -12), _shift_months(date_to, -12)),
+    }
+    grouped: dict[str, dict[str, list[Any]]] = {}
+    for label, (a, b) in periods.items():
+        start, end = _bounds(a, b)
+        rows = _rows(session, actor, start, end, area_code, category_prefix, unit_id)
+        buckets: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            key = _key(row, group_by) if label == "current" or group_by != "month" else "shifted"
+            buckets[key].append(row)
+        grouped[label] = buckets
+    current = grouped["current"]
+    ratings = _ratings(session, [r.id for rows in current.values() for r in rows])
+    groups = []
+    for key in sorted(current):
+        stats = _aggregate(current[key], ratings, now)
+        if group_by != "month":
+            prev_m = len(grouped["mom"].get(key, []))
+            prev_y = len(grouped["yoy"].get(key, []))
+            stats["received_mom"] = prev_m
+            stats["received_yoy"] = prev_y
+            stats["mom_change"] = _change(stats["received"], prev_m)
+            stats["yoy_change"] = _change(stats["received"], prev_y)
+        groups.append({"key": key, **stats})
+    if group_by == "month":
+        _month_changes(session, actor, groups, area_code, category_prefix, unit_id)
+    return {
+        "group_by": group_by,
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "groups": groups,
+    }
+
+
+def _month_changes(
+    session: Session,
+    actor: Actor,
+    groups: list[dict[str, Any]],
+    area_code: str | None,
+    category_prefix: str | None,
+    unit_id: int | None,
+) -> None:
+    """For a monthly series: change against the previous month and the same month a year before."""
+    if not groups:
+        return
+    first = date.fromisoformat(groups[0]["key"] + "-01")
+    last = date.fromisoformat(groups[-1]["key"] + "-01")
+    start, end = _bounds(_shift_months(first, -12), _shift_months(last, 1) - timedelta(days=1))
+    counts: dict[str, int] = defaultdict(int)
+    for row in _rows(session, actor, start, end, area_code, category_prefix, unit_id):
+        counts[f"{to_local(row.reported_at):%Y-%m}"] += 1
+    for group in groups:
+        month = date.fromisoformat(group["key"] + "-01")
+        prev_m = counts.get(f"{_shift_months(month, -1):%Y-%m}", 0)
+        prev_y = counts.get(f"{_shift_months(month, -12):%Y-%m}", 0)
+        group["received_mom"], group["received_yoy"] = prev_m, prev_y
+        group["mom_change"] = _change(group["received"], prev_m)
+        group["yoy_change"] = _change(group["received"], prev_y)

@@ -1,0 +1,128 @@
+"""The live feed: case changes are published after the transaction commits.
+
+Services call :func:`queue_change`; the message is held on the session and handed to the in-process bus
+(``pingan.core.events.bus``) by an ``after_commit`` hook, and dropped on rollback. On PostgreSQL the same
+message is also sent with ``pg_notify`` inside the transaction (so it is delivered only on commit), and
+:class:`PgBridge` — started by the web app — republishes notifications from *other* processes locally.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from pingan.core.events import bus
+
+log = logging.getLogger("pingan.cases.live")
+
+TOPIC = "cases"
+CHANNEL = "pingan_cases"
+ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+_KEY = "pingan_live_pending"
+
+
+def case_payload(case: Any, transition: str) -> dict[str, Any]:
+    """The contract payload of one case change (no personal data)."""
+    return {
+        "type": "case",
+        "event": transition,
+        "case": {
+            "id": case.id,
+            "number": case.number,
+            "state": case.state,
+            "category_code": case.category_code,
+            "title": case.title,
+            "lon": case.lon,
+            "lat": case.lat,
+            "area_code": case.area_code,
+            "street_code": case.street_code,
+            "sla_color": case.sla_color,
+            "reported_at": case.reported_at.isoformat() if case.reported_at else None,
+            "owner_unit_id": case.owner_unit_id,
+        },
+    }
+
+
+def queue_change(session: Session, case: Any, transition: str) -> None:
+    """Publish this change once the session's transaction commits."""
+    session.info.setdefault(_KEY, []).append(case_payload(case, transition))
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_postgres(session: Session) -> None:
+    pending = session.info.get(_KEY)
+    if not pending:
+        return
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    for payload in pending:
+        message = json.dumps({"origin": ORIGIN, "payload": payload}, ensure_ascii=False, default=str)
+        if len(message.encode()) < 7900:
+            session.execute(select(func.pg_notify(CHANNEL, message)))
+
+
+@event.listens_for(Session, "after_commit")
+def _publish(session: Session) -> None:
+    pending = session.info.pop(_KEY, None)
+    for payload in pending or ():
+        bus.publish(TOPIC, payload)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+class PgBridge:
+    """LISTEN on PostgreSQL and republish other processes' case changes on the local bus."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="pingan-live-bridge", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3)
+
+    def _dsn(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url).set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
+
+    def _run(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._dsn(), autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            self._deliver(note.payload)
+            except Exception as exc:  # noqa: BLE001 - reconnect after any failure
+                log.warning("live bridge: %s; reconnecting", exc)
+                self._stop.wait(2.0)
+
+    @staticmethod
+    def _deliver(raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return
+        if message.get("origin") != ORIGIN and isinstance(message.get("payload"), dict):
+            bus.publish(TOPIC, message["payload"])

@@ -1,0 +1,302 @@
+"""Case tables: categories, routing rules, cases, their timeline, attachments, links, ratings, SLA data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pingan.core.clock import utcnow
+from pingan.core.db import Base, UTCDateTime
+
+
+class State(StrEnum):
+    """Workflow states of a case."""
+
+    REPORTED = "reported"  # 上报
+    REGISTERED = "registered"  # 立案
+    REJECTED = "rejected"  # 不予立案
+    DISPATCHED = "dispatched"  # 派遣
+    IN_PROGRESS = "in_progress"  # 处置
+    HANDLED = "handled"  # 反馈
+    VERIFIED = "verified"  # 核查
+    CLOSED = "closed"  # 结案
+    RETURNED = "returned"  # 退回 (to the dispatcher)
+    SUSPENDED = "suspended"  # 挂起 (SLA clock paused)
+    MERGED = "merged"  # 合并 into another case
+
+
+OPEN_STATES = frozenset(
+    {
+        State.REPORTED,
+        State.REGISTERED,
+        State.DISPATCHED,
+        State.IN_PROGRESS,
+        State.HANDLED,
+        State.VERIFIED,
+        State.RETURNED,
+        State.SUSPENDED,
+    }
+)
+FINAL_STATES = frozenset({State.REJECTED, State.CLOSED, State.MERGED})
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+STAGES = ("register", "dispatch", "handle", "verify")
+SOURCES = (
+    "resident_web",
+    "hotline",
+    "app",
+    "open311",
+    "grid_worker",
+    "patrol",
+    "inspection",
+    "sensor",
+    "camera",
+    "parcel",
+    "kitchen",
+    "drug",
+    "opinion",
+    "system",
+)
+INTERNAL_SOURCES = frozenset(
+    {"patrol", "inspection", "sensor", "camera", "parcel", "kitchen", "drug", "opinion", "system"}
+)
+RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
+
+
+class Category(Base):
+    """One node of the event category tree (2-digit major, 4-digit minor), with SLA and dedupe rules."""
+
+    __tablename__ = "case_categories"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("case_categories.code"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(String(200), default="")
+    default_priority: Mapped[str] = mapped_column(String(10), default="normal")
+    # {"normal": {"register": 60, "dispatch": 60, "handle": 2880, "verify": 240}, "urgent": {...}}
+    sla_minutes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_radius_m: Mapped[float] = mapped_column(Float, default=50.0)
+    dedupe_window_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    attributes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # Open311 service definition
+
+
+class RoutingRule(Base):
+    """Category prefix × area prefix → owning unit; the most specific active rule wins."""
+
+    __tablename__ = "case_routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_prefix: Mapped[str] = mapped_column(String(8), default="")
+    area_prefix: Mapped[str] = mapped_column(String(20), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # "unit" = the unit above; "street_centre" / "community" = the centre of the case's street / community
+    target: Mapped[str] = mapped_column(String(20), default="unit")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseCounter(Base):
+    """Monotonic counter behind case numbers (SQLite; PostgreSQL uses a sequence)."""
+
+    __tablename__ = "case_counters"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """A case (事件/案卷): one problem moving through the workflow."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_state_stage_due", "state", "stage_due_at"),
+        Index("ix_cases_category_reported", "category_code", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("case_categories.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    source_crs: Mapped[str] = mapped_column(String(10), default="wgs84")
+    area_code: Mapped[str] = mapped_column(String(20), index=True)  # the grid, or a street/district
+    community_code: Mapped[str | None] = mapped_column(String(20))
+    street_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    source_ref: Mapped[str | None] = mapped_column(String(100))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    signal_count: Mapped[int] = mapped_column(Integer, default=1)
+    last_signal_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    suspended_from: Mapped[str | None] = mapped_column(String(16))
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    routed_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    escalation_level: Mapped[str] = mapped_column(String(10), default="street")  # street | district
+    is_supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # reporter (protected personal data)
+    reporter_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    reporter_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reporter_name_masked: Mapped[str] = mapped_column(String(40), default="")
+    reporter_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reporter_phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    reporter_phone_masked: Mapped[str] = mapped_column(String(40), default="")
+    is_anonymous_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracking_digest: Mapped[str | None] = mapped_column(String(64))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    media_url: Mapped[str | None] = mapped_column(String(500))
+    # SLA
+    stage: Mapped[str | None] = mapped_column(String(10))
+    stage_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_color: Mapped[str] = mapped_column(String(8), default="green")
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # milestones
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    is_closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    public_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseEvent(Base):
+    """One step on a case's timeline: who, when, what, from/to state, note, evidence."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100), default="")
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Attachment(Base):
+    """A photo or document of a case (report photo or handling evidence)."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"))
+    kind: Mapped[str] = mapped_column(String(12), default="report")  # report | evidence
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    uploaded_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseLink(Base):
+    """A relation between two cases: duplicate (auto or manual), merged, split_from."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "other_case_id", "kind", name="uq_case_links_all"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    other_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Rating(Base):
+    """The reporter's verdict after closure: fixed or not, and satisfaction."""
+
+    __tablename__ = "case_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    is_fixed: Mapped[bool] = mapped_column(Boolean)
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SnoozedKey(Base):
+    """A machine-signal dedupe key that opens no case until ``until``."""
+
+    __tablename__ = "case_snoozed_keys"
+
+    dedupe_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    suppressed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Reminder(Base):
+    """An SLA reminder for a unit (and optionally one handler): warning, overdue, escalated."""
+
+    __tablename__ = "case_reminders"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "stage", name="uq_case_reminders_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    account_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    area_code: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # warning | overdue | escalated
+    stage: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobLease(Base):
+    """A named lease so that one process at a time runs a periodic job."""
+
+    __tablename__ = "case_job_leases"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

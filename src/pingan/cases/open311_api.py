@@ -1,0 +1,122 @@
+"""Open311 GeoReport v2 endpoints at /open311/v2 (JSON or XML by file suffix; errors in the spec's shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from pingan.cases import open311, txn
+from pingan.core.errors import PinganError
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+_ROOTS = {
+    "services": ("services", "service"),
+    "requests": ("service_requests", "request"),
+    "definition": ("service_definition", None),
+    "discovery": ("discovery", None),
+    "errors": ("errors", "error"),
+}
+
+
+def _render(fmt: str, kind: str, data: Any, status: int = 200) -> Response:
+    if fmt == "xml":
+        root, item = _ROOTS[kind]
+        return Response(
+            open311.to_xml(root, item, data), status_code=status, media_type="text/xml; charset=utf-8"
+        )
+    body = json.dumps(data, ensure_ascii=False, default=str)
+    return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+
+
+def _format(fmt: str) -> str:
+    if fmt not in ("json", "xml"):
+        raise open311.Open311Error(404, f"format {fmt!r} is not served; use .json or .xml")
+    return fmt
+
+
+def _read(request: Request, fmt: str, kind: str, work: Callable[[Session], Any]) -> Response:
+    try:
+        fmt = _format(fmt)
+        session: Session = request.app.state.session_factory()
+        try:
+            data = work(session)
+            session.commit()
+        finally:
+            session.close()
+        return _render(fmt, kind, data)
+    except open311.Open311Error as exc:
+        return _render(fmt if fmt in ("json", "xml") else "json", "errors", exc.errors, exc.status)
+    except PinganError as exc:
+        err = open311.from_domain(exc)
+        return _render(fmt if fmt in ("json", "xml") else "json", "errors", err.errors, err.status)
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if v != ""}
+
+
+@router.get("/discovery.{fmt}", summary="Service discovery")
+def discovery(request: Request, fmt: str) -> Response:
+    base = str(request.base_url).rstrip("/") + "/open311/v2"
+    return _read(request, fmt, "discovery", lambda _s: open311.discovery(base))
+
+
+@router.get("/services.{fmt}", summary="Service list (public categories)")
+def services(request: Request, fmt: str) -> Response:
+    return _read(request, fmt, "services", open311.services)
+
+
+@router.get("/services/{code}.{fmt}", summary="Service definition (extra attributes)")
+def service_definition(request: Request, code: str, fmt: str) -> Response:
+    return _read(request, fmt, "definition", lambda s: open311.service_definition(s, code))
+
+
+@router.get("/requests.{fmt}", summary="Search requests (90-day window; page/page_size extension)")
+def list_requests(request: Request, fmt: str) -> Response:
+    params = _params(request)
+    return _read(request, fmt, "requests", lambda s: open311.list_requests(s, params))
+
+
+@router.get("/requests/{number}.{fmt}", summary="One request")
+def get_request(request: Request, number: str, fmt: str) -> Response:
+    ext = request.query_params.get("extensions") == "true"
+    return _read(request, fmt, "requests", lambda s: open311.get_request(s, number, extensions=ext))
+
+
+@router.get("/tokens/{token}.{fmt}", summary="Request id for a token")
+def token(request: Request, token: str, fmt: str) -> Response:
+    return _read(request, fmt, "requests", lambda s: open311.token_lookup(s, token))
+
+
+@router.post("/requests.{fmt}", summary="Create a request (form-encoded or multipart with `media`)")
+async def create_request(request: Request, fmt: str) -> Response:
+    out_fmt = fmt if fmt in ("json", "xml") else "json"
+    try:
+        _format(fmt)
+        form = await request.form()
+        fields: list[tuple[str, Any]] = []
+        files: list[tuple[str, bytes]] = []
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                fields.append((key, value))
+            elif key == "media" and value.filename:
+                files.append((value.filename, await value.read()))
+        jurisdiction = next((v for k, v in fields if k == "jurisdiction_id"), None)
+        data = await asyncio.to_thread(
+            txn.run_write,
+            request.app.state.session_factory,
+            lambda s: open311.create_request(s, fields, files, jurisdiction=jurisdiction),
+        )
+        return _render(out_fmt, "requests", data, 201)
+    except open311.Open311Error as exc:
+        return _render(out_fmt, "errors", exc.errors, exc.status)
+    except PinganError as exc:
+        err = open311.from_domain(exc)
+        return _render(out_fmt, "errors", err.errors, err.status)

@@ -1,0 +1,260 @@
+"""Categories and routing rules (data, editable by a district admin): category × area → owning unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.cases.models import PRIORITIES, STAGES, Category, RoutingRule
+from pingan.core.errors import NotFound, ValidationFailed
+from pingan.core.security import Actor, Role, require_role
+from pingan.units import service as units
+from pingan.units.models import Unit, UnitKind
+
+TARGETS = ("unit", "street_centre", "community", "district_centre")
+
+
+# --- categories -----------------------------------------------------------------------------------------
+
+
+def get_category(session: Session, code: str, *, field: str = "category_code") -> Category:
+    """One category by code; ValidationFailed naming ``field`` when unknown."""
+    category = session.get(Category, code) if code else None
+    if category is None:
+        raise ValidationFailed(f"unknown category code {code!r}", field=field)
+    return category
+
+
+def list_categories(session: Session, *, public_only: bool = False) -> list[Category]:
+    """All categories ordered by code (majors before their minors)."""
+    stmt = select(Category).where(Category.is_active.is_(True)).order_by(Category.code)
+    if public_only:
+        stmt = stmt.where(Category.is_public.is_(True))
+    return list(session.scalars(stmt))
+
+
+def category_tree(session: Session) -> list[dict[str, Any]]:
+    """Majors with their minor classes nested."""
+    majors: dict[str, dict[str, Any]] = {}
+    for cat in list_categories(session):
+        node = category_dict(cat)
+        if cat.parent_code is None:
+            node["children"] = []
+            majors[cat.code] = node
+        elif cat.parent_code in majors:
+            majors[cat.parent_code]["children"].append(node)
+    return list(majors.values())
+
+
+def category_dict(cat: Category) -> dict[str, Any]:
+    return {
+        "code": cat.code,
+        "parent_code": cat.parent_code,
+        "name_zh": cat.name_zh,
+        "name_en": cat.name_en,
+        "default_priority": cat.default_priority,
+        "sla_minutes": cat.sla_minutes,
+        "dedupe_radius_m": cat.dedupe_radius_m,
+        "dedupe_window_minutes": cat.dedupe_window_minutes,
+        "is_public": cat.is_public,
+    }
+
+
+def upsert_category(
+    session: Session,
+    actor: Actor,
+    *,
+    code: str,
+    name_zh: str,
+    name_en: str = "",
+    parent_code: str | None = None,
+    default_priority: str = "normal",
+    sla_minutes: dict[str, dict[str, int]] | None = None,
+    dedupe_radius_m: float = 50.0,
+    dedupe_window_minutes: int = 1440,
+    is_public: bool = True,
+    description: str = "",
+    keywords: str = "",
+    attributes: list[Any] | None = None,
+) -> Category:
+    """Create or update a category (district admin)."""
+    require_role(actor, Role.DISTRICT_ADMIN)
+    if not (code.isdigit() and len(code) in (2, 4)):
+        raise ValidationFailed("category code: 2 digits (major) or 4 digits (minor)", field="code")
+    if len(code) == 4:
+        parent_code = code[:2]
+        if session.get(Category, parent_code) is None:
+            raise ValidationFailed(f"major class {parent_code} does not exist", field="code")
+    else:
+        parent_code = None
+    if default_priority not in PRIORITIES:
+        raise ValidationFailed(f"priority must be one of {', '.join(PRIORITIES)}", field="default_priority")
+    _check_sla(sla_minutes or {})
+    if not 0 <= dedupe_radius_m <= 5000:
+        raise ValidationFailed("dedupe radius must be 0–5000 m", field="dedupe_radius_m")
+    cat = session.get(Category, code) or Category(code=code)
+    cat.parent_code = parent_code
+    cat.name_zh, cat.name_en = name_zh, name_en
+    cat.default_priority = default_priority
+    cat.sla_minutes = sla_minutes or {}
+    cat.dedupe_radius_m, cat.dedupe_window_minutes = dedupe_radius_m, dedupe_window_minutes
+    cat.is_public, cat.description, cat.keywords = is_public, description, keywords
+    cat.attributes = attributes or []
+    cat.is_active = True
+    session.add(cat)
+    session.flush()
+    return cat
+
+
+def _check_sla(table: dict[str, dict[str, int]]) -> None:
+    for priority, stages in table.items():
+        if priority not in PRIORITIES or not isinstance(stages, dict):
+            raise ValidationFailed(f"SLA: unknown priority {priority!r}", field="sla_minutes")
+        for stage, minutes in stages.items():
+            if stage not in STAGES or not isinstance(minutes, int) or minutes <= 0:
+                raise ValidationFailed(
+                    f"SLA: {priority}.{stage} must be a stage of {STAGES} with positive minutes",
+                    field="sla_minutes",
+                )
+
+
+# --- routing rules --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """The outcome of routing: the unit (or None) and the rule that decided it."""
+
+    unit: Unit | None
+    rule: RoutingRule | None
+    reason: str
+
+
+def _prefix_of(value: str | None, prefix: str) -> bool:
+    return (value or "")[: len(prefix)] == prefix
+
+
+def _specificity(rule: RoutingRule) -> tuple[int, int, int, int]:
+    return (rule.priority, len(rule.category_prefix), len(rule.area_prefix), -rule.id)
+
+
+def route_case(
+    session: Session,
+    *,
+    category_code: str,
+    area_code: str,
+    street_code: str | None,
+    community_code: str | None,
+) -> Route:
+    """The owning unit for a category in an area: the most specific matching active rule, else the street."""
+    rules = session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))).all()
+    matching = [
+        r
+        for r in rules
+        if _prefix_of(category_code, r.category_prefix) and _prefix_of(area_code, r.area_prefix)
+    ]
+    for rule in sorted(matching, key=_specificity, reverse=True):
+        unit = _target_unit(session, rule.target, rule.unit_id, street_code, community_code)
+        if unit is not None:
+            return Route(
+                unit, rule, f"rule {rule.id}: {rule.category_prefix or '*'} × {rule.area_prefix or '*'}"
+            )
+    fallback = _target_unit(session, "street_centre", None, street_code, community_code) or _target_unit(
+        session, "district_centre", None, street_code, community_code
+    )
+    return Route(fallback, None, "no rule matched: the street (or district) centre owns it")
+
+
+def _target_unit(
+    session: Session, target: str, unit_id: int | None, street_code: str | None, community_code: str | None
+) -> Unit | None:
+    if target == "unit":
+        return session.get(Unit, unit_id) if unit_id else None
+    kind = {
+        "street_centre": UnitKind.STREET_CENTRE,
+        "community": UnitKind.COMMUNITY,
+        "district_centre": UnitKind.DISTRICT_CENTRE,
+    }[target]
+    wanted = {"street_centre": street_code, "community": community_code}.get(target)
+    if target != "district_centre" and not wanted:
+        return None
+    for unit in units.list_units(session, kind=kind, area_prefix=wanted):
+        if target == "district_centre" or unit.area_code == wanted:
+            return unit if unit.is_active else None
+    return None
+
+
+def list_rules(session: Session) -> list[RoutingRule]:
+    """Every rule, most specific first."""
+    return sorted(session.scalars(select(RoutingRule)).all(), key=_specificity, reverse=True)
+
+
+def get_rule(session: Session, rule_id: int) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no routing rule {rule_id}", field="rule_id")
+    return rule
+
+
+def save_rule(
+    session: Session,
+    actor: Actor,
+    *,
+    rule_id: int | None = None,
+    category_prefix: str = "",
+    area_prefix: str = "",
+    unit_id: int | None = None,
+    target: str = "unit",
+    priority: int = 0,
+    note: str = "",
+    is_active: bool = True,
+) -> RoutingRule:
+    """Create or change a routing rule (district admin)."""
+    require_role(actor, Role.DISTRICT_ADMIN)
+    _validate_rule(session, category_prefix, area_prefix, unit_id, target)
+    rule = get_rule(session, rule_id) if rule_id is not None else RoutingRule()
+    rule.category_prefix, rule.area_prefix = category_prefix, area_prefix
+    rule.unit_id = unit_id if target == "unit" else None
+    rule.target, rule.priority, rule.note, rule.is_active = target, priority, note, is_active
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def delete_rule(session: Session, actor: Actor, *, rule_id: int) -> None:
+    """Remove a routing rule (district admin)."""
+    require_role(actor, Role.DISTRICT_ADMIN)
+    session.delete(get_rule(session, rule_id))
+    session.flush()
+
+
+def _validate_rule(
+    session: Session, category_prefix: str, area_prefix: str, unit_id: int | None, target: str
+) -> None:
+    if category_prefix and not (category_prefix.isdigit() and len(category_prefix) in (2, 4)):
+        raise ValidationFailed("category prefix: empty, 2 or 4 digits", field="category_prefix")
+    if area_prefix and not area_prefix.isdigit():
+        raise ValidationFailed("area prefix must be digits of an area code", field="area_prefix")
+    if target not in TARGETS:
+        raise ValidationFailed(f"target must be one of {', '.join(TARGETS)}", field="target")
+    if target == "unit":
+        if unit_id is None:
+            raise ValidationFailed("a rule with target 'unit' needs unit_id", field="unit_id")
+        if session.get(Unit, unit_id) is None:
+            raise ValidationFailed(f"no unit {unit_id}", field="unit_id")
+
+
+def rule_dict(rule: RoutingRule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "category_prefix": rule.category_prefix,
+        "area_prefix": rule.area_prefix,
+        "unit_id": rule.unit_id,
+        "target": rule.target,
+        "priority": rule.priority,
+        "note": rule.note,
+        "is_active": rule.is_active,
+    }

@@ -1,0 +1,75 @@
+"""Request shapes of the cases API (responses are plain dicts built by the service)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class CaseCreate(BaseModel):
+    """A report from a person: resident web form, hotline operator, grid-worker or phone app."""
+
+    category_code: str = Field(min_length=4, max_length=4)
+    description: str = Field(max_length=4000)
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    title: str | None = Field(None, max_length=200)
+    address: str = Field("", max_length=200)
+    source: Literal["resident_web", "hotline", "app", "grid_worker"] = "resident_web"
+    reporter_name: str | None = Field(None, max_length=40)
+    reporter_phone: str | None = Field(None, max_length=20)
+    is_anonymous_public: bool = False
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseAction(BaseModel):
+    note: str = Field("", max_length=2000)
+    unit_id: int | None = None
+    into_case_id: int | None = None
+
+
+class CaseSplit(BaseModel):
+    description: str | None = Field(None, max_length=4000)
+    category_code: str | None = None
+    title: str | None = Field(None, max_length=200)
+
+
+class RevealRequest(BaseModel):
+    reason: str = Field(max_length=500)
+
+
+class RatingCreate(BaseModel):
+    token: str | None = None
+    is_fixed: bool
+    satisfaction: Literal["satisfied", "basically_satisfied", "unsatisfied"] | None = None
+    comment: str = Field("", max_length=1000)
+
+
+class RuleCreate(BaseModel):
+    category_prefix: str = Field("", max_length=4)
+    area_prefix: str = Field("", max_length=20)
+    unit_id: int | None = None
+    target: str = "unit"
+    priority: int = 0
+    note: str = Field("", max_length=200)
+    is_active: bool = True
+
+
+class CategoryUpdate(BaseModel):
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field("", max_length=100)
+    default_priority: str = "normal"
+    sla_minutes: dict[str, dict[str, int]] = Field(default_factory=dict)
+    dedupe_radius_m: float = 50.0
+    dedupe_window_minutes: int = Field(1440, ge=0, le=60 * 24 * 30)
+    is_public: bool = True
+    description: str = ""
+    keywords: str = ""
+
+
+class SnoozeCreate(BaseModel):
+    dedupe_key: str = Field(max_length=120)
+    minutes: int
+    reason: str = Field("", max_length=200)

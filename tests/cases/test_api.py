@@ -1,0 +1,227 @@
+"""The cases API end to end: report with a photo → register → dispatch → handle with evidence → verify →
+close → the resident follows and rates it → KPIs count it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from pingan.units import service as units
+from tests.cases.conftest import JPEG, PNG
+from tests.cases.helpers import GRID, point_in
+from tests.factories import auth
+
+
+def _act(client: TestClient, headers: dict[str, str], case_id: int, action: str, **body: Any) -> Any:
+    return client.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body, headers=headers)
+
+
+class TestEndToEnd:
+    def test_resident_report_to_rating(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        resident = auth(session, "resident")
+        r = client.post(
+            "/api/v1/cases/form",
+            data={
+                "category_code": "0102",
+                "description": "小区门口垃圾堆了三天",
+                "lon": str(lon),
+                "lat": str(lat),
+                "reporter_name": "张三丰",
+                "reporter_phone": "13812345678",
+            },
+            files=[("media", ("photo.jpg", JPEG, "image/jpeg"))],
+            headers=resident,
+        )
+        assert r.status_code == 201, r.text
+        created = r.json()
+        assert created["area_code"] == GRID
+        assert created["state"] == "reported"
+        assert created["reporter_phone_masked"] == "138****5678"
+        assert "13812345678" not in r.text
+        token = created["tracking_token"]
+        case_id = created["id"]
+        cg = units.get_unit_by_code(session, "330108-CG")
+        assert created["owner_unit_id"] == cg.id
+
+        street = auth(session, "street")
+        handler = auth(session, "handler")
+        assert _act(client, street, case_id, "register").status_code == 200
+        r = _act(client, street, case_id, "dispatch")
+        assert r.status_code == 200 and r.json()["state"] == "dispatched"
+        assert _act(client, handler, case_id, "start").status_code == 200
+        r = client.post(
+            f"/api/v1/cases/{case_id}/actions/handle/form",
+            data={"note": "已清运"},
+            files=[("media", ("after.png", PNG, "image/png"))],
+            headers=handler,
+        )
+        assert r.status_code == 200, r.text
+        assert [a["kind"] for a in r.json()["attachments"]] == ["report", "evidence"]
+        assert _act(client, street, case_id, "verify").status_code == 200
+        r = _act(client, street, case_id, "close")
+        assert r.status_code == 200 and r.json()["state"] == "closed"
+        assert r.json()["is_closed_on_time"] is True
+        actions = [e["action"] for e in r.json()["timeline"]]
+        assert actions == ["report", "register", "dispatch", "start", "handle", "verify", "close"]
+
+        number = created["number"]
+        r = client.get(f"/api/v1/public/cases/{number}", params={"token": token})
+        assert r.status_code == 200
+        view = r.json()
+        assert view["state"] == "closed" and view["can_rate"]
+        assert "张" not in r.text and "138" not in r.text
+        assert client.get(f"/api/v1/public/cases/{number}", params={"token": "wrong"}).status_code == 404
+
+        r = client.post(
+            f"/api/v1/public/cases/{number}/rating", json={"token": token, "is_fixed": True, "satisfaction": "satisfied"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["ratings"][0]["satisfaction"] == "satisfied"
+
+        r = client.get("/api/v1/case-kpis", params={"group_by": "total"}, headers=auth(session, "admin"))
+        assert r.status_code == 200
+        total = r.json()["groups"][0]
+        assert total["closed"] >= 1 and total["satisfaction"]["satisfied"] >= 1
+
+    def test_not_fixed_reopens_keeping_history(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "1402", "description": "路灯不亮", "lon": lon, "lat": lat, "reporter_phone": "13900001111"},
+        )
+        assert r.status_code == 201, r.text
+        case_id, number, token = r.json()["id"], r.json()["number"], r.json()["tracking_token"]
+        street, handler = auth(session, "street"), auth(session, "handler")
+        for headers, action, note in (
+            (street, "register", ""),
+            (street, "dispatch", ""),
+            (handler, "handle", "换了灯泡"),
+            (street, "verify", ""),
+            (street, "close", ""),
+        ):
+            assert _act(client, headers, case_id, action, note=note).status_code == 200, action
+        r = client.post(
+            f"/api/v1/public/cases/{number}/rating", json={"token": token, "is_fixed": False, "comment": "还是不亮"}
+        )
+        assert r.status_code == 200
+        assert r.json()["state"] == "dispatched"
+        detail = client.get(f"/api/v1/cases/{case_id}", headers=street).json()
+        assert detail["reopen_count"] == 1
+        assert [e["action"] for e in detail["timeline"]][-2:] == ["close", "reopen"]
+
+
+class TestIntakeErrors:
+    def test_outside_district_names_lon_lat(self, client: TestClient, session: Session) -> None:
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "0102", "description": "x", "lon": 116.4, "lat": 39.9, "reporter_phone": "13900001111"},
+        )
+        assert r.status_code == 422
+        assert r.json()["error"]["field"] == "lon"
+        assert "116.4" in r.json()["error"]["message"]
+
+    def test_unknown_category(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "9999", "description": "x", "lon": lon, "lat": lat},
+            headers=auth(session, "resident"),
+        )
+        assert r.status_code == 422 and r.json()["error"]["field"] == "category_code"
+
+    def test_bad_phone_changes_nothing(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        admin = auth(session, "admin")
+        before = client.get("/api/v1/cases", params={"page_size": 1}, headers=admin).json()["total"]
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat, "reporter_phone": "12345"},
+        )
+        assert r.status_code == 422 and r.json()["error"]["field"] == "reporter_phone"
+        assert client.get("/api/v1/cases", params={"page_size": 1}, headers=admin).json()["total"] == before
+
+    def test_fake_photo_refused(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post(
+            "/api/v1/cases/form",
+            data={"category_code": "0102", "description": "x", "lon": str(lon), "lat": str(lat)},
+            files=[("media", ("evil.jpg", b"<script>alert(1)</script>", "image/jpeg"))],
+            headers=auth(session, "resident"),
+        )
+        assert r.status_code == 422 and r.json()["error"]["field"] == "media"
+
+    def test_anonymous_needs_phone(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post("/api/v1/cases", json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "reporter_phone"
+
+    def test_gcj02_point_is_normalised(self, client: TestClient, session: Session) -> None:
+        from pingan.core.geo import wgs84_to_gcj02
+
+        lon, lat = point_in(session)
+        glon, glat = wgs84_to_gcj02(lon, lat)
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "0102", "description": "x", "lon": glon, "lat": glat, "crs": "gcj02"},
+            headers=auth(session, "resident"),
+        )
+        assert r.status_code == 201
+        assert abs(r.json()["lon"] - lon) < 1e-6 and r.json()["source_crs"] == "gcj02"
+
+
+class TestTransitions:
+    def test_illegal_transition_is_409_with_allowed_actions(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat},
+            headers=auth(session, "resident"),
+        )
+        r = _act(client, auth(session, "street"), r.json()["id"], "close")
+        assert r.status_code == 409
+        err = r.json()["error"]
+        assert err["details"]["state"] == "reported"
+        assert "register" in err["details"]["allowed_actions"]
+        assert "reported" in err["message"]
+
+    def test_handler_of_other_unit_sees_404(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "0601", "description": "可疑", "lon": lon, "lat": lat},
+            headers=auth(session, "resident"),
+        )
+        case_id = r.json()["id"]
+        assert client.get(f"/api/v1/cases/{case_id}", headers=auth(session, "handler")).status_code == 404
+
+    def test_resident_cannot_register(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        resident = auth(session, "resident")
+        r = client.post(
+            "/api/v1/cases", json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat}, headers=resident
+        )
+        r = _act(client, resident, r.json()["id"], "register")
+        assert r.status_code == 403
+
+
+class TestNearby:
+    def test_form_sees_nearby_open_case(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post(
+            "/api/v1/cases",
+            json={"category_code": "0701", "description": "消防通道被堵", "lon": lon, "lat": lat},
+            headers=auth(session, "resident"),
+        )
+        number = r.json()["number"]
+        near = client.get("/api/v1/cases/nearby", params={"category_code": "0701", "lon": lon + 0.0001, "lat": lat})
+        assert near.status_code == 200
+        assert number in [n["number"] for n in near.json()]
+        second = client.post(
+            "/api/v1/cases",
+            json={"category_code": "0701", "description": "又堵了", "lon": lon + 0.0001, "lat": lat},
+            headers=auth(session, "resident"),
+        ).json()
+        assert second["duplicate_of_id"] == r.json()["id"]
