@@ -26,7 +26,7 @@ from pingan.accounts.schemas import (
     TokenRead,
 )
 from pingan.core.clock import utcnow
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.web.deps import CurrentActor, DbSession, client_ip
 from pingan.web.middleware import AppProtector, rate_limit
 
@@ -42,9 +42,13 @@ accounts_router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 def login(
     request: Request, session: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> dict[str, Any]:
-    account = service.authenticate(
-        session, username=form.username, password=form.password, client_ip=client_ip(request)
-    )
+    try:
+        account = service.authenticate(
+            session, username=form.username, password=form.password, client_ip=client_ip(request)
+        )
+    except Unauthorized:
+        session.commit()  # the failure count and any lockout must outlive the refused request
+        raise
     token = service.issue_token(session, account_id=account.id)
     return {
         "access_token": token,

@@ -1,4 +1,8 @@
-"""Areas API: the tree, one area, GeoJSON of a level, and the grid locator (single and batch)."""
+"""Areas API: the tree, one area, GeoJSON of a level, and the grid locator (single and batch).
+
+Names, boundaries and the locator are public (maps and resident reports need them); households and
+population are shown only to callers whose area scope covers the area.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +14,54 @@ from shapely.geometry import mapping
 from pingan.areas import service
 from pingan.areas.models import AreaLevel
 from pingan.areas.schemas import AreaRead, AreaRefRead, LocateBatch, LocateBatchRead, LocateRead
-from pingan.web.deps import DbSession
+from pingan.core.security import Actor
+from pingan.web.deps import DbSession, OptionalActor
 
 router = APIRouter(prefix="/api/v1", tags=["areas"])
+_COUNTS = ("households", "population")
+
+
+def _covers(actor: Actor | None, code: str) -> bool:
+    return actor is not None and actor.can_see_area(code)
+
+
+def _redact_tree(nodes: list[dict[str, Any]], actor: Actor | None) -> list[dict[str, Any]]:
+    for node in nodes:
+        if not _covers(actor, node["code"]):
+            node.update(dict.fromkeys(_COUNTS))
+        _redact_tree(node.get("children", []), actor)
+    return nodes
 
 
 @router.get("/areas", summary="The area tree (district → street → community → grid)")
 def read_tree(
-    session: DbSession, root: str | None = None, max_level: Annotated[AreaLevel | None, Query()] = None
+    session: DbSession,
+    actor: OptionalActor,
+    root: str | None = None,
+    max_level: Annotated[AreaLevel | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    return service.area_tree(session, root=root, max_level=max_level)
+    return _redact_tree(service.area_tree(session, root=root, max_level=max_level), actor)
 
 
 @router.get("/areas/geojson", summary="Boundaries of one level as a GeoJSON FeatureCollection")
 def read_level_geojson(
     session: DbSession,
+    actor: OptionalActor,
     level: AreaLevel = AreaLevel.GRID,
     within: str | None = None,
     simplify: Annotated[float, Query(ge=0, le=0.01)] = 0.0,
 ) -> dict[str, Any]:
-    return service.feature_collection(
+    collection = service.feature_collection(
         service.list_areas(session, level=level, within=within), simplify=simplify
     )
+    for feature in collection["features"]:
+        if not _covers(actor, feature["properties"]["code"]):
+            feature["properties"].update(dict.fromkeys(_COUNTS))
+    return collection
 
 
 @router.get("/areas/{code}", response_model=AreaRead, summary="One area with its parents and children")
-def read_area(session: DbSession, code: str, geometry: bool = False) -> AreaRead:
+def read_area(session: DbSession, actor: OptionalActor, code: str, geometry: bool = False) -> AreaRead:
     area = service.get_area(session, code)
     chain = service.ancestors(session, code)[1:]
     children = service.list_areas(session, parent_code=code)
@@ -45,8 +71,8 @@ def read_area(session: DbSession, code: str, geometry: bool = False) -> AreaRead
         name=area.name,
         level=area.level,
         parent_code=area.parent_code,
-        households=area.households,
-        population=area.population,
+        households=area.households if _covers(actor, code) else None,
+        population=area.population if _covers(actor, code) else None,
         area_m2=area.area_m2,
         bbox=[area.min_lon, area.min_lat, area.max_lon, area.max_lat] if area.min_lon is not None else None,
         ancestors=[AreaRefRead(code=a.code, name=a.name, level=a.level) for a in chain],

@@ -42,8 +42,8 @@ class AreaRead(BaseModel):
     name: str
     level: str
     parent_code: str | None
-    households: int
-    population: int
+    households: int | None = Field(description="only for callers whose area scope covers this area")
+    population: int | None = Field(description="only for callers whose area scope covers this area")
     area_m2: float | None
     bbox: list[float] | None
     ancestors: list[AreaRefRead]
