@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -70,10 +70,18 @@ def _mount_routers(app: FastAPI) -> None:
     app.include_router(cases_router)
     app.include_router(open311_router)
 
+    from pingan.web.pages import install_pages
+
+    install_pages(app)
+
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from pingan.web.pages.common import error_page, wants_html
+
     @app.exception_handler(PinganError)
-    async def _domain_error(_request: Request, exc: PinganError) -> JSONResponse:
+    async def _domain_error(_request: Request, exc: PinganError) -> Response:
+        if wants_html(_request):
+            return error_page(_request, exc.status, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         headers = {**(headers or {}), **getattr(exc, "headers", {})} or None
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
@@ -96,7 +104,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_html(_request) and exc.status_code in (403, 404, 405):
+            return error_page(_request, exc.status_code)
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )

@@ -13,6 +13,7 @@ from pingan.accounts import service as accounts
 from pingan.core.config import Settings
 from pingan.core.errors import Unauthorized
 from pingan.core.security import Actor
+from pingan.web import sessions
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -43,22 +44,41 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+async def csrf_guard(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Unsafe requests authenticated by the session cookie must repeat the CSRF token (double submit)."""
+    if credentials is None and sessions.session_secret(request):
+        await sessions.check_csrf(request)
+
+
 def get_optional_actor(
     request: Request,
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _csrf: Annotated[None, Depends(csrf_guard)],
 ) -> Actor | None:
-    """The signed-in actor from a bearer token, or None for anonymous requests."""
-    if credentials is None:
+    """The actor from a bearer token or the browser's session cookie; None for anonymous requests."""
+    if credentials is not None:
+        account = accounts.account_for_token(session, credentials.credentials)
+        return accounts.actor_for(account, client_ip=client_ip(request))
+    secret = sessions.session_secret(request)
+    if secret is None:
         return None
-    account = accounts.account_for_token(session, credentials.credentials)
+    try:
+        account = accounts.account_for_token(session, secret, kinds=("session",))
+    except Unauthorized:
+        return None  # an expired or revoked browser session is simply signed out
     return accounts.actor_for(account, client_ip=client_ip(request))
 
 
 def get_actor(actor: Annotated[Actor | None, Depends(get_optional_actor)]) -> Actor:
     """The signed-in actor; 401 when there is none."""
     if actor is None:
-        raise Unauthorized("sign in first (Authorization: Bearer <token>)", code="not_authenticated")
+        raise Unauthorized(
+            "sign in first (Authorization: Bearer <token>, or the web sign-in)", code="not_authenticated"
+        )
     return actor
 
 

@@ -1,0 +1,51 @@
+"""Server-rendered pages (Jinja) with small scripts: sign-in, the wall, the workbench, grids, residents.
+
+Pages are rendered from the modules' service functions; the live parts (maps, charts, the live feed) are
+filled in by our scripts from the JSON API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from pingan.web.pages.common import PageForbidden, SignInRequired, error_page, sign_in_redirect
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
+VENDOR = {"leaflet": "leaflet/dist", "echarts": "echarts/dist"}
+
+
+def find_node_modules() -> Path:
+    """The npm folder holding the front-end libraries (the working directory's, else the source tree's)."""
+    candidates = [Path.cwd() / "node_modules", Path(__file__).resolve().parents[4] / "node_modules"]
+    for folder in candidates:
+        if all((folder / sub).is_dir() for sub in VENDOR.values()):
+            return folder
+    raise RuntimeError(
+        "front-end libraries not found (looked for leaflet and echarts in "
+        + ", ".join(str(c) for c in candidates)
+        + "): run `npm ci` (or `make setup`) in the project folder first"
+    )
+
+
+def install_pages(app: FastAPI) -> None:
+    """Mount our static files, the vendored libraries and every page router."""
+    from pingan.web.pages import auth, grids, resident, wall, work
+
+    node_modules = find_node_modules()
+    app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static-app")
+    for name, sub in VENDOR.items():
+        app.mount(f"/static/vendor/{name}", StaticFiles(directory=node_modules / sub), name=f"vendor-{name}")
+    for module in (auth, wall, work, grids, resident):
+        app.include_router(module.router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, _exc: SignInRequired) -> Response:
+        return sign_in_redirect(request)
+
+    @app.exception_handler(PageForbidden)
+    async def _forbidden(request: Request, _exc: PageForbidden) -> Response:
+        return error_page(request, 403)

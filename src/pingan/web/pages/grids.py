@@ -1,0 +1,67 @@
+"""Grid view: one grid's boundary, its people and places counts, its staff, and its open cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from pingan.areas import service as areas
+from pingan.cases import service as cases
+from pingan.core.security import ensure_in_scope
+from pingan.web import i18n
+from pingan.web.deps import DbSession, OptionalActor
+from pingan.web.pages.common import STAFF_ROLES, lang_of, render, require_staff
+from pingan.web.pages.lookups import names
+from pingan.web.pages.work import row_of
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/grids/{code}")
+def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: str) -> Response:
+    actor = require_staff(actor)
+    ensure_in_scope(actor, code, what="area", roles=STAFF_ROLES)
+    area = areas.get_area(session, code)
+    lang = lang_of(request)
+    translate = i18n.translator(lang)
+    lookup = names(session, lang, within=code[:6])
+    chain = [a for a in reversed(areas.ancestors(session, code)[1:])]
+    open_cases, open_total = cases.list_cases(
+        session, actor, filters=cases.CaseFilter(area_code=code, is_open=True), page=1, page_size=100
+    )
+    overdue = sum(1 for c in open_cases if c.sla_color == "red")
+    children = areas.list_areas(session, parent_code=code)
+    settings = request.app.state.settings
+    config: dict[str, Any] = {
+        "tile_url": settings.tile_url,
+        "tile_crs": settings.tile_crs,
+        "area_url": f"/api/v1/areas/{code}?geometry=true",
+        "cases": [
+            {
+                "id": c.id,
+                "number": c.number,
+                "title": c.title,
+                "lon": c.lon,
+                "lat": c.lat,
+                "sla_color": c.sla_color,
+            }
+            for c in open_cases
+            if c.lon is not None
+        ],
+        "strings": i18n.messages_with_prefix(lang, "sla."),
+    }
+    return render(
+        request,
+        "grid.html",
+        actor,
+        area=area,
+        chain=chain,
+        children=children,
+        rows=[row_of(c, lookup, translate, lang) for c in open_cases],
+        open_total=open_total,
+        overdue=overdue,
+        area_km2=round((area.area_m2 or 0) / 1_000_000, 2),
+        config=config,
+    )

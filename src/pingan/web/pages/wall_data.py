@@ -1,0 +1,234 @@
+"""The wall's figures, from the cases service and KPIs, formatted in the viewer's language.
+
+Every number says what it counts and over what period; every change shows its arrow and its base.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pingan.areas import service as areas
+from pingan.areas.models import AreaLevel
+from pingan.cases import kpis, service
+from pingan.core.clock import LOCAL_TZ, to_local, utcnow
+from pingan.core.security import Actor
+from pingan.web import i18n
+from pingan.web.pages.lookups import names
+
+PAGE = 500
+MAX_OPEN = 5000
+FEED_SIZE = 14
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def change_text(translate: i18n.Translator, key: str, value: int, base: int) -> tuple[str, str]:
+    """ "↓49.7% vs same month last year (312 → 157)" and the trend class (up/down/flat)."""
+    if not base:
+        return translate(key + "_none"), ""
+    pct = (value - base) / base * 100
+    arrow = "↑" if pct > 0 else ("↓" if pct < 0 else "→")
+    trend = "up" if pct > 0 else ("down" if pct < 0 else "")
+    return translate(key, arrow=arrow, pct=f"{abs(pct):.1f}%", base=base, value=value), trend
+
+
+def _open_cases(session: Session, actor: Actor, scope: str) -> tuple[list[Any], int]:
+    found: list[Any] = []
+    page, total = 1, 0
+    while len(found) < MAX_OPEN:
+        items, total = service.list_cases(
+            session,
+            actor,
+            filters=service.CaseFilter(is_open=True, area_code=scope),
+            page=page,
+            page_size=PAGE,
+        )
+        found.extend(items)
+        if len(items) < PAGE:
+            break
+        page += 1
+    return found, total
+
+
+def _recent(session: Session, actor: Actor, scope: str, since: datetime) -> list[Any]:
+    found: list[Any] = []
+    page = 1
+    while True:
+        items, _total = service.list_cases(
+            session,
+            actor,
+            filters=service.CaseFilter(area_code=scope, reported_from=since),
+            page=page,
+            page_size=PAGE,
+        )
+        found.extend(items)
+        if len(items) < PAGE or len(found) >= 20_000:
+            return found
+        page += 1
+
+
+def _daily(session: Session, actor: Actor, scope: str, today: date, lang: str) -> dict[str, Any]:
+    """Reported and closed per day over the last 30 days (closures of cases reported in the last 90 days)."""
+    first = today - timedelta(days=29)
+    since = datetime(first.year, first.month, first.day, tzinfo=LOCAL_TZ) - timedelta(days=60)
+    received: Counter[date] = Counter()
+    closed: Counter[date] = Counter()
+    for case in _recent(session, actor, scope, since):
+        received[to_local(case.reported_at).date()] += 1
+        if case.closed_at is not None:
+            closed[to_local(case.closed_at).date()] += 1
+    days = [first + timedelta(days=i) for i in range(30)]
+    return {
+        "labels": [f"{d.month}/{d.day}" if lang == "en" else f"{d.month}-{d.day:02d}" for d in days],
+        "received": [received[d] for d in days],
+        "closed": [closed[d] for d in days],
+    }
+
+
+def _month_label(month: str, lang: str, translate: i18n.Translator) -> str:
+    m = int(month[5:7])
+    return MONTHS_EN[m - 1] if lang == "en" else translate("wall.month", m=m, name=MONTHS_EN[m - 1])
+
+
+def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, Any]:
+    """Everything the wall shows apart from the boundaries."""
+    translate = i18n.translator(lang)
+    lookup = names(session, lang, within=scope[:6] if scope else None)
+    now = utcnow()
+    today = now.astimezone(LOCAL_TZ).date()
+    month_start = today.replace(day=1)
+    open_cases, open_total = _open_cases(session, actor, scope)
+    by_colour = Counter(c.sla_color for c in open_cases)
+
+    grids: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
+    for case in open_cases:
+        grids[case.area_code]["open"] += 1
+        if case.sla_color == "red":
+            grids[case.area_code]["overdue"] += 1
+
+    day = kpis.case_kpis(session, actor, date_from=today, date_to=today, area_code=scope)["groups"]
+    yesterday = today - timedelta(days=1)
+    before = kpis.case_kpis(session, actor, date_from=yesterday, date_to=yesterday, area_code=scope)["groups"]
+    today_n = day[0]["received"] if day else 0
+    yesterday_n = before[0]["received"] if before else 0
+    today_sub = translate("wall.sub.yesterday", n=yesterday_n)
+
+    month_streets = kpis.case_kpis(
+        session, actor, group_by="street", date_from=month_start, date_to=today, area_code=scope
+    )["groups"]
+    closed = sum(g["closed"] for g in month_streets)
+    on_time = sum(g["closed_on_time"] for g in month_streets)
+    should = sum(g["should_close"] for g in month_streets)
+    rate = f"{on_time / should * 100:.1f}%" if should else "–"
+
+    month_total = kpis.case_kpis(session, actor, date_from=month_start, date_to=today, area_code=scope)[
+        "groups"
+    ]
+    this_month = month_total[0]["received"] if month_total else 0
+    last_year_same = month_total[0]["received_yoy"] if month_total else 0
+    yoy_text, yoy_trend = change_text(translate, "wall.sub.yoy", this_month, last_year_same)
+
+    series_from = _shift_month(month_start, -11)
+    months = kpis.case_kpis(
+        session, actor, group_by="month", date_from=series_from, date_to=today, area_code=scope
+    )["groups"]
+    majors = kpis.case_kpis(
+        session, actor, group_by="major", date_from=month_start, date_to=today, area_code=scope
+    )["groups"]
+
+    rate_by_street = {g["key"]: g for g in month_streets}
+    streets = [a for a in areas.list_areas(session, level=AreaLevel.STREET, within=scope or None)]
+    street_open: Counter[str] = Counter(c.street_code for c in open_cases)
+    street_red: Counter[str] = Counter(c.street_code for c in open_cases if c.sla_color == "red")
+    ranking: list[dict[str, Any]] = []
+    for street in streets:
+        g = rate_by_street.get(street.code)
+        r = g["on_time_closure_rate"] if g else None
+        ranking.append(
+            {
+                "code": street.code,
+                "name": street.name,
+                "open": street_open[street.code],
+                "overdue": street_red[street.code],
+                "on_time": f"{r * 100:.1f}%" if r is not None else "–",
+            }
+        )
+    ranking.sort(key=lambda r: (-r["open"], r["code"]))
+
+    feed_items, _n = service.list_cases(
+        session, actor, filters=service.CaseFilter(area_code=scope), page=1, page_size=FEED_SIZE
+    )
+    feed = [
+        {
+            "id": c.id,
+            "number": c.number,
+            "title": c.title,
+            "state": c.state,
+            "sla_color": c.sla_color if c.state not in ("closed", "rejected", "merged") else None,
+            "at_text": f"{to_local(c.reported_at):%m-%d %H:%M}",
+            "where": lookup.place(c.street_code, c.community_code),
+        }
+        for c in feed_items
+    ]
+    kpi = {
+        "today_received": {"value": str(today_n), "sub": today_sub},
+        "on_time_rate": {
+            "value": rate,
+            "sub": translate("wall.sub.on_time", closed=closed, on_time=on_time)
+            if closed
+            else translate("wall.sub.on_time_none"),
+        },
+        "overdue": {
+            "value": str(by_colour["red"]),
+            "sub": translate("wall.sub.overdue", share=f"{by_colour['red'] / open_total * 100:.1f}%")
+            if open_total
+            else "",
+        },
+        "open": {
+            "value": str(open_total),
+            "sub": translate("wall.sub.open", yellow=by_colour["yellow"], green=by_colour["green"]),
+        },
+    }
+    return {
+        "generated_at": now.isoformat(),
+        "kpis": kpi,
+        "grids": grids,
+        "ranking": ranking,
+        "feed": feed,
+        "markers": [
+            {
+                "id": c.id,
+                "number": c.number,
+                "title": c.title,
+                "lon": c.lon,
+                "lat": c.lat,
+                "sla_color": c.sla_color,
+            }
+            for c in open_cases
+            if c.lon is not None and c.lat is not None
+        ],
+        "trends": {
+            "daily": _daily(session, actor, scope, today, lang),
+            "yoy": {
+                "labels": [_month_label(g["key"], lang, translate) for g in months],
+                "this_year": [g["received"] for g in months],
+                "last_year": [g["received_yoy"] for g in months],
+                "this_label": translate("wall.series.this_year_12"),
+                "last_label": translate("wall.series.last_year_12"),
+                "summary": yoy_text,
+                "trend": yoy_trend,
+            },
+            "categories": sorted(
+                ({"name": lookup.category(g["key"]), "value": g["received"]} for g in majors),
+                key=lambda x: -x["value"],
+            )[:8],
+        },
+    }
+
+
+def _shift_month(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

@@ -1,0 +1,300 @@
+"""The operator workbench (工作台): the case queue with filters in the URL, and one case with its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from pingan.cases import dedupe, service, workflow
+from pingan.cases.models import OPEN_STATES, State
+from pingan.core.errors import Conflict, NotFound, PinganError
+from pingan.core.security import Actor
+from pingan.web import i18n
+from pingan.web.deps import DbSession, OptionalActor
+from pingan.web.pages.common import STAFF_ROLES, lang_of, render, require_staff
+from pingan.web.pages.lookups import Names, due_text, names
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 30
+SLA_COLOURS = ("green", "yellow", "red")
+STATES = [s.value for s in State]
+# the order in which a case page offers its actions (the main path first)
+ACTION_ORDER = (
+    "register",
+    "dispatch",
+    "start",
+    "handle",
+    "verify",
+    "close",
+    "reject",
+    "return",
+    "rework",
+    "reassign",
+    "escalate",
+    "supervise",
+    "suspend",
+    "resume",
+    "reopen",
+    "merge",
+    "comment",
+)
+NEEDS_UNIT = ("dispatch", "reassign")
+TAKES_FILES = ("handle",)
+MAX_EVIDENCE = 10 * 1024 * 1024
+
+
+def _filters(request: Request) -> dict[str, str]:
+    q = request.query_params
+    return {k: (q.get(k) or "").strip()[:100] for k in ("state", "category", "area", "sla", "q", "page")}
+
+
+def _case_filter(f: dict[str, str]) -> service.CaseFilter:
+    state = f["state"] or "open"
+    flt = service.CaseFilter(
+        category_prefix=f["category"] or None,
+        area_code=f["area"] or None,
+        sla_color=f["sla"] if f["sla"] in SLA_COLOURS else None,
+        q=f["q"] or None,
+    )
+    if state == "open":
+        flt.is_open = True
+    elif state in STATES:
+        flt.state = [state]
+    return flt
+
+
+def row_of(case: Any, lookup: Names, translate: i18n.Translator, lang: str) -> dict[str, Any]:
+    """One queue row, formatted for display."""
+    is_open = case.state in {s.value for s in OPEN_STATES}
+    return {
+        "id": case.id,
+        "number": case.number,
+        "title": case.title,
+        "category": lookup.category(case.category_code),
+        "place": lookup.place(case.street_code, case.community_code, case.area_code),
+        "state": case.state,
+        "sla": case.sla_color if is_open else None,
+        "reported_at": case.reported_at,
+        "due": due_text(case.stage_due_at, translate, lang) if is_open else "",
+        "supervised": case.is_supervised,
+        "priority": case.priority,
+    }
+
+
+@router.get("/work")
+def queue(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    actor = require_staff(actor)
+    lang = lang_of(request)
+    translate = i18n.translator(lang)
+    f = _filters(request)
+    page = int(f["page"]) if f["page"].isdigit() and int(f["page"]) > 0 else 1
+    lookup = names(session, lang)
+    items, total = service.list_cases(session, actor, filters=_case_filter(f), page=page, page_size=PAGE_SIZE)
+    rows = [row_of(c, lookup, translate, lang) for c in items]
+    scope = actor.area_prefixes(STAFF_ROLES)
+    area_choices = [
+        (code, name)
+        for code, name in sorted(lookup.areas.items())
+        if len(code) <= 12 and len(code) > 6 and any(code.startswith(s) or s.startswith(code) for s in scope)
+    ]
+    base = {k: v for k, v in f.items() if v and k != "page"}
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    return render(
+        request,
+        "work_queue.html",
+        actor,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=f,
+        state_choices=["open", *STATES, "all"],
+        majors=lookup.majors,
+        area_choices=area_choices,
+        prev_url=f"/work?{urlencode({**base, 'page': page - 1})}" if page > 1 else None,
+        next_url=f"/work?{urlencode({**base, 'page': page + 1})}" if page < pages else None,
+    )
+
+
+def _case_view(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    case_id: int,
+    *,
+    errors: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    alert: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = lang_of(request)
+    translate = i18n.translator(lang)
+    case = service.get_case(session, actor, case_id=case_id)
+    lookup = names(session, lang)
+    events = service.timeline(session, actor, case_id=case.id)
+    photos = [a for a in service.attachments_of(session, case.id) if a.content_type.startswith("image/")]
+    nearby = []
+    if case.lon is not None and case.lat is not None:
+        for other, distance in dedupe.nearby_cases(
+            session, category_code=case.category_code, lon=case.lon, lat=case.lat, exclude_id=case.id, limit=8
+        ):
+            nearby.append(
+                {
+                    "id": other.id,
+                    "number": other.number,
+                    "title": other.title,
+                    "state": other.state,
+                    "distance": round(distance),
+                    "reported_at": other.reported_at,
+                }
+            )
+    allowed = set(workflow.allowed_actions(session, actor, case))
+    actions = [a for a in ACTION_ORDER if a in allowed]
+    units = workflow.units_for_dispatch(session) if allowed.intersection(NEEDS_UNIT) else []
+    is_open = case.state in {s.value for s in OPEN_STATES}
+    done = request.query_params.get("done")
+    config = {
+        "tile_url": request.app.state.settings.tile_url,
+        "tile_crs": request.app.state.settings.tile_crs,
+        "point": [case.lon, case.lat] if case.lon is not None else None,
+        "area_url": f"/api/v1/areas/{case.area_code}?geometry=true",
+        "strings": {"where": translate("case.where")},
+    }
+    return render(
+        request,
+        "work_case.html",
+        actor,
+        status_code=status_code,
+        case=case,
+        row=row_of(case, lookup, translate, lang),
+        category=lookup.category(case.category_code),
+        place=lookup.place(case.street_code, case.community_code, case.area_code),
+        events=events,
+        photos=photos,
+        nearby=nearby,
+        actions=actions,
+        rules=workflow.RULES,
+        units=units,
+        owner=next((u["name"] for u in units if u["id"] == case.owner_unit_id), None)
+        if units
+        else _unit_name(session, case.owner_unit_id),
+        is_open=is_open,
+        close_due=due_text(case.close_due_at, translate, lang) if is_open else "",
+        errors=errors or {},
+        values=values or {},
+        alert=alert,
+        done=done if done in workflow.RULES else None,
+        config=config,
+    )
+
+
+def _unit_name(session: DbSession, unit_id: int | None) -> str | None:
+    if unit_id is None:
+        return None
+    for unit in workflow.units_for_dispatch(session):
+        if unit["id"] == unit_id:
+            return str(unit["name"])
+    return None
+
+
+@router.get("/work/cases/{case_id}")
+def case_page(request: Request, session: DbSession, actor: OptionalActor, case_id: int) -> Response:
+    actor = require_staff(actor)
+    return _case_view(request, session, actor, case_id)
+
+
+@router.get("/work/number/{number}")
+def case_by_number(session: DbSession, actor: OptionalActor, number: str) -> Response:
+    actor = require_staff(actor)
+    case = service.get_case_by_number(session, actor, number=number.strip().upper())
+    return RedirectResponse(f"/work/cases/{case.id}", status_code=303)
+
+
+def _message(translate: i18n.Translator, *keys: str) -> str:
+    """The first of ``keys`` the catalog knows (the last is always known)."""
+    for key in keys:
+        text = translate(key)
+        if text != key:
+            return text
+    return translate(keys[-1])
+
+
+@router.post("/work/cases/{case_id}/act")
+async def case_action(request: Request, session: DbSession, actor: OptionalActor, case_id: int) -> Response:
+    """One workflow action from the case page; bad input brings the page back with messages by the fields."""
+    actor = require_staff(actor)
+    form = await request.form()
+    values = {k: str(form.get(k) or "") for k in ("action", "note", "unit_id", "into")}
+    action, note = values["action"], values["note"]
+    translate = i18n.translator(lang_of(request))
+    errors: dict[str, str] = {}
+    unit_id = int(values["unit_id"]) if values["unit_id"].isdigit() else None
+    if action in NEEDS_UNIT and unit_id is None:
+        errors["unit_id"] = translate("err.unit_id")
+    rule = workflow.RULES.get(action)
+    if rule is not None and rule.needs_reason and not note.strip():
+        errors["note"] = _message(translate, f"err.note_{action}", "err.note")
+    files: list[tuple[str, bytes]] = []
+    upload = form.get("evidence")
+    if action in TAKES_FILES and isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_EVIDENCE + 1)
+        if len(data) > MAX_EVIDENCE:
+            errors["evidence"] = translate("err.too_large")
+        elif data:
+            files.append((upload.filename, data))
+    into_id = None
+    if action == "merge":
+        into_id = _merge_target(session, actor, values["into"])
+        if into_id is None:
+            errors["into"] = translate("err.into")
+    if errors:
+        return _case_view(
+            request, session, actor, case_id, errors={action: errors}, values=values, status_code=422
+        )
+    try:
+        workflow.transition(
+            session,
+            actor,
+            case_id=case_id,
+            action=action,
+            note=note,
+            unit_id=unit_id,
+            into_case_id=into_id,
+            files=files,
+        )
+    except NotFound:
+        raise
+    except Conflict:
+        session.rollback()
+        return _case_view(request, session, actor, case_id, alert=translate("case.changed"), status_code=409)
+    except PinganError as exc:
+        session.rollback()
+        field = (
+            "evidence"
+            if exc.field in ("media", "files", "file") or exc.status == 415
+            else (exc.field or "note")
+        )
+        message = _message(translate, f"err.{field}", "err.generic")
+        return _case_view(
+            request,
+            session,
+            actor,
+            case_id,
+            errors={action: {field: message}},
+            values=values,
+            status_code=exc.status,
+        )
+    return RedirectResponse(f"/work/cases/{case_id}?done={action}", status_code=303)
+
+
+def _merge_target(session: DbSession, actor: Actor, number: str) -> int | None:
+    number = number.strip().upper()
+    if not number:
+        return None
+    try:
+        return service.get_case_by_number(session, actor, number=number).id
+    except NotFound:
+        return None

@@ -1,0 +1,56 @@
+/* The wall's bottom strip: 30-day cases, this year vs last year, categories (ECharts, dark, large type). */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("wall-config").textContent);
+  var T = config.strings;
+  var charts = {};
+  var AXIS = { axisLine: { lineStyle: { color: "#5f7aa6" } }, axisLabel: { color: "#c5d3ea", fontSize: 14 },
+    splitLine: { lineStyle: { color: "#1f3a66" } } };
+  var TEXT = { color: "#e8f0ff", fontSize: 14 };
+
+  function chart(id) {
+    if (!charts[id]) { charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" }); }
+    return charts[id];
+  }
+  function draw(data) {
+    if (!window.echarts) { return; }
+    var t = data.trends;
+    chart("chart-daily").setOption({
+      animation: false, textStyle: TEXT, grid: { left: 44, right: 12, top: 34, bottom: 28 },
+      legend: { data: [T["wall.series.received"], T["wall.series.closed"]], textStyle: TEXT, top: 0, right: 0 },
+      tooltip: { trigger: "axis" },
+      xAxis: Object.assign({ type: "category", data: t.daily.labels }, AXIS),
+      yAxis: Object.assign({ type: "value", minInterval: 1 }, AXIS),
+      series: [
+        { name: T["wall.series.received"], type: "bar", data: t.daily.received, itemStyle: { color: "#4fc3f7" }, barMaxWidth: 12 },
+        { name: T["wall.series.closed"], type: "line", data: t.daily.closed, itemStyle: { color: "#34c26b" }, lineStyle: { width: 3 }, symbol: "none" }
+      ]
+    });
+    chart("chart-yoy").setOption({
+      animation: false, textStyle: TEXT, grid: { left: 48, right: 12, top: 34, bottom: 28 },
+      legend: { data: [t.yoy.this_label, t.yoy.last_label], textStyle: TEXT, top: 0, right: 0 },
+      tooltip: { trigger: "axis" },
+      xAxis: Object.assign({ type: "category", data: t.yoy.labels }, AXIS),
+      yAxis: Object.assign({ type: "value", minInterval: 1 }, AXIS),
+      series: [
+        { name: t.yoy.this_label, type: "line", data: t.yoy.this_year, itemStyle: { color: "#f2c037" }, lineStyle: { width: 3 } },
+        { name: t.yoy.last_label, type: "line", data: t.yoy.last_year, itemStyle: { color: "#8aa4cf" }, lineStyle: { width: 2, type: "dashed" } }
+      ]
+    });
+    var summary = document.getElementById("yoy-summary");
+    summary.textContent = t.yoy.summary;
+    summary.className = "yoy " + (t.yoy.trend || "");
+    chart("chart-cats").setOption({
+      animation: false, textStyle: TEXT, grid: { left: 130, right: 40, top: 6, bottom: 20 },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: Object.assign({ type: "value", minInterval: 1 }, AXIS),
+      yAxis: Object.assign({ type: "category", data: t.categories.map(function (c) { return c.name; }).reverse() }, AXIS),
+      series: [{ type: "bar", data: t.categories.map(function (c) { return c.value; }).reverse(),
+        itemStyle: { color: "#4fc3f7" }, barMaxWidth: 16, label: { show: true, position: "right", color: "#e8f0ff", fontSize: 14 } }]
+    });
+    document.body.setAttribute("data-charts", "1");
+  }
+  document.addEventListener("wall:data", function (ev) { draw(ev.detail); });
+  if (window.PinganWall && window.PinganWall.data) { draw(window.PinganWall.data); }
+  window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
+})();
