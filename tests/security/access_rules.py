@@ -1,6 +1,7 @@
 """Who may call each /api/v1 route, and how to build an object for it (the access matrix).
 
-Every (method, path) of the API must appear here; tests/security/test_access_matrix.py fails for any route
+Every (method, path) of the API must appear here or in tests/<module>/access_rules.py (loaded by
+load_all_rules); tests/security/test_access_matrix.py fails for any route
 without a rule and checks every rule for every demo role, an extra street-level administrator and an
 anonymous caller. Adding a rule for a new route is a few lines::
 
@@ -294,6 +295,16 @@ rule(
     "GET", "/api/v1/audit", ROLE, roles=AUDITOR, build=lambda c: Target("/api/v1/audit", params={"limit": 5})
 )
 
-# --- grids (rules live with the module's tests) ---------------------------------------------------------
-import tests.grids.access_rules  # noqa: E402,F401
-import tests.cases.access_rules  # noqa: E402,F401
+# --- other modules: their rules live in tests/<module>/access_rules.py, found by load_all_rules() ----------
+
+
+def load_all_rules() -> dict[tuple[str, str], Rule]:
+    """Import every ``tests/<module>/access_rules.py`` (each registers its routes with :func:`rule`)."""
+    import importlib
+    from pathlib import Path
+
+    tests_dir = Path(__file__).resolve().parents[1]
+    for path in sorted(tests_dir.glob("*/access_rules.py")):
+        if path.parent.name != "security":
+            importlib.import_module(f"tests.{path.parent.name}.access_rules")
+    return RULES

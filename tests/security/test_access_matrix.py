@@ -1,7 +1,7 @@
 """The access matrix: every /api/v1 route × every role (and anonymous) gives the right answer.
 
-Rules live in tests/security/access_rules.py. Out-of-scope objects must be indistinguishable from missing
-ones (404), a missing role is 403, an anonymous caller 401.
+Rules live in tests/security/access_rules.py and tests/<module>/access_rules.py. Out-of-scope objects
+must be indistinguishable from missing ones (404), a missing role is 403, an anonymous caller 401.
 """
 
 from __future__ import annotations
@@ -19,7 +19,19 @@ from pingan.core.errors import NotFound
 from pingan.core.security import Actor, Role, ensure_in_scope
 from pingan.web.app import create_app
 from tests.factories import actor, auth, make_account
-from tests.security.access_rules import AUTHENTICATED, OWNED, PUBLIC, ROLE, RULES, SCOPED, Ctx, Rule, Target
+from tests.security.access_rules import (
+    AUTHENTICATED,
+    OWNED,
+    PUBLIC,
+    ROLE,
+    SCOPED,
+    Ctx,
+    Rule,
+    Target,
+    load_all_rules,
+)
+
+RULES = load_all_rules()
 
 DEMO_USERS = (
     "admin",
@@ -52,7 +64,7 @@ def api_routes() -> set[tuple[str, str]]:
 class TestEveryRouteIsClassified:
     def test_no_route_without_a_rule(self) -> None:
         missing = sorted(api_routes() - set(RULES))
-        assert not missing, "routes without an access rule in tests/security/access_rules.py:\n" + "\n".join(
+        assert not missing, "routes without an access rule (tests/<module>/access_rules.py):\n" + "\n".join(
             f"  {m} {p}" for m, p in missing
         )
 
