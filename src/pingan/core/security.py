@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, true
 
@@ -148,7 +148,7 @@ def scope_clause(
     return or_(*clauses)
 
 
-S = TypeVar("S", bound=Select[Unpack[tuple[Any, ...]]])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def in_scope(
