@@ -8,6 +8,7 @@ from pingan.audit import models as audit_models
 from pingan.cases import models as cases_models
 from pingan.core.db import Base
 from pingan.grids import models as grids_models
+from pingan.patrols import models as patrols_models
 from pingan.units import models as units_models
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "areas_models",
     "audit_models",
     "cases_models",
+    "patrols_models",
     "grids_models",
     "units_models",
 ]

@@ -69,6 +69,9 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
     from pingan.demo.cases import generate_cases
 
     generate_cases(session, seed=seed, step=lambda label, share: report(label, 0.85 + 0.1 * share))
+    from pingan.demo.patrols import generate_patrols
+
+    generate_patrols(session, seed=seed, step=lambda label, share: report(label, 0.95 + 0.05 * share))
     report("done", 1.0)
     return logins
 

@@ -62,6 +62,12 @@ def _mount_routers(app: FastAPI) -> None:
 
     for router in (auth_router, areas_router, accounts_router, audit_router):
         app.include_router(router)
+
+    from pingan.patrols.api import router as patrols_router
+    from pingan.patrols.osmand import router as osmand_router
+
+    app.include_router(patrols_router)
+    app.include_router(osmand_router)
     app.include_router(grids_router)
 
     from pingan.cases.api import router as cases_router

@@ -1,0 +1,78 @@
+"""The OsmAnd / Traccar Client receiver: one fix per request, exactly as the apps send it.
+
+Mounted at ``/osmand`` and ``/api/v1/patrols/osmand`` (point the app's server URL at either). Any method;
+``Content-Type: application/json`` → the JSON body of Traccar Client 9+; otherwise the query string, or the
+form body when the query string is empty. Answers (what the apps expect): 200 with an empty body once the fix
+is committed (duplicates too, so the app drops them from its buffer); 400 for an unknown device in the
+query variant, 404 in the JSON variant; 400 for an unreadable fix. The app retries anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from pingan.core.errors import ValidationFailed
+from pingan.patrols.positions import UNKNOWN_DEVICE, GroupCommitWriter, parse_osmand_json, parse_osmand_query
+
+router = APIRouter(tags=["patrols"])
+MAX_BODY = 64 * 1024
+METHODS = ["GET", "POST", "PUT"]
+
+
+def writer_of(app: FastAPI) -> GroupCommitWriter:
+    """The app's group-commit position writer (created on first use with the app's session factory)."""
+    writer: GroupCommitWriter | None = getattr(app.state, "patrol_writer", None)
+    if writer is None or writer.factory is not app.state.session_factory:
+        writer = GroupCommitWriter(app.state.session_factory)
+        app.state.patrol_writer = writer
+    return writer
+
+
+def _bad(exc: ValidationFailed) -> Response:
+    return JSONResponse(exc.to_dict(), status_code=400)
+
+
+async def receive(request: Request) -> Response:
+    """One fix from the Traccar Client / OsmAnd app."""
+    content_type = request.headers.get("content-type", "")
+    is_json = content_type.startswith("application/json")
+    try:
+        if is_json:
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                raise ValidationFailed("body too large for one fix", field="body")
+            try:
+                doc: Any = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                raise ValidationFailed("body is not valid JSON", field="body") from None
+            fix = parse_osmand_json(doc)
+        else:
+            params: Any = request.query_params
+            if not params:
+                body = await request.body()
+                if len(body) > MAX_BODY:
+                    raise ValidationFailed("body too large for one fix", field="body")
+                params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            fix = parse_osmand_query(params)
+    except ValidationFailed as exc:
+        return _bad(exc)
+    result = (await writer_of(request.app).submit([fix]))[0]
+    if result == UNKNOWN_DEVICE:
+        return Response(status_code=404 if is_json else 400)
+    return Response(status_code=200)
+
+
+router.add_api_route("/osmand", receive, methods=METHODS, include_in_schema=False)
+for _method in METHODS:
+    router.add_api_route(
+        "/api/v1/patrols/osmand",
+        receive,
+        methods=[_method],
+        operation_id=f"osmand_{_method.lower()}",
+        summary="OsmAnd / Traccar Client position receiver (query, form or JSON; one fix per request)",
+    )

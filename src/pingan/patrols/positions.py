@@ -1,0 +1,647 @@
+"""The position stream: parse OsmAnd/Traccar Client fixes, ingest batches (idempotent, flagged, located),
+liveness, grid enter/leave events and SOS cases.
+
+Rows are written with SQLAlchemy Core in batches; :class:`GroupCommitWriter` gathers concurrent requests into
+one transaction and answers each only after that transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from pingan.areas import service as areas
+from pingan.core.clock import utcnow
+from pingan.core.db import transaction
+from pingan.core.errors import ValidationFailed
+from pingan.core.geo import haversine_m
+from pingan.core.security import Actor
+from pingan.patrols.common import from_ms, to_ms
+from pingan.patrols.models import (
+    DeviceState,
+    PatrolEvent,
+    PatrolPosition,
+    PatrolVolunteer,
+    PositionFlag,
+    VolunteerStatus,
+)
+from pingan.patrols.shifts import on_duty_assignments
+
+log = logging.getLogger("pingan.patrols")
+
+KNOTS = 0.514444  # m/s per knot
+POOR_ACCURACY_M = 50.0
+JUMP_SPEED_MPS = 50.0  # 180 km/h between two fixes on foot or bicycle is not plausible
+JUMP_MIN_M = 300.0
+FUTURE_TOLERANCE_MS = 10 * 60 * 1000
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+OK, DUPLICATE, UNKNOWN_DEVICE = "ok", "duplicate", "unknown_device"
+
+
+@dataclass
+class Fix:
+    """One normalised fix: WGS-84, UTC epoch ms, speed m/s, battery 0–1."""
+
+    device_id: str
+    fixed_ms: int | None
+    lon: float | None = None
+    lat: float | None = None
+    speed_mps: float | None = None
+    bearing: float | None = None
+    altitude: float | None = None
+    accuracy_m: float | None = None
+    battery: float | None = None
+    is_moving: bool | None = None
+    event: str | None = None
+    mock: bool = False
+    valid: bool = True
+    alarm: str | None = None
+    key: str | None = None
+
+
+# --- parsing ------------------------------------------------------------------------------------------
+
+
+def parse_time(value: Any, *, field: str = "timestamp") -> int:
+    """Epoch ms from unix seconds or milliseconds, ISO-8601, or 'yyyy-MM-dd HH:mm:ss' (Shanghai time)."""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if math.isfinite(number):
+        return int(number * 1000) if number < 2**31 else int(number)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        raise ValidationFailed(
+            "timestamp must be unix seconds/milliseconds or an ISO-8601 time", field=field
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return int(round(moment.timestamp() * 1000))
+
+
+def _float(value: Any, field: str, *, low: float = -math.inf, high: float = math.inf) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{field} must be a number", field=field) from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ValidationFailed(f"{field} must be between {low} and {high}", field=field)
+    return number
+
+
+def _bool(value: Any) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
+def _unknown_negative(value: float | None) -> float | None:
+    return None if value is None or value < 0 else value
+
+
+def _device(value: Any, field: str) -> str:
+    device = str(value or "").strip()
+    if not device or len(device) > 64:
+        raise ValidationFailed("device id is required (id=…, 1–64 characters)", field=field)
+    return device
+
+
+def parse_osmand_query(params: Mapping[str, str]) -> Fix:
+    """A fix from the query/form variant (speed in knots, battery in percent)."""
+    device = _device(params.get("id") or params.get("deviceid"), "id")
+    lat, lon = params.get("lat"), params.get("lon")
+    if (lat is None or lon is None) and params.get("location"):
+        parts = str(params["location"]).split(",")
+        if len(parts) != 2:
+            raise ValidationFailed("location must be 'lat,lon'", field="location")
+        lat, lon = parts[0], parts[1]
+    fix = Fix(
+        device_id=device,
+        fixed_ms=parse_time(params["timestamp"]) if params.get("timestamp") not in (None, "") else None,
+        lat=_float(lat, "lat", low=-90, high=90),
+        lon=_float(lon, "lon", low=-180, high=180),
+        bearing=_unknown_negative(_float(params.get("bearing", params.get("heading")), "bearing")),
+        altitude=_float(params.get("altitude"), "altitude"),
+        accuracy_m=_unknown_negative(_float(params.get("accuracy"), "accuracy")),
+        mock=_bool(params.get("mock", params.get("is_mock", ""))),
+        valid=params.get("valid") is None or _bool(params.get("valid")),
+        alarm=(params.get("alarm") or None),
+        key=params.get("key") or None,
+    )
+    if (fix.lat is None) != (fix.lon is None):
+        raise ValidationFailed("lat and lon come together", field="lat" if fix.lat is None else "lon")
+    speed = _float(params.get("speed"), "speed")
+    fix.speed_mps = None if speed is None or speed < 0 else speed * KNOTS
+    batt = _float(params.get("batt"), "batt")
+    fix.battery = None if batt is None or batt < 0 else min(batt, 100.0) / 100.0
+    return fix
+
+
+def parse_osmand_json(doc: Any) -> Fix:
+    """A fix from the JSON body of Traccar Client 9+ (speed m/s, battery 0–1, -1 = unknown)."""
+    if not isinstance(doc, dict):
+        raise ValidationFailed("JSON body must be an object", field="body")
+    device = _device(doc.get("device_id") or doc.get("id"), "device_id")
+    location = doc.get("location")
+    if not isinstance(location, dict):
+        raise ValidationFailed("location object is required", field="location")
+    coords = location.get("coords")
+    if coords is not None and not isinstance(coords, dict):
+        raise ValidationFailed("location.coords must be an object", field="location.coords")
+    coords = coords or {}
+    battery: dict[str, Any] = location["battery"] if isinstance(location.get("battery"), dict) else {}
+    activity: dict[str, Any] = location["activity"] if isinstance(location.get("activity"), dict) else {}
+    extras: dict[str, Any] = location["extras"] if isinstance(location.get("extras"), dict) else {}
+    stamp = location.get("timestamp")
+    level = _float(battery.get("level"), "location.battery.level")
+    moving = location.get("is_moving")
+    if moving is None and activity.get("type"):
+        moving = activity["type"] not in ("still", "unknown")
+    fix = Fix(
+        device_id=device,
+        fixed_ms=parse_time(stamp, field="location.timestamp") if stamp not in (None, "") else None,
+        lat=_float(coords.get("latitude"), "location.coords.latitude", low=-90, high=90),
+        lon=_float(coords.get("longitude"), "location.coords.longitude", low=-180, high=180),
+        speed_mps=_unknown_negative(_float(coords.get("speed"), "location.coords.speed")),
+        bearing=_unknown_negative(_float(coords.get("heading"), "location.coords.heading")),
+        altitude=_float(coords.get("altitude"), "location.coords.altitude"),
+        accuracy_m=_unknown_negative(_float(coords.get("accuracy"), "location.coords.accuracy")),
+        battery=None if level is None or level < 0 else min(level, 1.0),
+        is_moving=None if moving is None else bool(moving),
+        event=str(location["event"])[:20] if location.get("event") else None,
+        mock=bool(location.get("mock") or extras.get("mock")),
+        alarm=str(location.get("alarm") or extras.get("alarm") or "") or None,
+        key=str(extras.get("key") or doc.get("key") or "") or None,
+    )
+    if (fix.lat is None) != (fix.lon is None):
+        raise ValidationFailed("latitude and longitude come together", field="location.coords")
+    return fix
+
+
+def parse_batch_item(item: Any, index: int) -> Fix:
+    """A fix of our own batch API: {device_id, t (ISO or epoch s/ms), lon, lat, speed (m/s), accuracy,
+    battery (0–1), is_moving, mock, alarm}."""
+    where = f"positions[{index}]"
+    if not isinstance(item, dict):
+        raise ValidationFailed("each position must be an object", field=where)
+    if item.get("lon") is None or item.get("lat") is None:
+        raise ValidationFailed("lon and lat are required", field=f"{where}.lon")
+    if item.get("t") in (None, ""):
+        raise ValidationFailed("t (fix time) is required", field=f"{where}.t")
+    battery = _float(item.get("battery"), f"{where}.battery", low=0, high=1)
+    return Fix(
+        device_id=_device(item.get("device_id"), f"{where}.device_id"),
+        fixed_ms=parse_time(item["t"], field=f"{where}.t"),
+        lon=_float(item["lon"], f"{where}.lon", low=-180, high=180),
+        lat=_float(item["lat"], f"{where}.lat", low=-90, high=90),
+        speed_mps=_float(item.get("speed"), f"{where}.speed", low=0, high=1000),
+        bearing=_float(item.get("bearing"), f"{where}.bearing"),
+        accuracy_m=_float(item.get("accuracy"), f"{where}.accuracy", low=0),
+        battery=battery,
+        is_moving=None if item.get("is_moving") is None else bool(item["is_moving"]),
+        mock=bool(item.get("mock")),
+        alarm=str(item["alarm"]) if item.get("alarm") else None,
+    )
+
+
+# --- ingestion ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Known:
+    volunteer_id: int
+    area_code: str
+    device_key: str | None
+    state: dict[str, Any] | None
+
+
+def _known_devices(session: Session, devices: list[str]) -> dict[str, _Known]:
+    found: dict[str, _Known] = {}
+    for start in range(0, len(devices), 500):
+        chunk = devices[start : start + 500]
+        rows = session.execute(
+            select(
+                PatrolVolunteer.device_id,
+                PatrolVolunteer.id,
+                PatrolVolunteer.area_code,
+                PatrolVolunteer.device_key,
+                DeviceState.fixed_ms,
+                DeviceState.lon,
+                DeviceState.lat,
+                DeviceState.grid_code,
+            )
+            .outerjoin(DeviceState, DeviceState.volunteer_id == PatrolVolunteer.id)
+            .where(PatrolVolunteer.device_id.in_(chunk), PatrolVolunteer.status != VolunteerStatus.LEFT.value)
+        ).all()
+        for device, vid, area, key, fixed_ms, lon, lat, grid in rows:
+            if device is None:
+                continue
+            state = None if fixed_ms is None else {"fixed_ms": fixed_ms, "lon": lon, "lat": lat, "grid": grid}
+            found[device] = _Known(vid, area, key, state)
+    return found
+
+
+def _existing_keys(session: Session, keys: list[tuple[str, int]]) -> set[tuple[str, int]]:
+    seen: set[tuple[str, int]] = set()
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        seen.update(
+            (d, t)
+            for d, t in session.execute(
+                select(PatrolPosition.device_id, PatrolPosition.fixed_ms).where(
+                    tuple_(PatrolPosition.device_id, PatrolPosition.fixed_ms).in_(chunk)
+                )
+            )
+        )
+    return seen
+
+
+def ingest_fixes(session: Session, fixes: list[Fix], *, now_ms: int | None = None) -> list[str]:
+    """Store a batch of fixes; returns per fix "ok", "duplicate" or "unknown_device". Never commits."""
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    known = _known_devices(session, sorted({f.device_id for f in fixes}))
+    results = [OK] * len(fixes)
+    accepted: list[tuple[int, Fix, _Known]] = []
+    batch_keys: set[tuple[str, int]] = set()
+    for i, fix in enumerate(fixes):
+        k = known.get(fix.device_id)
+        if k is None or (k.device_key and fix.key != k.device_key):
+            results[i] = UNKNOWN_DEVICE
+            continue
+        if fix.fixed_ms is None:
+            fix.fixed_ms = now_ms
+        key = (fix.device_id, fix.fixed_ms)
+        if fix.lat is not None and key in batch_keys:
+            results[i] = DUPLICATE
+            continue
+        batch_keys.add(key)
+        accepted.append((i, fix, k))
+    positioned = [(i, f, k) for i, f, k in accepted if f.lat is not None and f.lon is not None]
+    existing = _existing_keys(session, [(f.device_id, f.fixed_ms or 0) for _, f, _ in positioned])
+    fresh = []
+    for i, f, k in positioned:
+        if (f.device_id, f.fixed_ms) in existing:
+            results[i] = DUPLICATE
+        else:
+            fresh.append((i, f, k))
+    fresh.sort(key=lambda item: (item[1].device_id, item[1].fixed_ms or 0))
+    grids = _grids_of(session, fresh)
+    rows, transitions, sos = _flag_and_rows(fresh, grids, now_ms)
+    _insert_positions(session, rows)
+    _update_states(session, accepted, fresh, rows, now_ms)
+    _record_transitions(session, transitions, now_ms)
+    for fix, known_device, row in sos:
+        _raise_sos(session, fix, known_device, row)
+    return results
+
+
+def _grids_of(session: Session, fresh: list[tuple[int, Fix, _Known]]) -> list[str | None]:
+    if not fresh:
+        return []
+    locator = areas.get_locator(session)
+    lon = np.fromiter((f.lon for _, f, _ in fresh), dtype=np.float64, count=len(fresh))
+    lat = np.fromiter((f.lat for _, f, _ in fresh), dtype=np.float64, count=len(fresh))
+    idx = locator.locate_indices(lon, lat).tolist()
+    codes = locator.grid_codes
+    return [codes[j] if j >= 0 else None for j in idx]
+
+
+def _flag_and_rows(
+    fresh: list[tuple[int, Fix, _Known]], grids: list[str | None], now_ms: int
+) -> tuple[
+    list[dict[str, Any]],
+    list[tuple[_Known, str | None, str | None, int]],
+    list[tuple[Fix, _Known, dict[str, Any]]],
+]:
+    rows: list[dict[str, Any]] = []
+    transitions: list[tuple[_Known, str | None, str | None, int]] = []
+    sos: list[tuple[Fix, _Known, dict[str, Any]]] = []
+    for (_, f, k), grid in zip(fresh, grids, strict=True):
+        assert f.lon is not None and f.lat is not None and f.fixed_ms is not None
+        flags = 0
+        if f.mock:
+            flags |= PositionFlag.MOCK
+        if f.accuracy_m is not None and f.accuracy_m > POOR_ACCURACY_M:
+            flags |= PositionFlag.POOR_ACCURACY
+        if not f.valid or (f.lon == 0 and f.lat == 0) or f.fixed_ms > now_ms + FUTURE_TOLERANCE_MS:
+            flags |= PositionFlag.INVALID
+        if f.alarm and f.alarm.lower() == "sos":
+            flags |= PositionFlag.SOS
+        state = k.state
+        if state is not None and f.fixed_ms < state["fixed_ms"]:
+            flags |= PositionFlag.OUT_OF_ORDER
+        elif state is not None:
+            distance = haversine_m(state["lon"], state["lat"], f.lon, f.lat)
+            seconds = max((f.fixed_ms - state["fixed_ms"]) / 1000.0, 1.0)
+            if distance > JUMP_MIN_M and distance / seconds > JUMP_SPEED_MPS:
+                flags |= PositionFlag.JUMP
+        row = {
+            "device_id": f.device_id,
+            "volunteer_id": k.volunteer_id,
+            "fixed_ms": f.fixed_ms,
+            "received_ms": now_ms,
+            "lon": f.lon,
+            "lat": f.lat,
+            "speed_mps": f.speed_mps,
+            "bearing": f.bearing,
+            "altitude": f.altitude,
+            "accuracy_m": f.accuracy_m,
+            "battery": f.battery,
+            "is_moving": f.is_moving,
+            "flags": flags,
+            "grid_code": grid,
+        }
+        rows.append(row)
+        if flags & PositionFlag.SOS:
+            sos.append((f, k, row))
+        in_order = not flags & (PositionFlag.OUT_OF_ORDER | PositionFlag.NOT_COUNTED)
+        if in_order:
+            previous = state["grid"] if state is not None else None
+            if previous != grid:
+                transitions.append((k, previous, grid, f.fixed_ms))
+            k.state = {"fixed_ms": f.fixed_ms, "lon": f.lon, "lat": f.lat, "grid": grid}
+        elif state is None and not flags & PositionFlag.OUT_OF_ORDER:
+            k.state = {"fixed_ms": f.fixed_ms, "lon": f.lon, "lat": f.lat, "grid": grid}
+    return rows, transitions, sos
+
+
+def _insert_positions(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    table: Any = PatrolPosition.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(table).on_conflict_do_nothing(index_elements=["device_id", "fixed_ms"])
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["device_id", "fixed_ms"])
+    else:  # pragma: no cover - other databases: plain insert (duplicates were filtered above)
+        stmt = insert(table)
+    for start in range(0, len(rows), 10_000):
+        session.execute(stmt, rows[start : start + 10_000])
+
+
+def _update_states(
+    session: Session,
+    accepted: list[tuple[int, Fix, _Known]],
+    fresh: list[tuple[int, Fix, _Known]],
+    rows: list[dict[str, Any]],
+    now_ms: int,
+) -> None:
+    """One state row per volunteer: latest in-order position, last heard, motion, SOS."""
+    latest: dict[int, dict[str, Any]] = {}
+    for _, f, k in accepted:
+        entry = latest.setdefault(
+            k.volunteer_id, {"volunteer_id": k.volunteer_id, "area_code": k.area_code, "received_ms": now_ms}
+        )
+        if f.is_moving is not None:
+            entry["is_moving"] = f.is_moving
+        if f.event:
+            entry["event"] = f.event
+        if f.battery is not None:
+            entry["battery"] = f.battery
+    for (_, _f, k), row in zip(fresh, rows, strict=True):
+        entry = latest[k.volunteer_id]
+        if row["flags"] & PositionFlag.SOS:
+            entry["sos_ms"] = row["fixed_ms"]
+        if k.state is not None and k.state["fixed_ms"] == row["fixed_ms"]:
+            entry.update(
+                fixed_ms=row["fixed_ms"],
+                lon=row["lon"],
+                lat=row["lat"],
+                grid_code=row["grid_code"],
+                accuracy_m=row["accuracy_m"],
+            )
+    if not latest:
+        return
+    have = set(
+        session.scalars(select(DeviceState.volunteer_id).where(DeviceState.volunteer_id.in_(list(latest))))
+    )
+    new = [e for vid, e in latest.items() if vid not in have and "fixed_ms" in e]
+    if new:
+        session.execute(insert(DeviceState), [_state_defaults(e) for e in new])
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for vid, e in latest.items():
+        if vid in have:
+            by_shape.setdefault(tuple(sorted(e)), []).append(e)
+    table: Any = DeviceState.__table__
+    for shape_keys, entries in by_shape.items():
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in shape_keys if c != "volunteer_id"}
+        stmt = update(table).where(table.c.volunteer_id == bindparam("v_volunteer_id")).values(values)
+        session.connection().execute(stmt, [{f"v_{c}": e[c] for c in shape_keys} for e in entries])
+
+
+def _state_defaults(entry: dict[str, Any]) -> dict[str, Any]:
+    base = {
+        "grid_code": None,
+        "is_moving": None,
+        "event": None,
+        "battery": None,
+        "accuracy_m": None,
+        "sos_ms": None,
+    }
+    return {**base, **entry}
+
+
+def _record_transitions(
+    session: Session, transitions: list[tuple[_Known, str | None, str | None, int]], now_ms: int
+) -> None:
+    """Entering/leaving the assigned grid during a shift becomes an event."""
+    if not transitions:
+        return
+    duty = on_duty_assignments(
+        session, at=from_ms(now_ms), volunteer_ids=sorted({k.volunteer_id for k, _, _, _ in transitions})
+    )
+    for k, previous, grid, at_ms in transitions:
+        assigned = duty.get(k.volunteer_id)
+        if assigned is None:
+            continue
+        kind = "grid_enter" if grid == assigned else "grid_leave" if previous == assigned else None
+        if kind:
+            session.add(
+                PatrolEvent(
+                    volunteer_id=k.volunteer_id,
+                    area_code=k.area_code,
+                    kind=kind,
+                    at=from_ms(at_ms),
+                    grid_code=assigned,
+                    details={"from": previous, "to": grid},
+                )
+            )
+
+
+def _raise_sos(session: Session, fix: Fix, known: _Known, row: dict[str, Any]) -> None:
+    """An SOS from the app: an urgent case at the volunteer's position, plus an event."""
+    details: dict[str, Any] = {"lon": row["lon"], "lat": row["lat"], "device_id": fix.device_id}
+    try:
+        from pingan.cases import service as cases
+    except ImportError:  # the cases module is not installed in this build
+        cases = None  # type: ignore[assignment]
+    if cases is not None:
+        case = cases.raise_case(
+            session,
+            Actor.system("patrols"),
+            category_code="0410",
+            description=(
+                f"巡防队员紧急求助(SOS)：设备 {fix.device_id}，定位精度 {row['accuracy_m'] or '未知'} 米"
+            ),
+            source="patrol",
+            lon=row["lon"],
+            lat=row["lat"],
+            priority="urgent",
+            source_ref=f"patrol_volunteer:{known.volunteer_id}",
+            dedupe_key=f"sos:{fix.device_id}:{row['fixed_ms'] // 3_600_000}",
+        )
+        details.update(case_id=case.id, case_number=case.number)
+    else:
+        log.error("SOS from device %s but no cases module to raise a case", fix.device_id)
+    session.add(
+        PatrolEvent(
+            volunteer_id=known.volunteer_id,
+            area_code=known.area_code,
+            kind="sos",
+            at=from_ms(row["fixed_ms"]),
+            grid_code=row["grid_code"],
+            details=details,
+        )
+    )
+
+
+# --- liveness -----------------------------------------------------------------------------------------
+
+ONLINE_MS = 10 * 60 * 1000
+STATIONARY_ONLINE_MS = 60 * 60 * 1000
+UNKNOWN_MS = 60 * 60 * 1000
+STATIONARY_UNKNOWN_MS = 3 * 60 * 60 * 1000
+SOS_HOLD_MS = 60 * 60 * 1000
+
+
+def liveness(
+    *, received_ms: int, is_moving: bool | None, event: str | None, sos_ms: int | None, now_ms: int
+) -> str:
+    """online / unknown / offline, or sos; a phone that stopped sending because it stands still stays online
+    (the Traccar Client ≥ 9 pauses while stationary)."""
+    if sos_ms is not None and now_ms - sos_ms < SOS_HOLD_MS:
+        return "sos"
+    age = now_ms - received_ms
+    stationary = is_moving is False or event == "heartbeat"
+    if age <= ONLINE_MS or (stationary and age <= STATIONARY_ONLINE_MS):
+        return "online"
+    if age <= UNKNOWN_MS or (stationary and age <= STATIONARY_UNKNOWN_MS):
+        return "unknown"
+    return "offline"
+
+
+# --- group commit -------------------------------------------------------------------------------------
+
+
+class GroupCommitWriter:
+    """Gathers the fixes of concurrent requests into one transaction; each request's future resolves only
+    after that transaction committed (durable acknowledgement)."""
+
+    def __init__(self, factory: sessionmaker[Session], *, max_batch: int = 50_000) -> None:
+        self.factory = factory
+        self._max_batch = max_batch
+        self._pending: list[tuple[list[Fix], asyncio.Future[list[str]]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.batches = 0
+        self.fixes = 0
+
+    async def submit(self, fixes: list[Fix]) -> list[str]:
+        """Queue fixes and wait until they are committed; returns one result per fix."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[str]] = loop.create_future()
+        self._pending.append((fixes, future))
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch: list[tuple[list[Fix], asyncio.Future[list[str]]]] = []
+            size = 0
+            while self._pending and (not batch or size + len(self._pending[0][0]) <= self._max_batch):
+                item = self._pending.pop(0)
+                batch.append(item)
+                size += len(item[0])
+            fixes = [f for items, _ in batch for f in items]
+            try:
+                results = await loop.run_in_executor(None, self.write, fixes)
+            except Exception as exc:  # noqa: BLE001 - every waiting request learns of the failure
+                log.exception("position batch failed")
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            offset = 0
+            for items, future in batch:
+                if not future.done():
+                    future.set_result(results[offset : offset + len(items)])
+                offset += len(items)
+
+    def write(self, fixes: list[Fix]) -> list[str]:
+        """One transaction for a batch (committed before returning)."""
+        with transaction(self.factory) as session:
+            results = ingest_fixes(session, fixes)
+        self.batches += 1
+        self.fixes += len(fixes)
+        return results
+
+
+def utc_now_ms() -> int:
+    return int(utcnow().astimezone(UTC).timestamp() * 1000)
+
+
+def volunteer_track(
+    session: Session, actor: Actor, *, volunteer_id: int, since: datetime, until: datetime | None = None
+) -> dict[str, Any]:
+    """One volunteer's fixes over a period (at most 7 days, 20,000 points) for replay."""
+    from datetime import timedelta
+
+    from pingan.patrols.volunteers import get_volunteer
+
+    volunteer = get_volunteer(session, actor, volunteer_id)
+    end = until or since + timedelta(hours=24)
+    if end <= since or end - since > timedelta(days=7):
+        raise ValidationFailed("until must be after since, at most 7 days later", field="until")
+    rows = session.execute(
+        select(
+            PatrolPosition.fixed_ms,
+            PatrolPosition.lon,
+            PatrolPosition.lat,
+            PatrolPosition.flags,
+            PatrolPosition.grid_code,
+        )
+        .where(
+            PatrolPosition.volunteer_id == volunteer.id,
+            PatrolPosition.fixed_ms >= to_ms(since),
+            PatrolPosition.fixed_ms < to_ms(end),
+        )
+        .order_by(PatrolPosition.fixed_ms)
+        .limit(20_000)
+    ).all()
+    return {
+        "volunteer_id": volunteer.id,
+        "points": [
+            {"t": from_ms(t), "lon": x, "lat": y, "flags": PositionFlag.names(f), "grid_code": g}
+            for t, x, y, f, g in rows
+        ],
+    }

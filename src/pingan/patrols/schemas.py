@@ -1,0 +1,154 @@
+"""Request and response shapes of the patrols API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TeamCreate(BaseModel):
+    area_code: str = Field(description="community code")
+    name: str
+
+
+class VolunteerCreate(BaseModel):
+    team_id: int
+    name: str
+    id_number: str = Field(description="citizen ID number (GB 11643, 18 characters)")
+    phone: str
+    skills: list[str] = Field(default_factory=list)
+    device_id: str | None = Field(None, description="the id the Traccar Client / OsmAnd app sends")
+    status: str = "active"
+    joined_on: date | None = None
+    account_id: int | None = None
+
+
+class VolunteerUpdate(BaseModel):
+    status: str | None = None
+    skills: list[str] | None = None
+    device_id: str | None = None
+    clear_device: bool = False
+    team_id: int | None = None
+    phone: str | None = None
+
+
+class VolunteerRead(BaseModel):
+    """A volunteer with personal data masked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    team_id: int
+    area_code: str
+    name_masked: str
+    id_number_masked: str
+    phone_masked: str
+    sex: str
+    birth_year: int | None
+    skills: list[str]
+    status: str
+    device_id: str | None
+    joined_on: date | None
+
+
+class VolunteerPage(BaseModel):
+    items: list[VolunteerRead]
+    total: int
+    offset: int
+    limit: int
+
+
+class RevealRequest(BaseModel):
+    reason: str
+
+
+class CourseCreate(BaseModel):
+    code: str
+    title: str
+    validity_months: int = 24
+
+
+class TrainingSessionCreate(BaseModel):
+    course_id: int
+    area_code: str
+    held_on: date
+    trainer: str = ""
+    place: str = ""
+
+
+class CertificatesCreate(BaseModel):
+    volunteer_ids: list[int] = Field(min_length=1, max_length=2000)
+
+
+class HandbookCreate(BaseModel):
+    version: str
+    title: str
+    body: str
+
+
+class HandbookAckCreate(BaseModel):
+    version: str
+    volunteer_id: int | None = None
+
+
+class ActivityCreate(BaseModel):
+    volunteer_id: int
+    kind: str
+    started_at: datetime
+    hours: float
+    note: str = ""
+
+
+class ShiftCreate(BaseModel):
+    grid_code: str
+    starts_at: datetime
+    ends_at: datetime
+    headcount: int = 2
+    note: str = ""
+
+
+class ShiftRead(BaseModel):
+    id: int
+    grid_code: str
+    starts_at: datetime
+    ends_at: datetime
+    headcount: int
+    booked: int
+    note: str
+
+
+class BookingCreate(BaseModel):
+    volunteer_id: int | None = Field(None, description="omit to sign yourself up")
+
+
+class BookingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    shift_id: int
+    volunteer_id: int
+    starts_at: datetime
+    ends_at: datetime
+    how: str
+    status: str
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+
+
+class DispatchCreate(BaseModel):
+    case_id: int
+    volunteer_id: int
+    note: str = ""
+
+
+class DispatchReport(BaseModel):
+    status: str = Field(description="accepted, arrived, done or declined")
+    outcome: str = ""
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    duplicates: int
+    unknown_devices: list[str]
+    results: list[str] | None = None

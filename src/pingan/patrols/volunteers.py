@@ -1,0 +1,399 @@
+"""Teams and the volunteer registry: personal data encrypted, blind-indexed, masked, reveals audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from pingan.areas import service as areas
+from pingan.audit import service as audit
+from pingan.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from pingan.core.pii import (
+    Protector,
+    id_number_facts,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    normalise_id_number,
+    normalise_phone,
+)
+from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
+from pingan.patrols.common import (
+    BATCH_ROLES,
+    MANAGE_ROLES,
+    READ_ROLES,
+    REVEAL_ROLES,
+    get_protector,
+    within_actor,
+)
+from pingan.patrols.models import PatrolTeam, PatrolVolunteer, VolunteerStatus
+
+SKILLS = ("first_aid", "fire", "driving", "language", "mediation", "medical", "cycling", "swimming")
+_DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{3,64}$")
+
+
+# --- teams --------------------------------------------------------------------------------------------
+
+
+def create_team(session: Session, actor: Actor, *, area_code: str, name: str) -> PatrolTeam:
+    """A patrol team of one community."""
+    require_role(actor, *MANAGE_ROLES)
+    area = areas.get_area(session, area_code)
+    if area.level != "community":
+        raise ValidationFailed("a team belongs to a community (社区)", field="area_code")
+    ensure_in_scope(actor, area_code, what="community", roles=MANAGE_ROLES)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed("team name must have 1–100 characters", field="name")
+    if session.scalar(
+        select(PatrolTeam.id).where(PatrolTeam.area_code == area_code, PatrolTeam.name == name)
+    ):
+        raise Conflict(f"the community already has a team named {name}", field="name")
+    team = PatrolTeam(area_code=area_code, name=name)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def get_team(session: Session, actor: Actor, team_id: int) -> PatrolTeam:
+    """One team in scope, or NotFound."""
+    require_role(actor, *READ_ROLES)
+    team = session.get(PatrolTeam, team_id)
+    if team is None:
+        raise NotFound("team not found", field="team_id")
+    ensure_in_scope(actor, team.area_code, what="team", roles=READ_ROLES)
+    return team
+
+
+def list_teams(session: Session, actor: Actor, *, within: str | None = None) -> list[dict[str, Any]]:
+    """Teams in scope with their member counts."""
+    require_role(actor, *READ_ROLES)
+    members = (
+        select(PatrolVolunteer.team_id, func.count().label("n"))
+        .where(PatrolVolunteer.status == VolunteerStatus.ACTIVE.value)
+        .group_by(PatrolVolunteer.team_id)
+        .subquery()
+    )
+    stmt = select(PatrolTeam, func.coalesce(members.c.n, 0)).outerjoin(
+        members, members.c.team_id == PatrolTeam.id
+    )
+    stmt = in_scope(stmt, PatrolTeam.area_code, actor, roles=READ_ROLES)
+    if within:
+        stmt = in_scope(stmt, PatrolTeam.area_code, within_actor(within))
+    rows = session.execute(stmt.order_by(PatrolTeam.area_code, PatrolTeam.name)).all()
+    return [{"id": t.id, "name": t.name, "area_code": t.area_code, "active_members": n} for t, n in rows]
+
+
+# --- volunteers ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class VolunteerInput:
+    """Validated registry fields, ready to encrypt."""
+
+    name: str
+    id_number: str
+    phone: str
+    skills: list[str]
+    device_id: str | None
+    status: str
+    joined_on: date | None
+
+
+def validate_input(
+    *,
+    name: str,
+    id_number: str,
+    phone: str,
+    skills: list[str] | None = None,
+    device_id: str | None = None,
+    status: str = "active",
+    joined_on: date | None = None,
+) -> VolunteerInput:
+    """Check every field; raise ValidationFailed naming the first bad one."""
+    name = re.sub(r"\s+", "", name or "")
+    if not 2 <= len(name) <= 30:
+        raise ValidationFailed("name must have 2–30 characters", field="name")
+    id18 = normalise_id_number(id_number, field="id_number")
+    phone_n = normalise_phone(phone, field="phone")
+    clean_skills = clean_skill_list(skills)
+    device = clean_device_id(device_id)
+    if status not in {s.value for s in VolunteerStatus}:
+        raise ValidationFailed("status must be active, paused or left", field="status")
+    return VolunteerInput(name, id18, phone_n, clean_skills, device, status, joined_on)
+
+
+def clean_skill_list(skills: list[str] | None) -> list[str]:
+    """Known skills, deduplicated and sorted."""
+    clean = sorted({s.strip() for s in skills or [] if s and s.strip()})
+    unknown = [s for s in clean if s not in SKILLS]
+    if unknown:
+        raise ValidationFailed(f"unknown skill {unknown[0]!r}; known: {', '.join(SKILLS)}", field="skills")
+    return clean
+
+
+def clean_device_id(device_id: str | None) -> str | None:
+    """A device id as the tracking app sends it, or None when empty."""
+    device = (device_id or "").strip() or None
+    if device is not None and not _DEVICE.match(device):
+        raise ValidationFailed("device id: 3–64 letters, digits or . _ : -", field="device_id")
+    return device
+
+
+def protected_row(data: VolunteerInput, protector: Protector, *, team: PatrolTeam) -> dict[str, Any]:
+    """The column values of one volunteer (encrypted, indexed, masked) for ORM or bulk insert."""
+    facts = id_number_facts(data.id_number)
+    return {
+        "team_id": team.id,
+        "area_code": team.area_code,
+        "name_enc": protector.encrypt(data.name),
+        "name_masked": mask_name(data.name),
+        "id_number_enc": protector.encrypt(data.id_number),
+        "id_number_index": protector.blind_index(data.id_number),
+        "id_number_masked": mask_id_number(data.id_number),
+        "phone_enc": protector.encrypt(data.phone),
+        "phone_index": protector.blind_index(data.phone),
+        "phone_masked": mask_phone(data.phone),
+        "sex": facts["sex"],
+        "birth_year": int(facts["birth_date"][:4]),
+        "skills": data.skills,
+        "status": data.status,
+        "device_id": data.device_id,
+        "joined_on": data.joined_on,
+    }
+
+
+def register_volunteer(
+    session: Session,
+    actor: Actor,
+    *,
+    team_id: int,
+    name: str,
+    id_number: str,
+    phone: str,
+    skills: list[str] | None = None,
+    device_id: str | None = None,
+    status: str = "active",
+    joined_on: date | None = None,
+    account_id: int | None = None,
+) -> PatrolVolunteer:
+    """Add one volunteer to a team (the ID number must be new, the device id unused)."""
+    require_role(actor, *MANAGE_ROLES)
+    team = get_team(session, actor, team_id)
+    ensure_in_scope(actor, team.area_code, what="team", roles=MANAGE_ROLES)
+    data = validate_input(
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        skills=skills,
+        device_id=device_id,
+        status=status,
+        joined_on=joined_on,
+    )
+    protector = get_protector()
+    row = protected_row(data, protector, team=team)
+    if session.scalar(
+        select(PatrolVolunteer.id).where(PatrolVolunteer.id_number_index == row["id_number_index"])
+    ):
+        raise Conflict("a volunteer with this ID number is already registered", field="id_number")
+    _ensure_device_free(session, data.device_id)
+    volunteer = PatrolVolunteer(**row, account_id=account_id)
+    session.add(volunteer)
+    session.flush()
+    return volunteer
+
+
+def _ensure_device_free(session: Session, device_id: str | None, *, except_id: int | None = None) -> None:
+    if device_id is None:
+        return
+    owner = session.scalar(select(PatrolVolunteer.id).where(PatrolVolunteer.device_id == device_id))
+    if owner is not None and owner != except_id:
+        raise Conflict(f"device {device_id} is bound to another volunteer", field="device_id")
+
+
+def get_volunteer(session: Session, actor: Actor, volunteer_id: int) -> PatrolVolunteer:
+    """One volunteer in scope, or NotFound."""
+    require_role(actor, *READ_ROLES)
+    volunteer = session.get(PatrolVolunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound("volunteer not found", field="volunteer_id")
+    ensure_in_scope(actor, volunteer.area_code, what="volunteer", roles=READ_ROLES)
+    return volunteer
+
+
+def volunteer_for_account(session: Session, account_id: int) -> PatrolVolunteer | None:
+    """The volunteer record linked to a sign-in account, if any."""
+    return session.scalar(select(PatrolVolunteer).where(PatrolVolunteer.account_id == account_id))
+
+
+def list_volunteers(
+    session: Session,
+    actor: Actor,
+    *,
+    team_id: int | None = None,
+    status: str | None = None,
+    phone: str | None = None,
+    id_number: str | None = None,
+    within: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[PatrolVolunteer], int]:
+    """Volunteers in scope (masked), filtered; exact phone/ID lookups go through the blind index."""
+    require_role(actor, *READ_ROLES)
+    stmt = in_scope(select(PatrolVolunteer), PatrolVolunteer.area_code, actor, roles=READ_ROLES)
+    if within:
+        stmt = in_scope(stmt, PatrolVolunteer.area_code, within_actor(within))
+    if team_id is not None:
+        stmt = stmt.where(PatrolVolunteer.team_id == team_id)
+    if status:
+        stmt = stmt.where(PatrolVolunteer.status == status)
+    if phone or id_number:
+        protector = get_protector()
+        if phone:
+            stmt = stmt.where(
+                PatrolVolunteer.phone_index == protector.blind_index(normalise_phone(phone, field="phone"))
+            )
+        if id_number:
+            stmt = stmt.where(
+                PatrolVolunteer.id_number_index
+                == protector.blind_index(normalise_id_number(id_number, field="id_number"))
+            )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(PatrolVolunteer.id).offset(offset).limit(min(limit, 500)))
+    return list(rows), total
+
+
+def update_volunteer(
+    session: Session,
+    actor: Actor,
+    *,
+    volunteer_id: int,
+    status: str | None = None,
+    skills: list[str] | None = None,
+    device_id: str | None = None,
+    clear_device: bool = False,
+    team_id: int | None = None,
+    phone: str | None = None,
+) -> PatrolVolunteer:
+    """Change status, skills, device binding, team or phone."""
+    require_role(actor, *MANAGE_ROLES)
+    volunteer = get_volunteer(session, actor, volunteer_id)
+    ensure_in_scope(actor, volunteer.area_code, what="volunteer", roles=MANAGE_ROLES)
+    if status is not None:
+        if status not in {s.value for s in VolunteerStatus}:
+            raise ValidationFailed("status must be active, paused or left", field="status")
+        volunteer.status = status
+    if skills is not None:
+        volunteer.skills = clean_skill_list(skills)
+    if clear_device:
+        volunteer.device_id = None
+    elif device_id is not None:
+        device = clean_device_id(device_id)
+        _ensure_device_free(session, device, except_id=volunteer.id)
+        volunteer.device_id = device
+    if team_id is not None:
+        team = get_team(session, actor, team_id)
+        ensure_in_scope(actor, team.area_code, what="team", roles=MANAGE_ROLES)
+        volunteer.team_id, volunteer.area_code = team.id, team.area_code
+    if phone is not None:
+        protector = get_protector()
+        value = normalise_phone(phone, field="phone")
+        volunteer.phone_enc = protector.encrypt(value)
+        volunteer.phone_index = protector.blind_index(value)
+        volunteer.phone_masked = mask_phone(value)
+    session.flush()
+    return volunteer
+
+
+def reveal_volunteer(session: Session, actor: Actor, *, volunteer_id: int, reason: str) -> dict[str, str]:
+    """The full name, ID number and phone of one volunteer; needs a reason and is audited."""
+    require_role(actor, *REVEAL_ROLES)
+    volunteer = get_volunteer(session, actor, volunteer_id)
+    ensure_in_scope(actor, volunteer.area_code, what="volunteer", roles=REVEAL_ROLES)
+    if not reason or len(reason.strip()) < 4:
+        raise ValidationFailed(
+            "say why you need the full personal data (at least 4 characters)", field="reason"
+        )
+    protector = get_protector()
+    audit.record(
+        session,
+        actor,
+        action="pii.reveal",
+        subject_type="patrol_volunteer",
+        subject_id=volunteer.id,
+        area_code=volunteer.area_code,
+        reason=reason.strip(),
+        details={"fields": ["name", "id_number", "phone"]},
+    )
+    return {
+        "name": protector.decrypt(volunteer.name_enc),
+        "id_number": protector.decrypt(volunteer.id_number_enc),
+        "phone": protector.decrypt(volunteer.phone_enc),
+    }
+
+
+def export_roster(
+    session: Session, actor: Actor, *, within: str | None = None, full: bool = False, reason: str = ""
+) -> list[dict[str, Any]]:
+    """Every volunteer in scope as rows (masked, or in full with a reason); always audited as a bulk read."""
+    require_role(actor, *(REVEAL_ROLES if full else MANAGE_ROLES))
+    if full and len(reason.strip()) < 4:
+        raise ValidationFailed("a full export needs a reason (at least 4 characters)", field="reason")
+    stmt = in_scope(
+        select(PatrolVolunteer, PatrolTeam.name).join(PatrolTeam, PatrolTeam.id == PatrolVolunteer.team_id),
+        PatrolVolunteer.area_code,
+        actor,
+        roles=REVEAL_ROLES if full else MANAGE_ROLES,
+    )
+    if within:
+        stmt = in_scope(stmt, PatrolVolunteer.area_code, within_actor(within))
+    protector = get_protector() if full else None
+    rows = []
+    for v, team_name in session.execute(stmt.order_by(PatrolVolunteer.id)):
+        rows.append(
+            {
+                "id": v.id,
+                "name": protector.decrypt(v.name_enc) if protector else v.name_masked,
+                "id_number": protector.decrypt(v.id_number_enc) if protector else v.id_number_masked,
+                "phone": protector.decrypt(v.phone_enc) if protector else v.phone_masked,
+                "community": v.area_code,
+                "team": team_name,
+                "skills": "、".join(v.skills or []),
+                "status": v.status,
+                "device_id": v.device_id or "",
+            }
+        )
+    audit.record(
+        session,
+        actor,
+        action="pii.export" if full else "bulk.export",
+        subject_type="patrol_volunteer",
+        area_code=within,
+        reason=reason.strip() or None,
+        details={"rows": len(rows), "full": full},
+    )
+    return rows
+
+
+def bulk_insert_volunteers(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert prepared (already protected) rows with SQLAlchemy Core; returns the count."""
+    if rows:
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(PatrolVolunteer), rows[start : start + 5000])
+    return len(rows)
+
+
+def batch_device_scope(session: Session, actor: Actor) -> str | None:
+    """Who may post positions in batches: managers any device (None), a volunteer only their own device."""
+    require_role(actor, *BATCH_ROLES)
+    if actor.has_role(Role.DISTRICT_ADMIN):
+        return None
+    own = volunteer_for_account(session, actor.account_id) if actor.account_id else None
+    if own is None or not own.device_id:
+        raise Forbidden("your account has no volunteer record with a device", field="positions")
+    return own.device_id
