@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from pingan.core.errors import TooLarge
+from pingan.core.errors import TooLarge, ValidationFailed
 from pingan.grids import io as grid_io
 from pingan.grids import opinions, registers, staff, tasks, visits
 from pingan.grids import service as svc
@@ -277,19 +278,62 @@ def _file(data: bytes, stem: str, file_format: str) -> Response:
     )
 
 
-@router.post("/import", summary="Import a register file; all-or-nothing unless valid_rows_only")
+@router.post(
+    "/import",
+    summary="Import a register file (xlsx or csv); all-or-nothing unless valid_rows_only",
+    description="Send the file as multipart form field `file`, or as the raw request body. "
+    "A file with errors imports nothing (422 with the row errors) unless valid_rows_only=true, which "
+    "writes the valid rows and returns the rejected ones as an xlsx error file (base64).",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 async def import_file(
+    request: Request,
     session: DbSession,
     actor: CurrentActor,
-    file: Annotated[UploadFile, File(description="xlsx or csv with the template's header row")],
-    kind: Annotated[str, Form()] = "residents",
-    valid_rows_only: Annotated[bool, Form()] = False,
+    kind: Annotated[str, Query(description="residents or places")] = "residents",
+    valid_rows_only: bool = False,
 ) -> ImportReportRead:
-    data = await file.read(MAX_IMPORT_BYTES + 1)
+    filename = ""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ValidationFailed("send the file in the form field `file`", field="file")
+        data = await upload.read(MAX_IMPORT_BYTES + 1)
+        filename = upload.filename or ""
+        kind = str(form.get("kind") or kind)
+        valid_rows_only = valid_rows_only or str(form.get("valid_rows_only", "")).lower() in (
+            "1",
+            "true",
+            "on",
+        )
+    else:
+        data = await request.body()
     if len(data) > MAX_IMPORT_BYTES:
         raise TooLarge("the file is larger than 20 MB", field="file")
-    report = grid_io.import_register(
-        session, actor, kind=kind, data=data, filename=file.filename or "", valid_rows_only=valid_rows_only
+    if not data:
+        raise ValidationFailed("the file is empty", field="file")
+    report = await run_in_threadpool(
+        grid_io.import_register,
+        session,
+        actor,
+        kind=kind,
+        data=data,
+        filename=filename,
+        valid_rows_only=valid_rows_only,
     )
     return ImportReportRead.model_validate(report.to_dict())
 

@@ -99,17 +99,10 @@ def submit_opinion(
 
 
 def get_opinion(session: Session, actor: Actor, opinion_id: int) -> Opinion:
-    """One opinion: staff in scope, or the resident who submitted it."""
+    """One opinion in the staff member's scope (residents see theirs through the list)."""
+    require_role(actor, *READ_ROLES)
     opinion = session.get(Opinion, opinion_id)
     if opinion is None:
-        raise NotFound("opinion not found", field="opinion_id")
-    if (
-        not actor.has_role(*READ_ROLES)
-        and actor.account_id is not None
-        and opinion.account_id == actor.account_id
-    ):
-        return opinion
-    if not actor.has_role(*READ_ROLES):
         raise NotFound("opinion not found", field="opinion_id")
     check_read(actor, opinion.area_code, what="opinion")
     return opinion
@@ -144,6 +137,7 @@ def opinions_query(
 
 def tag_opinion(session: Session, actor: Actor, *, opinion_id: int, tags: Sequence[str]) -> Opinion:
     """Replace an opinion's tags."""
+    require_role(actor, *ANSWER_ROLES)
     opinion = get_opinion(session, actor, opinion_id)
     check_write(actor, opinion.area_code, what="opinion", roles=ANSWER_ROLES)
     opinion.tags = _tags(tags)
@@ -153,6 +147,7 @@ def tag_opinion(session: Session, actor: Actor, *, opinion_id: int, tags: Sequen
 
 def answer_opinion(session: Session, actor: Actor, *, opinion_id: int, answer: str) -> Opinion:
     """Answer an opinion (the resident sees the answer)."""
+    require_role(actor, *ANSWER_ROLES)
     opinion = get_opinion(session, actor, opinion_id)
     check_write(actor, opinion.area_code, what="opinion", roles=ANSWER_ROLES)
     opinion.answer = clean_text(answer, field="answer", max_len=4000)
@@ -173,6 +168,7 @@ def opinion_to_case(
     title: str | None = None,
 ) -> Opinion:
     """Turn an opinion describing a problem into a case (one click; cases.service.raise_case)."""
+    require_role(actor, *ANSWER_ROLES)
     opinion = get_opinion(session, actor, opinion_id)
     check_write(actor, opinion.area_code, what="opinion", roles=ANSWER_ROLES)
     if opinion.case_id is not None:

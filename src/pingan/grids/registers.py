@@ -22,7 +22,7 @@ from pingan.core.pii import (
     protect_id_number,
     protect_phone,
 )
-from pingan.core.security import Actor, in_scope
+from pingan.core.security import Actor, in_scope, require_role
 from pingan.grids import history
 from pingan.grids.common import (
     PLACE_READ_ROLES,
@@ -69,6 +69,7 @@ def create_building(
     source: str = "manual",
 ) -> Building:
     """Register a building/address; its point must lie in its grid (found by the locator)."""
+    require_role(actor, *WRITE_ROLES)
     address = clean_text(address, field="address", max_len=200)
     _choice(kind, BUILDING_KINDS, field="kind")
     if floors is not None and not 0 < floors < 200:
@@ -104,6 +105,7 @@ def get_building(session: Session, actor: Actor, building_id: int) -> Building:
 
 def update_building(session: Session, actor: Actor, *, building_id: int, changes: dict[str, Any]) -> Building:
     """Change a building's address, kind, floors or point (the point must stay in its grid)."""
+    require_role(actor, *WRITE_ROLES)
     building = get_building(session, actor, building_id)
     check_write(actor, building.area_code, what="building")
     before: dict[str, Any] = {"address": building.address, "kind": building.kind, "floors": building.floors}
@@ -134,6 +136,7 @@ def list_buildings(
     session: Session, actor: Actor, *, area_code: str | None = None, q: str | None = None
 ) -> Select[Building]:
     """The buildings visible to the actor (a statement: the caller pages it)."""
+    require_role(actor, *READ_ROLES)
     stmt = in_scope(select(Building), Building.area_code, actor, roles=READ_ROLES).order_by(Building.id)
     stmt = _within(session, stmt, Building.area_code, area_code)
     if q:
@@ -185,6 +188,7 @@ def create_household(
     source: str = "manual",
 ) -> Household:
     """Register a household at a room of a building (one household per room)."""
+    require_role(actor, *WRITE_ROLES)
     building = get_building(session, actor, building_id)
     check_write(actor, building.area_code, what="building")
     room = clean_text(room, field="room", max_len=40)
@@ -225,6 +229,7 @@ def update_household(
     session: Session, actor: Actor, *, household_id: int, changes: dict[str, Any], source: str = "manual"
 ) -> Household:
     """Change a household's room, kind, notes or active flag."""
+    require_role(actor, *WRITE_ROLES)
     household = get_household(session, actor, household_id)
     check_write(actor, household.area_code, what="household")
     before: dict[str, Any] = {"room": household.room, "kind": household.kind, "notes": household.notes}
@@ -255,6 +260,7 @@ def list_households(
     session: Session, actor: Actor, *, area_code: str | None = None, building_id: int | None = None
 ) -> Select[Household]:
     """The households visible to the actor."""
+    require_role(actor, *READ_ROLES)
     stmt = in_scope(select(Household), Household.area_code, actor, roles=READ_ROLES).order_by(Household.id)
     stmt = _within(session, stmt, Household.area_code, area_code)
     if building_id is not None:
@@ -316,6 +322,7 @@ def create_resident(
     source: str = "manual",
 ) -> Resident:
     """Register a person; the ID number is checked (GB 11643) and must not be registered yet."""
+    require_role(actor, *WRITE_ROLES)
     if household_id is not None:
         household = get_household(session, actor, household_id)
         grid = household.area_code
@@ -390,6 +397,7 @@ def update_resident(
     session: Session, actor: Actor, *, resident_id: int, changes: dict[str, Any], source: str = "manual"
 ) -> Resident:
     """Correct a resident's data (name, ID number, phone, category, care tags, relation, household)."""
+    require_role(actor, *WRITE_ROLES)
     resident = get_resident(session, actor, resident_id)
     check_write(actor, resident.area_code, what="resident")
     before = _resident_view(resident)
@@ -463,6 +471,7 @@ def list_residents(
     active: bool | None = True,
 ) -> Select[Resident]:
     """Residents visible to the actor; ID number and phone search by blind index (exact match)."""
+    require_role(actor, *READ_ROLES)
     stmt = in_scope(select(Resident), Resident.area_code, actor, roles=READ_ROLES).order_by(Resident.id)
     stmt = _within(session, stmt, Resident.area_code, area_code)
     if household_id is not None:
@@ -493,6 +502,7 @@ def reveal_resident(
     session: Session, actor: Actor, *, resident_id: int, reason: str, fields: Sequence[str] = REVEAL_FIELDS
 ) -> dict[str, str | None]:
     """Full values of a resident's protected fields, for a stated reason (audit.pii_service.reveal)."""
+    require_role(actor, *WRITE_ROLES)
     resident = get_resident(session, actor, resident_id)
     protector = get_protector()
     columns = {"name": resident.name_enc, "id_number": resident.id_number_enc, "phone": resident.phone_enc}
@@ -543,6 +553,7 @@ def create_place(
     source: str = "manual",
 ) -> Place:
     """Register a key place of one type with its responsible person and a point inside its grid."""
+    require_role(actor, *WRITE_ROLES)
     _place_type(place_type)
     _choice(status, PLACE_STATUSES, field="status")
     name = clean_text(name, field="name", max_len=120)
@@ -610,6 +621,7 @@ def update_place(
     session: Session, actor: Actor, *, place_id: int, changes: dict[str, Any], source: str = "manual"
 ) -> Place:
     """Change a key place (name, address, point inside its grid, responsible person, status, attributes)."""
+    require_role(actor, *WRITE_ROLES)
     place = get_place(session, actor, place_id)
     check_write(actor, place.area_code, what="place")
     before = _place_view(place)
@@ -663,6 +675,7 @@ def places_query(
     q: str | None = None,
 ) -> Select[Place]:
     """Key places visible to the actor, optionally of one type, area or status."""
+    require_role(actor, *PLACE_READ_ROLES)
     stmt = in_scope(select(Place), Place.area_code, actor, roles=PLACE_READ_ROLES).order_by(Place.id)
     stmt = _within(session, stmt, Place.area_code, area_code)
     if place_type:
@@ -692,6 +705,7 @@ def list_places(
 
 def reveal_place(session: Session, actor: Actor, *, place_id: int, reason: str) -> dict[str, str | None]:
     """The responsible person's full name and phone, for a stated reason (audit.pii_service.reveal)."""
+    require_role(actor, *WRITE_ROLES)
     place = get_place(session, actor, place_id)
     protector = get_protector()
     out: dict[str, str | None] = {}

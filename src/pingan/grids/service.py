@@ -106,5 +106,5 @@ def page(session: Session, stmt: Any, *, limit: int, offset: int) -> tuple[list[
         raise ValidationFailed("offset must not be negative", field="offset")
     total = count(session, stmt)
     rows = session.execute(stmt.limit(limit).offset(offset))
-    items = list(rows.scalars()) if len(stmt.selected_columns) == 1 else [tuple(r) for r in rows]
+    items = list(rows.scalars()) if len(stmt.column_descriptions) == 1 else [tuple(r) for r in rows]
     return items, total

@@ -62,6 +62,7 @@ def record_visit(
     opinions: list[dict[str, Any]] | None = None,
 ) -> VisitResult:
     """Record one visit; issues marked raise_case become cases, corrections update the register."""
+    require_role(actor, *VISIT_ROLES)
     household = registers.get_household(session, actor, household_id)
     check_write(actor, household.area_code, what="household", roles=VISIT_ROLES)
     when = as_utc(visited_at) if visited_at else utcnow()
