@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import orjson
 import shapely
 from numpy.typing import NDArray
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pingan.areas import codes
@@ -233,7 +234,32 @@ class ImportReport:
 _KNOWN_PROPERTIES = {"code", "name", "level", "parent_code", "parent", "households", "population", "area_m2"}
 
 
-def _parse_feature(index: int, feature: Any, problems: list[ImportProblem]) -> _Candidate | None:
+def _prebuilt_geometries(features: list[Any]) -> list[BaseGeometry | None]:
+    """Polygon/MultiPolygon geometries read in one vectorised pass (GEOS GeoJSON reader).
+
+    None where that is not possible; :func:`_parse_geometry` then takes the slow path and says why.
+    """
+    texts: list[bytes] = []
+    where: list[int] = []
+    for i, feature in enumerate(features):
+        raw = feature.get("geometry") if isinstance(feature, dict) else None
+        if isinstance(raw, dict) and raw.get("type") in ("Polygon", "MultiPolygon"):
+            try:
+                texts.append(orjson.dumps(raw))
+            except TypeError:
+                continue
+            where.append(i)
+    found: list[BaseGeometry | None] = [None] * len(features)
+    if texts:
+        geoms = shapely.from_geojson(np.asarray(texts, dtype=object), on_invalid="ignore")
+        for i, geom in zip(where, geoms.tolist(), strict=True):
+            found[i] = geom
+    return found
+
+
+def _parse_feature(
+    index: int, feature: Any, problems: list[ImportProblem], prebuilt: BaseGeometry | None = None
+) -> _Candidate | None:
     def fail(reason: str, code: str | None = None) -> None:
         problems.append(ImportProblem(index, code, reason))
 
@@ -272,22 +298,27 @@ def _parse_feature(index: int, feature: Any, problems: list[ImportProblem]) -> _
     if households < 0 or population < 0:
         fail("households and population cannot be negative", code)
         return None
-    geom = _parse_geometry(feature.get("geometry"), lambda reason: fail(reason, code))
+    geom = _parse_geometry(feature.get("geometry"), lambda reason: fail(reason, code), prebuilt)
     if geom is None:
         return None
     extra = {k: v for k, v in props.items() if k not in _KNOWN_PROPERTIES}
     return _Candidate(index, code, name, level, parent_code, geom, households, population, extra)
 
 
-def _parse_geometry(raw: Any, fail: Callable[[str], None]) -> BaseGeometry | None:
+def _parse_geometry(
+    raw: Any, fail: Callable[[str], None], prebuilt: BaseGeometry | None = None
+) -> BaseGeometry | None:
     if not isinstance(raw, dict) or raw.get("type") not in ("Polygon", "MultiPolygon"):
         fail("geometry must be a Polygon or MultiPolygon")
         return None
-    try:
-        geom = shape(raw)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        fail(f"unreadable geometry: {exc}")
-        return None
+    if prebuilt is not None and prebuilt.geom_type == raw["type"]:
+        geom = prebuilt
+    else:
+        try:
+            geom = shape(raw)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            fail(f"unreadable geometry: {exc}")
+            return None
     if geom.is_empty:
         fail("geometry is empty")
         return None
@@ -325,7 +356,7 @@ def import_geojson(
 
 def _load_collection(data: bytes | str | dict[str, Any], source: str) -> list[Any]:
     try:
-        doc = json.loads(data) if isinstance(data, bytes | str) else data
+        doc = orjson.loads(data) if isinstance(data, bytes | str) else data
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _problems([ImportProblem(None, None, f"not valid JSON: {exc}", source)]) from None
     if (
@@ -354,8 +385,9 @@ def _validated_candidates(
     features = _load_collection(data, source)
     problems: list[ImportProblem] = []
     candidates: dict[str, _Candidate] = {}
+    prebuilt = _prebuilt_geometries(features)
     for index, feature in enumerate(features):
-        cand = _parse_feature(index, feature, problems)
+        cand = _parse_feature(index, feature, problems, prebuilt[index])
         if cand is None:
             continue
         if cand.code in candidates:
@@ -377,16 +409,29 @@ def _validated_candidates(
     return sorted(candidates.values(), key=lambda c: (LEVEL_ORDER.index(c.level), c.code))
 
 
-def _existing_geometry(session: Session, code: str) -> tuple[AreaLevel, BaseGeometry | None] | None:
-    area = session.get(Area, code)
-    if area is None:
-        return None
-    return AreaLevel(area.level), geometry_of(area)
+def _existing_areas(
+    session: Session, codes_wanted: Iterable[str]
+) -> dict[str, tuple[AreaLevel, BaseGeometry | None]]:
+    """Level and geometry of the existing areas among these codes (bulk, chunked)."""
+    wanted = sorted(set(codes_wanted))
+    found: dict[str, tuple[AreaLevel, BaseGeometry | None]] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        for code, level, wkb in session.execute(
+            select(Area.code, Area.level, Area.geometry).where(Area.code.in_(chunk))
+        ):
+            found[code] = (AreaLevel(level), shapely.from_wkb(wkb) if wkb else None)
+    return found
 
 
 def _check_parents(
     session: Session, candidates: dict[str, _Candidate], problems: list[ImportProblem]
 ) -> None:
+    existing = _existing_areas(
+        session,
+        (c.parent_code for c in candidates.values() if c.parent_code and c.parent_code not in candidates),
+    )
+    to_test: list[tuple[_Candidate, BaseGeometry]] = []
     for cand in candidates.values():
         if cand.parent_code is None:
             if cand.level not in (AreaLevel.PROVINCE, AreaLevel.CITY, AreaLevel.DISTRICT):
@@ -407,8 +452,7 @@ def _check_parents(
         if parent is not None:
             parent_level, parent_geom = parent.level, parent.geom
         else:
-            existing = _existing_geometry(session, cand.parent_code)
-            if existing is None:
+            if cand.parent_code not in existing:
                 if cand.level in (AreaLevel.DISTRICT, AreaLevel.CITY):
                     cand.parent_code = None  # a district may be the root of an installation
                     continue
@@ -416,7 +460,7 @@ def _check_parents(
                     ImportProblem(cand.index, cand.code, f"parent {cand.parent_code} does not exist")
                 )
                 continue
-            parent_level, parent_geom = existing
+            parent_level, parent_geom = existing[cand.parent_code]
         if codes.parent_level(cand.level) is not parent_level:
             problems.append(
                 ImportProblem(
@@ -425,15 +469,45 @@ def _check_parents(
             )
             continue
         if parent_geom is not None:
-            outside = cand.geom.difference(parent_geom)
-            if approx_area_m2(outside) > _tolerance(cand.geom):
-                problems.append(
-                    ImportProblem(
-                        cand.index,
-                        cand.code,
-                        f"lies outside its parent {cand.parent_code} by {approx_area_m2(outside):.0f} m²",
-                    )
-                )
+            to_test.append((cand, parent_geom))
+    if not to_test:
+        return
+    # vectorised: prepared `covers` settles almost every child; only the rest get an exact difference
+    children = np.asarray([c.geom for c, _ in to_test], dtype=object)
+    parents = np.asarray([g for _, g in to_test], dtype=object)
+    shapely.prepare(parents)
+    suspect = np.flatnonzero(~shapely.covers(parents, children))
+    if suspect.size == 0:
+        return
+    outside = approx_areas_m2(shapely.difference(children[suspect], parents[suspect]))
+    limit = np.maximum(TOLERANCE_M2, TOLERANCE_SHARE * approx_areas_m2(children[suspect]))
+    for k in np.flatnonzero(outside > limit).tolist():
+        cand = to_test[int(suspect[k])][0]
+        problems.append(
+            ImportProblem(
+                cand.index,
+                cand.code,
+                f"lies outside its parent {cand.parent_code} by {outside[k]:.0f} m²",
+            )
+        )
+
+
+def _existing_children(
+    session: Session, parents: Sequence[str], skip: dict[str, _Candidate]
+) -> dict[str, list[tuple[str, BaseGeometry]]]:
+    """Existing areas (not being imported) under these parents, by parent (bulk, chunked)."""
+    found: dict[str, list[tuple[str, BaseGeometry]]] = {}
+    for start in range(0, len(parents), 900):
+        chunk = list(parents[start : start + 900])
+        rows = session.execute(
+            select(Area.code, Area.parent_code, Area.geometry)
+            .where(Area.parent_code.in_(chunk), Area.geometry.is_not(None))
+            .order_by(Area.code)
+        )
+        for code, parent_code, wkb in rows:
+            if code not in skip and parent_code is not None:
+                found.setdefault(parent_code, []).append((code, shapely.from_wkb(wkb)))
+    return found
 
 
 def _check_siblings(
@@ -442,61 +516,110 @@ def _check_siblings(
     by_parent: dict[str | None, list[_Candidate]] = {}
     for cand in candidates.values():
         by_parent.setdefault(cand.parent_code, []).append(cand)
+    existing = _existing_children(session, sorted(p for p in by_parent if p is not None), candidates)
     for parent_code, group in by_parent.items():
         geoms: list[BaseGeometry] = [c.geom for c in group]
         labels: list[_Candidate | str] = list(group)
-        if parent_code is not None:
-            for area in list_areas(session, parent_code=parent_code):
-                if area.code not in candidates and area.geometry:
-                    geoms.append(shapely.from_wkb(area.geometry))
-                    labels.append(area.code)
-        if len(geoms) < 2:
+        for code, geom in existing.get(parent_code or "", []):
+            geoms.append(geom)
+            labels.append(code)
+        if len(geoms) < 2 or not _may_overlap(geoms):
             continue
         tree = shapely.STRtree(geoms)
         left, right = tree.query(geoms, predicate="intersects")
-        for i, j in zip(left.tolist(), right.tolist(), strict=True):
-            if i >= j or not isinstance(labels[i], _Candidate) and not isinstance(labels[j], _Candidate):
-                continue
-            overlap = approx_area_m2(geoms[i].intersection(geoms[j]))
-            if overlap > _tolerance(geoms[i], geoms[j]):
-                a, b = labels[i], labels[j]
-                if isinstance(a, _Candidate) and isinstance(b, _Candidate):
-                    blame, other = (a, b) if a.index > b.index else (b, a)  # the later feature is reported
-                else:
-                    blame, other = (a, b) if isinstance(a, _Candidate) else (b, a)
-                assert isinstance(blame, _Candidate)
-                other_code = other.code if isinstance(other, _Candidate) else other
-                problems.append(
-                    ImportProblem(
-                        blame.index, blame.code, f"overlaps sibling {other_code} by {overlap:.0f} m²"
-                    )
-                )
+        is_new = np.asarray([isinstance(label, _Candidate) for label in labels], dtype=bool)
+        keep = (left < right) & (is_new[left] | is_new[right])
+        left, right = left[keep], right[keep]
+        arr = np.asarray(geoms, dtype=object)
+        overlaps = approx_areas_m2(shapely.intersection(arr[left], arr[right]))
+        sizes = approx_areas_m2(arr)
+        limit = np.maximum(TOLERANCE_M2, TOLERANCE_SHARE * np.minimum(sizes[left], sizes[right]))
+        for k in np.flatnonzero(overlaps > limit).tolist():
+            i, j, overlap = int(left[k]), int(right[k]), float(overlaps[k])
+            a, b = labels[i], labels[j]
+            blame: _Candidate | str
+            other: _Candidate | str
+            if isinstance(a, _Candidate) and isinstance(b, _Candidate):
+                blame, other = (a, b) if a.index > b.index else (b, a)  # the later feature is reported
+            else:
+                blame, other = (a, b) if isinstance(a, _Candidate) else (b, a)
+            assert isinstance(blame, _Candidate)
+            other_code = other.code if isinstance(other, _Candidate) else other
+            problems.append(
+                ImportProblem(blame.index, blame.code, f"overlaps sibling {other_code} by {overlap:.0f} m²")
+            )
+
+
+def _may_overlap(geoms: Sequence[BaseGeometry]) -> bool:
+    """Cheap filter: siblings whose areas add up to their union's area (within 1 m²) cannot overlap.
+
+    The sum of the areas minus the area of the union is at least the largest pairwise overlap, and the
+    smallest tolerance is 1 m², so a group passing this test has no reportable overlap. Planar areas at the
+    group's latitude keep the comparison free of per-polygon projection differences.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    union = shapely.union_all(arr)
+    lat = union.centroid.y if not union.is_empty else 0.0
+    scale = (111_320.0 * math.cos(math.radians(lat))) * 110_574.0
+    excess = (float(shapely.area(arr).sum()) - union.area) * scale
+    return excess > TOLERANCE_M2 * 0.5
 
 
 def _write_candidates(
     session: Session, candidates: Sequence[_Candidate], progress: Progress | None
 ) -> ImportReport:
-    created = updated = 0
     total = len(candidates)
-    for n, cand in enumerate(candidates, start=1):
-        area = session.get(Area, cand.code)
-        if area is None:
-            area = Area(code=cand.code)
-            session.add(area)
-            created += 1
-        else:
-            updated += 1
-        set_boundary(area, cand.geom)
-        area.level, area.name, area.parent_code = cand.level.value, cand.name, cand.parent_code
-        area.households, area.population = cand.households, cand.population
-        area.properties = cand.properties
-        if progress and (n % 500 == 0 or n == total):
-            progress(total + n, total * 2)
-        if n % 2000 == 0:
-            session.flush()
+    existing = set(_existing_areas(session, (c.code for c in candidates)))
+    new = [c for c in candidates if c.code not in existing]
+    old = [c for c in candidates if c.code in existing]
+    done = 0
+    for start in range(0, len(new), _BULK_CHUNK):
+        chunk = new[start : start + _BULK_CHUNK]
+        session.execute(insert(Area), _area_rows([_record(c) for c in chunk]))
+        done += len(chunk)
+        if progress:
+            progress(total + done, total * 2)
+    for start in range(0, len(old), _BULK_CHUNK):
+        chunk = old[start : start + _BULK_CHUNK]
+        rows = _area_rows([_record(c) for c in chunk])
+        session.execute(update(Area), rows)
+        done += len(chunk)
+        if progress:
+            progress(total + done, total * 2)
+    if old:
+        # bulk UPDATE by primary key leaves loaded objects stale: expire them
+        changed = {c.code for c in old}
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Area) and obj.code in changed:
+                session.expire(obj)
     session.flush()
     bump_revision(session)
-    return ImportReport(created=created, updated=updated)
+    return ImportReport(created=len(new), updated=len(old))
+
+
+@dataclass
+class _Record:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    geom: BaseGeometry
+    households: int
+    population: int
+    properties: dict[str, Any]
+
+
+def _record(cand: _Candidate) -> _Record:
+    return _Record(
+        cand.code,
+        cand.name,
+        cand.level.value,
+        cand.parent_code,
+        cand.geom,
+        cand.households,
+        cand.population,
+        cand.properties,
+    )
 
 
 class AreaLike(Protocol):
