@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from sqlalchemy import Select, cast, select
@@ -131,7 +132,8 @@ def opinions_query(
             raise ValidationFailed("state must be open, answered or case", field="state")
         stmt = stmt.where(Opinion.state == state)
     if tag:
-        stmt = stmt.where(cast(Opinion.tags, Text).contains(f'"{tag}"'))
+        # JSON arrays are stored as serialised text (ASCII-escaped): match the element's JSON form.
+        stmt = stmt.where(cast(Opinion.tags, Text).contains(json.dumps(tag), autoescape=True))
     return stmt.order_by(Opinion.submitted_at.desc(), Opinion.id.desc())
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, cast, select
 from sqlalchemy.orm import Session
 
 from pingan.audit import pii_service
@@ -488,14 +489,8 @@ def list_residents(
     if care_tag:
         _care_tags([care_tag])
         # JSON arrays are stored as text on SQLite and as json on PostgreSQL: compare on the text form.
-        stmt = stmt.where(func.cast(Resident.care_tags, _text_type()).contains(f'"{care_tag}"'))
+        stmt = stmt.where(cast(Resident.care_tags, Text).contains(json.dumps(care_tag), autoescape=True))
     return stmt
-
-
-def _text_type() -> Any:
-    from sqlalchemy import Text
-
-    return Text()
 
 
 def reveal_resident(
