@@ -15,6 +15,7 @@ from rich.table import Table
 
 from pingan.accounts.cli import keys_app, user_app
 from pingan.audit.cli import audit_app, retention_app
+from pingan.cases.cli import cases_app
 from pingan.core.config import Settings, get_settings, normalise_database_url
 from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
 from pingan.core.errors import PinganError
@@ -32,6 +33,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
+app.add_typer(cases_app, name="cases")
 
 console = Console()
 err = Console(stderr=True)

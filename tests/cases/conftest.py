@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("PINGAN_PII_KEY", "bW9jay1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=")
 os.environ.setdefault("PINGAN_MEDIA_DIR", tempfile.mkdtemp(prefix="pingan-media-"))
@@ -23,3 +26,13 @@ PNG = bytes.fromhex(
     "4f5d0000000049454e44ae426082"
 )
 # a point inside 月明社区's first grid (the demo gridworker's grid) is looked up in the tests
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo SQLite database file built once per test session (copied by tests that serve it)."""
+    from tests.cases.server import build_demo_db
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    build_demo_db(path)
+    return path

@@ -76,7 +76,8 @@ class TestEndToEnd:
         assert client.get(f"/api/v1/public/cases/{number}", params={"token": "wrong"}).status_code == 404
 
         r = client.post(
-            f"/api/v1/public/cases/{number}/rating", json={"token": token, "is_fixed": True, "satisfaction": "satisfied"}
+            f"/api/v1/public/cases/{number}/rating",
+            json={"token": token, "is_fixed": True, "satisfaction": "satisfied"},
         )
         assert r.status_code == 200, r.text
         assert r.json()["ratings"][0]["satisfaction"] == "satisfied"
@@ -90,7 +91,13 @@ class TestEndToEnd:
         lon, lat = point_in(session)
         r = client.post(
             "/api/v1/cases",
-            json={"category_code": "1402", "description": "路灯不亮", "lon": lon, "lat": lat, "reporter_phone": "13900001111"},
+            json={
+                "category_code": "1402",
+                "description": "路灯不亮",
+                "lon": lon,
+                "lat": lat,
+                "reporter_phone": "13900001111",
+            },
         )
         assert r.status_code == 201, r.text
         case_id, number, token = r.json()["id"], r.json()["number"], r.json()["tracking_token"]
@@ -104,7 +111,8 @@ class TestEndToEnd:
         ):
             assert _act(client, headers, case_id, action, note=note).status_code == 200, action
         r = client.post(
-            f"/api/v1/public/cases/{number}/rating", json={"token": token, "is_fixed": False, "comment": "还是不亮"}
+            f"/api/v1/public/cases/{number}/rating",
+            json={"token": token, "is_fixed": False, "comment": "还是不亮"},
         )
         assert r.status_code == 200
         assert r.json()["state"] == "dispatched"
@@ -117,7 +125,13 @@ class TestIntakeErrors:
     def test_outside_district_names_lon_lat(self, client: TestClient, session: Session) -> None:
         r = client.post(
             "/api/v1/cases",
-            json={"category_code": "0102", "description": "x", "lon": 116.4, "lat": 39.9, "reporter_phone": "13900001111"},
+            json={
+                "category_code": "0102",
+                "description": "x",
+                "lon": 116.4,
+                "lat": 39.9,
+                "reporter_phone": "13900001111",
+            },
         )
         assert r.status_code == 422
         assert r.json()["error"]["field"] == "lon"
@@ -138,7 +152,13 @@ class TestIntakeErrors:
         before = client.get("/api/v1/cases", params={"page_size": 1}, headers=admin).json()["total"]
         r = client.post(
             "/api/v1/cases",
-            json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat, "reporter_phone": "12345"},
+            json={
+                "category_code": "0102",
+                "description": "x",
+                "lon": lon,
+                "lat": lat,
+                "reporter_phone": "12345",
+            },
         )
         assert r.status_code == 422 and r.json()["error"]["field"] == "reporter_phone"
         assert client.get("/api/v1/cases", params={"page_size": 1}, headers=admin).json()["total"] == before
@@ -155,7 +175,9 @@ class TestIntakeErrors:
 
     def test_anonymous_needs_phone(self, client: TestClient, session: Session) -> None:
         lon, lat = point_in(session)
-        r = client.post("/api/v1/cases", json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat})
+        r = client.post(
+            "/api/v1/cases", json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat}
+        )
         assert r.status_code == 422 and r.json()["error"]["field"] == "reporter_phone"
 
     def test_gcj02_point_is_normalised(self, client: TestClient, session: Session) -> None:
@@ -173,7 +195,9 @@ class TestIntakeErrors:
 
 
 class TestTransitions:
-    def test_illegal_transition_is_409_with_allowed_actions(self, client: TestClient, session: Session) -> None:
+    def test_illegal_transition_is_409_with_allowed_actions(
+        self, client: TestClient, session: Session
+    ) -> None:
         lon, lat = point_in(session)
         r = client.post(
             "/api/v1/cases",
@@ -201,7 +225,9 @@ class TestTransitions:
         lon, lat = point_in(session)
         resident = auth(session, "resident")
         r = client.post(
-            "/api/v1/cases", json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat}, headers=resident
+            "/api/v1/cases",
+            json={"category_code": "0102", "description": "x", "lon": lon, "lat": lat},
+            headers=resident,
         )
         r = _act(client, resident, r.json()["id"], "register")
         assert r.status_code == 403
@@ -216,7 +242,9 @@ class TestNearby:
             headers=auth(session, "resident"),
         )
         number = r.json()["number"]
-        near = client.get("/api/v1/cases/nearby", params={"category_code": "0701", "lon": lon + 0.0001, "lat": lat})
+        near = client.get(
+            "/api/v1/cases/nearby", params={"category_code": "0701", "lon": lon + 0.0001, "lat": lat}
+        )
         assert near.status_code == 200
         assert number in [n["number"] for n in near.json()]
         second = client.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from pingan.core.security import Actor, Role, scope_clause
 from pingan.units.models import Unit, UnitKind
 
 OPERATOR_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR)
+ROLES_REVEAL = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.DEPARTMENT_HANDLER)
 VIEW_ROLES = (
     Role.DISTRICT_ADMIN,
     Role.STREET_OPERATOR,
@@ -32,7 +33,7 @@ INTAKE_ROLES = (
 )
 
 
-Q = TypeVar("Q", bound=Select[Unpack[tuple[Any, ...]]])
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 
 def visible(stmt: Q, actor: Actor) -> Q:
@@ -53,8 +54,16 @@ def can_see(actor: Actor, case: Case) -> bool:
     return _in(actor, case, VIEW_ROLES, unit_id=case.owner_unit_id)
 
 
-def ensure_visible(actor: Actor, case: Case | None) -> Case:
-    """The case, or NotFound when missing or out of the actor's scope."""
+ACT_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.DEPARTMENT_HANDLER, Role.GRID_WORKER)
+
+
+def ensure_visible(actor: Actor, case: Case | None, *, roles: tuple[Role, ...] = VIEW_ROLES) -> Case:
+    """The case, or NotFound when missing or out of scope; 403 first for callers without any of ``roles``
+    (unless they reported the case), so that the answer does not depend on the case's existence."""
+    own = case is not None and actor.account_id is not None and case.reporter_account_id == actor.account_id
+    if not actor.is_system and not own and not actor.has_role(*roles):
+        names = ", ".join(r.value for r in roles)
+        raise Forbidden(f"this needs one of the roles: {names}", code="role_required")
     if case is None or not can_see(actor, case):
         raise NotFound("case not found", field="case_id")
     return case

@@ -29,7 +29,8 @@ from pingan.cases.schemas import (
 from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.core.events import bus
 from pingan.core.security import Actor, Role, require_role
-from pingan.web.deps import AppSettings, CurrentActor, DbSession, OptionalActor, client_ip
+from pingan.web.deps import CurrentActor, DbSession, OptionalActor, client_ip
+from pingan.web.middleware import rate_limit
 
 T = TypeVar("T")
 
@@ -60,13 +61,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["cases"], lifespan=lifespan)
 
 
-def run_write(request: Request, work: Callable[[Session], T]) -> T:
-    """Run ``work`` in its own committed transaction (see :func:`pingan.cases.txn.run_write`)."""
+def run_write(request: Request, db: Session, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in its own committed transaction (see :func:`pingan.cases.txn.run_write`).
+
+    The request's own session (authentication may have touched the token) is committed first, so that on
+    SQLite it does not hold the write lock that ``work`` needs.
+    """
+    db.commit()
     return txn.run_write(request.app.state.session_factory, work)
 
 
 def _intake_actor(session: Session, request: Request, actor: Actor | None) -> Actor:
+    if actor is None:
+        limit_anonymous(request, "reports")
     return actor or service.public_actor(session, client_ip=client_ip(request))
+
+
+def limit_anonymous(request: Request, group: str) -> None:
+    """Anonymous callers share the per-IP rate limit of ``group`` (signed-in apps are not limited here)."""
+    rate_limit(group)(request)
 
 
 def _created(case: Any) -> dict[str, Any]:
@@ -121,7 +134,7 @@ def _intake(
 )
 def create_case(request: Request, db: DbSession, actor: OptionalActor, body: CaseCreate) -> dict[str, Any]:
     who = _intake_actor(db, request, actor)
-    return run_write(request, lambda s: _intake(s, who, body))
+    return run_write(request, db, lambda s: _intake(s, who, body))
 
 
 @router.post("/api/v1/cases/form", status_code=201, summary="Report a problem with photos (multipart)")
@@ -159,13 +172,14 @@ async def create_case_form(
     )
     files = [(f.filename or "upload", await f.read()) for f in media or [] if f.filename or f.size]
     who = _intake_actor(db, request, actor)
-    return await asyncio.to_thread(run_write, request, lambda s: _intake(s, who, body, files))
+    return await asyncio.to_thread(run_write, request, db, lambda s: _intake(s, who, body, files))
 
 
 @router.get("/api/v1/cases/nearby", summary="Open and recently closed cases of a category near a point")
 def nearby(
-    db: DbSession, category_code: str, lon: float, lat: float, crs: str = "wgs84"
+    request: Request, db: DbSession, category_code: str, lon: float, lat: float, crs: str = "wgs84"
 ) -> list[dict[str, Any]]:
+    limit_anonymous(request, "public")
     return dedupe.nearby_public(db, category_code=category_code, lon=lon, lat=lat, crs=crs)
 
 
@@ -269,6 +283,7 @@ def act(db: DbSession, actor: CurrentActor, case_id: int, action: str, body: Cas
 @router.post("/api/v1/cases/{case_id}/actions/{action}/form", summary="Workflow action with evidence files")
 async def act_form(
     request: Request,
+    db: DbSession,
     actor: CurrentActor,
     case_id: int,
     action: str,
@@ -284,7 +299,7 @@ async def act_form(
         )
         return _detail(s, actor, case)
 
-    return await asyncio.to_thread(run_write, request, work)
+    return await asyncio.to_thread(run_write, request, db, work)
 
 
 @router.post(
@@ -433,12 +448,17 @@ def case_kpis(
 
 
 @router.get("/api/v1/public/cases/{number}", summary="Follow a case by number and tracking token (no login)")
-def track(db: DbSession, number: str, token: str = "") -> dict[str, Any]:
+def track(request: Request, db: DbSession, number: str, token: str = "") -> dict[str, Any]:
+    limit_anonymous(request, "public")
     return public.public_view(db, public.tracked_case(db, number=number, token=token))
 
 
 @router.post("/api/v1/public/cases/{number}/rating", summary="Rate a closed case; 'not fixed' reopens it")
-def rate(db: DbSession, actor: OptionalActor, number: str, body: RatingCreate) -> dict[str, Any]:
+def rate(
+    request: Request, db: DbSession, actor: OptionalActor, number: str, body: RatingCreate
+) -> dict[str, Any]:
+    if actor is None:
+        limit_anonymous(request, "public")
     case = public.rate_case(
         db,
         actor,
@@ -472,21 +492,28 @@ def may_see_message(actor: Actor, message: dict[str, Any]) -> bool:
 async def live_feed(
     request: Request,
     actor: CurrentActor,
-    settings: AppSettings,
     heartbeat: Annotated[float, Query(ge=0.05, le=300)] = 15.0,
-    limit: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=0, description="end after this many events (0 = never)")] = 0,
+    duration: Annotated[
+        float, Query(ge=0, le=86400, description="end after this many seconds (0 = never)")
+    ] = 0,
 ) -> StreamingResponse:
     queue = bus.subscribe({live.TOPIC})
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + duration if duration else None
 
     async def stream() -> AsyncIterator[str]:
         sent = 0
         try:
             yield ": connected\n\n"
             while True:
+                wait = heartbeat if ends is None else min(heartbeat, ends - loop.time())
+                if wait <= 0:
+                    break
                 try:
-                    message = await asyncio.wait_for(queue.get(), timeout=heartbeat)
+                    message = await asyncio.wait_for(queue.get(), timeout=wait)
                 except TimeoutError:
-                    if await request.is_disconnected():
+                    if await request.is_disconnected() or (ends is not None and loop.time() >= ends):
                         break
                     yield ": heartbeat\n\n"
                     continue

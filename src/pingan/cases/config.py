@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pingan.core.config import get_settings
 from pingan.core.errors import PinganError
-from pingan.core.pii import Protector
+from pingan.core.pii import Protector, protector_for
 
 
 class CasesSettings(BaseSettings):
@@ -35,15 +35,9 @@ def get_cases_settings() -> CasesSettings:
     return CasesSettings()
 
 
-@lru_cache(maxsize=4)
-def _protector(pii_key: str, secret_key: str, demo_mode: bool) -> Protector:
-    return Protector.from_config(pii_key, secret_key=secret_key, demo_mode=demo_mode)
-
-
 def get_protector() -> Protector:
     """The Protector for reporter contact data (PINGAN_PII_KEY; derived key in demo mode)."""
-    s = get_settings()
     try:
-        return _protector(s.pii_key, s.secret_key, s.demo_mode)
+        return protector_for(get_settings())
     except ValueError as exc:
         raise PinganError(str(exc), code="pii_key_missing", status=503) from None

@@ -18,7 +18,7 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.audit import service as audit
 from pingan.cases import live, routing, sla
-from pingan.cases.access import INTAKE_ROLES, ensure_visible, visible
+from pingan.cases.access import OPERATOR_ROLES, ROLES_REVEAL, ensure_visible, visible
 from pingan.cases.config import get_cases_settings, get_protector
 from pingan.cases.models import (
     INTERNAL_SOURCES,
@@ -64,8 +64,10 @@ def raise_case(
     if source not in SOURCES:
         raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
     internal = actor.is_system or source in INTERNAL_SOURCES
-    if not internal:
-        require_role(actor, *INTAKE_ROLES)
+    if source == "hotline":
+        require_role(actor, *OPERATOR_ROLES)
+    elif source == "grid_worker":
+        require_role(actor, Role.GRID_WORKER)
     category = routing.get_category(session, category_code)
     if len(category.code) != 4:
         raise ValidationFailed(
@@ -559,7 +561,7 @@ def reveal_reporter(session: Session, actor: Actor, *, case_id: int, reason: str
     """The reporter's name and phone in clear, for operators/handlers of the case; audited."""
     from pingan.cases.access import capacities, require_capacity
 
-    case = get_case(session, actor, case_id=case_id)
+    case = ensure_visible(actor, session.get(Case, case_id), roles=ROLES_REVEAL)
     require_capacity(capacities(session, actor, case), ("operator", "handler"), "reveal reporter")
     if not (reason or "").strip():
         raise ValidationFailed("say why you need the reporter's contact", field="reason")

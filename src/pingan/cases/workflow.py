@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit import service as audit
 from pingan.cases import live, routing, sla
-from pingan.cases.access import capacities, ensure_visible, require_capacity
+from pingan.cases.access import ACT_ROLES, OPERATOR_ROLES, capacities, ensure_visible, require_capacity
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import Case, CaseLink, Category, State
 from pingan.cases.service import add_event, attach_file
@@ -94,7 +94,7 @@ def transition(
     rule = RULES.get(action)
     if rule is None:
         raise ValidationFailed(f"unknown action {action!r}; one of {', '.join(ACTIONS)}", field="action")
-    case = ensure_visible(actor, session.get(Case, case_id, with_for_update=True))
+    case = ensure_visible(actor, session.get(Case, case_id, with_for_update=True), roles=ACT_ROLES)
     caps = capacities(session, actor, case)
     if case.state not in rule.sources or not _extra_ok(action, case):
         allowed = allowed_actions(session, actor, case)
@@ -250,7 +250,7 @@ def split_case(
     """Undo a duplicate link (no description), or carve a separate problem out as a new linked case."""
     from pingan.cases.service import raise_case
 
-    case = ensure_visible(actor, session.get(Case, case_id))
+    case = ensure_visible(actor, session.get(Case, case_id), roles=OPERATOR_ROLES)
     require_capacity(capacities(session, actor, case), ("operator",), "split")
     if not (description or "").strip():
         if case.duplicate_of_id is None or case.state == S.MERGED:

@@ -1,0 +1,104 @@
+"""``pingan cases …``: the SLA job, KPIs and case look-up from the shell (acting as the system actor)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pingan.audit.cli import DbOption, cli_actor, db_session
+from pingan.cases import jobs, kpis, routing, service
+from pingan.core.clock import format_local
+from pingan.core.config import get_settings, normalise_database_url
+from pingan.core.db import create_db_engine, make_session_factory
+
+cases_app = typer.Typer(help="Cases: SLA job, KPIs, look-up.", no_args_is_help=True)
+console = Console()
+
+
+@cases_app.command("sla-tick")
+def sla_tick(
+    db: DbOption = None,
+    every: Annotated[float, typer.Option(help="repeat every N seconds (0 = once)")] = 0.0,
+) -> None:
+    """Run the SLA job (colours, reminders, escalation); safe beside running servers."""
+    url = normalise_database_url(db) if db else get_settings().resolved_database_url()
+    factory = make_session_factory(create_db_engine(url))
+    while True:
+        report = jobs.tick_once(factory)
+        if report.ran:
+            console.print(
+                f"checked {report.checked} open cases: {report.changed} changed colour, "
+                f"{report.warnings} warnings, {report.overdue} overdue, {report.escalated} escalated "
+                f"({', '.join(f'{k} {v}' for k, v in sorted(report.colors.items()))})"
+            )
+        else:
+            console.print("another process holds the SLA lease; skipped")
+        if not every:
+            return
+        time.sleep(every)
+
+
+@cases_app.command("kpis")
+def show_kpis(
+    db: DbOption = None,
+    group_by: Annotated[str, typer.Option(help=", ".join(kpis.GROUPS))] = "major",
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+) -> None:
+    """KPIs per group (received, closed, 按期结案率, overdue, satisfaction, YoY)."""
+    with db_session(db) as session:
+        result = kpis.case_kpis(
+            session,
+            cli_actor(),
+            group_by=group_by,
+            date_from=date.fromisoformat(date_from) if date_from else None,
+            date_to=date.fromisoformat(date_to) if date_to else None,
+        )
+    table = Table(title=f"case KPIs by {group_by}, {result['from']} – {result['to']}")
+    for col in ("group", "received", "closed", "on-time rate", "overdue", "return rate", "satisfied", "YoY"):
+        table.add_column(col)
+    for g in result["groups"]:
+        table.add_row(
+            g["key"],
+            str(g["received"]),
+            str(g["closed"]),
+            _pct(g["on_time_closure_rate"]),
+            str(g["overdue"]),
+            _pct(g["return_rate"]),
+            _pct(g["satisfaction"]["satisfied_rate"]),
+            _pct(g.get("yoy_change")),
+        )
+    console.print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+@cases_app.command("show")
+def show(number: str, db: DbOption = None) -> None:
+    """One case and its timeline."""
+    with db_session(db) as session:
+        actor = cli_actor()
+        case = service.get_case_by_number(session, actor, number=number)
+        console.print(f"[bold]{case.number}[/] {case.title} — {case.state} ({case.sla_color})")
+        console.print(
+            f"category {case.category_code}, area {case.area_code}, owner unit {case.owner_unit_id}"
+        )
+        for event in service.timeline(session, actor, case_id=case.id):
+            console.print(f"  {format_local(event.at)}  {event.action:<10} {event.actor_name}  {event.note}")
+
+
+@cases_app.command("categories")
+def categories(db: DbOption = None) -> None:
+    """The category tree."""
+    with db_session(db) as session:
+        for major in routing.category_tree(session):
+            console.print(f"[bold]{major['code']}[/] {major['name_zh']}")
+            for minor in major["children"]:
+                console.print(f"  {minor['code']} {minor['name_zh']} ({minor['default_priority']})")

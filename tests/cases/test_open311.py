@@ -1,0 +1,162 @@
+"""Open311 GeoReport v2 against a live `pingan serve`: the `georeport` client for the GET side, httpx for POST."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import xmltodict
+from georeport import GeoReport
+
+from pingan.accounts import service as accounts
+from pingan.core.db import create_db_engine, make_session_factory, transaction
+from tests.cases.conftest import JPEG
+from tests.cases.helpers import GRID, point_in
+from tests.cases.server import copy_db, serving
+
+
+@pytest.fixture(scope="module")
+def live(
+    demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str, tuple[float, float]]]:
+    url = copy_db(demo_db_template, tmp_path_factory.mktemp("open311") / "o.db")
+    engine = create_db_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        partner = accounts.create_account(session, username="partner-app", password="partner-password")
+        key = accounts.issue_token(session, account_id=partner.id, kind="open311", name="partner", ttl=None)
+        point = point_in(session, GRID)
+    engine.dispose()
+    with serving(url) as (base, _proc):
+        yield base + "/open311/v2", key, point
+
+
+class TestGetSideWithGeoreportClient:
+    def test_services_json_and_xml(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, _key, _point = live
+        services = GeoReport(base).get_service_list()
+        codes = {s["service_code"] for s in services}
+        assert {"0102", "0701", "1402"} <= codes and "0410" not in codes  # SOS is internal
+        assert all(s["type"] == "realtime" for s in services)
+        xml = GeoReport(base, output_format="xml").get_service_list()
+        assert {s["service_code"] for s in xml} == codes
+
+    def test_service_definition(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, _key, _point = live
+        definition = GeoReport(base).get_service_definition("0701")
+        assert definition["service_code"] == "0701"
+        assert definition["attributes"][0]["code"] == "blocked_by"
+
+    def test_post_then_read_back(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, key, (lon, lat) = live
+        r = httpx.post(
+            f"{base}/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "0701",
+                "lat": str(lat),
+                "long": str(lon),
+                "description": "三幢楼下消防通道被电动车堵住",
+                "attribute[blocked_by]": "ebike",
+                "phone": "13812345678",
+                "jurisdiction_id": "binjiang",
+            },
+        )
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert isinstance(body, list) and len(body) == 1
+        number = body[0]["service_request_id"]
+        assert "token" not in body[0]
+
+        client = GeoReport(base)
+        found = client.get_service_requests(service_request_id=number)
+        assert found[0]["status"] == "open" and found[0]["service_code"] == "0701"
+        assert found[0]["requested_datetime"].endswith("+08:00")
+        assert "13812345678" not in str(found)
+        listed = client.get_service_requests(service_code="0701", status="open")
+        assert number in {f["service_request_id"] for f in listed}
+        one = httpx.get(f"{base}/requests/{number}.xml").text
+        parsed = xmltodict.parse(one)["service_requests"]["request"]
+        assert parsed["service_request_id"] == number and parsed["long"] == str(found[0]["long"])
+
+    def test_multipart_media(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, key, (lon, lat) = live
+        r = httpx.post(
+            f"{base}/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "0102",
+                "lat": str(lat),
+                "long": str(lon),
+                "description": "垃圾",
+            },
+            files={"media": ("photo.jpg", JPEG, "image/jpeg")},
+        )
+        assert r.status_code == 201, r.text
+
+    def test_extensions_and_paging(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, _key, _point = live
+        r = httpx.get(f"{base}/requests.json", params={"page_size": 3, "extensions": "true"})
+        assert r.status_code == 200
+        items = r.json()
+        assert len(items) == 3 and "notes" in items[0] and items[0]["notes"][0]["type"] == "report"
+        page2 = httpx.get(f"{base}/requests.json", params={"page_size": 3, "page": 2}).json()
+        assert {i["service_request_id"] for i in page2}.isdisjoint({i["service_request_id"] for i in items})
+
+    def test_discovery(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, _key, _point = live
+        doc = httpx.get(f"{base}/discovery.json").json()
+        assert doc["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("fields", "status", "needle"),
+        [
+            ({"api_key": "", "service_code": "0102", "lat": "30.2", "long": "120.2"}, 403, "api_key"),
+            ({"api_key": "nope", "service_code": "0102", "lat": "30.2", "long": "120.2"}, 403, "api_key"),
+            ({"service_code": "", "lat": "30.2", "long": "120.2"}, 400, "service_code"),
+            ({"service_code": "7777", "lat": "30.2", "long": "120.2"}, 404, "service_code"),
+            ({"service_code": "0102", "lat": "30.2"}, 400, "lat and long"),
+            ({"service_code": "0102", "lat": "39.9", "long": "116.4"}, 400, "outside"),
+            (
+                {"service_code": "0701", "lat": "30.2", "long": "120.2", "attribute[blocked_by]": "tank"},
+                400,
+                "blocked_by",
+            ),
+            ({"service_code": "0102", "lat": "30.2", "long": "120.2", "phone": "123"}, 400, "phone"),
+        ],
+    )
+    def test_post_errors_in_spec_shape(
+        self, live: tuple[str, str, tuple[float, float]], fields: dict[str, str], status: int, needle: str
+    ) -> None:
+        base, key, (lon, lat) = live
+        data = {"api_key": key, **fields}
+        if data.get("lat") == "30.2":
+            data["lat"] = str(lat)
+        if data.get("long") == "120.2":
+            data["long"] = str(lon)
+        r = httpx.post(f"{base}/requests.json", data=data)
+        assert r.status_code == status, r.text
+        body = r.json()
+        assert isinstance(body, list) and body[0]["code"] and needle in body[0]["description"]
+
+    def test_xml_error(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, _key, _point = live
+        r = httpx.get(f"{base}/requests/NOPE.xml")
+        assert r.status_code == 404
+        assert xmltodict.parse(r.text)["errors"]["error"]["code"] == "404"
+
+    def test_window_over_90_days(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, _key, _point = live
+        r = httpx.get(
+            f"{base}/requests.json",
+            params={"start_date": "2026-01-01T00:00:00+08:00", "end_date": "2026-06-01T00:00:00+08:00"},
+        )
+        assert r.status_code == 400 and "90 days" in r.json()[0]["description"]
+
+    def test_naive_time_refused(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, _key, _point = live
+        r = httpx.get(f"{base}/requests.json", params={"start_date": "2026-01-01T00:00:00"})
+        assert r.status_code == 400
