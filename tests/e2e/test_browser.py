@@ -20,7 +20,7 @@ SPOT = {"longitude": 120.1813, "latitude": 30.1557}  # inside 月明社区1号�
 
 
 def _wall(browser: Browser, base_url: str, lang: str = "zh") -> Page:
-    context = browser.new_context(viewport=WALL, bypass_csp=True, timezone_id="Asia/Shanghai")
+    context = browser.new_context(viewport=WALL, bypass_csp=True, timezone_id="Asia/Shanghai", locale="zh-CN")
     if lang == "en":
         context.add_cookies([{"name": "pingan_lang", "value": "en", "url": base_url}])
     page = context.new_page()
@@ -124,7 +124,9 @@ class TestCaseLife:
         shot(wall, "wall-live")
 
         # the street operator registers and dispatches it from the workbench, with the keyboard
-        desk_ctx = browser.new_context(viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai")
+        desk_ctx = browser.new_context(
+            viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai", locale="zh-CN"
+        )
         desk = desk_ctx.new_page()
         sign_in(desk, base_url, "street", next_path="/work")
         desk.get_by_label("搜索").fill(number)
@@ -146,7 +148,9 @@ class TestCaseLife:
         case_url = desk.url.split("?")[0]
 
         # the city-management handler starts, then reports it handled with an after photo
-        handler_ctx = browser.new_context(viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai")
+        handler_ctx = browser.new_context(
+            viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai", locale="zh-CN"
+        )
         handler = handler_ctx.new_page()
         sign_in(handler, base_url, "handler", next_path=case_url.removeprefix(base_url))
         _act(handler, "start", "in_progress")
@@ -162,6 +166,7 @@ class TestCaseLife:
         _act(desk, "verify", "verified")
         _act(desk, "close", "closed")
         expect(desk.locator(".timeline")).to_contain_text("已清运垃圾并冲洗路面")
+        expect(desk.locator(".photos img")).to_have_count(2)  # the report photo and the after photo
         shot(desk, "case", full_page=True)
         assert_accessible(desk, exclude=["#case-map"])
         expect(wall.locator("#feed li").first).to_contain_text("已结案", timeout=10_000)
@@ -173,6 +178,10 @@ class TestCaseLife:
         phone.get_by_label("查询码").fill(code)
         phone.get_by_role("button", name="查询").click()
         expect(phone.locator("#track-state")).to_have_attribute("data-state", "closed")
+        expect(phone.locator(".photos img")).to_have_count(2)
+        phone.wait_for_function(
+            "() => [...document.querySelectorAll('.photos img')].every(i => i.naturalWidth > 0)"
+        )
         phone.get_by_label("已解决").check()
         phone.get_by_role("button", name="提交评价").click()
         expect(phone.locator(".error")).to_contain_text("满意程度")

@@ -18,6 +18,10 @@ from tests.factories import auth
 HTML = {"accept": "text/html"}
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "pingan" / "web" / "templates"
 SPOT = {"lon": "120.1813", "lat": "30.1557"}  # inside 月明社区1号网格 (长河街道)
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def csrf(client: TestClient) -> str:
@@ -28,8 +32,10 @@ def csrf(client: TestClient) -> str:
 def sign_in(client: TestClient, username: str = "admin") -> None:
     token = csrf(client)
     r = client.post(
-        "/login", data={"username": username, "password": "pingan-demo", "csrf_token": token},
-        headers=HTML, follow_redirects=False,
+        "/login",
+        data={"username": username, "password": "pingan-demo", "csrf_token": token},
+        headers=HTML,
+        follow_redirects=False,
     )
     assert r.status_code == 303, r.text
 
@@ -43,7 +49,8 @@ class TestLogin:
     def test_good_password_sets_an_httponly_session_cookie(self, client: TestClient) -> None:
         token = csrf(client)
         r = client.post(
-            "/login", data={"username": "street", "password": "pingan-demo", "csrf_token": token},
+            "/login",
+            data={"username": "street", "password": "pingan-demo", "csrf_token": token},
             follow_redirects=False,
         )
         assert r.status_code == 303 and r.headers["location"] == "/wall"
@@ -70,7 +77,9 @@ class TestLogin:
         assert r.headers["location"] == "/work?state=open"
         token = csrf(client)
         r = client.post(
-            "/login", data={**data, "csrf_token": token, "next": "https://evil.example/"}, follow_redirects=False
+            "/login",
+            data={**data, "csrf_token": token, "next": "https://evil.example/"},
+            follow_redirects=False,
         )
         assert r.headers["location"] == "/wall"
 
@@ -146,8 +155,14 @@ class TestErrorPages:
 
 def _report(client: TestClient, **extra: str) -> dict[str, str]:
     token = csrf(client)
-    data = {"category_code": "0102", "description": "垃圾桶满溢，垃圾散落在人行道上", "crs": "wgs84",
-            "csrf_token": token, **SPOT, **extra}
+    data = {
+        "category_code": "0102",
+        "description": "垃圾桶满溢，垃圾散落在人行道上",
+        "crs": "wgs84",
+        "csrf_token": token,
+        **SPOT,
+        **extra,
+    }
     return data
 
 
@@ -171,6 +186,20 @@ class TestReport:
         assert page.status_code == 200 and 'data-state="reported"' in page.text
         wrong = client.get("/track", params={"number": body["number"], "code": "nope"}, headers=HTML)
         assert wrong.status_code == 404 and "没有找到" in wrong.text
+
+    def test_photo_is_attached_and_shown_to_the_tracker(self, client: TestClient) -> None:
+        data = _report(client, reporter_phone="13812345678")
+        files = {"photo": ("spot.png", PNG, "image/png")}
+        body = client.post("/report", data=data, files=files, headers={"accept": "application/json"}).json()
+        page = client.get(
+            "/track", params={"number": body["number"], "code": body["code"]}, headers=HTML
+        ).text
+        src = re.search(r'<img src="(/track/photo/[^"]+)"', page)
+        assert src is not None
+        photo = client.get(src.group(1).replace("&amp;", "&"))
+        assert photo.status_code == 200 and photo.content == PNG
+        other = client.get(src.group(1).replace("&amp;", "&").split("?")[0] + "?number=" + body["number"])
+        assert other.status_code == 404
 
     def test_form_without_scripts_comes_back_with_its_content(self, client: TestClient) -> None:
         data = _report(client, reporter_phone="12345")
@@ -207,8 +236,11 @@ class TestWorkbench:
     def test_dispatch_without_unit_shows_the_message_by_the_field(self, client: TestClient) -> None:
         case_id = _new_case(client)
         token = client.cookies[CSRF_COOKIE]
-        r = client.post(f"/work/cases/{case_id}/act", data={"action": "register", "csrf_token": token},
-                        follow_redirects=False)
+        r = client.post(
+            f"/work/cases/{case_id}/act",
+            data={"action": "register", "csrf_token": token},
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and r.headers["location"].endswith("done=register")
         r = client.post(f"/work/cases/{case_id}/act", data={"action": "dispatch", "csrf_token": token})
         assert r.status_code == 422 and 'id="err-unit_id"' in r.text and "请选择责任单位" in r.text

@@ -6,14 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import func, select
 
 from pingan.areas import service as areas
 from pingan.cases import service as cases
-from pingan.core.security import ensure_in_scope
+from pingan.core.errors import Forbidden
+from pingan.core.security import Actor, ensure_in_scope
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import STAFF_ROLES, lang_of, render, require_staff
 from pingan.web.pages.lookups import names
+from pingan.web.pages.modules import has_module
 from pingan.web.pages.work import row_of
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +41,10 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
         "tile_url": settings.tile_url,
         "tile_crs": settings.tile_crs,
         "area_url": f"/api/v1/areas/{code}?geometry=true",
+        "center": [
+            ((area.min_lon or 120.2) + (area.max_lon or 120.2)) / 2,
+            ((area.min_lat or 30.2) + (area.max_lat or 30.2)) / 2,
+        ],
         "cases": [
             {
                 "id": c.id,
@@ -52,10 +59,14 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
         ],
         "strings": i18n.messages_with_prefix(lang, "sla."),
     }
+    registers = _registers(request, session, actor, code)
+    crumbs = [(a, actor.can_see_area(a.code, STAFF_ROLES)) for a in chain]
     return render(
         request,
         "grid.html",
         actor,
+        registers=registers,
+        crumbs=crumbs,
         area=area,
         chain=chain,
         children=children,
@@ -65,3 +76,29 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
         area_km2=round((area.area_m2 or 0) / 1_000_000, 2),
         config=config,
     )
+
+
+def _count(session: DbSession, stmt: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def _registers(request: Request, session: DbSession, actor: Actor, code: str) -> dict[str, Any] | None:
+    """Staff, registered households and key places of the area, when the grid registers are installed."""
+    if not has_module(request.app, "grids"):
+        return None
+    from pingan.grids import registers, staff
+
+    found: dict[str, Any] = {"staff": [], "households": None, "places": None}
+    try:
+        found["staff"] = [
+            {"name": member.name, "role": link.role, "phone": member.phone_masked}
+            for link, member in session.execute(staff.links_query(session, actor, area_code=code).limit(50))
+        ]
+        found["households"] = _count(session, registers.list_households(session, actor, area_code=code))
+    except Forbidden:
+        pass
+    try:
+        found["places"] = _count(session, registers.places_query(session, actor, area_code=code))
+    except Forbidden:
+        pass
+    return found

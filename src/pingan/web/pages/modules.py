@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.routing import BaseRoute
 
 # module → a route prefix that exists only when the module is installed
 MODULE_ROUTES = {
@@ -16,11 +15,16 @@ MODULE_ROUTES = {
 }
 
 
-def _paths(routes: list[BaseRoute]) -> list[str]:
-    return [str(getattr(route, "path", "")) for route in routes]
+def api_paths(app: FastAPI) -> frozenset[str]:
+    """Every documented API path of the app (read once from its OpenAPI schema)."""
+    cached: frozenset[str] | None = getattr(app.state, "api_paths", None)
+    if cached is None:
+        cached = frozenset(app.openapi().get("paths", {}))
+        app.state.api_paths = cached
+    return cached
 
 
 def has_module(app: FastAPI, name: str) -> bool:
     """Whether the app serves the module's API."""
     prefix = MODULE_ROUTES[name]
-    return any(path == prefix or path.startswith(prefix + "/") for path in _paths(app.routes))
+    return any(path == prefix or path.startswith(prefix + "/") for path in api_paths(app))

@@ -48,7 +48,7 @@ def wall(request: Request, session: DbSession, actor: OptionalActor) -> Response
     )
     settings = request.app.state.settings
     streets = {a.code: a.name for a in areas.list_areas(session, level=AreaLevel.STREET, within=code)}
-    extra_tiles = [name for name in ("patrols", "cameras", "rivers") if has_module(request.app, name)]
+    extra_tiles = [name for name in wall_data.MODULE_TILES if has_module(request.app, name)]
     config: dict[str, Any] = {
         "lang": lang,
         "strings": i18n.messages_with_prefix(lang, "wall.", "sla.", "state."),
@@ -79,4 +79,5 @@ def wall(request: Request, session: DbSession, actor: OptionalActor) -> Response
 def wall_json(request: Request, session: DbSession, actor: OptionalActor) -> dict[str, Any]:
     """Everything the wall shows apart from the boundaries, already formatted in the viewer's language."""
     actor = require_staff(actor, *COMMAND_ROLES)
-    return wall_data.build(session, actor, scope_code(session, actor), lang_of(request))
+    modules = frozenset(name for name in wall_data.MODULE_TILES if has_module(request.app, name))
+    return wall_data.build(session, actor, scope_code(session, actor), lang_of(request), modules)

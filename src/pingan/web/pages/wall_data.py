@@ -5,7 +5,9 @@ Every number says what it counts and over what period; every change shows its ar
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +24,9 @@ from pingan.web.pages.lookups import names
 PAGE = 500
 MAX_OPEN = 5000
 FEED_SIZE = 14
+RECENT_DAYS = 90
+# optional modules with a wall tile, shown only when installed (camera and river tiles join when they exist)
+MODULE_TILES = ("patrols",)
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -70,22 +75,61 @@ def _recent(session: Session, actor: Actor, scope: str, since: datetime) -> list
         page += 1
 
 
-def _daily(session: Session, actor: Actor, scope: str, today: date, lang: str) -> dict[str, Any]:
-    """Reported and closed per day over the last 30 days (closures of cases reported in the last 90 days)."""
-    first = today - timedelta(days=29)
-    since = datetime(first.year, first.month, first.day, tzinfo=LOCAL_TZ) - timedelta(days=60)
-    received: Counter[date] = Counter()
-    closed: Counter[date] = Counter()
+@dataclass
+class Recent:
+    """Counts over the cases reported in the last 90 days (one read, several figures)."""
+
+    received: Counter[date] = field(default_factory=Counter)
+    closed: Counter[date] = field(default_factory=Counter)
+    majors_this_month: Counter[str] = field(default_factory=Counter)
+
+
+def _recent_counts(session: Session, actor: Actor, scope: str, today: date) -> Recent:
+    since = datetime(today.year, today.month, today.day, tzinfo=LOCAL_TZ) - timedelta(days=RECENT_DAYS)
+    month = (today.year, today.month)
+    counts = Recent()
     for case in _recent(session, actor, scope, since):
-        received[to_local(case.reported_at).date()] += 1
+        day = to_local(case.reported_at).date()
+        counts.received[day] += 1
+        if (day.year, day.month) == month and case.state != "merged":
+            counts.majors_this_month[case.category_code[:2]] += 1
         if case.closed_at is not None:
-            closed[to_local(case.closed_at).date()] += 1
-    days = [first + timedelta(days=i) for i in range(30)]
+            counts.closed[to_local(case.closed_at).date()] += 1
+    return counts
+
+
+def _daily(recent: Recent, today: date, lang: str) -> dict[str, Any]:
+    """Reported and closed per day over the last 30 days (closures of cases reported in the last 90 days)."""
+    days = [today - timedelta(days=29 - i) for i in range(30)]
     return {
         "labels": [f"{d.month}/{d.day}" if lang == "en" else f"{d.month}-{d.day:02d}" for d in days],
-        "received": [received[d] for d in days],
-        "closed": [closed[d] for d in days],
+        "received": [recent.received[d] for d in days],
+        "closed": [recent.closed[d] for d in days],
     }
+
+
+_MONTHS_CACHE: dict[tuple[Any, ...], tuple[float, list[dict[str, Any]]]] = {}
+MONTHS_TTL = 300.0
+
+
+def _months(session: Session, actor: Actor, scope: str, today: date) -> list[dict[str, Any]]:
+    """Cases per month over the last 12 months with the same months a year before (cached 5 minutes)."""
+    key = (actor.grants, actor.is_system, scope, today)
+    hit = _MONTHS_CACHE.get(key)
+    if hit is not None and time.monotonic() - hit[0] < MONTHS_TTL:
+        return hit[1]
+    groups: list[dict[str, Any]] = kpis.case_kpis(
+        session,
+        actor,
+        group_by="month",
+        date_from=_shift_month(today.replace(day=1), -11),
+        date_to=today,
+        area_code=scope,
+    )["groups"]
+    if len(_MONTHS_CACHE) > 100:
+        _MONTHS_CACHE.clear()
+    _MONTHS_CACHE[key] = (time.monotonic(), groups)
+    return groups
 
 
 def _month_label(month: str, lang: str, translate: i18n.Translator) -> str:
@@ -93,7 +137,9 @@ def _month_label(month: str, lang: str, translate: i18n.Translator) -> str:
     return MONTHS_EN[m - 1] if lang == "en" else translate("wall.month", m=m, name=MONTHS_EN[m - 1])
 
 
-def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, Any]:
+def build(
+    session: Session, actor: Actor, scope: str, lang: str, modules: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Everything the wall shows apart from the boundaries."""
     translate = i18n.translator(lang)
     lookup = names(session, lang, within=scope[:6] if scope else None)
@@ -102,6 +148,7 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
     month_start = today.replace(day=1)
     open_cases, open_total = _open_cases(session, actor, scope)
     by_colour = Counter(c.sla_color for c in open_cases)
+    recent = _recent_counts(session, actor, scope, today)
 
     grids: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
     for case in open_cases:
@@ -109,13 +156,10 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
         if case.sla_color == "red":
             grids[case.area_code]["overdue"] += 1
 
-    day = kpis.case_kpis(session, actor, date_from=today, date_to=today, area_code=scope)["groups"]
-    yesterday = today - timedelta(days=1)
-    before = kpis.case_kpis(session, actor, date_from=yesterday, date_to=yesterday, area_code=scope)["groups"]
-    today_n = day[0]["received"] if day else 0
-    yesterday_n = before[0]["received"] if before else 0
-    today_sub = translate("wall.sub.yesterday", n=yesterday_n)
+    today_n = recent.received[today]
+    yesterday_n = recent.received[today - timedelta(days=1)]
 
+    # this month by street: on-time closure rate, and the same dates a year before for the change
     month_streets = kpis.case_kpis(
         session, actor, group_by="street", date_from=month_start, date_to=today, area_code=scope
     )["groups"]
@@ -123,22 +167,10 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
     on_time = sum(g["closed_on_time"] for g in month_streets)
     should = sum(g["should_close"] for g in month_streets)
     rate = f"{on_time / should * 100:.1f}%" if should else "–"
-
-    month_total = kpis.case_kpis(session, actor, date_from=month_start, date_to=today, area_code=scope)[
-        "groups"
-    ]
-    this_month = month_total[0]["received"] if month_total else 0
-    last_year_same = month_total[0]["received_yoy"] if month_total else 0
+    this_month = sum(g["received"] for g in month_streets)
+    last_year_same = sum(g["received_yoy"] for g in month_streets)
     yoy_text, yoy_trend = change_text(translate, "wall.sub.yoy", this_month, last_year_same)
-
-    series_from = _shift_month(month_start, -11)
-    months = kpis.case_kpis(
-        session, actor, group_by="month", date_from=series_from, date_to=today, area_code=scope
-    )["groups"]
-    majors = kpis.case_kpis(
-        session, actor, group_by="major", date_from=month_start, date_to=today, area_code=scope
-    )["groups"]
-
+    months = _months(session, actor, scope, today)
     rate_by_street = {g["key"]: g for g in month_streets}
     streets = [a for a in areas.list_areas(session, level=AreaLevel.STREET, within=scope or None)]
     street_open: Counter[str] = Counter(c.street_code for c in open_cases)
@@ -174,7 +206,7 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
         for c in feed_items
     ]
     kpi = {
-        "today_received": {"value": str(today_n), "sub": today_sub},
+        "today_received": {"value": str(today_n), "sub": translate("wall.sub.yesterday", n=yesterday_n)},
         "on_time_rate": {
             "value": rate,
             "sub": translate("wall.sub.on_time", closed=closed, on_time=on_time)
@@ -192,6 +224,7 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
             "sub": translate("wall.sub.open", yellow=by_colour["yellow"], green=by_colour["green"]),
         },
     }
+    kpi.update(_module_kpis(session, actor, scope, translate, modules))
     return {
         "generated_at": now.isoformat(),
         "kpis": kpi,
@@ -211,7 +244,7 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
             if c.lon is not None and c.lat is not None
         ],
         "trends": {
-            "daily": _daily(session, actor, scope, today, lang),
+            "daily": _daily(recent, today, lang),
             "yoy": {
                 "labels": [_month_label(g["key"], lang, translate) for g in months],
                 "this_year": [g["received"] for g in months],
@@ -221,10 +254,10 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
                 "summary": yoy_text,
                 "trend": yoy_trend,
             },
-            "categories": sorted(
-                ({"name": lookup.category(g["key"]), "value": g["received"]} for g in majors),
-                key=lambda x: -x["value"],
-            )[:8],
+            "categories": [
+                {"name": lookup.category(code), "value": n}
+                for code, n in recent.majors_this_month.most_common(8)
+            ],
         },
     }
 
@@ -232,3 +265,22 @@ def build(session: Session, actor: Actor, scope: str, lang: str) -> dict[str, An
 def _shift_month(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def _module_kpis(
+    session: Session, actor: Actor, scope: str, translate: i18n.Translator, modules: frozenset[str]
+) -> dict[str, dict[str, str]]:
+    """Tiles of the optional modules that are installed (never a made-up number for a missing one)."""
+    tiles: dict[str, dict[str, str]] = {}
+    if "patrols" in modules:
+        from pingan.patrols import dispatch
+
+        duty = dispatch.on_duty_now(session, actor, within=scope or None)
+        counts = duty["counts"]
+        tiles["patrols"] = {
+            "value": str(duty["on_duty"]),
+            "sub": translate(
+                "wall.sub.patrols", online=counts["online"], offline=counts["offline"], sos=counts["sos"]
+            ),
+        }
+    return tiles

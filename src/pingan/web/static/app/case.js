@@ -12,7 +12,7 @@
       if (area && area.geometry) {
         var layer = map.pinganGeoJSON({ type: "Feature", geometry: area.geometry, properties: {} },
           { style: { color: "#0b5cad", weight: 2, fillColor: "#cfe0f5", fillOpacity: 0.3 } }).addTo(map);
-        map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 17 });
+        map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 17, animate: false });
       }
     }).catch(function () {});
   }

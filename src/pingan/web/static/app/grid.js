@@ -4,13 +4,13 @@
   var config = JSON.parse(document.getElementById("grid-config").textContent);
   var map = PinganMap.create("grid-map", config, { scrollWheelZoom: false });
   var COLOURS = { green: "#1e7a3c", yellow: "#b7791f", red: "#c62828" };
-  map.setView([30.2, 120.2], 12);
+  map.setView(map.pinganLatLng(config.center[0], config.center[1]), 15, { animate: false });
   fetch(config.area_url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (area) {
     if (!area.geometry) { return; }
     var layer = map.pinganGeoJSON({ type: "Feature", geometry: area.geometry, properties: {} },
       { style: { color: "#0b5cad", weight: 2, fillColor: "#cfe0f5", fillOpacity: 0.35 } }).addTo(map);
-    map.fitBounds(layer.getBounds(), { padding: [12, 12] });
-    document.getElementById("grid-map").setAttribute("data-ready", "1");
+    map.once("moveend", function () { document.getElementById("grid-map").setAttribute("data-ready", "1"); });
+    map.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
   }).catch(function () {});
   config.cases.forEach(function (c) {
     var m = L.circleMarker(map.pinganLatLng(c.lon, c.lat), { radius: 7, color: "#fff", weight: 2,

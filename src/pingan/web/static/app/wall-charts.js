@@ -27,7 +27,7 @@
       ]
     });
     chart("chart-yoy").setOption({
-      animation: false, textStyle: TEXT, grid: { left: 48, right: 12, top: 34, bottom: 28 },
+      animation: false, textStyle: TEXT, grid: { left: 48, right: 12, top: 30, bottom: 28 },
       legend: { data: [t.yoy.this_label, t.yoy.last_label], textStyle: TEXT, top: 0, right: 0 },
       tooltip: { trigger: "axis" },
       xAxis: Object.assign({ type: "category", data: t.yoy.labels }, AXIS),
