@@ -144,7 +144,7 @@ def nearest_patrollers(
         r
         for r in _duty_rows(session, actor, now=now, within=None)
         if r[0].volunteer_id not in busy
-        and now_ms - r[0].received_ms <= fresh_minutes * 60_000
+        and _fresh(r[0], now_ms, fresh_minutes * 60_000)
         and (skill is None or skill in (r[2] or []))
     ]
     if not rows:
@@ -178,6 +178,13 @@ def nearest_patrollers(
             }
         )
     return {"target": {"lon": wlon, "lat": wlat, **case_info}, "candidates": candidates}
+
+
+def _fresh(state: DeviceState, now_ms: int, window_ms: int) -> bool:
+    """The position is recent, or the phone reported recently that it stands still there."""
+    if now_ms - state.fixed_ms <= window_ms:
+        return True
+    return state.is_moving is False and now_ms - state.received_ms <= window_ms
 
 
 def _target(
