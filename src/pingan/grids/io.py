@@ -115,6 +115,18 @@ class ImportReport:
         }
 
 
+class ImportRejected(ValidationFailed):
+    """A file with row errors in all-or-nothing mode: nothing was written; the report says why."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(
+            f"{report.rejected} of {report.total} rows have errors; nothing was imported",
+            field="file",
+            details=[e.__dict__ for e in report.errors[:1000]],
+        )
+        self.report = report
+
+
 def _kind(kind: str) -> str:
     if kind not in COLUMNS:
         raise ValidationFailed("kind must be residents or places", field="kind")
@@ -233,11 +245,8 @@ def import_register(
         _place_duplicates(session, [r for r in rows if r.number not in errors], errors)
     report.errors = [e for n in sorted(errors) for e in errors[n]]
     if report.errors and not valid_rows_only:
-        raise ValidationFailed(
-            f"{report.rejected} of {report.total} rows have errors; nothing was imported",
-            field="file",
-            details=[e.__dict__ for e in report.errors[:1000]],
-        )
+        report.error_file = error_workbook(kind, [r for r in rows if r.number in errors], errors)
+        raise ImportRejected(report)
     good = [r for r in rows if r.number not in errors]
     if kind == "residents":
         report.imported = _write_residents(session, actor, good, progress)
@@ -437,42 +446,50 @@ def _write_residents(session: Session, actor: Actor, rows: list[_Row], progress:
         (h.building_id, h.room): h
         for h in session.scalars(select(Household).where(Household.building_id.in_(ids)))
     }
-    new_households = []
+    wanted: dict[tuple[int, str], dict[str, Any]] = {}
     for row in rows:
         b = buildings[(row.grid or "", row.values["address"])]
-        if (b.id, row.values["room"]) not in households:
-            h = Household(
-                area_code=b.area_code,
-                building_id=b.id,
-                room=row.values["room"],
-                kind=row.values["household_kind"],
-            )
-            households[(b.id, row.values["room"])] = h
-            new_households.append(h)
-    session.add_all(new_households)
-    session.flush()
-    residents = []
+        room_key = (b.id, str(row.values["room"]))
+        if room_key not in households and room_key not in wanted:
+            wanted[room_key] = {
+                "area_code": b.area_code,
+                "building_id": b.id,
+                "room": room_key[1],
+                "kind": row.values["household_kind"],
+                "notes": "",
+                "is_active": True,
+            }
+    new_households: list[Any] = []
+    if wanted:
+        stmt = insert(Household).returning(
+            Household.id, Household.area_code, Household.building_id, Household.room
+        )
+        new_households = list(session.execute(stmt, list(wanted.values())))
+    hh_ids = {(h.building_id, h.room): h.id for h in households.values()}
+    hh_ids |= {(h.building_id, h.room): h.id for h in new_households}
+    values = []
     for i, row in enumerate(rows):
         v = row.values
         b = buildings[(row.grid or "", v["address"])]
-        h = households[(b.id, v["room"])]
+        household_id = hh_ids[(b.id, v["room"])]
         fields = registers.protected_person_fields(
             protector, name=v["name"], id_number=v["id_number"], phone=v["phone"]
         )
-        residents.append(
-            Resident(
-                area_code=h.area_code,
-                household_id=h.id,
-                category=v["category"],
-                care_tags=v["care_tags"],
-                relation=v["relation"],
+        values.append(
+            {
+                "area_code": b.area_code,
+                "household_id": household_id,
+                "category": v["category"],
+                "care_tags": v["care_tags"],
+                "relation": v["relation"],
+                "is_active": True,
                 **fields,
-            )
+            }
         )
         if progress and i % 500 == 0:
             progress(i, len(rows))
-    session.add_all(residents)
-    session.flush()
+    # Core bulk insert (one round trip per batch) with RETURNING for the history rows.
+    residents = list(session.execute(insert(Resident).returning(Resident.id, Resident.area_code), values))
     history = _history_rows(actor, "building", new_buildings) + _history_rows(
         actor, "household", new_households
     )
