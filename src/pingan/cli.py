@@ -19,6 +19,7 @@ from pingan.cases.cli import cases_app
 from pingan.core.config import Settings, get_settings, normalise_database_url
 from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
 from pingan.core.errors import PinganError
+from pingan.grids.cli import grids_app
 from pingan.patrols.cli import patrols_app
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
+app.add_typer(grids_app, name="grids")
 app.add_typer(patrols_app, name="patrols")
 app.add_typer(cases_app, name="cases")
 
