@@ -260,3 +260,16 @@ class TestOtherPages:
         sign_in(page, base_url, "resident")
         page.goto(f"{base_url}/wall")
         expect(page.locator("h1")).to_have_text("无权访问")
+
+
+class TestMaps:
+    def test_gcj02_conversion_matches_the_server(self, page: Page, base_url: str) -> None:
+        """With GCJ-02 tiles the pages shift our WGS-84 data exactly as pingan.core.geo does."""
+        from pingan.core.geo import wgs84_to_gcj02
+
+        page.goto(f"{base_url}/report")
+        page.wait_for_function("() => window.PinganMap")
+        for lon, lat in ((120.1813, 30.1557), (120.2140, 30.1985), (116.397, 39.909)):
+            js = page.evaluate("([lon, lat]) => PinganMap.wgsToGcj(lon, lat)", [lon, lat])
+            py = wgs84_to_gcj02(lon, lat)
+            assert abs(js[0] - py[0]) < 1e-9 and abs(js[1] - py[1]) < 1e-9

@@ -293,3 +293,15 @@ class TestStatic:
         assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
         assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
         assert client.get("/static/app/wall.js").status_code == 200
+
+
+class TestStartup:
+    def test_missing_front_end_libraries_is_a_clear_error(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        from pingan.web import pages
+
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(pages, "VENDOR", {"leaflet": "no-such-package/dist"})
+        with pytest.raises(RuntimeError, match="npm ci"):
+            pages.find_node_modules()

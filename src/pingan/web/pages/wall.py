@@ -69,9 +69,9 @@ def wall(request: Request, session: DbSession, actor: OptionalActor) -> Response
         actor,
         config=config,
         extra_tiles=extra_tiles,
-        has_safety_index=has_module(request.app, "safety"),
         now_text=format_local(utcnow()),
         area=area,
+        rank_level="community" if area.level == AreaLevel.STREET.value else "street",
     )
 
 

@@ -17,6 +17,7 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.cases import kpis, service
 from pingan.core.clock import LOCAL_TZ, to_local, utcnow
+from pingan.core.errors import NotFound
 from pingan.core.security import Actor
 from pingan.web import i18n
 from pingan.web.pages.lookups import names
@@ -132,6 +133,13 @@ def _months(session: Session, actor: Actor, scope: str, today: date) -> list[dic
     return groups
 
 
+def _level_of(session: Session, code: str) -> str | None:
+    try:
+        return areas.get_area(session, code).level if code else None
+    except NotFound:
+        return None
+
+
 def _month_label(month: str, lang: str, translate: i18n.Translator) -> str:
     m = int(month[5:7])
     return MONTHS_EN[m - 1] if lang == "en" else translate("wall.month", m=m, name=MONTHS_EN[m - 1])
@@ -160,8 +168,12 @@ def build(
     yesterday_n = recent.received[today - timedelta(days=1)]
 
     # this month by street: on-time closure rate, and the same dates a year before for the change
+    # a district wall ranks its streets; a street's wall ranks its communities
+    rank_level = (
+        AreaLevel.COMMUNITY if _level_of(session, scope) == AreaLevel.STREET.value else AreaLevel.STREET
+    )
     month_streets = kpis.case_kpis(
-        session, actor, group_by="street", date_from=month_start, date_to=today, area_code=scope
+        session, actor, group_by=rank_level.value, date_from=month_start, date_to=today, area_code=scope
     )["groups"]
     closed = sum(g["closed"] for g in month_streets)
     on_time = sum(g["closed_on_time"] for g in month_streets)
@@ -172,9 +184,10 @@ def build(
     yoy_text, yoy_trend = change_text(translate, "wall.sub.yoy", this_month, last_year_same)
     months = _months(session, actor, scope, today)
     rate_by_street = {g["key"]: g for g in month_streets}
-    streets = [a for a in areas.list_areas(session, level=AreaLevel.STREET, within=scope or None)]
-    street_open: Counter[str] = Counter(c.street_code for c in open_cases)
-    street_red: Counter[str] = Counter(c.street_code for c in open_cases if c.sla_color == "red")
+    streets = areas.list_areas(session, level=rank_level, within=scope or None)
+    key = (lambda c: c.community_code) if rank_level == AreaLevel.COMMUNITY else (lambda c: c.street_code)
+    street_open: Counter[str] = Counter(key(c) for c in open_cases)
+    street_red: Counter[str] = Counter(key(c) for c in open_cases if c.sla_color == "red")
     ranking: list[dict[str, Any]] = []
     for street in streets:
         g = rate_by_street.get(street.code)
@@ -227,6 +240,7 @@ def build(
     kpi.update(_module_kpis(session, actor, scope, translate, modules))
     return {
         "generated_at": now.isoformat(),
+        "ranking_level": rank_level.value,
         "kpis": kpi,
         "grids": grids,
         "ranking": ranking,

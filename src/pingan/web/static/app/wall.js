@@ -183,7 +183,8 @@
         state.data = data;
         fillKpis(data.kpis);
         fillRanking(data.ranking);
-        if (first || resync) { fillFeed(data.feed); state.markers.setItems(data.markers); }
+        if (first || resync) { fillFeed(data.feed); }
+        state.markers.setItems(data.markers);  // SLA colours change with time; the feed stays put
         recolour();
         document.body.setAttribute("data-loaded", "1");
         document.dispatchEvent(new CustomEvent("wall:data", { detail: data }));
@@ -194,7 +195,7 @@
   var refreshTimer = null;
   function scheduleRefresh() {
     if (refreshTimer) { return; }
-    refreshTimer = setTimeout(function () { refreshTimer = null; loadData().catch(function () {}); }, 3000);
+    refreshTimer = setTimeout(function () { refreshTimer = null; loadData().catch(function () {}); }, 6000);
   }
   function onCase(msg) {
     var c = msg.case;
