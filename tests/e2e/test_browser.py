@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.helpers import DESK, PHONE, WALL, assert_accessible, shot, sign_in
 
@@ -138,6 +138,8 @@ class TestCaseLife:
         desk.locator("body").press("j")
         desk.keyboard.press("Enter")
         expect(desk.locator("h1")).to_contain_text(number)
+        desk.locator("body").press("a")  # keyboard: straight to the first action's field
+        expect(desk.locator("#register-note")).to_be_focused()
         _act(desk, "register", "registered")
         desk.locator("#dispatch-unit").select_option("")
         desk.locator("#act-dispatch button[type=submit]").click()
@@ -216,6 +218,52 @@ def _photo(folder: Path, name: str) -> str:
     path = folder / name
     path.write_bytes(png)
     return str(path)
+
+
+class TestBadSignal:
+    def test_failed_send_keeps_the_report_and_retries(self, browser: Browser, base_url: str) -> None:
+        context = browser.new_context(
+            viewport=PHONE,
+            is_mobile=True,
+            has_touch=True,
+            bypass_csp=True,
+            locale="zh-CN",
+            geolocation=SPOT,
+            permissions=["geolocation"],
+        )
+        phone = context.new_page()
+        phone.goto(f"{base_url}/report")
+        phone.get_by_label("问题类别").select_option("1402")
+        phone.get_by_label("问题描述").fill("路灯不亮已经三天，晚上很黑")
+        phone.get_by_role("button", name="使用我的当前位置").click()
+        expect(phone.locator("#where-text")).to_contain_text("已使用当前位置")
+        phone.get_by_label("手机号", exact=False).fill("13912345678")
+        # the browser is closed before sending: the draft comes back
+        phone.reload()
+        expect(phone.get_by_label("问题描述")).to_have_value("路灯不亮已经三天，晚上很黑")
+        expect(phone.locator("#report-status")).to_contain_text("已恢复")
+        expect(phone.locator("#where-text")).to_contain_text("120.18130")
+        failures = {"n": 0}
+
+        def drop_first(route: Route) -> None:
+            if route.request.method == "POST" and failures["n"] == 0:
+                failures["n"] += 1
+                route.abort("internetdisconnected")
+            else:
+                route.continue_()
+
+        phone.route("**/report", drop_first)
+        phone.get_by_role("button", name="提交").click()
+        expect(phone.locator("#send-status")).to_contain_text("提交未成功")
+        assert phone.locator("body").get_attribute("data-send-state") == "retrying"
+        draft = phone.evaluate("() => JSON.parse(localStorage.getItem('pingan.report.draft'))")
+        assert draft["description"] == "路灯不亮已经三天，晚上很黑" and draft["category_code"] == "1402"
+        shot(phone, "report-retrying")
+        # the retry goes through on its own
+        phone.wait_for_url(re.compile(r"/report/done"), timeout=20_000)
+        assert failures["n"] == 1
+        assert phone.evaluate("() => localStorage.getItem('pingan.report.draft')") is None
+        context.close()
 
 
 class TestLanguage:

@@ -22,6 +22,17 @@
       setTimeout(function () { if (b) { b.disabled = true; } }, 0);
     });
   });
+  // keys: a = first action's first field, q = back to the queue
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || (t && /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) { return; }
+    if (ev.key === "a") {
+      var first = document.querySelector(".actions form select, .actions form textarea, .actions form input:not([type=hidden])");
+      if (first) { first.focus(); ev.preventDefault(); }
+    } else if (ev.key === "q") {
+      window.location.href = "/work";
+    }
+  });
   var invalid = document.querySelector('.actions [aria-invalid="true"]');
   if (invalid) { invalid.focus(); }
 })();

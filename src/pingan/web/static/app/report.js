@@ -5,15 +5,18 @@
   var config = JSON.parse(document.getElementById("report-config").textContent);
   var T = config.strings;
   var form = document.getElementById("report-form");
-  var status = document.getElementById("report-status");
+  var topStatus = document.getElementById("report-status");
+  var sendStatus = document.getElementById("send-status");
   var sendBtn = document.getElementById("send");
   var KEY = "pingan.report.draft";
   var FIELDS = ["category_code", "description", "lon", "lat", "crs", "reporter_name", "reporter_phone"];
   var map = null, pin = null, retryTimer = null, attempt = 0, sending = false;
 
   function field(name) { return form.elements.namedItem(name); }
-  function say(kind, text) {
-    status.textContent = "";
+  function say(kind, text, top) {
+    var status = top ? topStatus : sendStatus;
+    topStatus.textContent = "";
+    sendStatus.textContent = "";
     if (!text) { return; }
     var p = document.createElement("p");
     p.className = kind;
@@ -34,7 +37,7 @@
     if (!d) { return; }
     FIELDS.forEach(function (n) { var f = field(n); if (f && !f.value && d[n]) { f.value = d[n]; } });
     if (d.anonymous) { field("anonymous").checked = true; }
-    if (d.description || d.category_code) { say("notice", T["report.restored"]); }
+    if (d.description || d.category_code) { say("notice", T["report.restored"], true); }
   }
   form.addEventListener("input", saveDraft);
   form.addEventListener("change", saveDraft);
@@ -76,11 +79,11 @@
     loadNearby();
   }
   document.getElementById("locate-me").addEventListener("click", function () {
-    if (!navigator.geolocation) { say("alert", T["report.no_gps"]); return; }
+    if (!navigator.geolocation) { say("alert", T["report.no_gps"], true); return; }
     document.getElementById("where-text").textContent = T["report.locating"];
     navigator.geolocation.getCurrentPosition(function (pos) {
       setPoint(pos.coords.longitude, pos.coords.latitude, "wgs84", T["report.gps_point"]);
-    }, function () { say("alert", T["report.no_gps"]); }, { enableHighAccuracy: true, timeout: 10000 });
+    }, function () { say("alert", T["report.no_gps"], true); }, { enableHighAccuracy: true, timeout: 10000 });
   });
   function initMap() {
     map = PinganMap.create("report-map", config, {});
