@@ -123,8 +123,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
+        if wants_html(_request):
+            return error_page(_request, 500)
         return JSONResponse(
             {"error": {"code": "internal", "message": "internal error; it has been logged"}}, status_code=500
         )
