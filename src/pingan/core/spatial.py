@@ -44,9 +44,14 @@ _BOUNDARY = -3  # a boundary passes through: test the cell's candidates
 _MARGIN = 1e-7  # in cells
 
 
-def _unique(values: Ints) -> Ints:
-    """Sorted unique values (sort-based: much faster than numpy's hash path for millions of int64)."""
-    values = np.sort(values)
+def _unique(values: Ints, *, runs: bool = False, presorted: bool = False) -> Ints:
+    """Sorted unique values (sort-based: much faster than numpy's hash path for millions of int64).
+
+    ``runs``: the input is a concatenation of sorted runs (a stable sort merges them in about linear time);
+    ``presorted``: the input is sorted already.
+    """
+    if not presorted:
+        values = np.sort(values, kind="stable" if runs else None)
     if values.size == 0:
         return values
     keep = np.ones(values.shape[0], dtype=bool)
@@ -191,12 +196,12 @@ class PolygonIndex:
         cells = boundary_keys // n
         polys = boundary_keys % n
         # a polygon covering a boundary cell whole (only with overlapping input) is a candidate too
-        boundary_cells = _unique(cells)
+        boundary_cells = _unique(cells, presorted=True)
         cover = table[boundary_cells]
         whole = cover >= 0
         if whole.any():
             keys = np.concatenate([boundary_keys, boundary_cells[whole] * n + cover[whole].astype(np.int64)])
-            keys = _unique(keys)
+            keys = _unique(keys, runs=True)
             cells, polys = keys // n, keys % n
         fallback = boundary_cells[cover == _FALLBACK]
         # CSR lists of candidates per boundary cell, ascending polygon index
@@ -275,7 +280,7 @@ class PolygonIndex:
             seg_start = seg_end
         if not keys:
             return np.zeros(0, dtype=np.int64)
-        return _unique(np.concatenate(keys))
+        return _unique(np.concatenate(keys), runs=True)
 
     def _chunk_pairs(
         self,
@@ -315,7 +320,7 @@ class PolygonIndex:
 
     def _full_cover(
         self, u0: Floats, v0: Floats, u1: Floats, v1: Floats, poly: Ints
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
         """Per cell: how many polygons cover the cell's centre line whole, and the sum of their indices."""
         lo_v, hi_v = np.minimum(v0, v1), np.maximum(v0, v1)
         # rows whose centre line r + 0.5 lies in [lo_v, hi_v) (half-open: each vertex counted once)
@@ -330,7 +335,7 @@ class PolygonIndex:
         yc = rows + 0.5
         x = u0[seg] + (yc - v0[seg]) * (u1[seg] - u0[seg]) / (v1[seg] - v0[seg])
         owner = poly[seg]
-        order = np.lexsort((x, rows, owner))
+        order = np.lexsort((x, owner * self.ny + rows))
         x, rows, owner = x[order], rows[order], owner[order]
         # consecutive crossings of one polygon on one row pair up into inside spans (even-odd)
         xa, xb, rr, oo = x[0::2], x[1::2], rows[0::2], owner[0::2]
@@ -343,13 +348,18 @@ class PolygonIndex:
         size = self.ny * width
         start_idx = rr * width + c_lo
         end_idx = rr * width + c_hi + 1
-        count = np.bincount(start_idx, minlength=size) - np.bincount(end_idx, minlength=size)
-        ident = np.bincount(start_idx, weights=oo, minlength=size) - np.bincount(
-            end_idx, weights=oo, minlength=size
-        )
-        count = np.cumsum(count.reshape(self.ny, width), axis=1)[:, : self.nx]
-        ident = np.rint(np.cumsum(ident.reshape(self.ny, width), axis=1)[:, : self.nx]).astype(np.int64)
-        return count, ident
+        # difference arrays along each row, summed up (int32 arithmetic wraps harmlessly: a sum of indices
+        # is only used where exactly one polygon covers the cell, and that index fits)
+        count = np.zeros(size, dtype=np.int32)
+        ident = np.zeros(size, dtype=np.int32)
+        np.add.at(count, start_idx, 1)
+        np.add.at(count, end_idx, -1)
+        oo32 = oo.astype(np.int32)
+        np.add.at(ident, start_idx, oo32)
+        np.add.at(ident, end_idx, -oo32)
+        count_sum = np.cumsum(count.reshape(self.ny, width), axis=1, dtype=np.int32)[:, : self.nx]
+        ident_sum = np.cumsum(ident.reshape(self.ny, width), axis=1, dtype=np.int32)[:, : self.nx]
+        return count_sum, ident_sum
 
     # --- querying -------------------------------------------------------------------------------------
 
