@@ -69,6 +69,9 @@ def _mount_routers(app: FastAPI) -> None:
     app.include_router(patrols_router)
     app.include_router(osmand_router)
     app.include_router(grids_router)
+    from pingan.grids.pages import router as grids_pages
+
+    app.include_router(grids_pages)
 
     from pingan.cases.api import router as cases_router
     from pingan.cases.open311_api import router as open311_router
