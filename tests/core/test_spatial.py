@@ -97,8 +97,11 @@ class TestLocate:
         index = PolygonIndex(polygons, min_cells=cells, cells_per_polygon=16)
         reference = StrTreeIndex(polygons)
         coords = shapely.get_coordinates(np.asarray(polygons))
-        x = np.concatenate([rng.uniform(-0.2, 1.3, 3000), coords[:, 0]])
-        y = np.concatenate([rng.uniform(-0.1, 1.4, 3000), coords[:, 1]])
+        t = rng.uniform(0, 1, (len(coords) - 1, 1))
+        along = coords[:-1] + t * (coords[1:] - coords[:-1])  # on (or within rounding of) the edges
+        nudge = rng.choice([0.0, 1e-15, -1e-15, 1e-13], size=along.shape)
+        x = np.concatenate([rng.uniform(-0.2, 1.3, 3000), coords[:, 0], along[:, 0] + nudge[:, 0]])
+        y = np.concatenate([rng.uniform(-0.1, 1.4, 3000), coords[:, 1], along[:, 1] + nudge[:, 1]])
         assert_same(index, reference, x, y)
 
     def test_lowest_index_wins_on_a_shared_edge(self) -> None:

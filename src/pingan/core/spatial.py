@@ -13,13 +13,16 @@ Two implementations give identical answers:
   extent. Each raster cell is classified at build time as *outside* (no polygon touches the cell),
   *pure* (exactly one polygon covers the whole cell and no boundary passes through it: the answer is stored
   directly) or *boundary* (some polygon boundary passes through the cell: the cell keeps the short list of
-  polygons that may contain its points, and only points falling there get an exact test with shapely's
-  prepared geometries). Cells are classified with a small safety margin (1e-7 of a cell) so that rounding
-  in the point → cell arithmetic can never put a point in a cell whose classification does not hold for it.
-  Cells covered by more than one polygon (overlapping input) fall back to the reference for their points.
+  polygons that may contain its points). Points in a boundary cell crossed by a single edge between two
+  polygons are answered by an exact orientation test against that edge (Shewchuk's filtered predicate: only
+  a point whose side cannot be decided in floating point, i.e. one on or within rounding of the edge, goes
+  on); the rest get an exact test with shapely's prepared geometries against their cell's candidates.
+  Cells are classified with a small safety margin (1e-7 of a cell) so that rounding in the point → cell
+  arithmetic can never put a point in a cell whose classification does not hold for it. Cells covered by
+  more than one polygon (overlapping input) fall back to the reference for their points.
 
 The raster resolution is chosen from the number of polygons (about 16,000 cells per polygon) within a memory
-budget (``max_bytes``, 64 MB by default): half of it for the table (2 bytes per cell while there are fewer
+budget (``max_bytes``, 64 MB by default): 30% of it for the table (2 bytes per cell while there are fewer
 than 65,533 polygons, else 4), the rest for the boundary cells' candidate lists. A 60,000-grid province
 builds in a few seconds into about 60 MB.
 """
@@ -96,6 +99,36 @@ class StrTreeIndex:
         return int(self.locate(np.array([lon]), np.array([lat]))[0])
 
 
+_CCW_ERRBOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53  # Shewchuk's orient2d error bound A
+
+
+@dataclass
+class _Segments:
+    u0: Floats
+    v0: Floats
+    u1: Floats
+    v1: Floats
+    owner: Ints
+
+
+@dataclass
+class _Edges:
+    """Distinct edges (a segment shared by two rings appears once), oriented lo → hi."""
+
+    u0: Floats
+    v0: Floats
+    u1: Floats
+    v1: Floats
+    coords: Floats  # (n, 4): lo x, lo y, hi x, hi y in degrees
+    count: Ints  # ring segments on this edge
+    start: Ints  # first of them in `segments`
+    segments: Ints  # segment numbers grouped by edge
+    left: Ints  # a polygon left of lo → hi (-1: none)
+    right: Ints
+    simple: NDArray[np.bool_]  # exactly one polygon on each side
+    open: NDArray[np.bool_]  # no polygon on one side
+
+
 @dataclass(frozen=True)
 class IndexStats:
     """What a built :class:`PolygonIndex` looks like (for benchmarks and logs)."""
@@ -138,8 +171,8 @@ class PolygonIndex:
         # that fits
         self.dtype = np.dtype(np.uint16) if len(self.geometries) + 3 <= 1 << 16 else np.dtype(np.uint32)
         self.top = int(np.iinfo(self.dtype).max)
-        # 40% of the memory budget for the table, the rest for the boundary cells' candidate lists
-        self._build(max(64, int(max_bytes * 0.4) // self.dtype.itemsize), cells_per_polygon, min_cells)
+        # 30% of the memory budget for the table, the rest for the boundary cells' candidates and lines
+        self._build(max(64, int(max_bytes * 0.3) // self.dtype.itemsize), cells_per_polygon, min_cells)
         self.build_seconds = time.perf_counter() - started
 
     def __len__(self) -> int:
@@ -164,6 +197,9 @@ class PolygonIndex:
         self.starts = np.zeros(1, dtype=np.int32)
         self.candidates = np.zeros(0, dtype=np.int32)
         self.implied = np.zeros(0, dtype=np.uint8)
+        self.line_edge = np.zeros(0, dtype=np.int32)
+        self.line_coords = np.zeros((0, 4))
+        self.line_sides = np.zeros((0, 2), dtype=np.int32)
         self.fallback_cells = 0
         if not valid.any():
             self.x0 = self.y0 = self.x1 = self.y1 = 0.0
@@ -187,8 +223,21 @@ class PolygonIndex:
         self.sx = self.nx / (self.x1 - self.x0)
         self.sy = self.ny / (self.y1 - self.y0)
 
-        u0, v0, u1, v1, poly, shared = self._segments()
-        boundary_keys = self._boundary_pairs(u0, v0, u1, v1, poly)
+        seg, edges = self._segments()
+        u0, v0, u1, v1, poly = seg.u0, seg.v0, seg.u1, seg.v1, seg.owner
+        n_edges = edges.count.shape[0]
+        # every (cell, edge) pair an edge passes through, then the (cell, polygon) pairs of the edges' owners
+        edge_keys = self._boundary_pairs(
+            edges.u0, edges.v0, edges.u1, edges.v1, np.arange(n_edges, dtype=np.int64), n_edges
+        )
+        edge_cells, edge_ids = edge_keys // n_edges, edge_keys % n_edges
+        per = edges.count[edge_ids]
+        rep_cell = np.repeat(edge_cells, per)
+        offsets = np.cumsum(per) - per
+        j = np.arange(rep_cell.shape[0]) - np.repeat(offsets, per)
+        owners = poly[edges.segments[np.repeat(edges.start[edge_ids], per) + j]]
+        boundary_keys = _unique(rep_cell * n + owners)
+        del per, rep_cell, offsets, j, owners
         count, ident = self._full_cover(u0, v0, u1, v1, poly)
         table = np.where(count == 0, _OUTSIDE, np.where(count == 1, ident, _FALLBACK)).astype(np.int32)
         table = table.ravel()
@@ -207,14 +256,31 @@ class PolygonIndex:
         # CSR lists of candidates per boundary cell, ascending polygon index
         first = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if cells.size else np.zeros(0, np.int64)
         cell_ids = cells[first]
+        n_cand = np.diff(np.append(first, cells.shape[0]))
         self.starts = np.append(first, cells.shape[0]).astype(np.int32)
         self.candidates = polys.astype(np.int32)
-        # A boundary cell all of whose edges are shared by two polygons (no outer edge, hole or gap passes
+        # A boundary cell all of whose edges have a polygon on both sides (no outer edge, hole or gap passes
         # through it) is covered by its candidates: a point in none of the others lies in the last one.
-        open_cells = _unique(
-            self._boundary_pairs(u0[~shared], v0[~shared], u1[~shared], v1[~shared], poly[~shared]) // n
-        )
-        self.implied = (~np.isin(cell_ids, open_cells, assume_unique=True)).astype(np.uint8)
+        open_cells = _unique(edge_cells[edges.open[edge_ids]], presorted=True)
+        implied = ~np.isin(cell_ids, open_cells, assume_unique=True)
+        self.implied = implied.astype(np.uint8)
+        # A covered cell crossed by a single edge between exactly two polygons (its only candidates) is split
+        # by that edge's line: an exact orientation test answers its points (GEOS only for the undecided).
+        e_first = np.flatnonzero(np.r_[True, edge_cells[1:] != edge_cells[:-1]])
+        if not edge_cells.size:
+            e_first = e_first[:0]
+        e_count = np.diff(np.append(e_first, edge_cells.shape[0]))
+        single = e_first[e_count == 1]
+        slot = np.searchsorted(cell_ids, edge_cells[single])
+        edge = edge_ids[single]
+        ok = edges.simple[edge] & implied[slot] & (n_cand[slot] == 2)
+        used = _unique(edge[ok])
+        remap = np.full(n_edges, -1, dtype=np.int32)
+        remap[used] = np.arange(used.shape[0], dtype=np.int32)
+        self.line_edge = np.full(cell_ids.shape[0], -1, dtype=np.int32)
+        self.line_edge[slot[ok]] = remap[edge[ok]]
+        self.line_coords = edges.coords[used]
+        self.line_sides = np.column_stack([edges.left[used], edges.right[used]]).astype(np.int32)
         self.cell_ids = cell_ids.astype(np.int32 if self.nx * self.ny < 1 << 31 else np.int64)
         table[cell_ids] = _BOUNDARY
         table[fallback] = _FALLBACK
@@ -226,46 +292,78 @@ class PolygonIndex:
         if border.any():  # cannot happen with the padding above; never answer wrongly
             raise RuntimeError("grid index border is not empty")
 
-    def _segments(self) -> tuple[Floats, Floats, Floats, Floats, Ints, NDArray[np.bool_]]:
-        """Every ring edge in cell units, its polygon, and whether another polygon has the same edge."""
+    def _segments(self) -> tuple[_Segments, _Edges]:
+        """Every ring segment in cell units with its polygon, and the distinct edges with their sides."""
         parts, part_owner = shapely.get_parts(self.geometries, return_index=True)
         rings: list[NDArray[np.object_]] = []
         owners: list[Ints] = []
+        holes: list[NDArray[np.bool_]] = []
         exteriors = shapely.get_exterior_ring(parts)
         ok = ~shapely.is_empty(exteriors)
         rings.append(exteriors[ok])
         owners.append(part_owner[ok])
+        holes.append(np.zeros(int(ok.sum()), dtype=bool))
         n_int = shapely.get_num_interior_rings(parts)
         if n_int.sum():
             for k in range(int(n_int.max())):
                 has = n_int > k
                 rings.append(shapely.get_interior_ring(parts[has], k))
                 owners.append(part_owner[has])
+                holes.append(np.ones(int(has.sum()), dtype=bool))
         all_rings = np.concatenate(rings)
         ring_owner = np.concatenate(owners).astype(np.int64)
+        # the polygon lies left of a ring's direction for a counter-clockwise shell or a clockwise hole
+        ring_left = shapely.is_ccw(all_rings) ^ np.concatenate(holes)
         coords, ring_idx = shapely.get_coordinates(all_rings, return_index=True)
         same = ring_idx[1:] == ring_idx[:-1]
         a, b = coords[:-1][same], coords[1:][same]
-        owner = ring_owner[ring_idx[:-1][same]]
-        # an edge is shared when exactly the same segment (either direction) belongs to two polygons
+        seg_ring = ring_idx[:-1][same]
+        owner = ring_owner[seg_ring]
+        # distinct edges: the same segment in either direction, oriented lo → hi
         swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
         lo = np.where(swap[:, None], b, a)
         hi = np.where(swap[:, None], a, b)
         order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
         key = np.column_stack([lo, hi])[order]
-        eq = (key[1:] == key[:-1]).all(axis=1) & (owner[order][1:] != owner[order][:-1])
-        shared_sorted = np.zeros(key.shape[0], dtype=bool)
-        shared_sorted[1:] |= eq
-        shared_sorted[:-1] |= eq
-        shared = np.empty_like(shared_sorted)
-        shared[order] = shared_sorted
+        new = np.ones(key.shape[0], dtype=bool)
+        new[1:] = (key[1:] != key[:-1]).any(axis=1)
+        edge_of = np.empty(key.shape[0], dtype=np.int64)
+        edge_of[order] = np.cumsum(new) - 1
+        n_edges = int(new.sum())
+        start = np.flatnonzero(new)
+        count = np.diff(np.append(start, key.shape[0]))
+        left_side = ring_left[seg_ring] ^ swap  # the polygon lies left of lo → hi
+        lefts = np.bincount(edge_of, weights=left_side, minlength=n_edges).astype(np.int64)
+        rights = count - lefts
+        left = np.full(n_edges, -1, dtype=np.int64)
+        right = np.full(n_edges, -1, dtype=np.int64)
+        left[edge_of[left_side]] = owner[left_side]
+        right[edge_of[~left_side]] = owner[~left_side]
         u = (coords[:, 0] - self.x0) * self.sx
         v = (coords[:, 1] - self.y0) * self.sy
-        return u[:-1][same], v[:-1][same], u[1:][same], v[1:][same], owner, shared
+        su0, sv0, su1, sv1 = u[:-1][same], v[:-1][same], u[1:][same], v[1:][same]
+        rep = order[start]
+        edges = _Edges(
+            u0=su0[rep],
+            v0=sv0[rep],
+            u1=su1[rep],
+            v1=sv1[rep],
+            coords=key[start],
+            count=count,
+            start=start,
+            segments=order,
+            left=left,
+            right=right,
+            simple=(count == 2) & (lefts == 1) & (rights == 1) & (left != right),
+            open=(lefts == 0) | (rights == 0),
+        )
+        return _Segments(su0, sv0, su1, sv1, owner), edges
 
-    def _boundary_pairs(self, u0: Floats, v0: Floats, u1: Floats, v1: Floats, poly: Ints) -> Ints:
-        """Sorted unique keys cell * n + polygon for every cell an edge passes through (conservative)."""
-        n = len(self.geometries)
+    def _boundary_pairs(
+        self, u0: Floats, v0: Floats, u1: Floats, v1: Floats, ids: Ints, modulus: int
+    ) -> Ints:
+        """Sorted unique keys cell * modulus + id for every cell a segment passes through (conservative)."""
+        n = modulus
         pieces = np.maximum(1, np.ceil(np.maximum(np.abs(u1 - u0), np.abs(v1 - v0)))).astype(np.int64)
         keys: list[Ints] = []
         chunk = 1 << 20
@@ -276,7 +374,7 @@ class PolygonIndex:
             cum = np.cumsum(pieces[seg_start:])
             seg_end = seg_start + max(1, int(np.searchsorted(cum, chunk)))
             seg_end = min(seg_end, total)
-            keys.append(self._chunk_pairs(u0, v0, u1, v1, poly, pieces, seg_start, seg_end, n))
+            keys.append(self._chunk_pairs(u0, v0, u1, v1, ids, pieces, seg_start, seg_end, n))
             seg_start = seg_end
         if not keys:
             return np.zeros(0, dtype=np.int64)
@@ -378,6 +476,9 @@ class PolygonIndex:
                 + self.starts.nbytes
                 + self.candidates.nbytes
                 + self.implied.nbytes
+                + self.line_edge.nbytes
+                + self.line_coords.nbytes
+                + self.line_sides.nbytes
             ),
             build_seconds=self.build_seconds,
         )
@@ -421,7 +522,32 @@ class PolygonIndex:
         return row
 
     def _exact(self, x: Floats, y: Floats, slots: Ints) -> Ints:
-        """Exact answer for points in boundary cells: test their cell's candidates, lowest index wins."""
+        """Exact answer for points in boundary cells: lowest index among the candidates containing them."""
+        result = np.full(x.shape[0], -1, dtype=np.int64)
+        todo = np.arange(x.shape[0])
+        line = self.line_edge[slots]
+        on_line = np.flatnonzero(line >= 0)
+        if on_line.size:
+            # Shewchuk's filtered orientation test: the sign of det is certain when |det| exceeds the bound
+            e = line[on_line]
+            ax, ay, bx, by = (self.line_coords[e, k] for k in range(4))
+            px, py = x[on_line], y[on_line]
+            det_left = (ax - px) * (by - py)
+            det_right = (ay - py) * (bx - px)
+            det = det_left - det_right
+            bound = _CCW_ERRBOUND * (np.abs(det_left) + np.abs(det_right))
+            left, right = det > bound, -det > bound
+            result[on_line[left]] = self.line_sides[e[left], 0]
+            result[on_line[right]] = self.line_sides[e[right], 1]
+            decided = np.zeros(x.shape[0], dtype=bool)
+            decided[on_line[left | right]] = True
+            todo = np.flatnonzero(~decided)
+        if todo.size:
+            result[todo] = self._candidates_test(x[todo], y[todo], slots[todo])
+        return result
+
+    def _candidates_test(self, x: Floats, y: Floats, slots: Ints) -> Ints:
+        """Test each point against its cell's candidates with prepared geometries; lowest index wins."""
         begin = self.starts[slots].astype(np.int64)
         end = self.starts[slots + 1].astype(np.int64)
         implied = self.implied[slots].astype(np.int64)
