@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2 against a live `pingan serve`: the `georeport` client for the GET side, httpx for POST."""
+"""Open311 GeoReport v2 on a live `pingan serve`: the `georeport` client (GET side), httpx for POST."""
 
 from __future__ import annotations
 

@@ -62,13 +62,10 @@ router = APIRouter(tags=["cases"], lifespan=lifespan)
 
 
 def run_write(request: Request, db: Session, work: Callable[[Session], T]) -> T:
-    """Run ``work`` in its own committed transaction (see :func:`pingan.cases.txn.run_write`).
-
-    The request's own session (authentication may have touched the token) is committed first, so that on
-    SQLite it does not hold the write lock that ``work`` needs.
-    """
+    """Commit what the request did so far (authentication may have touched the token), then run ``work`` in
+    a fresh transaction of the same session and commit it before answering; SQLite lock conflicts retried."""
     db.commit()
-    return txn.run_write(request.app.state.session_factory, work)
+    return txn.run_in(db, work)
 
 
 def _intake_actor(session: Session, request: Request, actor: Actor | None) -> Actor:

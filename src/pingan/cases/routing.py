@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +143,36 @@ def _specificity(rule: RoutingRule) -> tuple[int, int, int, int]:
     return (rule.priority, len(rule.category_prefix), len(rule.area_prefix), -rule.id)
 
 
+_RULES_TTL = 5.0
+_rules_cache: dict[Any, tuple[float, list[RoutingRule]]] = {}
+_rules_lock = threading.Lock()
+
+
+def _active_rules(session: Session) -> list[RoutingRule]:
+    """Active rules, most specific first; cached per database for a few seconds (rules change rarely)."""
+    bind = session.get_bind()
+    key = getattr(bind, "engine", bind)
+    now = time.monotonic()
+    hit = _rules_cache.get(key)
+    if hit is not None and now - hit[0] < _RULES_TTL and not session.info.get("routing_changed"):
+        return hit[1]
+    rules = list(session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))).all())
+    rules.sort(key=_specificity, reverse=True)
+    if session.info.get("routing_changed"):
+        return rules  # this transaction changed rules: use them, share nothing
+    for rule in rules:
+        session.expunge(rule)
+    with _rules_lock:
+        _rules_cache[key] = (now, rules)
+    return rules
+
+
+def _forget_rules(session: Session) -> None:
+    session.info["routing_changed"] = True
+    with _rules_lock:
+        _rules_cache.clear()
+
+
 def route_case(
     session: Session,
     *,
@@ -150,18 +182,13 @@ def route_case(
     community_code: str | None,
 ) -> Route:
     """The owning unit for a category in an area: the most specific matching active rule, else the street."""
-    rules = session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))).all()
-    matching = [
-        r
-        for r in rules
-        if _prefix_of(category_code, r.category_prefix) and _prefix_of(area_code, r.area_prefix)
-    ]
-    for rule in sorted(matching, key=_specificity, reverse=True):
+    for rule in _active_rules(session):
+        if not (_prefix_of(category_code, rule.category_prefix) and _prefix_of(area_code, rule.area_prefix)):
+            continue
         unit = _target_unit(session, rule.target, rule.unit_id, street_code, community_code)
         if unit is not None:
-            return Route(
-                unit, rule, f"rule {rule.id}: {rule.category_prefix or '*'} × {rule.area_prefix or '*'}"
-            )
+            reason = f"rule {rule.id}: {rule.category_prefix or '*'} × {rule.area_prefix or '*'}"
+            return Route(unit, rule, reason)
     fallback = _target_unit(session, "street_centre", None, street_code, community_code) or _target_unit(
         session, "district_centre", None, street_code, community_code
     )
@@ -221,6 +248,7 @@ def save_rule(
     rule.target, rule.priority, rule.note, rule.is_active = target, priority, note, is_active
     session.add(rule)
     session.flush()
+    _forget_rules(session)
     return rule
 
 
@@ -229,6 +257,7 @@ def delete_rule(session: Session, actor: Actor, *, rule_id: int) -> None:
     require_role(actor, Role.DISTRICT_ADMIN)
     session.delete(get_rule(session, rule_id))
     session.flush()
+    _forget_rules(session)
 
 
 def _validate_rule(

@@ -63,6 +63,10 @@ def raise_case(
     """Open a case (or add a signal to the open case of ``dedupe_key``); never commits."""
     if source not in SOURCES:
         raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
+    now = utcnow()
+    # On SQLite take the write lock first: a transaction that has read cannot be upgraded once another
+    # writer has committed (SQLITE_BUSY_SNAPSHOT), so the number is drawn before anything is read.
+    number = _next_number(session, now) if _is_sqlite(session) else None
     internal = actor.is_system or source in INTERNAL_SOURCES
     if source == "hotline":
         require_role(actor, *OPERATOR_ROLES)
@@ -85,9 +89,6 @@ def raise_case(
     priority = priority or category.default_priority
     if priority not in PRIORITIES:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
-    now = utcnow()
-    # On SQLite take the write lock before reading more (a stale read snapshot cannot be upgraded).
-    number = _next_number(session, now) if _is_sqlite(session) else None
     if dedupe_key:
         existing = _signal_existing(session, dedupe_key, now)
         if existing is not None:
@@ -342,7 +343,6 @@ def add_event(
         details=details or {},
     )
     session.add(entry)
-    session.flush()
     return entry
 
 

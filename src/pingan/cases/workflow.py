@@ -125,6 +125,8 @@ def transition(
         unit_id=target_unit,
         is_public=rule.public,
     )
+    if files:
+        session.flush()  # the event's id for its evidence
     for filename, data in files or ():
         attach_file(session, actor, case, filename=filename, data=data, kind="evidence", event=event)
     case.updated_at = now

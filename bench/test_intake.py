@@ -1,0 +1,254 @@
+"""Case intake under load: POST /api/v1/cases vs a bare JSON endpoint of the same server, same run.
+
+32 concurrent connections from wrk on loopback against one uvicorn worker, on SQLite and (when
+PINGAN_BENCH_DATABASE_URL or PINGAN_TEST_DATABASE_URL names a PostgreSQL server) on PostgreSQL.
+Targets from the issue: intake ≥ 40 % of the bare endpoint's requests/s, p99 < 50 ms, 0 errors, and every
+acknowledged case present afterwards (checked by number in the database).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from bench.conftest import STRICT, print_table
+
+ROOT = Path(__file__).resolve().parents[1]
+WRK = shutil.which("wrk")
+DURATION = os.environ.get("PINGAN_BENCH_SECONDS", "10")
+CONNECTIONS = 32
+pytestmark = pytest.mark.benchmark
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(url: str) -> tuple[str, list[tuple[float, float]]]:
+    """Schema + demo district in ``url``; returns an app user's token and a point inside every grid."""
+    import shapely
+
+    from pingan.accounts import service as accounts
+    from pingan.areas import service as areas
+    from pingan.areas.models import AreaLevel
+    from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
+    from pingan.demo.generate import generate_demo
+
+    upgrade(url)
+    engine = create_db_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        generate_demo(session, seed=2016)
+        account = accounts.get_account_by_username(session, "gridworker")
+        token = accounts.issue_token(session, account_id=account.id, ttl=None)
+        points = []
+        for grid in areas.list_areas(session, level=AreaLevel.GRID):
+            p = shapely.from_wkb(grid.geometry).representative_point()
+            points.append((round(float(p.x), 6), round(float(p.y), 6)))
+    engine.dispose()
+    return token, points
+
+
+def _postgres_url() -> str | None:
+    base = os.environ.get("PINGAN_BENCH_DATABASE_URL") or os.environ.get("PINGAN_TEST_DATABASE_URL")
+    if not base:
+        return None
+    from pingan.core.config import normalise_database_url
+
+    url = make_url(normalise_database_url(base))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "pingan_bench_intake" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "pingan_bench_intake"'))
+    except Exception as exc:  # noqa: BLE001 - no server: PostgreSQL part skipped
+        print(f"PostgreSQL not reachable ({exc}); skipped")
+        return None
+    finally:
+        admin.dispose()
+    return url.set(database="pingan_bench_intake").render_as_string(hide_password=False)
+
+
+def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PINGAN_DATABASE_URL": url,
+            "PINGAN_DEMO_MODE": "true",
+            "PINGAN_SECRET_KEY": "bench-secret-bench-secret-bench-secret",
+            "PINGAN_CASES_AUTO_LINK": "true",
+        }
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.intake_server:create_bench_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("PINGAN_BENCH_LOG", os.devnull), "wb"),
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"bench server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("bench server did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _wrk(url: str, script: str, env: dict[str, str]) -> dict[str, Any]:
+    assert WRK is not None
+    out = subprocess.run(
+        [
+            WRK,
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{DURATION}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / script),
+            url,
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99 is not None, out
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (
+        sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
+    )
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "errors": errors,
+        "requests": requests,
+        "raw": out,
+    }
+
+
+def _present(url: str, numbers: list[str]) -> int:
+    from pingan.cases.models import Case
+
+    engine = create_engine(url)
+    found = 0
+    with engine.connect() as conn:
+        for chunk in range(0, len(numbers), 500):
+            part = numbers[chunk : chunk + 500]
+            found += len(conn.execute(select(Case.number).where(Case.number.in_(part))).all())
+    engine.dispose()
+    return found
+
+
+def _measure(label: str, url: str, tmp: Path) -> list[object]:
+    token, points = _prepare(url)
+    port = _free_port()
+    proc = _serve(url, port)
+    acks_file = tmp / f"acks-{label}.txt"
+    env = {
+        "BENCH_TOKEN": token,
+        "BENCH_POINTS": ";".join(f"{lon},{lat}" for lon, lat in points),
+        "BENCH_ACKS": str(acks_file),
+    }
+    try:
+        # first use of the token (its last-used time is written once) before the load starts
+        httpx.get(f"http://127.0.0.1:{port}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        _wrk(f"http://127.0.0.1:{port}/bench/bare", "bare.lua", env)  # warm-up
+        bare = _wrk(f"http://127.0.0.1:{port}/bench/bare", "bare.lua", env)
+        intake = _wrk(f"http://127.0.0.1:{port}/api/v1/cases", "intake.lua", env)
+    finally:
+        _stop(proc)
+    acks = [n for n in acks_file.read_text().split() if n]
+    present = _present(url, acks)
+    ratio = intake["rps"] / bare["rps"]
+    row: list[object] = [
+        label,
+        f"{bare['rps']:.0f}",
+        f"{bare['p99_ms']:.1f}",
+        f"{intake['rps']:.0f}",
+        f"{intake['p99_ms']:.1f}",
+        f"{ratio * 100:.0f}%",
+        intake["errors"] + bare["errors"],
+        f"{present}/{len(acks)}",
+    ]
+    assert present == len(acks), f"{label}: {len(acks) - present} acknowledged cases are missing"
+    assert intake["errors"] == 0 and bare["errors"] == 0, intake["raw"]
+    if STRICT:
+        assert ratio >= 0.4 and intake["p99_ms"] < 50, row
+    return row
+
+
+@pytest.fixture
+def work_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+@pytest.mark.skipif(WRK is None, reason="wrk is not installed")
+def test_intake_vs_bare(work_dir: Path) -> None:
+    rows = [_measure("SQLite", f"sqlite:///{work_dir / 'intake.db'}", work_dir)]
+    pg = _postgres_url()
+    if pg:
+        rows.append(_measure("PostgreSQL", pg, work_dir))
+    print_table(
+        f"case intake vs bare JSON endpoint, {CONNECTIONS} connections, {DURATION} s, 1 uvicorn worker "
+        "(targets: ≥40% of bare, p99 < 50 ms, 0 errors, every ack present)",
+        [
+            "database",
+            "bare req/s",
+            "bare p99 ms",
+            "intake req/s",
+            "intake p99 ms",
+            "intake/bare",
+            "errors",
+            "acks present",
+        ],
+        rows,
+    )
