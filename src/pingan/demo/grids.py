@@ -231,7 +231,7 @@ def generate_grids_demo(session: Session, *, seed: int = 2016, step: Step | None
     report("visits", 0.75)
     counts["visits"] = _visits(session, rng, households)
     report("tasks and opinions", 0.85)
-    counts["tasks"] = _tasks(session, rng, [g.code for g in grids])
+    counts["tasks"] = _tasks(session, rng, [g.code for g in grids], _demo_grid(session))
     counts["opinions"] = _opinions(session, rng, households)
     session.flush()
     report("grids done", 1.0)
@@ -571,7 +571,8 @@ def _visits(session: Session, rng: np.random.Generator, households: list[Househo
     return len(rows)
 
 
-def _tasks(session: Session, rng: np.random.Generator, grids: list[str]) -> int:
+def _tasks(session: Session, rng: np.random.Generator, grids: list[str], demo_grid: str | None) -> int:
+    """Three tasks; the demo grid worker's grid has not acknowledged them yet (so the demo can)."""
     now = utcnow()
     plan = [
         (
@@ -620,7 +621,11 @@ def _tasks(session: Session, rng: np.random.Generator, grids: list[str]) -> int:
         target_rows = []
         for code in targets:
             r = rng.random()
-            ack = now - timedelta(hours=float(rng.uniform(1, 60))) if r < ack_share else None
+            ack = (
+                now - timedelta(hours=float(rng.uniform(1, 60)))
+                if r < ack_share and code != demo_grid
+                else None
+            )
             done = ack + timedelta(hours=2) if ack is not None and r < done_share else None
             target_rows.append(
                 {
