@@ -85,7 +85,16 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.copy(source, data / "e2e.db")
     db = f"sqlite:///{data / 'e2e.db'}"
     if not reuse:
-        subprocess.run(_pingan("demo-data", "--db", db, env=env), env=env, check=True, cwd=ROOT, timeout=600)
+        made = subprocess.run(
+            _pingan("demo-data", "--db", db, env=env),
+            env=env,
+            cwd=ROOT,
+            timeout=600,
+            capture_output=True,
+            text=True,
+        )
+        if made.returncode != 0:
+            raise RuntimeError("pingan demo-data failed:\n" + (made.stdout + made.stderr)[-3000:])
     port = _free_port()
     log = (data / "server.log").open("w")
     server = subprocess.Popen(

@@ -65,6 +65,7 @@ class TestWall:
         expect(page.locator("[data-kpi='open']")).not_to_have_text("–")
         expect(page.locator("#ranking tbody tr")).not_to_have_count(0)
         expect(page.locator("#yoy-summary")).to_contain_text("较去年同月")
+        expect(page.locator("#mom-summary")).to_contain_text("较上月同期")
         overflow = page.evaluate(
             "() => { const d = document.documentElement; "
             "return [d.scrollWidth > innerWidth, d.scrollHeight > innerHeight]; }"
@@ -73,7 +74,7 @@ class TestWall:
         shot(page, "wall")
         page.get_by_role("button", name="超时事件").click()
         expect(page.locator("#legend")).to_contain_text("超时事件")
-        assert_accessible(page, exclude=["#map"])
+        assert_accessible(page)
         page.context.close()
 
     def test_lost_connection_shows_reconnecting(self, browser: Browser, base_url: str) -> None:
@@ -110,7 +111,7 @@ class TestCaseLife:
         phone.get_by_label("手机号", exact=False).fill("13812345678")
         phone.get_by_label("照片", exact=False).set_input_files(_photo(tmp_path, "before.png"))
         shot(phone, "report-phone", full_page=True)
-        assert_accessible(phone, exclude=["#report-map"])
+        assert_accessible(phone)
         phone.get_by_role("button", name="提交").click()
         phone.wait_for_url(re.compile(r"/report/done"))
         number = phone.locator("#case-number").inner_text()
@@ -170,7 +171,7 @@ class TestCaseLife:
         expect(desk.locator(".timeline")).to_contain_text("已清运垃圾并冲洗路面")
         expect(desk.locator(".photos img")).to_have_count(2)  # the report photo and the after photo
         shot(desk, "case", full_page=True)
-        assert_accessible(desk, exclude=["#case-map"])
+        assert_accessible(desk)
         expect(wall.locator("#feed li").first).to_contain_text("已结案", timeout=10_000)
         desk_ctx.close()
 
@@ -298,7 +299,7 @@ class TestOtherPages:
         expect(page.locator("h1")).to_contain_text("月明社区1号网格")
         page.wait_for_selector("#grid-map[data-ready='1']")
         shot(page, "grid")
-        assert_accessible(page, exclude=["#grid-map"])
+        assert_accessible(page)
 
     def test_friendly_404_and_403(self, page: Page, base_url: str) -> None:
         page.goto(f"{base_url}/no-such-page")

@@ -282,6 +282,13 @@ class TestWallData:
         assert len(data["trends"]["daily"]["received"]) == 30
         assert data["trends"]["yoy"]["summary"]
 
+    def test_a_street_wall_ranks_its_communities(self, client: TestClient) -> None:
+        sign_in(client, "street")
+        data = client.get("/wall/data.json").json()
+        assert data["ranking_level"] == "community"
+        assert all(r["code"].startswith("330108002") and len(r["code"]) == 12 for r in data["ranking"])
+        assert "社区排名" in client.get("/wall", headers=HTML).text
+
     @pytest.mark.parametrize("path", ["/wall", "/wall/data.json"])
     def test_only_command_staff(self, client: TestClient, path: str) -> None:
         sign_in(client, "handler")

@@ -182,6 +182,8 @@ def build(
     this_month = sum(g["received"] for g in month_streets)
     last_year_same = sum(g["received_yoy"] for g in month_streets)
     yoy_text, yoy_trend = change_text(translate, "wall.sub.yoy", this_month, last_year_same)
+    last_month_same = sum(g["received_mom"] for g in month_streets)
+    mom_text, mom_trend = change_text(translate, "wall.sub.mom", this_month, last_month_same)
     months = _months(session, actor, scope, today)
     rate_by_street = {g["key"]: g for g in month_streets}
     streets = areas.list_areas(session, level=rank_level, within=scope or None)
@@ -267,6 +269,8 @@ def build(
                 "last_label": translate("wall.series.last_year_12"),
                 "summary": yoy_text,
                 "trend": yoy_trend,
+                "mom_summary": mom_text,
+                "mom_trend": mom_trend,
             },
             "categories": [
                 {"name": lookup.category(code), "value": n}

@@ -9,12 +9,22 @@
   var TEXT = { color: "#e8f0ff", fontSize: 14 };
 
   function chart(id) {
-    if (!charts[id]) { charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" }); }
+    if (!charts[id]) {
+      var el = document.getElementById(id);
+      charts[id] = echarts.init(el, null, { renderer: "canvas" });
+      if (window.ResizeObserver) { new ResizeObserver(function () { charts[id].resize(); }).observe(el); }
+    }
     return charts[id];
   }
   function draw(data) {
     if (!window.echarts) { return; }
     var t = data.trends;
+    var summary = document.getElementById("yoy-summary");
+    summary.textContent = t.yoy.summary;
+    summary.className = "yoy " + (t.yoy.trend || "");
+    var mom = document.getElementById("mom-summary");
+    mom.textContent = t.yoy.mom_summary;
+    mom.className = "yoy " + (t.yoy.mom_trend || "");
     chart("chart-daily").setOption({
       animation: false, textStyle: TEXT, grid: { left: 44, right: 12, top: 34, bottom: 28 },
       legend: { data: [T["wall.series.received"], T["wall.series.closed"]], textStyle: TEXT, top: 0, right: 0 },
@@ -37,9 +47,6 @@
         { name: t.yoy.last_label, type: "line", data: t.yoy.last_year, itemStyle: { color: "#8aa4cf" }, lineStyle: { width: 2, type: "dashed" } }
       ]
     });
-    var summary = document.getElementById("yoy-summary");
-    summary.textContent = t.yoy.summary;
-    summary.className = "yoy " + (t.yoy.trend || "");
     chart("chart-cats").setOption({
       animation: false, textStyle: TEXT, grid: { left: 130, right: 40, top: 6, bottom: 20 },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
