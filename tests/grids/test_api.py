@@ -181,3 +181,34 @@ class TestOpinionApi:
         assert case.status_code == 200 and case.json()["state"] == "case" and case.json()["case_number"]
         mine = client.get(f"{P}/opinions", headers=auth(session, "resident")).json()
         assert [o["id"] for o in mine["items"]] == [oid]
+
+
+class TestBadInput:
+    def test_never_a_500(self, client: TestClient, session: Session, grid_a: str) -> None:
+        h = auth(session, "gridworker")
+        rid = _resident(session, grid_a, 1500)
+        resident = registers.get_resident(session, SYSTEM, rid)
+        hh = registers.get_household(session, SYSTEM, resident.household_id or 0)
+        bid = hh.building_id
+        assert (
+            client.patch(f"{P}/buildings/{bid}", headers=h, json={"floors": -1}).json()["error"]["field"]
+            == "floors"
+        )
+        assert (
+            client.patch(f"{P}/buildings/{bid}", headers=h, json={"lon": None, "floors": 6}).status_code
+            == 200
+        )
+        r = client.patch(f"{P}/residents/{rid}", headers=h, json={"household_id": None})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "household_id"
+        r = client.post(f"{P}/visits", headers=h, json={"household_id": hh.id, "lon": 120.2})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "lat"
+        r = client.post(f"{P}/tasks", headers=auth(session, "admin"), json={"title": "x", "area_codes": []})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "area_codes"
+        r = client.get(f"{P}/residents", headers=h, params={"id_number": "123"})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "id_number"
+        r = client.get(f"{P}/places", headers=h, params={"type": "casino"})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "place_type"
+        r = client.post(f"{P}/import", headers=h, content=b"", params={"kind": "residents"})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "file"
+        r = client.post(f"{P}/import", headers=h, content=b"PK\x03\x04garbage", params={"kind": "residents"})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "file"

@@ -116,14 +116,17 @@ def update_building(session: Session, actor: Actor, *, building_id: int, changes
     if "kind" in changes:
         building.kind = _choice(changes["kind"], BUILDING_KINDS, field="kind")
     if "floors" in changes:
-        building.floors = changes["floors"]
+        floors = changes["floors"]
+        if floors is not None and not 0 < int(floors) < 200:
+            raise ValidationFailed("floors must be between 1 and 199", field="floors")
+        building.floors = floors
     if "is_active" in changes:
         building.is_active = bool(changes["is_active"])
     if "lon" in changes or "lat" in changes:
         _, building.lon, building.lat = grid_of_point(
             session,
-            lon=changes.get("lon", building.lon),
-            lat=changes.get("lat", building.lat),
+            lon=_given(changes, "lon", building.lon),
+            lat=_given(changes, "lat", building.lat),
             crs=changes.get("crs", "wgs84"),
             expected=building.area_code,
         )
@@ -143,6 +146,11 @@ def list_buildings(
     if q:
         stmt = stmt.where(Building.address.contains(q, autoescape=True))
     return stmt
+
+
+def _given(changes: dict[str, Any], key: str, current: float) -> float:
+    value = changes.get(key)
+    return current if value is None else float(value)
 
 
 def _within(session: Session, stmt: Select[Any], column: Any, area_code: str | None) -> Select[Any]:
@@ -432,6 +440,10 @@ def update_resident(
         resident.care_tags = _care_tags(changes["care_tags"] or [])
     if "relation" in changes:
         resident.relation = clean_text(changes["relation"], field="relation", max_len=16, required=False)
+    if "household_id" in changes and changes["household_id"] is None:
+        raise ValidationFailed(
+            "a resident stays in a household (move them out instead)", field="household_id"
+        )
     if "household_id" in changes and changes["household_id"] != resident.household_id:
         household = get_household(session, actor, int(changes["household_id"]))
         check_write(actor, household.area_code, what="household")
@@ -643,8 +655,8 @@ def update_place(
     if "lon" in changes or "lat" in changes:
         _, place.lon, place.lat = grid_of_point(
             session,
-            lon=changes.get("lon", place.lon),
-            lat=changes.get("lat", place.lat),
+            lon=_given(changes, "lon", place.lon),
+            lat=_given(changes, "lat", place.lat),
             crs=changes.get("crs", "wgs84"),
             expected=place.area_code,
         )
