@@ -72,6 +72,9 @@ class TestWall:
         )
         assert overflow == [False, False]
         shot(page, "wall")
+        page.get_by_role("button", name="显示巡防队员").click()
+        expect(page.get_by_role("button", name="显示巡防队员")).to_have_attribute("aria-pressed", "true")
+        shot(page, "wall-patrols")
         page.get_by_role("button", name="超时事件").click()
         expect(page.locator("#legend")).to_contain_text("超时事件")
         assert_accessible(page)

@@ -282,6 +282,12 @@ class TestWallData:
         assert len(data["trends"]["daily"]["received"]) == 30
         assert data["trends"]["yoy"]["summary"]
 
+    def test_patrollers_are_positions_without_names(self, client: TestClient) -> None:
+        sign_in(client)
+        data = client.get("/wall/data.json").json()
+        assert int(data["kpis"]["patrols"]["value"]) == len(data["patrollers"])
+        assert all(set(p) == {"lon", "lat", "status"} for p in data["patrollers"])
+
     def test_a_street_wall_ranks_its_communities(self, client: TestClient) -> None:
         sign_in(client, "street")
         data = client.get("/wall/data.json").json()

@@ -239,9 +239,11 @@ def build(
             "sub": translate("wall.sub.open", yellow=by_colour["yellow"], green=by_colour["green"]),
         },
     }
-    kpi.update(_module_kpis(session, actor, scope, translate, modules))
+    module_tiles, patrollers = _module_kpis(session, actor, scope, translate, modules)
+    kpi.update(module_tiles)
     return {
         "generated_at": now.isoformat(),
+        "patrollers": patrollers,
         "ranking_level": rank_level.value,
         "kpis": kpi,
         "grids": grids,
@@ -287,9 +289,10 @@ def _shift_month(day: date, months: int) -> date:
 
 def _module_kpis(
     session: Session, actor: Actor, scope: str, translate: i18n.Translator, modules: frozenset[str]
-) -> dict[str, dict[str, str]]:
-    """Tiles of the optional modules that are installed (never a made-up number for a missing one)."""
+) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
+    """Tiles (and map points) of the optional modules that are installed; never a made-up number."""
     tiles: dict[str, dict[str, str]] = {}
+    points: list[dict[str, Any]] = []
     if "patrols" in modules:
         from pingan.patrols import dispatch
 
@@ -301,4 +304,6 @@ def _module_kpis(
                 "wall.sub.patrols", online=counts["online"], offline=counts["offline"], sos=counts["sos"]
             ),
         }
-    return tiles
+        # positions and liveness only: no names on the wall
+        points = [{"lon": p["lon"], "lat": p["lat"], "status": p["status"]} for p in duty["patrollers"]]
+    return tiles, points

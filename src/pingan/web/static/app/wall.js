@@ -132,6 +132,29 @@
     });
   });
 
+  /* ---- patrollers on duty (when the patrols module is installed), off by default ---- */
+  var PATROL = { online: "#4fc3f7", unknown: "#a9bbd9", offline: "#6b7a90", sos: "#ff5252" };
+  var patrolLayer = null, showPatrols = false;
+  function drawPatrols() {
+    if (!state.map) { return; }
+    if (!patrolLayer) { patrolLayer = L.layerGroup(); }
+    patrolLayer.clearLayers();
+    if (!showPatrols) { state.map.removeLayer(patrolLayer); return; }
+    ((state.data && state.data.patrollers) || []).forEach(function (p) {
+      L.circleMarker(state.map.pinganLatLng(p.lon, p.lat), { radius: p.status === "sos" ? 7 : 3, weight: p.status === "sos" ? 2 : 0,
+        color: "#fff", fillColor: PATROL[p.status] || PATROL.unknown, fillOpacity: 0.9, interactive: false }).addTo(patrolLayer);
+    });
+    patrolLayer.addTo(state.map);
+  }
+  var patrolButton = document.getElementById("toggle-patrols");
+  if (patrolButton) {
+    patrolButton.addEventListener("click", function () {
+      showPatrols = !showPatrols;
+      patrolButton.setAttribute("aria-pressed", String(showPatrols));
+      drawPatrols();
+    });
+  }
+
   /* ---- KPIs, ranking, feed from /wall/data.json ---- */
   function fillKpis(kpis) {
     Object.keys(kpis).forEach(function (key) {
@@ -185,6 +208,7 @@
         fillRanking(data.ranking);
         if (first || resync) { fillFeed(data.feed); }
         state.markers.setItems(data.markers);  // SLA colours change with time; the feed stays put
+        if (showPatrols) { drawPatrols(); }
         recolour();
         document.body.setAttribute("data-loaded", "1");
         document.dispatchEvent(new CustomEvent("wall:data", { detail: data }));
