@@ -9,7 +9,7 @@ test shares that transaction through savepoints.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Connection, Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from pingan.core.config import Settings, normalise_database_url  # noqa: E402
 from pingan.core.db import create_db_engine, transaction, upgrade  # noqa: E402
@@ -28,24 +29,40 @@ from pingan.demo.generate import generate_demo  # noqa: E402
 from pingan.web.app import create_app  # noqa: E402
 
 
-def _postgres_url(base: str, worker_id: str) -> str:
-    """A fresh database per xdist worker on the PostgreSQL server of PINGAN_TEST_DATABASE_URL."""
+def _postgres_database(base: str) -> tuple[str, Callable[[], None]]:
+    """A fresh database for this test process on the server of PINGAN_TEST_DATABASE_URL, and its cleanup.
+
+    The name carries the xdist worker and the process id, so concurrent runs never share a database.
+    """
     url = make_url(normalise_database_url(base))
-    name = f"pingan_test_{worker_id}"
-    admin = create_db_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"pingan_test_{worker}_{os.getpid()}"
+    admin = create_db_engine(
+        url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("PINGAN_TEST_DATABASE_URL")
-    if base:
-        return _postgres_url(base, worker_id)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    url, drop = _postgres_database(base)
+    try:
+        yield url
+    finally:
+        drop()
 
 
 @pytest.fixture(scope="session")
