@@ -37,10 +37,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('version', name=op.f('uq_patrol_handbook_versions_version'))
     )
     op.create_table('patrol_positions',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('device_id', sa.String(length=64), nullable=False),
-    sa.Column('volunteer_id', sa.Integer(), nullable=False),
     sa.Column('fixed_ms', sa.BigInteger(), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
     sa.Column('received_ms', sa.BigInteger(), nullable=False),
     sa.Column('lon', sa.Float(), nullable=False),
     sa.Column('lat', sa.Float(), nullable=False),
@@ -52,11 +51,12 @@ def upgrade() -> None:
     sa.Column('is_moving', sa.Boolean(), nullable=True),
     sa.Column('flags', sa.SmallInteger(), nullable=False),
     sa.Column('grid_code', sa.String(length=20), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_patrol_positions')),
-    sa.UniqueConstraint('device_id', 'fixed_ms', name='uq_patrol_positions_device_fix')
+    sa.PrimaryKeyConstraint('device_id', 'fixed_ms', name=op.f('pk_patrol_positions')),
+    sqlite_with_rowid=False,
     )
-    op.create_index('ix_patrol_positions_fixed_ms', 'patrol_positions', ['fixed_ms'], unique=False)
-    op.create_index('ix_patrol_positions_volunteer_fixed', 'patrol_positions', ['volunteer_id', 'fixed_ms'], unique=False)
+    # the stream keeps one index (its key) so appends stay cheap; PostgreSQL gets a BRIN index for period scans
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index('ix_patrol_positions_fixed_ms', 'patrol_positions', ['fixed_ms'], postgresql_using='brin')
     op.create_table('patrol_shifts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('grid_code', sa.String(length=20), nullable=False),
@@ -171,6 +171,7 @@ def upgrade() -> None:
     sa.Column('battery', sa.Float(), nullable=True),
     sa.Column('accuracy_m', sa.Float(), nullable=True),
     sa.Column('sos_ms', sa.BigInteger(), nullable=True),
+    sa.Column('max_fixed_ms', sa.BigInteger(), nullable=True),
     sa.Column('received_ms', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['volunteer_id'], ['patrol_volunteers.id'], name=op.f('fk_patrol_device_states_volunteer_id_patrol_volunteers')),
     sa.PrimaryKeyConstraint('volunteer_id', name=op.f('pk_patrol_device_states'))

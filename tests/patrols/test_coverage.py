@@ -1,14 +1,12 @@
-"""Coverage: the raster locator equals the exact one; coverage matrix and per-volunteer totals."""
+"""Coverage: the coverage matrix and per-volunteer totals, from arrays and from the database."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import shapely
 from sqlalchemy.orm import Session
 
-from pingan.areas import service as areas
 from pingan.core.geo import haversine_m
 from pingan.core.security import Actor
 from pingan.patrols import coverage, shifts
@@ -19,27 +17,6 @@ from tests.factories import actor
 from tests.patrols.conftest import Place, centre_of
 
 SYSTEM = Actor.system("test")
-
-
-class TestRasterLocator:
-    def test_same_answer_as_the_exact_locator(self, session: Session) -> None:
-        locator = areas.get_locator(session)
-        raster = coverage.RasterLocator(locator, cell_m=25.0)
-        rng = np.random.default_rng(3)
-        lon = rng.uniform(120.12, 120.26, 200_000)
-        lat = rng.uniform(30.14, 30.24, 200_000)
-        assert np.array_equal(raster.locate_indices(lon, lat), locator.locate_indices(lon, lat))
-
-    def test_points_on_shared_edges(self, session: Session) -> None:
-        locator = areas.get_locator(session)
-        raster = coverage.RasterLocator(locator)
-        geoms = list(locator.index.geometries)[:20]
-        coords = np.concatenate([shapely.get_coordinates(shapely.boundary(g)) for g in geoms])
-        mid = (coords[:-1] + coords[1:]) / 2
-        pts = np.concatenate([coords, mid])
-        assert np.array_equal(
-            raster.locate_indices(pts[:, 0], pts[:, 1]), locator.locate_indices(pts[:, 0], pts[:, 1])
-        )
 
 
 class TestComputeCoverage:

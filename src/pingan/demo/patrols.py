@@ -493,6 +493,7 @@ def _tracks(
                 "battery": 0.8,
                 "accuracy_m": r["accuracy_m"],
                 "sos_ms": None,
+                "max_fixed_ms": r["fixed_ms"],
                 "received_ms": r["received_ms"],
             }
             for v, r in last.items()

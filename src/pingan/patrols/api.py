@@ -4,22 +4,28 @@ coverage, statistics, the wall's live view and dispatch."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import time
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import anyio
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import OperationalError
 
+from pingan.accounts import service as accounts
 from pingan.core.clock import utcnow
-from pingan.core.errors import Forbidden, TooLarge, ValidationFailed
-from pingan.core.security import require_role
+from pingan.core.db import transaction
+from pingan.core.errors import Forbidden, TooLarge, Unauthorized, ValidationFailed
+from pingan.core.security import Actor, require_role
 from pingan.patrols import coverage, dispatch, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES
 from pingan.patrols.osmand import writer_of
-from pingan.patrols.positions import DUPLICATE, OK, UNKNOWN_DEVICE, Fix, parse_batch_item
+from pingan.patrols.positions import DUPLICATE, OK, UNKNOWN_DEVICE, Fix, parse_batch
 from pingan.patrols.schemas import (
     ActivityCreate,
     BatchResult,
@@ -351,25 +357,59 @@ def coverage_plan(
 # --- positions ----------------------------------------------------------------------------------------
 
 
+def _read_batch(body: bytes) -> list[Fix]:
+    """Decode and check a batch body (the garbage collector paused: 50,000 small dicts, nothing cyclic)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise ValidationFailed('body must be JSON: {"positions": [...]}', field="positions") from None
+        items = doc.get("positions") if isinstance(doc, dict) else None
+        if not isinstance(items, list) or not items:
+            raise ValidationFailed("positions must be a non-empty list", field="positions")
+        if len(items) > MAX_BATCH:
+            raise TooLarge(f"at most {MAX_BATCH} positions per batch", field="positions")
+        return parse_batch(items)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _batch_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+) -> tuple[Actor, str | None]:
+    """The bearer's actor and the device it may post for, from a short transaction of its own (retried when
+    SQLite reports the snapshot stale because the position writer committed meanwhile)."""
+    if credentials is None:
+        raise Unauthorized("sign in first (Authorization: Bearer <token>)", code="not_authenticated")
+    for attempt in range(5):
+        try:
+            with transaction(request.app.state.session_factory) as session:
+                account = accounts.account_for_token(session, credentials.credentials)
+                actor = accounts.actor_for(account, client_ip=request.client.host if request.client else None)
+                return actor, volunteers.batch_device_scope(session, actor)
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 @router.post("/positions", response_model=BatchResult, summary="Our own batch position API (≤ 50,000 fixes)")
 async def post_positions(
-    request: Request, session: DbSession, actor: CurrentActor, details: bool = False
+    request: Request,
+    caller: Annotated[tuple[Actor, str | None], Depends(_batch_caller)],
+    details: bool = False,
 ) -> BatchResult:
-    allowed = volunteers.batch_device_scope(session, actor)
-    session.commit()  # end the read transaction before waiting for the writer
+    _actor, allowed = caller
     body = await request.body()
     if len(body) > MAX_BATCH_BYTES:
         raise TooLarge("at most 16 MB per batch", field="positions")
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise ValidationFailed('body must be JSON: {"positions": [...]}', field="positions") from None
-    items = doc.get("positions") if isinstance(doc, dict) else None
-    if not isinstance(items, list) or not items:
-        raise ValidationFailed("positions must be a non-empty list", field="positions")
-    if len(items) > MAX_BATCH:
-        raise TooLarge(f"at most {MAX_BATCH} positions per batch", field="positions")
-    fixes: list[Fix] = [parse_batch_item(item, i) for i, item in enumerate(items)]
+    fixes = _read_batch(body)
     if allowed is not None:
         stray = next((f.device_id for f in fixes if f.device_id != allowed), None)
         if stray is not None:

@@ -1,23 +1,18 @@
 """Coverage and statistics from the position stream, vectorised with numpy.
 
-- :class:`RasterLocator`: point → grid in O(1) per point through a raster whose cells are either *pure*
-  (all four corners in the same grid and no boundary vertex inside, so every point inside belongs to that
-  grid) or *mixed* (a boundary crosses it); points in mixed cells and outside the raster go to the exact
-  locator. The answer is identical to :meth:`pingan.areas.service.Locator.locate_indices`.
+- point → grid through the areas module's locator (a raster lookup table, exact on boundaries);
 - :func:`compute_coverage`: per grid × hour the fixes and distinct patrollers; per volunteer time and distance
   on patrol (consecutive valid fixes at most ``gap_s`` apart).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,76 +26,8 @@ from pingan.patrols.models import PatrolPosition, PatrolTeam, PatrolVolunteer, P
 from pingan.patrols.shifts import coverage_plan, grids_in_scope
 
 EARTH_M = 6371008.8
+CHUNK = 1_000_000  # fixes per step of the distance computation
 Progress = Callable[[str, float], None]
-
-
-class RasterLocator:
-    """Point → grid index through a raster of pure cells, exact fallback for mixed cells."""
-
-    def __init__(self, locator: Any, *, cell_m: float = 20.0) -> None:
-        self.locator = locator
-        geoms = list(locator.index.geometries)
-        if not geoms:
-            self.nx = self.ny = 0
-            self.x0 = self.y0 = self.dx = self.dy = 0.0
-            self.cells = np.zeros((0, 0), dtype=np.int32)
-            return
-        minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(geoms, dtype=object))
-        mid = (miny + maxy) / 2
-        self.dx = cell_m / (111_320.0 * np.cos(np.radians(mid)))
-        self.dy = cell_m / 110_574.0
-        self.x0, self.y0 = float(minx), float(miny)
-        self.nx = int(np.ceil((maxx - minx) / self.dx)) + 1
-        self.ny = int(np.ceil((maxy - miny) / self.dy)) + 1
-        xs = self.x0 + self.dx * np.arange(self.nx + 1)
-        ys = self.y0 + self.dy * np.arange(self.ny + 1)
-        gx, gy = np.meshgrid(xs, ys)
-        corners = locator.locate_indices(gx.ravel(), gy.ravel()).reshape(self.ny + 1, self.nx + 1)
-        a, b, c, d = corners[:-1, :-1], corners[:-1, 1:], corners[1:, :-1], corners[1:, 1:]
-        pure = (a == b) & (a == c) & (a == d)
-        vertices = shapely.get_coordinates(shapely.boundary(np.asarray(geoms, dtype=object)))
-        vx = np.floor((vertices[:, 0] - self.x0) / self.dx).astype(np.int64)
-        vy = np.floor((vertices[:, 1] - self.y0) / self.dy).astype(np.int64)
-        ok = (vx >= 0) & (vx < self.nx) & (vy >= 0) & (vy < self.ny)
-        pure[vy[ok], vx[ok]] = False
-        self.cells = np.where(pure, a, -2).astype(np.int32)  # -2 = mixed: ask the exact locator
-
-    @property
-    def grid_codes(self) -> list[str]:
-        return list(self.locator.grid_codes)
-
-    def locate_indices(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int32]:
-        """Grid index per point (-1 outside every grid), identical to the exact locator."""
-        lon = np.asarray(lon, dtype=np.float64)
-        lat = np.asarray(lat, dtype=np.float64)
-        out = np.full(lon.shape[0], -2, dtype=np.int32)
-        if self.nx:
-            ix = np.floor((lon - self.x0) / self.dx)
-            iy = np.floor((lat - self.y0) / self.dy)
-            inside = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
-            out[inside] = self.cells[iy[inside].astype(np.int64), ix[inside].astype(np.int64)]
-        todo = np.flatnonzero(out == -2)
-        if todo.size:
-            out[todo] = self.locator.locate_indices(lon[todo], lat[todo])
-        return out
-
-
-_rasters: dict[int, tuple[str, RasterLocator]] = {}
-_raster_lock = threading.Lock()
-
-
-def raster_for(session: Session) -> RasterLocator:
-    """The raster of the current grid boundaries (cached per locator revision)."""
-    locator = areas.get_locator(session)
-    key = id(session.get_bind().engine) if hasattr(session.get_bind(), "engine") else 0
-    with _raster_lock:
-        cached = _rasters.get(key)
-        if cached is not None and cached[0] == locator.token and cached[1].locator is locator:
-            return cached[1]
-    raster = RasterLocator(locator)
-    with _raster_lock:
-        _rasters[key] = (locator.token, raster)
-    return raster
 
 
 def haversine_np(
@@ -110,6 +37,14 @@ def haversine_np(
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp, dl = p2 - p1, np.radians(lon2 - lon1)
     h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_M * np.arcsin(np.sqrt(h))
+
+
+def _step_lengths(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Haversine length of each step of a track (the cosine of each latitude computed once per point)."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    cos_phi = np.cos(phi)
+    h = np.sin(np.diff(phi) / 2) ** 2 + cos_phi[:-1] * cos_phi[1:] * np.sin(np.diff(lam) / 2) ** 2
     return 2 * EARTH_M * np.arcsin(np.sqrt(h))
 
 
@@ -131,7 +66,7 @@ def compute_coverage(
     lon: NDArray[np.float64],
     lat: NDArray[np.float64],
     flags: NDArray[np.int64] | None,
-    grid: NDArray[np.int32],
+    grid: NDArray[np.integer[Any]],
     n_grids: int,
     n_volunteers: int,
     start_ms: int,
@@ -144,24 +79,67 @@ def compute_coverage(
     keep = (t_ms >= start_ms) & (t_ms < end_ms)
     if flags is not None:
         keep &= (flags & PositionFlag.NOT_COUNTED) == 0
-    if not keep.all():
-        volunteer, t_ms, lon, lat, grid = volunteer[keep], t_ms[keep], lon[keep], lat[keep], grid[keep]
-    hour = ((t_ms - start_ms) // 3_600_000).astype(np.int64)
+    rows = None if keep.all() else np.flatnonzero(keep)  # indexes into lon/lat (not copied)
+    del keep
+    if rows is not None:
+        volunteer, t_ms, grid = volunteer[rows], t_ms[rows], grid[rows]
     located = grid >= 0
-    cell = grid[located].astype(np.int64) * hours + hour[located]
+    cell = grid[located].astype(np.int64) * hours + (t_ms[located] - start_ms) // 3_600_000
     pings = np.bincount(cell, minlength=n_grids * hours).reshape(n_grids, hours)
-    pair = np.unique(cell * n_volunteers + volunteer[located])
-    patrollers = np.bincount(pair // n_volunteers, minlength=n_grids * hours).reshape(n_grids, hours)
-    order = np.lexsort((t_ms, volunteer))
-    v, t, x, y = volunteer[order], t_ms[order], lon[order], lat[order]
-    dt = np.diff(t) / 1000.0
-    same = (v[1:] == v[:-1]) & (dt > 0) & (dt <= gap_s)
-    dist = haversine_np(x[:-1], y[:-1], x[1:], y[1:])
-    owner = v[1:][same]
-    seconds = np.bincount(owner, weights=dt[same], minlength=n_volunteers)
-    metres = np.bincount(owner, weights=dist[same], minlength=n_volunteers)
-    fixes = np.bincount(v, minlength=n_volunteers)
-    return Coverage(pings, patrollers, seconds.astype(np.float64), metres.astype(np.float64), fixes)
+    patrollers = _distinct_per_cell(cell, volunteer[located], n_grids * hours, n_volunteers)
+    del located, cell
+    fixes = np.bincount(volunteer, minlength=n_volunteers)
+    order = _by_volunteer_then_time(volunteer, t_ms, n_volunteers)
+    seconds = np.zeros(n_volunteers, dtype=np.float64)
+    metres = np.zeros(n_volunteers, dtype=np.float64)
+    for start in range(0, max(order.size - 1, 0), CHUNK):  # in chunks that overlap by one fix: bounded memory
+        part = order[start : start + CHUNK + 1]
+        points = part if rows is None else rows[part]
+        v, t = volunteer[part], t_ms[part]
+        dt = np.diff(t) / 1000.0
+        same = (v[1:] == v[:-1]) & (dt > 0) & (dt <= gap_s)
+        owner = v[1:][same]
+        seconds += np.bincount(owner, weights=dt[same], minlength=n_volunteers)
+        metres += np.bincount(
+            owner, weights=_step_lengths(lon[points], lat[points])[same], minlength=n_volunteers
+        )
+    return Coverage(pings, patrollers.reshape(n_grids, hours), seconds, metres, fixes)
+
+
+def _distinct_per_cell(
+    cell: NDArray[np.int64], volunteer: NDArray[Any], n_cells: int, n_volunteers: int
+) -> NDArray[np.int64]:
+    """How many different volunteers have a fix in each cell: a bitmap of (cell, volunteer) when it fits in
+    ~200 MB (no sort), else sorting the pairs."""
+    if n_cells * n_volunteers <= 200_000_000:
+        seen = np.zeros(n_cells * n_volunteers, dtype=np.bool_)
+        seen[cell * n_volunteers + volunteer] = True
+        return seen.reshape(n_cells, n_volunteers).sum(axis=1, dtype=np.int64)
+    pair = np.unique(cell * n_volunteers + volunteer)
+    return np.bincount(pair // n_volunteers, minlength=n_cells).astype(np.int64)
+
+
+def _by_volunteer_then_time(
+    volunteer: NDArray[Any], t_ms: NDArray[np.int64], n_volunteers: int
+) -> NDArray[Any]:
+    """The order sorting fixes by volunteer, then time. When volunteer, time offset and position fit in 63
+    bits together (a day of a district's patrols does), one in-place sort of packed int64 keys does it,
+    several times faster than an argsort or lexsort; otherwise a lexsort."""
+    n = int(t_ms.size)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    t0 = int(t_ms.min())
+    bits_i = max((n - 1).bit_length(), 1)
+    bits_t = max(int(t_ms.max()) - t0, 1).bit_length()
+    bits_v = max(n_volunteers - 1, 1).bit_length()
+    if bits_v + bits_t + bits_i > 63:
+        return np.lexsort((t_ms, volunteer))
+    key = volunteer.astype(np.int64) << (bits_t + bits_i)
+    key |= (t_ms - t0) << bits_i
+    key |= np.arange(n, dtype=np.int64)
+    key.sort()
+    key &= (1 << bits_i) - 1
+    return key
 
 
 # --- reports from the database ------------------------------------------------------------------------
@@ -217,9 +195,9 @@ def coverage_report(
         session, actor, start_ms=start_ms, end_ms=start_ms + hours * 3_600_000, within=within
     )
     report("locating", 0.4)
-    raster = raster_for(session)
-    all_codes = raster.grid_codes
-    grid = raster.locate_indices(lon, lat)
+    locator = areas.get_locator(session)
+    all_codes = list(locator.grid_codes)
+    grid = locator.locate_indices(lon, lat)
     report("aggregating", 0.7)
     ids, vidx = np.unique(volunteer, return_inverse=True) if volunteer.size else (volunteer, volunteer)
     cov = compute_coverage(

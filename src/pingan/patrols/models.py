@@ -201,19 +201,19 @@ class ShiftAssignment(Base):
 
 
 class PatrolPosition(Base):
-    """One GPS fix (append-only stream; unique per device and fix time)."""
+    """One GPS fix (append-only stream), keyed by device and fix time: a re-sent fix is the same row.
+
+    Only the primary key is indexed, so that appends stay cheap: on SQLite the table is WITHOUT ROWID (the key
+    *is* the table, clustered by device then time); on PostgreSQL the migration adds a BRIN index on
+    ``fixed_ms`` for period scans.
+    """
 
     __tablename__ = "patrol_positions"
-    __table_args__ = (
-        UniqueConstraint("device_id", "fixed_ms", name="uq_patrol_positions_device_fix"),
-        Index("ix_patrol_positions_fixed_ms", "fixed_ms"),
-        Index("ix_patrol_positions_volunteer_fixed", "volunteer_id", "fixed_ms"),
-    )
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    device_id: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fixed_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # fix time, epoch ms UTC
     volunteer_id: Mapped[int] = mapped_column(Integer)
-    fixed_ms: Mapped[int] = mapped_column(BigInteger)  # fix time, epoch milliseconds UTC
     received_ms: Mapped[int] = mapped_column(BigInteger)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
@@ -243,6 +243,7 @@ class DeviceState(Base):
     battery: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     sos_ms: Mapped[int | None] = mapped_column(BigInteger)
+    max_fixed_ms: Mapped[int | None] = mapped_column(BigInteger)  # newest stored fix (any flags)
     received_ms: Mapped[int] = mapped_column(BigInteger, index=True)
 
 

@@ -1,0 +1,333 @@
+"""Position ingestion over HTTP: the OsmAnd receiver vs a bare endpoint of the same server, and the batch API.
+
+- Single fixes: wrk, 32 connections (2 threads) on loopback against one uvicorn worker, each request one
+  Traccar-Client-style ``POST /osmand?id=…&timestamp=…&lat=…`` with an empty body (200 devices, unique
+  timestamps), beside ``POST /bench/bare?…`` (same app, same middleware, returns an empty 200) in the same run.
+  Target: ≥ 60 % of the bare rate, 0 errors, and every acknowledged fix in the database (counted afterwards).
+- Batches: ``POST /api/v1/patrols/positions`` with 50,000 fixes per request (2 clients in parallel), 500,000
+  fixes in all. Target: ≥ 50,000 positions/s end to end, every fix stored.
+Runs on SQLite, and on PostgreSQL too when PINGAN_BENCH_DATABASE_URL or PINGAN_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import Response
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from bench.conftest import STRICT, print_table
+
+ROOT = Path(__file__).resolve().parents[1]
+WRK = shutil.which("wrk")
+DURATION = os.environ.get("PINGAN_BENCH_SECONDS", "10")
+CONNECTIONS = 32
+THREADS = 2
+DEVICES_PER_THREAD = 100
+BATCH = 50_000
+BATCHES = 10
+pytestmark = pytest.mark.benchmark
+
+LUA = """
+local n = 0
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+function init(args)
+  base = tonumber(os.getenv("BENCH_T0"))
+  lon = os.getenv("BENCH_LON")
+  lat = os.getenv("BENCH_LAT")
+  target = os.getenv("BENCH_PATH")
+end
+function request()
+  n = n + 1
+  local path = target .. "?id=B" .. tid .. "-" .. (n % DEVICES) .. "&timestamp=" .. (base + n) ..
+    "&lat=" .. lat .. "&lon=" .. lon .. "&speed=1.2&bearing=90.0&altitude=9.0&accuracy=5.0&batt=80.0"
+  return wrk.format("POST", path, nil, "")
+end
+""".replace("DEVICES", str(DEVICES_PER_THREAD))
+
+
+def create_bench_app() -> FastAPI:
+    """The real application plus a bare endpoint that answers like the receiver does (empty 200)."""
+    from pingan.web.app import create_app
+
+    app = create_app()
+
+    @app.post("/bench/bare", include_in_schema=False)
+    async def bare() -> Response:
+        return Response(status_code=200)
+
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(url: str) -> tuple[str, tuple[float, float]]:
+    """Schema, demo district and 200 bench devices; returns an admin token and a point in a grid."""
+    import shapely
+
+    from pingan.accounts import service as accounts
+    from pingan.areas import service as areas
+    from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
+    from pingan.demo.generate import generate_demo
+    from pingan.patrols.common import get_protector
+    from pingan.patrols.models import PatrolTeam, PatrolVolunteer
+
+    upgrade(url)
+    engine = create_db_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        generate_demo(session, seed=2016)
+        token = accounts.issue_token(
+            session, account_id=accounts.get_account_by_username(session, "admin").id, ttl=None
+        )
+        team = session.scalars(select(PatrolTeam).order_by(PatrolTeam.id)).first()
+        assert team is not None
+        protector = get_protector(demo=True)
+        rows = []
+        for t in range(1, THREADS + 1):
+            for d in range(DEVICES_PER_THREAD):
+                marker = f"bench-{t}-{d}"
+                rows.append(
+                    {
+                        "team_id": team.id,
+                        "area_code": team.area_code,
+                        "name_enc": protector.encrypt("压测"),
+                        "name_masked": "压*",
+                        "id_number_enc": protector.encrypt(marker),
+                        "id_number_index": protector.blind_index(marker),
+                        "id_number_masked": "",
+                        "phone_enc": protector.encrypt(marker),
+                        "phone_index": protector.blind_index("p" + marker),
+                        "phone_masked": "",
+                        "skills": [],
+                        "status": "active",
+                        "device_id": f"B{t}-{d}",
+                    }
+                )
+        session.execute(insert(PatrolVolunteer), rows)
+        point = shapely.from_wkb(areas.get_area(session, team.area_code).geometry).representative_point()
+    engine.dispose()
+    return token, (float(point.x), float(point.y))
+
+
+def _postgres_url() -> str | None:
+    base = os.environ.get("PINGAN_BENCH_DATABASE_URL") or os.environ.get("PINGAN_TEST_DATABASE_URL")
+    if not base:
+        return None
+    from pingan.core.config import normalise_database_url
+
+    url = make_url(normalise_database_url(base))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "pingan_bench_patrols" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "pingan_bench_patrols"'))
+    except Exception as exc:  # noqa: BLE001 - no server: PostgreSQL part skipped
+        print(f"PostgreSQL not reachable ({exc}); skipped")
+        return None
+    finally:
+        admin.dispose()
+    return url.set(database="pingan_bench_patrols").render_as_string(hide_password=False)
+
+
+def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PINGAN_DATABASE_URL": url,
+            "PINGAN_DEMO_MODE": "true",
+            "PINGAN_SECRET_KEY": "bench-secret-bench-secret-bench-secret",
+        }
+    )
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.test_patrols_ingest:create_bench_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(log.read_text(errors="replace")[-2000:])
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("bench server did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _wrk(base: str, path: str, script: Path, env: dict[str, str]) -> dict[str, Any]:
+    assert WRK is not None
+    out = subprocess.run(
+        [WRK, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(script), base],
+        env={**os.environ, **env, "BENCH_PATH": path},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99 is not None, out
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (
+        sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
+    )
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "errors": errors,
+        "requests": requests,
+        "raw": out,
+    }
+
+
+def _stored(url: str, since_ms: int) -> int:
+    from pingan.patrols.models import PatrolPosition
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        n = conn.scalar(
+            select(func.count())
+            .select_from(PatrolPosition)
+            .where(PatrolPosition.device_id.like("B%"), PatrolPosition.fixed_ms >= since_ms)
+        )
+    engine.dispose()
+    return int(n or 0)
+
+
+def _batches(base: str, token: str, lon: float, lat: float, t0_ms: int) -> tuple[float, int]:
+    """POST BATCHES × BATCH fixes (2 in parallel); returns the wall seconds and the fixes acknowledged."""
+    bodies = []
+    for b in range(BATCHES):
+        fixes = [
+            {
+                "device_id": f"B{1 + i % THREADS}-{i // THREADS % DEVICES_PER_THREAD}",
+                "t": t0_ms + (b * BATCH + i) * 1000,
+                "lon": lon + (i % 7) * 1e-5,
+                "lat": lat,
+                "speed": 1.1,
+                "accuracy": 6.0,
+            }
+            for i in range(BATCH)
+        ]
+        bodies.append(orjson.dumps({"positions": fixes}))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post(body: bytes) -> int:
+        with httpx.Client(timeout=120) as client:
+            r = client.post(f"{base}/api/v1/patrols/positions", content=body, headers=headers)
+            r.raise_for_status()
+            return int(r.json()["accepted"])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        accepted = sum(pool.map(post, bodies))
+    return time.perf_counter() - started, accepted
+
+
+def _measure(label: str, url: str, tmp: Path) -> list[object]:
+    token, (lon, lat) = _prepare(url)
+    script = tmp / "osmand.lua"
+    script.write_text(LUA)
+    port = _free_port()
+    log = tmp / f"server-{label}.log"
+    proc = _serve(url, port, log)
+    base = f"http://127.0.0.1:{port}"
+    now = int(time.time())
+    measured_t0 = now - 7 * 86_400
+    env = {"BENCH_LON": repr(lon), "BENCH_LAT": repr(lat)}
+    try:
+        _wrk(base, "/bench/bare", script, {**env, "BENCH_T0": str(now - 30 * 86_400)})  # warm-up
+        _wrk(base, "/osmand", script, {**env, "BENCH_T0": str(now - 30 * 86_400)})  # warm-up
+        bare = _wrk(base, "/bench/bare", script, {**env, "BENCH_T0": str(measured_t0)})
+        osmand = _wrk(base, "/osmand", script, {**env, "BENCH_T0": str(measured_t0)})
+        stored = _stored(url, measured_t0 * 1000)
+        batch_t0 = (now - 60 * 86_400) * 1000
+        seconds, accepted = _batches(base, token, lon, lat, batch_t0)
+    except Exception:
+        print(log.read_text(errors="replace")[-3000:])
+        raise
+    finally:
+        _stop(proc)
+    acked = osmand["requests"] - osmand["errors"]
+    batch_stored = _stored(url, batch_t0) - _stored(url, batch_t0 + BATCHES * BATCH * 1000)
+    ratio = osmand["rps"] / bare["rps"]
+    per_second = accepted / seconds
+    row: list[object] = [
+        label,
+        f"{bare['rps']:.0f}",
+        f"{osmand['rps']:.0f}",
+        f"{osmand['p99_ms']:.1f}",
+        f"{ratio * 100:.0f}%",
+        osmand["errors"] + bare["errors"],
+        f"{stored}/{acked}",
+        f"{per_second:,.0f}",
+        f"{batch_stored}/{BATCHES * BATCH}",
+    ]
+    assert stored >= acked, f"{label}: {acked - stored} acknowledged fixes are missing"
+    assert batch_stored == BATCHES * BATCH == accepted, f"{label}: batch fixes missing"
+    assert osmand["errors"] == 0 and bare["errors"] == 0, osmand["raw"]
+    if STRICT:
+        assert ratio >= 0.6 and per_second >= 50_000, row
+    return row
+
+
+@pytest.mark.skipif(WRK is None, reason="wrk is not installed")
+def test_osmand_and_batch_ingest(tmp_path: Path) -> None:
+    rows = [_measure("SQLite", f"sqlite:///{tmp_path / 'patrols.db'}", tmp_path)]
+    pg = _postgres_url()
+    if pg:
+        rows.append(_measure("PostgreSQL", pg, tmp_path))
+    print_table(
+        f"OsmAnd single fixes vs bare endpoint ({CONNECTIONS} wrk connections, {DURATION} s, "
+        f"1 uvicorn worker) and batch API ({BATCHES}×{BATCH:,} fixes) — targets: ≥60% of bare, 0 errors, "
+        "every ack stored; ≥50,000 positions/s",
+        [
+            "database",
+            "bare req/s",
+            "osmand req/s",
+            "osmand p99 ms",
+            "osmand/bare",
+            "errors",
+            "fixes stored/acked",
+            "batch pos/s",
+            "batch stored",
+        ],
+        rows,
+    )
