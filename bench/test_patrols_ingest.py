@@ -2,7 +2,7 @@
 
 - Single fixes: wrk, 32 connections (2 threads) on loopback against one uvicorn worker, each request one
   Traccar-Client-style ``POST /osmand?id=…&timestamp=…&lat=…`` with an empty body (200 devices, unique
-  timestamps), beside ``POST /bench/bare?…`` (same app, same middleware, returns an empty 200) in the same run.
+  timestamps), beside ``POST /bench/bare?…`` (same app and middleware, an empty 200) in the same run.
   Target: ≥ 60 % of the bare rate, 0 errors, and every acknowledged fix in the database (counted afterwards).
 - Batches: ``POST /api/v1/patrols/positions`` with 50,000 fixes per request (2 clients in parallel), 500,000
   fixes in all. Target: ≥ 50,000 positions/s end to end, every fix stored.
@@ -163,7 +163,8 @@ def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     )
     command = [
         sys.executable, "-m", "uvicorn", "bench.test_patrols_ingest:create_bench_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     proc = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True
