@@ -41,7 +41,8 @@ from pingan.patrols.models import (
 Step = Callable[[str, float], None]
 VOLUNTEERS = 21_863
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-SLOTS = ((8, 12), (14, 18), (19, 23))  # local hours of the three daily patrol slots
+SLOTS = ((0, 6), (6, 12), (12, 18), (18, 24))  # local hours of the daily slots: every hour is covered
+STEP_MS = 120_000  # one fix every 2 minutes in the demo tracks
 DEMO_DEVICE = "31007745"  # the demo `volunteer` account's phone (the id used in docs/patrols.md)
 JOINED = date(2015, 1, 1)
 # 长河街道 (月明社区): a full replayable day of tracks; elsewhere the current shift only
@@ -274,15 +275,18 @@ def _handbook_and_training(
 
 
 def _slot_bounds(day: date, slot: tuple[int, int]) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, slot[0], tzinfo=SHANGHAI).astimezone(UTC)
-    end = datetime(day.year, day.month, day.day, slot[1], tzinfo=SHANGHAI).astimezone(UTC)
-    return start, end
+    midnight = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+    return (
+        (midnight + timedelta(hours=slot[0])).astimezone(UTC),
+        (midnight + timedelta(hours=slot[1])).astimezone(UTC),
+    )
 
 
 def _shifts(
     session: Session, rng: np.random.Generator, grids: list[Any], team_of: dict[int, tuple[int, str]]
 ) -> list[dict[str, Any]]:
-    """A week of shifts (3 days back, today, 3 ahead): 2 people per grid and slot from its community."""
+    """A week of shifts (3 days back, today, 3 ahead), four 6-hour slots a day, 2 people per grid and slot
+    from its community."""
     now = utcnow()
     today = now.astimezone(SHANGHAI).date()
     by_community: dict[str, list[int]] = {}
@@ -398,7 +402,7 @@ def _event(row: dict[str, Any], area: str, kind: str, at: datetime) -> dict[str,
 def _tracks(
     session: Session, rng: np.random.Generator, grids: list[Any], assignments: list[dict[str, Any]]
 ) -> int:
-    """One fix a minute for every shift of the last 24 hours (a replayable day), up to now."""
+    """A fix every 2 minutes: a replayable day for 长河街道, the last hour of the current shift elsewhere."""
     now = utcnow()
     since = now - timedelta(hours=24)
     centre = {}
@@ -424,15 +428,15 @@ def _tracks(
         if not in_street and row["ends_at"] <= now:
             continue
         start = max(start, since if in_street else now - timedelta(hours=1))
-        t0 = int(start.timestamp()) // 60 * 60_000
-        t = np.arange(t0, int(end.timestamp() * 1000), 60_000, dtype=np.int64)
+        t0 = int(start.timestamp() * 1000) // STEP_MS * STEP_MS
+        t = np.arange(t0, int(end.timestamp() * 1000), STEP_MS, dtype=np.int64)
         if t.size:
             tracks.append((row, t))
     if not tracks:
         return 0
     # a mean-reverting walk (about 1 m/s) around a point inside the assigned grid, all tracks at once
     longest = max(t.size for _, t in tracks)
-    steps = rng.normal(0.0, 0.0004, (len(tracks), longest, 2))
+    steps = rng.normal(0.0, 0.0005, (len(tracks), longest, 2))
     pos = np.zeros_like(steps)
     for i in range(1, longest):
         pos[:, i] = pos[:, i - 1] * 0.85 + steps[:, i]

@@ -325,7 +325,7 @@ def _existing_keys(session: Session, keys: list[tuple[str, int]]) -> set[tuple[s
             for d in devices[start : start + 100]
         ]
         rows = session.execute(select(PatrolPosition.device_id, PatrolPosition.fixed_ms).where(or_(*ranges)))
-        seen.update(key for key in rows.tuples() if key in wanted)
+        seen.update((d, t) for d, t in rows if (d, t) in wanted)
     return seen
 
 
