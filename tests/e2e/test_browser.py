@@ -123,8 +123,8 @@ class TestCaseLife:
         shot(phone, "report-done")
 
         # it appears on the wall without a reload
-        expect(wall.locator("#feed li").first).to_contain_text(number, timeout=10_000)
-        assert wall.locator("body").get_attribute("data-last-case") == number
+        # (other live events, e.g. the SLA job's, may arrive too: find the report by its number)
+        expect(wall.locator("#feed li", has_text=number)).to_have_count(1, timeout=10_000)
         shot(wall, "wall-live")
 
         # the street operator registers and dispatches it from the workbench, with the keyboard
@@ -139,9 +139,11 @@ class TestCaseLife:
         expect(desk).to_have_url(re.compile(r"q=" + number))
         shot(desk, "workbench")
         assert_accessible(desk)
+        desk.wait_for_selector("body[data-keys='1']")  # the page's keyboard script has loaded
         desk.locator("body").press("j")
         desk.keyboard.press("Enter")
         expect(desk.locator("h1")).to_contain_text(number)
+        desk.wait_for_selector("body[data-keys='1']")
         desk.locator("body").press("a")  # keyboard: straight to the first action's field
         expect(desk.locator("#register-note")).to_be_focused()
         _act(desk, "register", "registered")
@@ -150,7 +152,7 @@ class TestCaseLife:
         expect(desk.locator("#act-dispatch .error")).to_contain_text("请选择责任单位")
         desk.locator("#dispatch-unit").select_option(label="区城市管理局")
         _act(desk, "dispatch", "dispatched")
-        expect(wall.locator("#feed li").first).to_contain_text("已派遣", timeout=10_000)
+        expect(wall.locator("#feed li", has_text=number)).to_contain_text("已派遣", timeout=10_000)
         case_url = desk.url.split("?")[0]
 
         # the city-management handler starts, then reports it handled with an after photo
@@ -175,7 +177,7 @@ class TestCaseLife:
         expect(desk.locator(".photos img")).to_have_count(2)  # the report photo and the after photo
         shot(desk, "case", full_page=True)
         assert_accessible(desk)
-        expect(wall.locator("#feed li").first).to_contain_text("已结案", timeout=10_000)
+        expect(wall.locator("#feed li", has_text=number)).to_contain_text("已结案", timeout=10_000)
         desk_ctx.close()
 
         # the resident follows the case by number and code and rates the outcome

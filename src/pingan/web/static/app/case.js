@@ -33,6 +33,7 @@
       window.location.href = "/work";
     }
   });
+  document.body.setAttribute("data-keys", "1");
   var invalid = document.querySelector('.actions [aria-invalid="true"]');
   if (invalid) { invalid.focus(); }
 })();

@@ -17,6 +17,7 @@
     else if (ev.key === "k" || (ev.key === "ArrowUp" && links.indexOf(document.activeElement) >= 0)) { move(-1); ev.preventDefault(); }
     else if (ev.key === "/") { var q = document.getElementById("f-q"); if (q) { q.focus(); q.select(); ev.preventDefault(); } }
   });
+  document.body.setAttribute("data-keys", "1");
   if (form) {
     form.querySelectorAll("select").forEach(function (s) { s.addEventListener("change", function () { form.submit(); }); });
   }
