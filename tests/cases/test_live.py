@@ -104,20 +104,28 @@ class TestSSE:
         headers = auth(session, "gridworker")
         results: dict[str, str] = {}
 
+        connected = {"grid": threading.Event(), "clerk": threading.Event()}
+
         def listen(name: str, h: dict[str, str]) -> None:
+            chunks = []
             with client.stream(
                 "GET", "/api/v1/live", params={"duration": 3, "heartbeat": 0.5}, headers=h
             ) as r:
-                results[name] = "".join(r.iter_text())
+                for chunk in r.iter_text():
+                    chunks.append(chunk)
+                    connected[name].set()
+            results[name] = "".join(chunks)
+            connected[name].set()
 
         outsider = auth(session, "clerk")  # sector clerk: cannot see cases
         threads = [
             threading.Thread(target=listen, args=("grid", headers)),
             threading.Thread(target=listen, args=("clerk", outsider)),
         ]
-        for t in threads:  # one after the other: the test app shares one connection between requests
-            t.start()
-            threading.Event().wait(0.6)
+        for name, t in zip(("grid", "clerk"), threads, strict=True):
+            t.start()  # one after the other: the test app shares one connection between requests
+            assert connected[name].wait(10)
+        threading.Event().wait(0.2)
         r = client.post(
             "/api/v1/cases",
             json={"category_code": "0102", "description": "实时", "lon": lon, "lat": lat},

@@ -279,3 +279,42 @@ class TestRevealReporter:
             session, actor(session, "admin"), filters=service.CaseFilter(reporter_phone="139 0000 3333")
         )
         assert total == 1 and found[0].id == case.id
+
+
+class TestHotline:
+    def test_operator_enters_a_callers_report_audited(self, session: Session) -> None:
+        lon, lat = point_in(session)
+        street = actor(session, "street")
+        case = service.submit_report(
+            session,
+            street,
+            category_code="0502",
+            description="堵门违停",
+            source="hotline",
+            lon=lon,
+            lat=lat,
+            reporter_name="王五",
+            reporter_phone="13700001111",
+            on_behalf=True,
+        )
+        assert case.source == "hotline" and case.entered_by_id == street.account_id
+        assert case.reporter_account_id is None
+        record = session.scalar(
+            select(AuditRecord).where(AuditRecord.action == "pii_collect").order_by(AuditRecord.id.desc())
+        )
+        assert record is not None and record.subject_id == str(case.id)
+
+    def test_hotline_needs_the_callers_phone(self, session: Session) -> None:
+        lon, lat = point_in(session)
+        with pytest.raises(ValidationFailed) as err:
+            service.submit_report(
+                session,
+                actor(session, "street"),
+                category_code="0502",
+                description="x",
+                source="hotline",
+                lon=lon,
+                lat=lat,
+                on_behalf=True,
+            )
+        assert err.value.field == "reporter_phone"

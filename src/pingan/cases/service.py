@@ -410,10 +410,25 @@ def submit_report(
             case.reporter_phone_enc = protector.encrypt(phone)
             case.reporter_phone_index = protector.blind_index("phone:" + phone)
             case.reporter_phone_masked = mask_phone(phone)
+    if on_behalf and (name or phone):
+        audit.record(
+            session,
+            actor,
+            action="pii_collect",
+            subject_type="case_reporter",
+            subject_id=case.id,
+            area_code=case.area_code,
+            reason="hotline report entered for a caller",
+            details={"number": case.number, "fields": _given(name=name, phone=phone)},
+        )
     for filename, data in files or ():
         attach_file(session, actor, case, filename=filename, data=data, kind="report")
     session.flush()
     return case
+
+
+def _given(**values: str | None) -> list[str]:
+    return [k for k, v in values.items() if v]
 
 
 def attach_file(
@@ -511,6 +526,14 @@ def list_cases(
     if f.reporter_phone:
         phone = normalise_phone(f.reporter_phone, field="reporter_phone")
         stmt = stmt.where(Case.reporter_phone_index == get_protector().blind_index("phone:" + phone))
+        audit.record(
+            session,
+            actor,
+            action="pii_search",
+            subject_type="case_reporter",
+            reason="cases looked up by reporter phone",
+            details={"phone": mask_phone(phone)},
+        )
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     items = session.scalars(
         stmt.order_by(Case.reported_at.desc(), Case.id.desc()).offset((page - 1) * page_size).limit(page_size)

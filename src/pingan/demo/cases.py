@@ -375,7 +375,7 @@ def _one_case(
         )
         return row
     cut = now
-    if age < timedelta(days=4) and rng.random() < 0.7:
+    if age < timedelta(days=7) and rng.random() < 0.7:
         cut = reported + age * rng.random()  # recent cases are caught at every stage of the workflow
     _cut_open(row, cut, now, limits)
     return row
