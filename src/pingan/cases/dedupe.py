@@ -41,7 +41,7 @@ def nearby_cases(
     when = and_(Case.state.in_([s.value for s in OPEN_STATES]), Case.reported_at >= open_since)
     if include_closed:
         when = or_(when, and_(Case.state == State.CLOSED.value, Case.closed_at >= closed_since))
-    stmt = select(Case).where(
+    stmt = select(Case.id, Case.lon, Case.lat).where(
         Case.category_code == category.code,
         Case.lon.between(lon - dlon, lon + dlon),
         Case.lat.between(lat - dlat, lat + dlat),
@@ -50,13 +50,18 @@ def nearby_cases(
     )
     if exclude_id is not None:
         stmt = stmt.where(Case.id != exclude_id)
-    found = []
-    for case in session.scalars(stmt.limit(200)):
-        distance = geo.haversine_m(lon, lat, case.lon or 0.0, case.lat or 0.0)
+    near: list[tuple[float, int]] = []
+    for case_id, clon, clat in session.execute(stmt.order_by(Case.id.desc()).limit(500)):
+        distance = geo.haversine_m(lon, lat, clon or 0.0, clat or 0.0)
         if distance <= radius:
+            near.append((distance, case_id))
+    near.sort()
+    found = []
+    for distance, case_id in near[:limit]:  # only the nearest become ORM objects
+        case = session.get(Case, case_id)
+        if case is not None:
             found.append((case, distance))
-    found.sort(key=lambda pair: pair[1])
-    return found[:limit]
+    return found
 
 
 def nearby_public(
