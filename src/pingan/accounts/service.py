@@ -232,7 +232,8 @@ def account_for_token(session: Session, secret: str, *, kinds: tuple[str, ...] |
     account = session.get(Account, token.account_id)
     if account is None or not account.is_active:
         raise Unauthorized("invalid or expired token", code="bad_token")
-    if token.last_used_at is None or as_utc(token.last_used_at) < now - TOUCH_EVERY:
+    stale = token.last_used_at is None or as_utc(token.last_used_at) < now - TOUCH_EVERY
+    if stale and not session.info.get("read_only"):  # bookkeeping only where the request writes anyway
         token.last_used_at = now
         session.flush()
     return account

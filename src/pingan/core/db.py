@@ -84,7 +84,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # Transactions that will write start IMMEDIATE (take the write lock up front, waiting in the busy
+        # handler): a DEFERRED transaction that reads and then writes fails with "database is locked" when
+        # another connection committed in between, and no busy timeout can save it.
+        immediate = conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer_bind(bind: Any) -> Any:
+    """The bind to use for a unit of work that will write: on SQLite, one whose transactions BEGIN IMMEDIATE."""
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        return bind.execution_options(sqlite_begin="IMMEDIATE")
+    return bind
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -94,8 +105,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    session = factory()
+    """One unit of work (that may write): commit on success, roll back on any error."""
+    session = factory(bind=writer_bind(factory.kw.get("bind")))
     try:
         yield session
         session.commit()

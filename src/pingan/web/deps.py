@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
 from pingan.core.config import Settings
+from pingan.core.db import writer_bind
 from pingan.core.errors import Unauthorized
 from pingan.core.security import Actor
 from pingan.web import sessions
@@ -23,9 +24,21 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent."""
-    session: Session = request.app.state.session_factory()
+    """One transaction per request, committed before the response is sent.
+
+    Unsafe methods write: on SQLite their transaction takes the write lock when it begins (BEGIN IMMEDIATE).
+    Safe methods read; ``session.info["read_only"]`` tells services to skip optional bookkeeping writes.
+    """
+    factory = request.app.state.session_factory
+    if request.method in SAFE_METHODS:
+        session: Session = factory()
+        session.info["read_only"] = True
+    else:
+        session = factory(bind=writer_bind(factory.kw.get("bind")))
     try:
         yield session
         session.commit()
