@@ -92,7 +92,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def writer_bind(bind: Any) -> Any:
-    """The bind to use for a unit of work that will write: on SQLite, one whose transactions BEGIN IMMEDIATE."""
+    """The bind for a unit of work that will write: on SQLite, one whose transactions BEGIN IMMEDIATE."""
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
         return bind.execution_options(sqlite_begin="IMMEDIATE")
     return bind
