@@ -795,6 +795,7 @@ class _LocatorCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._building = threading.Lock()
         self._entries: weakref.WeakKeyDictionary[Any, tuple[Locator, float]] = weakref.WeakKeyDictionary()
 
     def invalidate(self, bind: Any) -> None:
@@ -811,9 +812,13 @@ class _LocatorCache:
         if entry is not None and entry[0].token == token:
             self._entries[engine] = (entry[0], now)
             return entry[0]
-        locator = build_locator(session, token)
-        with self._lock:
-            self._entries[engine] = (locator, now)
+        with self._building:  # one build at a time: concurrent cold requests wait for it, not rebuild it
+            entry = self._entries.get(engine)
+            if entry is not None and entry[0].token == token:
+                return entry[0]
+            locator = build_locator(session, token)
+            with self._lock:
+                self._entries[engine] = (locator, now)
         return locator
 
 

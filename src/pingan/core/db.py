@@ -5,6 +5,7 @@ One request or job is one transaction, committed at the edge (see docs/decisions
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -69,6 +71,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+SQLITE_WRITER_WAIT_SECONDS = 30.0
+_HOLDS_WRITER = "pingan_holds_writer_lock"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -82,13 +88,33 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # Transactions that will write start IMMEDIATE (they take SQLite's write lock up front): a DEFERRED
+    # transaction that reads and then writes fails with "database is locked" when another connection
+    # committed in between, and no busy timeout can save it. Writers of this process first queue on a
+    # Python lock, so they wait in line instead of in SQLite's busy handler (which sleeps in growing steps
+    # and turns contention into long tails); other processes are still handled by the busy timeout.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Transactions that will write start IMMEDIATE (take the write lock up front, waiting in the busy
-        # handler): a DEFERRED transaction that reads and then writes fails with "database is locked" when
-        # another connection committed in between, and no busy timeout can save it.
-        immediate = conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if conn.get_execution_options().get("sqlite_begin") != "IMMEDIATE":
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not writers.acquire(timeout=SQLITE_WRITER_WAIT_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked (writer queue)"))
+        conn.info[_HOLDS_WRITER] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            conn.info.pop(_HOLDS_WRITER, None)
+            writers.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_WRITER, False):
+            writers.release()
 
 
 def writer_bind(bind: Any) -> Any:

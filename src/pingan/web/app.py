@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app = FastAPI(
         title="Pingan 平安 API",
         version=__version__,
+        docs_url=None,  # served by pingan.web.pages from node_modules (no CDN)
+        redoc_url=None,
         description="Grid-based community safety governance and incident command. "
         'Errors: `{"error": {"code", "message", "field"}}`.',
     )

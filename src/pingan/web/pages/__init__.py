@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from pingan.web.pages.common import PageForbidden, SignInRequired, error_page, sign_in_redirect
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
-VENDOR = {"leaflet": "leaflet/dist", "echarts": "echarts/dist"}
+VENDOR = {"leaflet": "leaflet/dist", "echarts": "echarts/dist", "swagger-ui": "swagger-ui-dist"}
 
 
 def find_node_modules() -> Path:
@@ -31,6 +31,15 @@ def find_node_modules() -> Path:
     )
 
 
+API_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Pingan 平安 API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/app/api-docs.js"></script></body></html>
+"""
+
+
 def install_pages(app: FastAPI) -> None:
     """Mount our static files, the vendored libraries and every page router."""
     from pingan.web.pages import auth, grids, resident, wall, work
@@ -41,6 +50,11 @@ def install_pages(app: FastAPI) -> None:
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=node_modules / sub), name=f"vendor-{name}")
     for module in (auth, wall, work, grids, resident):
         app.include_router(module.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """The OpenAPI page, with Swagger UI served from node_modules (no CDN, no inline script)."""
+        return HTMLResponse(API_DOCS_HTML)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _exc: SignInRequired) -> Response:
