@@ -29,14 +29,14 @@ from pingan.demo.generate import generate_demo  # noqa: E402
 from pingan.web.app import create_app  # noqa: E402
 
 
-def _postgres_database(base: str) -> tuple[str, Callable[[], None]]:
+def _postgres_database(base: str, label: str = "") -> tuple[str, Callable[[], None]]:
     """A fresh database for this test process on the server of PINGAN_TEST_DATABASE_URL, and its cleanup.
 
     The name carries the xdist worker and the process id, so concurrent runs never share a database.
     """
     url = make_url(normalise_database_url(base))
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"pingan_test_{worker}_{os.getpid()}"
+    name = f"pingan_test_{label}{worker}_{os.getpid()}"
     admin = create_db_engine(
         url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )

@@ -36,12 +36,3 @@ def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo-template") / "demo.db"
     build_demo_db(path)
     return path
-
-
-@pytest.fixture(scope="session")
-def worker_id(request: pytest.FixtureRequest) -> str:
-    """xdist's worker id, prefixed by PINGAN_TEST_DB_SUFFIX when set (a private PostgreSQL test database
-    while other people's runs use the shared one)."""
-    workerinput = getattr(request.config, "workerinput", None)
-    base = workerinput["workerid"] if workerinput else "master"
-    return os.environ.get("PINGAN_TEST_DB_SUFFIX", "") + base

@@ -20,7 +20,7 @@ from pingan.core.db import create_db_engine, transaction, upgrade
 from pingan.demo.district import AreaSpec, build_district
 from pingan.demo.generate import DEMO_PASSWORD
 from pingan.demo.province import CITIES, PROVINCE_OUTLINE, build_province, generate_province
-from tests.conftest import _postgres_url
+from tests.conftest import _postgres_database
 
 SMALL = 1500
 
@@ -93,16 +93,19 @@ class TestBuildProvince:
 
 
 @pytest.fixture
-def fresh_engine(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Engine]:
+def fresh_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     base = os.environ.get("PINGAN_TEST_DATABASE_URL")
+    drop = None
     if base:
-        url = _postgres_url(base, f"province_{worker_id}")
+        url, drop = _postgres_database(base, label="province_")
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('province') / 'p.db'}"
     upgrade(url)
     engine = create_db_engine(url)
     yield engine
     engine.dispose()
+    if drop is not None:
+        drop()
 
 
 class TestGenerateProvince:

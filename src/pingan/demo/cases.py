@@ -1,4 +1,4 @@
-"""Demo cases: the category tree (every contract code), routing rules to the demo units, and ~14 months of
+"""Demo cases: the category tree (every contract code), routing rules to the demo units, and ~25 months of
 synthetic case history inserted in bulk (deterministic by seed; public-order categories fall ~49.7% YoY)."""
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def create_rules(session: Session) -> None:
     )
 
 
-def generate_cases(session: Session, *, seed: int = 2016, step: Step | None = None, months: int = 14) -> int:
+def generate_cases(session: Session, *, seed: int = 2016, step: Step | None = None, months: int = 25) -> int:
     """Categories, rules and synthetic history; returns the number of cases inserted."""
     report = step or (lambda _label, _share: None)
     create_categories(session)
