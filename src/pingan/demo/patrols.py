@@ -5,7 +5,7 @@ on duty now. Written with bulk inserts (SQLAlchemy Core)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -340,6 +340,7 @@ def _shifts(
             seen.add(key)
             unique.append(row)
     unique = _drop_overlaps(unique)
+    unique = _demo_on_duty(session, unique, shift_list, grids, now)
     for row in unique:
         area = team_of[row["volunteer_id"]][1]
         if row["checked_in_at"] is not None:
@@ -365,6 +366,40 @@ def _shifts(
     if events:
         session.execute(insert(PatrolEvent), events)
     return unique
+
+
+def _demo_on_duty(
+    session: Session, rows: list[dict[str, Any]], shift_list: Sequence[Any], grids: list[Any], now: datetime
+) -> list[dict[str, Any]]:
+    """The demo `volunteer` account patrols its community's first grid now, so dispatch can be tried."""
+    account = _demo_account(session)
+    own = session.execute(
+        select(PatrolVolunteer.id, PatrolVolunteer.area_code).where(PatrolVolunteer.account_id == account)
+    ).first()
+    if account is None or own is None:
+        return rows
+    vid, community = own
+    grid = min((g.code for g in grids if g.parent_code == community), default=None)
+    current = next((s for s in shift_list if s[1] == grid and s[2] <= now < s[3]), None)
+    if current is None:
+        return rows
+    sid, grid_code, start, end = current
+    kept = [r for r in rows if not (r["volunteer_id"] == vid and r["starts_at"] == start)]
+    status, cin, cout = _status_at(start, end, now)
+    kept.append(
+        {
+            "shift_id": sid,
+            "volunteer_id": vid,
+            "starts_at": start,
+            "ends_at": end,
+            "how": "assigned",
+            "status": status,
+            "checked_in_at": cin,
+            "checked_out_at": cout,
+            "grid_code": grid_code,
+        }
+    )
+    return kept
 
 
 def _drop_overlaps(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

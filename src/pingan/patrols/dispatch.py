@@ -253,7 +253,12 @@ def assign_dispatch(
         action="patrol_dispatched",
         note=f"派巡防队员 {volunteer.name_masked} 前往处置"
         + (f"（约 {distance:.0f} 米）" if distance else ""),
-        details={"dispatch_id": item.id, "volunteer_id": volunteer_id},
+        details={
+            "dispatch_id": item.id,
+            "volunteer_id": volunteer_id,
+            "volunteer": volunteer.name_masked,
+            "distance_m": None if distance is None else round(distance),
+        },
     )
     _event(session, volunteer, "dispatch", {"dispatch_id": item.id, "case_number": case.number})
     return item
@@ -323,7 +328,11 @@ def report_dispatch(
         action=f"patrol_{status}",
         note=f"巡防队员 {volunteer.name_masked} {words[status]}"
         + (f"：{outcome.strip()}" if outcome.strip() else ""),
-        details={"dispatch_id": item.id},
+        details={
+            "dispatch_id": item.id,
+            "volunteer": volunteer.name_masked,
+            "outcome": outcome.strip()[:2000],
+        },
     )
     _event(
         session, volunteer, f"dispatch_{status}", {"dispatch_id": item.id, "case_number": item.case_number}
@@ -347,3 +356,38 @@ def dispatch_dict(item: Dispatch) -> dict[str, Any]:
         "finished_at": item.finished_at,
         "outcome": item.outcome,
     }
+
+
+def case_dispatches(session: Session, actor: Actor, *, case_id: int) -> list[dict[str, Any]]:
+    """The volunteers sent to one visible case, newest first, with their masked names."""
+    require_role(actor, *DISPATCH_ROLES)
+    from pingan.cases import service as cases
+
+    case = cases.get_case(session, actor, case_id=case_id)
+    rows = session.execute(
+        select(Dispatch, PatrolVolunteer.name_masked)
+        .join(PatrolVolunteer, PatrolVolunteer.id == Dispatch.volunteer_id)
+        .where(Dispatch.case_id == case.id)
+        .order_by(Dispatch.assigned_at.desc(), Dispatch.id.desc())
+    ).all()
+    return [{**dispatch_dict(item), "name": name} for item, name in rows]
+
+
+def my_dispatch_cards(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The signed-in volunteer's open dispatches with what and where of each case (for their phone)."""
+    from pingan.cases import service as cases
+
+    cards = []
+    for item in my_dispatches(session, actor):
+        case = cases.get_case(session, Actor.system("patrols"), case_id=item.case_id)
+        cards.append(
+            {
+                **dispatch_dict(item),
+                "title": case.title,
+                "description": case.description,
+                "address": case.address or "",
+                "category_code": case.category_code,
+                "priority": case.priority,
+            }
+        )
+    return cards

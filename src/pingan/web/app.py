@@ -74,6 +74,9 @@ def _mount_routers(app: FastAPI) -> None:
     from pingan.grids.pages import router as grids_pages
 
     app.include_router(grids_pages)
+    from pingan.patrols.pages import router as patrols_pages
+
+    app.include_router(patrols_pages)
 
     from pingan.cases.api import router as cases_router
     from pingan.cases.open311_api import router as open311_router

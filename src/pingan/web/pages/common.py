@@ -74,6 +74,8 @@ def home_for(actor: Actor | None) -> str:
         return "/wall"
     if actor.has_role(*STAFF_ROLES):
         return "/work"
+    if actor.has_role(Role.PATROL_VOLUNTEER):
+        return "/patrol"
     return "/report"
 
 
@@ -100,6 +102,7 @@ def context(request: Request, actor: Actor | None, **extra: Any) -> dict[str, An
         "duration": duration,
         "is_staff": actor is not None and actor.has_role(*STAFF_ROLES),
         "is_command": actor is not None and actor.has_role(*COMMAND_ROLES),
+        "is_patroller": actor is not None and actor.has_role(Role.PATROL_VOLUNTEER),
         **extra,
     }
 

@@ -1,0 +1,168 @@
+"""The patrol volunteer's phone page (/patrol): the current shift with check-in/check-out, and the dispatches
+sent to them with the case's what and where, reported back as accepted / arrived / done into the case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from pingan.areas import service as areas
+from pingan.core.clock import utcnow
+from pingan.core.errors import Conflict, NotFound, PinganError
+from pingan.core.security import Actor, Role
+from pingan.patrols import dispatch, shifts, volunteers
+from pingan.patrols.models import Shift
+from pingan.web import i18n
+from pingan.web.deps import DbSession, OptionalActor
+from pingan.web.pages.common import lang_of, render, require_staff
+from pingan.web.pages.lookups import names
+
+router = APIRouter(include_in_schema=False)
+REPORTS = ("accepted", "arrived", "done", "declined")
+MAX_OUTCOME = 2000
+SHOWN_SHIFTS = 3
+
+
+def _area_name(session: DbSession, code: str) -> str:
+    try:
+        return areas.get_area(session, code).name
+    except NotFound:
+        return code
+
+
+def _shift_rows(session: DbSession, volunteer_id: int) -> list[dict[str, Any]]:
+    """The current and next few bookings (ended ones left out), with their grids."""
+    now = utcnow()
+    rows = []
+    for booking in shifts.bookings_of(session, volunteer_id=volunteer_id, since=now - timedelta(hours=12)):
+        if booking.status in ("done", "cancelled") and booking.ends_at <= now:
+            continue
+        shift = session.get(Shift, booking.shift_id)
+        grid = shift.grid_code if shift else ""
+        rows.append(
+            {
+                "id": booking.id,
+                "grid": _area_name(session, grid) if grid else "",
+                "starts_at": booking.starts_at,
+                "ends_at": booking.ends_at,
+                "status": booking.status,
+                "now": booking.starts_at <= now < booking.ends_at,
+                "can_check_in": booking.status == "planned"
+                and booking.starts_at - timedelta(minutes=30) <= now <= booking.ends_at,
+                "can_check_out": booking.status == "on_duty",
+            }
+        )
+    return rows[:SHOWN_SHIFTS]
+
+
+def _page(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    *,
+    errors: dict[int, dict[str, str]] | None = None,
+    values: dict[int, str] | None = None,
+    alert: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = lang_of(request)
+    lookup = names(session, lang)
+    own = volunteers.volunteer_for_account(session, actor.account_id) if actor.account_id else None
+    cards = dispatch.my_dispatch_cards(session, actor) if own else []
+    for card in cards:
+        card["category"] = lookup.category(card["category_code"])
+    saved = request.query_params.get("saved", "")
+    return render(
+        request,
+        "patrol.html",
+        actor,
+        status_code=status_code,
+        volunteer=own,
+        team=_team_name(session, own.team_id) if own else "",
+        bookings=_shift_rows(session, own.id) if own else [],
+        cards=cards,
+        errors=errors or {},
+        values=values or {},
+        alert=alert,
+        saved=saved if saved in (*REPORTS, "check_in", "check_out") else None,
+    )
+
+
+def _team_name(session: DbSession, team_id: int) -> str:
+    from pingan.patrols.models import PatrolTeam
+
+    team = session.get(PatrolTeam, team_id)
+    return team.name if team else ""
+
+
+@router.get("/patrol")
+def patrol_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    actor = require_staff(actor, Role.PATROL_VOLUNTEER)
+    return _page(request, session, actor)
+
+
+@router.post("/patrol/bookings/{assignment_id}/{step}")
+def patrol_shift(
+    request: Request, session: DbSession, actor: OptionalActor, assignment_id: int, step: str
+) -> Response:
+    """Check in to or out of one's own shift."""
+    actor = require_staff(actor, Role.PATROL_VOLUNTEER)
+    own = volunteers.volunteer_for_account(session, actor.account_id) if actor.account_id else None
+    mine = {b["id"] for b in _shift_rows(session, own.id)} if own else set()
+    if step not in ("check-in", "check-out") or assignment_id not in mine:
+        raise NotFound("booking not found", field="assignment_id")
+    translate = i18n.translator(lang_of(request))
+    try:
+        if step == "check-in":
+            shifts.check_in(session, actor, assignment_id=assignment_id)
+        else:
+            shifts.check_out(session, actor, assignment_id=assignment_id)
+    except PinganError:
+        session.rollback()
+        return _page(request, session, actor, alert=translate("patrol.err.shift"), status_code=409)
+    return RedirectResponse(f"/patrol?saved={step.replace('-', '_')}", status_code=303)
+
+
+@router.post("/patrol/dispatches/{dispatch_id}")
+async def patrol_report(
+    request: Request, session: DbSession, actor: OptionalActor, dispatch_id: int
+) -> Response:
+    """Report accepted / arrived / done (with the outcome) on one's own dispatch; it lands in the case."""
+    actor = require_staff(actor, Role.PATROL_VOLUNTEER)
+    if dispatch_id not in {d.id for d in dispatch.my_dispatches(session, actor)}:
+        raise NotFound("dispatch not found", field="dispatch_id")
+    form = await request.form()
+    status = str(form.get("status") or "")
+    outcome = str(form.get("outcome") or "").strip()
+    translate = i18n.translator(lang_of(request))
+    errors: dict[str, str] = {}
+    if status not in REPORTS:
+        errors["status"] = translate("patrol.err.status")
+    if len(outcome) > MAX_OUTCOME:
+        errors["outcome"] = translate("patrol.err.outcome_long", n=MAX_OUTCOME)
+    elif status == "done" and len(outcome) < 2:
+        errors["outcome"] = translate("patrol.err.outcome")
+    code = 422
+    if not errors:
+        try:
+            dispatch.report_dispatch(session, actor, dispatch_id=dispatch_id, status=status, outcome=outcome)
+        except Conflict:
+            session.rollback()
+            errors["status"], code = translate("patrol.err.step"), 409
+        except PinganError as exc:
+            session.rollback()
+            field = "outcome" if exc.field == "outcome" else "status"
+            errors[field], code = translate(f"patrol.err.{field}"), exc.status
+    if errors:
+        return _page(
+            request,
+            session,
+            actor,
+            errors={dispatch_id: errors},
+            values={dispatch_id: outcome},
+            status_code=code,
+        )
+    return RedirectResponse(f"/patrol?saved={status}", status_code=303)
