@@ -1,13 +1,22 @@
-"""Grid worker and district pages: the day page, a visit with a case from one form, a task acknowledgement."""
+"""Grid worker, cadre and district pages: day page, visits, tasks, residents list, register import."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.security import Actor
 from pingan.grids import tasks, visits
+from pingan.grids.models import Resident
 from tests.factories import auth
+from tests.grids.conftest import point_in
+from tests.grids.test_io import _row, _xlsx
 
 SYSTEM = Actor.system("test")
 
@@ -76,3 +85,151 @@ class TestCoveragePage:
 
     def test_resident_is_refused(self, client: TestClient, session: Session) -> None:
         assert client.get("/gridwork/coverage", headers=auth(session, "resident")).status_code == 403
+
+
+def _residents(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Resident)) or 0
+
+
+def _upload(client: TestClient, session: Session, data: bytes, **form: str) -> object:
+    return client.post(
+        "/gridwork/import",
+        headers=auth(session, "gridworker"),
+        data={"kind": "residents", **form},
+        files={"file": ("register.xlsx", data, "application/octet-stream")},
+    )
+
+
+class TestResidentsPage:
+    def test_lists_masked_residents(self, client: TestClient, session: Session, grid_a: str) -> None:
+        r = client.get(f"/gridwork/grids/{grid_a}/residents", headers=auth(session, "gridworker"))
+        assert r.status_code == 200 and 'id="residents"' in r.text
+        masked = session.scalars(select(Resident).where(Resident.area_code == grid_a).limit(1)).one()
+        assert masked.id_number_masked in r.text
+
+    def test_search_by_id_number(
+        self, client: TestClient, session: Session, gridworker: Actor, grid_a: str
+    ) -> None:
+        lon, lat = point_in(session, grid_a)
+        _upload(client, session, _xlsx([_row(grid_a, lon, lat, 71)]))
+        wanted = _row(grid_a, lon, lat, 71)[7]
+        r = client.post(
+            f"/gridwork/grids/{grid_a}/residents", data={"q": wanted}, headers=auth(session, "gridworker")
+        )
+        assert r.status_code == 200 and r.text.count("<tr>") == 2  # header + the one person
+        assert str(wanted) not in r.text
+
+    def test_a_malformed_query_is_a_message(self, client: TestClient, session: Session, grid_a: str) -> None:
+        r = client.post(
+            f"/gridwork/grids/{grid_a}/residents", data={"q": "张三"}, headers=auth(session, "gridworker")
+        )
+        assert r.status_code == 200 and "请输入完整的 18 位身份证号" in r.text
+
+    def test_out_of_scope_grid_is_404(self, client: TestClient, session: Session, grid_b: str) -> None:
+        r = client.get(f"/gridwork/grids/{grid_b}/residents", headers=auth(session, "gridworker"))
+        assert r.status_code == 404
+
+
+class TestImportPage:
+    def test_page_offers_the_template(self, client: TestClient, session: Session) -> None:
+        r = client.get("/gridwork/import", headers=auth(session, "gridworker"))
+        assert r.status_code == 200 and "/gridwork/import/template?kind=residents" in r.text
+        t = client.get(
+            "/gridwork/import/template?kind=residents&fmt=xlsx", headers=auth(session, "gridworker")
+        )
+        header = [c.value for c in next(load_workbook(io.BytesIO(t.content)).worksheets[0].iter_rows())]
+        assert "身份证号|id_number" in header
+
+    def test_cadre_may_not_import(self, client: TestClient, session: Session) -> None:
+        assert client.get("/gridwork/import", headers=auth(session, "cadre")).status_code == 403
+
+    def test_a_file_that_is_not_a_register_is_a_message(self, client: TestClient, session: Session) -> None:
+        before = _residents(session)
+        r = _upload(client, session, b"PK\x03\x04 not a workbook")
+        assert r.status_code == 422 and "不是可读取的 Excel 文件" in r.text
+        assert _residents(session) == before
+
+    def test_no_file_is_a_message(self, client: TestClient, session: Session) -> None:
+        r = client.post("/gridwork/import", headers=auth(session, "gridworker"), data={"kind": "residents"})
+        assert r.status_code == 422 and "请选择要上传的文件" in r.text
+
+    def test_bad_row_imports_nothing_then_valid_rows_on_request(
+        self, client: TestClient, session: Session, grid_a: str
+    ) -> None:
+        lon, lat = point_in(session, grid_a)
+        bad = _row(grid_a, lon, lat, 2)
+        bad[7] = "330108198501010010"  # wrong check digit
+        data = _xlsx([_row(grid_a, lon, lat, 1), bad, _row(grid_a, lon, lat, 3)])
+        before = _residents(session)
+        r = _upload(client, session, data)
+        assert r.status_code == 422 and _residents(session) == before
+        assert re.search(r"<td class=\"num\">3</td><td>身份证号</td><td>身份证号校验位不对", r.text)
+        assert "只导入正确的 2 行" in r.text
+        hidden = re.search(r'name="data" value="([^"]+)"', r.text)
+        assert hidden is not None and base64.b64decode(hidden.group(1)) == data
+        r = client.post(
+            "/gridwork/import",
+            headers=auth(session, "gridworker"),
+            data={
+                "kind": "residents",
+                "data": hidden.group(1),
+                "filename": "x.xlsx",
+                "valid_rows_only": "true",
+            },
+        )
+        assert r.status_code == 200 and "已导入 2 行" in r.text and _residents(session) == before + 2
+        link = re.search(r'href="data:[^;]+;base64,([^"]+)"', r.text)
+        assert link is not None
+        rows = list(
+            load_workbook(io.BytesIO(base64.b64decode(link.group(1))))
+            .worksheets[0]
+            .iter_rows(values_only=True)
+        )
+        assert len(rows) == 2 and "330108198501010010" in [str(v) for v in rows[1]]
+
+    def test_english_page_has_english_row_messages(
+        self, client: TestClient, session: Session, grid_a: str
+    ) -> None:
+        lon, lat = point_in(session, grid_a)
+        client.cookies.set("pingan_lang", "en")
+        r = _upload(client, session, _xlsx([_row(grid_a, "east", lat, 4)]))
+        client.cookies.delete("pingan_lang")
+        assert r.status_code == 422 and "<td>Longitude</td><td>must be a number</td>" in r.text
+
+    def test_rows_outside_the_workers_grid_are_errors(
+        self, client: TestClient, session: Session, grid_b: str
+    ) -> None:
+        lon, lat = point_in(session, grid_b)
+        r = _upload(client, session, _xlsx([_row("", lon, lat, 5)]))
+        assert r.status_code == 422 and "不在您的管辖范围内" in r.text
+
+
+class TestCadrePage:
+    def test_cadre_sees_grids_coverage_and_visit_links(
+        self, client: TestClient, session: Session, cadre: Actor
+    ) -> None:
+        r = client.get("/gridwork/cadre", headers=auth(session, "cadre"))
+        assert r.status_code == 200 and 'id="cadre-grids"' in r.text
+        grids = {g.area_code for g in cadre.grants}
+        rows = re.findall(r'<td><a href="/grids/(\d+)">', r.text)
+        assert set(rows) == grids
+        link = re.search(r'href="/gridwork\?household=(\d+)#h-visit"', r.text)
+        if link:
+            page = client.get(f"/gridwork?household={link.group(1)}", headers=auth(session, "cadre"))
+            assert f'<option value="{link.group(1)}" selected>' in page.text
+
+    def test_grid_worker_without_cadre_grids_goes_to_own_page(
+        self, client: TestClient, session: Session
+    ) -> None:
+        r = client.get("/gridwork/cadre", headers=auth(session, "gridworker"), follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/gridwork"
+
+
+class TestNavigation:
+    def test_district_sees_the_coverage_link(self, client: TestClient, session: Session) -> None:
+        r = client.get("/gridwork/coverage", headers=auth(session, "admin"))
+        assert 'href="/gridwork/coverage"' in r.text and 'href="/gridwork">' not in r.text
+
+    def test_grid_worker_sees_my_grids(self, client: TestClient, session: Session) -> None:
+        r = client.get("/gridwork", headers=auth(session, "gridworker"))
+        assert '<li><a href="/gridwork">' in r.text and 'href="/gridwork/coverage"' not in r.text

@@ -3,112 +3,82 @@ to visit, one-form visit with an optional case) and the district's visit coverag
 
 from __future__ import annotations
 
+import base64
+import re
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pingan.core.errors import PinganError
+from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
+from pingan.grids import io as grid_io
 from pingan.grids import registers, staff, tasks, visits
-from pingan.grids.common import MANAGER_ROLES, READ_ROLES, grid_names, visible_grids
-from pingan.grids.models import Building
+from pingan.grids.api import MAX_IMPORT_BYTES, XLSX
+from pingan.grids.common import (
+    MANAGER_ROLES,
+    READ_ROLES,
+    WRITE_ROLES,
+    get_grid_code,
+    grid_names,
+    visible_grids,
+)
+from pingan.grids.models import Building, Household, Resident
+from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
 
 router = APIRouter(include_in_schema=False)
 
 CASE_CATEGORIES = ("0601", "0701", "0702", "0801", "0102", "1301", "1402", "1601")
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "mine.title": "我的网格",
-        "mine.tasks": "待办任务",
-        "mine.no_tasks": "暂无待办任务",
-        "mine.ack": "签收",
-        "mine.done": "完成",
-        "mine.acked": "已签收",
-        "mine.completed": "已完成",
-        "mine.due": "截止",
-        "mine.visit": "记录走访",
-        "mine.household": "走访户",
-        "mine.notes": "走访情况",
-        "mine.issue": "发现的问题（可选）",
-        "mine.category": "问题类别",
-        "mine.raise": "同时上报为事件",
-        "mine.save": "保存走访",
-        "mine.never": "未走访",
-        "mine.recent": "最近走访",
-        "mine.coverage": "本季度走访覆盖",
-        "c.grid": "网格",
-        "c.households": "户数",
-        "c.visited": "本季已走访",
-        "c.share": "覆盖率",
-        "c.never": "从未走访",
-        "c.cadre": "联系干部",
-        "c.org": "单位",
-        "c.visits": "走访次数",
-        "cov.title": "走访覆盖",
-        "cov.grids": "按网格",
-        "cov.cadres": "按联系干部",
-        "cov.no_visit": "本季度无走访的干部",
-        "cov.gaps": "缺少人员的网格",
-        "cov.none": "无",
-        "saved": "已保存。",
-        "saved_case": "已保存，并上报事件 {number}。",
-        "acked": "已签收。",
-        "completed": "已完成。",
-    },
-    "en": {
-        "mine.title": "My grids",
-        "mine.tasks": "Tasks to do",
-        "mine.no_tasks": "No open tasks",
-        "mine.ack": "Acknowledge",
-        "mine.done": "Done",
-        "mine.acked": "acknowledged",
-        "mine.completed": "completed",
-        "mine.due": "due",
-        "mine.visit": "Record a visit",
-        "mine.household": "Household",
-        "mine.notes": "Notes",
-        "mine.issue": "Issue found (optional)",
-        "mine.category": "Category",
-        "mine.raise": "Also report it as a case",
-        "mine.save": "Save visit",
-        "mine.never": "never visited",
-        "mine.recent": "Recent visits",
-        "mine.coverage": "Visit coverage this quarter",
-        "c.grid": "Grid",
-        "c.households": "Households",
-        "c.visited": "Visited",
-        "c.share": "Share",
-        "c.never": "Never visited",
-        "c.cadre": "Liaison cadre",
-        "c.org": "Organisation",
-        "c.visits": "Visits",
-        "cov.title": "Visit coverage",
-        "cov.grids": "By grid",
-        "cov.cadres": "By liaison cadre",
-        "cov.no_visit": "Cadres with no visit this quarter",
-        "cov.gaps": "Grids missing staff",
-        "cov.none": "none",
-        "saved": "Saved.",
-        "saved_case": "Saved; case {number} reported.",
-        "acked": "Acknowledged.",
-        "completed": "Completed.",
-    },
-}
+PAGE_SIZE = 50
+# The import's row messages come from the service in English; the page shows them in its own language.
+ROW_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"is required$", "gw.err.required"),
+        (r"must be a number$", "gw.err.number"),
+        (r"^ID number must have 18", "gw.err.id_length"),
+        (r"^ID number holds", "gw.err.id_birth"),
+        (r"^ID number check digit", "gw.err.id_check"),
+        (r"^the same ID number is already on row (?P<row>\d+)", "gw.err.dup_file"),
+        (r"^a resident with this ID number is already registered", "gw.err.dup_db"),
+        (r"^the same place is already on row (?P<row>\d+)", "gw.err.dup_place"),
+        (r"outside every grid", "gw.err.outside"),
+        (r"^grid (?P<code>\d+) is not in your area", "gw.err.not_your_grid"),
+        (r"not in grid|not inside", "gw.err.wrong_grid"),
+        (r"^the header row lacks the columns: (?P<columns>.*)$", "gw.err.header"),
+        (r"is not a readable xlsx workbook$", "gw.err.unreadable"),
+        (r"^the file has no header row", "gw.err.no_header"),
+    )
+)
 
 
-def _t(request: Request) -> Any:
-    messages = TEXT["en" if lang_of(request) == "en" else "zh"]
+def _t(request: Request) -> i18n.Translator:
+    return i18n.translator(lang_of(request))
+
+
+def _gw(request: Request) -> i18n.Translator:
+    """The translator of the grid pages' own keys (``gw.`` in the catalogs)."""
+    translate = _t(request)
 
     def t(key: str, **values: Any) -> str:
-        text = messages.get(key, key)
-        return text.format(**values) if values else text
+        return translate(f"gw.{key}", **values)
 
     return t
+
+
+def row_message(translate: i18n.Translator, message: str) -> str:
+    """A service message in the page's language (the generic one when no pattern matches)."""
+    for pattern, key in ROW_MESSAGES:
+        found = pattern.search(message)
+        if found:
+            return translate(key, **found.groupdict())
+    return translate("gw.err.generic")
 
 
 def _back(path: str, message: str) -> RedirectResponse:
@@ -116,7 +86,9 @@ def _back(path: str, message: str) -> RedirectResponse:
 
 
 @router.get("/gridwork")
-def my_grids(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+def my_grids(
+    request: Request, session: DbSession, actor: OptionalActor, household: int | None = None
+) -> Response:
     """The grid worker's or cadre's page: tasks to acknowledge, households to visit, the visit form."""
     who: Actor = require_staff(actor, *READ_ROLES)
     grids = [g.area_code for g in who.grants if g.role in (Role.GRID_WORKER, Role.LIAISON_CADRE)]
@@ -131,6 +103,11 @@ def my_grids(request: Request, session: DbSession, actor: OptionalActor) -> Resp
     for code in grids:
         households.extend(visits.never_visited(session, who, area_code=code, limit=30))
         households.extend(session.scalars(registers.list_households(session, who, area_code=code).limit(60)))
+    if household is not None:
+        try:
+            households.insert(0, registers.get_household(session, who, household))
+        except PinganError:
+            household = None
     unique = list({h.id: h for h in households}.values())
     never = {h.id for h in visits.never_visited(session, who, limit=500)}
     addresses = {
@@ -142,13 +119,16 @@ def my_grids(request: Request, session: DbSession, actor: OptionalActor) -> Resp
         request,
         "grids_mine.html",
         who,
-        t=_t(request),
+        t=_gw(request),
         grids=[(c, names[c]) for c in grids],
         tasks=open_tasks,
         households=[(h, addresses.get(h.building_id, ""), h.id in never) for h in unique],
         coverage=[r for r in visits.grid_coverage(session, who) if r["area_code"] in grids],
         recent=recent,
         categories=CASE_CATEGORIES,
+        selected=household,
+        is_cadre=any(g.role == Role.LIAISON_CADRE for g in who.grants),
+        can_import=who.has_role(*WRITE_ROLES),
         msg=request.query_params.get("msg", ""),
     )
 
@@ -166,7 +146,7 @@ def save_visit(
 ) -> Response:
     """One form: the visit, and the issue as a case when asked."""
     who = require_staff(actor, *READ_ROLES)
-    t = _t(request)
+    t = _gw(request)
     issues = (
         [{"description": issue, "category_code": category_code or None, "raise_case": raise_case}]
         if issue.strip()
@@ -187,7 +167,7 @@ def task_action(
 ) -> Response:
     """Acknowledge or complete a task for one grid."""
     who = require_staff(actor, *READ_ROLES)
-    t = _t(request)
+    t = _gw(request)
     try:
         if action == "complete":
             tasks.complete_task(session, who, task_id=task_id, area_code=area_code)
@@ -208,11 +188,221 @@ def coverage(request: Request, session: DbSession, actor: OptionalActor, area: s
         request,
         "grids_coverage.html",
         who,
-        t=_t(request),
+        t=_gw(request),
         grids=grids,
         cadres=cadres,
         no_visit=[c for c in cadres if c["visits"] == 0],
         gaps=staff.coverage_gaps(session, who, area_code=area),
         is_manager=who.has_role(*MANAGER_ROLES),
         grid_count=len(visible_grids(session, who, area_code=area)),
+    )
+
+
+def _addresses(session: Session, households: list[Household]) -> dict[int, str]:
+    """Household id → "address room"."""
+    ids = {h.building_id for h in households}
+    buildings = {b.id: b.address for b in session.scalars(select(Building).where(Building.id.in_(ids)))}
+    return {h.id: f"{buildings.get(h.building_id, '')} {h.room}".strip() for h in households}
+
+
+@router.get("/gridwork/grids/{area_code}/residents")
+def residents(
+    request: Request, session: DbSession, actor: OptionalActor, area_code: str, page: int = 1
+) -> Response:
+    """The residents of one grid, masked, a page at a time."""
+    return _residents(request, session, actor, area_code, "", page)
+
+
+@router.post("/gridwork/grids/{area_code}/residents")
+def find_residents(
+    request: Request, session: DbSession, actor: OptionalActor, area_code: str, q: str = Form("")
+) -> Response:
+    """An exact ID number or phone finds a person by its blind index (posted: never in a URL or a log)."""
+    return _residents(request, session, actor, area_code, q, 1)
+
+
+def _residents(
+    request: Request, session: Session, actor: Actor | None, area_code: str, q: str, page: int
+) -> Response:
+    who = require_staff(actor, *READ_ROLES)
+    code = get_grid_code(session, who, area_code)
+    t = _gw(request)
+    query, message = q.strip(), ""
+    id_number: str | None = None
+    phone: str | None = None
+    if query:
+        digits = query.replace(" ", "").replace("-", "")
+        try:
+            if len(digits) == 18:
+                id_number = normalise_id_number(digits)
+            elif digits.isdigit() and len(digits) >= 7:
+                phone = normalise_phone(digits)
+            else:
+                message = t("res.bad_query")
+        except PinganError:
+            message = t("res.bad_query")
+    page = max(page, 1)
+    people: list[Resident] = []
+    total = 0
+    if not message:
+        stmt = registers.list_residents(session, who, area_code=code, id_number=id_number, phone=phone)
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        people = list(session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    homes = list(session.scalars(select(Household).where(Household.id.in_({p.household_id for p in people}))))
+    return render(
+        request,
+        "grids_residents.html",
+        who,
+        t=t,
+        grid=(code, grid_names(session, [code])[code]),
+        residents=people,
+        addresses=_addresses(session, homes),
+        total=total,
+        searched=bool(query),
+        message=message,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        can_import=who.has_role(*WRITE_ROLES),
+    )
+
+
+@router.get("/gridwork/import")
+def import_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    """The register import page: the template, the upload form."""
+    who = require_staff(actor, *WRITE_ROLES)
+    return _import_page(request, session, who)
+
+
+@router.get("/gridwork/import/template")
+def import_template(actor: OptionalActor, kind: str = "residents", fmt: str = "xlsx") -> Response:
+    """The empty register file (the same as the API's /api/v1/grids/template)."""
+    require_staff(actor, *WRITE_ROLES)
+    file_format = "csv" if fmt == "csv" else "xlsx"
+    data = grid_io.template(kind, file_format)
+    media = "text/csv; charset=utf-8" if file_format == "csv" else XLSX
+    return Response(
+        data,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{kind}-template.{file_format}"'},
+    )
+
+
+@router.post("/gridwork/import")
+def import_upload(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    kind: str = Form("residents"),
+    file: UploadFile | None = File(None),
+    data: str = Form(""),
+    filename: str = Form(""),
+    valid_rows_only: bool = Form(False),
+) -> Response:
+    """Check a register file row by row; import it when clean, or only its valid rows when asked."""
+    who = require_staff(actor, *WRITE_ROLES)
+    t = _gw(request)
+    content = b""
+    if file is not None and file.filename:
+        content = file.file.read(MAX_IMPORT_BYTES + 1)
+        filename = file.filename
+    elif data:
+        try:
+            content = base64.b64decode(data, validate=True)
+        except ValueError:
+            content = b""
+    if not content:
+        return _import_page(request, session, who, kind=kind, problem=t("imp.no_file"), status_code=422)
+    if len(content) > MAX_IMPORT_BYTES:
+        return _import_page(request, session, who, kind=kind, problem=t("imp.too_large"), status_code=413)
+    try:
+        report = grid_io.import_register(
+            session, who, kind=kind, data=content, filename=filename, valid_rows_only=valid_rows_only
+        )
+    except grid_io.ImportRejected as exc:
+        return _import_page(
+            request,
+            session,
+            who,
+            kind=kind,
+            report=exc.report,
+            retry={"data": base64.b64encode(content).decode(), "filename": filename},
+            status_code=422,
+        )
+    except PinganError as exc:
+        problem = t("imp.file_error", message=row_message(_t(request), exc.message))
+        return _import_page(request, session, who, kind=kind, problem=problem, status_code=exc.status)
+    return _import_page(request, session, who, kind=kind, report=report)
+
+
+def _column(translate: i18n.Translator, field: str) -> str:
+    label = translate(f"gw.col.{field}")
+    return field if label == f"gw.col.{field}" else label
+
+
+def _import_page(
+    request: Request,
+    session: Session,
+    who: Actor,
+    *,
+    kind: str = "residents",
+    report: grid_io.ImportReport | None = None,
+    retry: dict[str, str] | None = None,
+    problem: str = "",
+    status_code: int = 200,
+) -> Response:
+    translate = _t(request)
+    errors = [
+        {
+            "row": e.row,
+            "field": _column(translate, e.field),
+            "message": row_message(translate, e.message),
+        }
+        for e in (report.errors if report else [])
+    ]
+    mine = [g.area_code for g in who.grants if g.role == Role.GRID_WORKER]
+    return render(
+        request,
+        "grids_import.html",
+        who,
+        status_code=status_code,
+        t=_gw(request),
+        kind=kind if kind in ("residents", "places") else "residents",
+        report=report,
+        errors=errors,
+        retry=retry,
+        problem=problem,
+        error_file=base64.b64encode(report.error_file).decode() if report and report.error_file else "",
+        xlsx=XLSX,
+        grids=[(c, n) for c, n in grid_names(session, mine).items()],
+    )
+
+
+@router.get("/gridwork/cadre")
+def cadre_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    """The liaison cadre's grids: this quarter's visit coverage, households never visited, a visit link."""
+    who = require_staff(actor, *READ_ROLES)
+    grids = sorted({g.area_code for g in who.grants if g.role == Role.LIAISON_CADRE})
+    if not grids:
+        return RedirectResponse("/gridwork/coverage" if who.has_role(*MANAGER_ROLES) else "/gridwork", 303)
+    rows = [r for r in visits.grid_coverage(session, who) if r["area_code"] in grids]
+    member = staff.staff_for_account(session, who.account_id)
+    own = next(
+        (c for c in visits.cadre_coverage(session, who) if member is not None and c["staff_id"] == member.id),
+        None,
+    )
+    never: list[tuple[str, list[Household]]] = []
+    homes: list[Household] = []
+    for row in rows:
+        households = visits.never_visited(session, who, area_code=row["area_code"], limit=20)
+        never.append((row["name"], households))
+        homes.extend(households)
+    return render(
+        request,
+        "grids_cadre.html",
+        who,
+        t=_gw(request),
+        rows=rows,
+        own=own,
+        never=never,
+        addresses=_addresses(session, homes),
     )

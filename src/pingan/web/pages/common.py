@@ -102,6 +102,7 @@ def context(request: Request, actor: Actor | None, **extra: Any) -> dict[str, An
         "duration": duration,
         "is_staff": actor is not None and actor.has_role(*STAFF_ROLES),
         "is_command": actor is not None and actor.has_role(*COMMAND_ROLES),
+        "is_gridwork": actor is not None and actor.has_role(Role.GRID_WORKER, Role.LIAISON_CADRE),
         "is_patroller": actor is not None and actor.has_role(Role.PATROL_VOLUNTEER),
         **extra,
     }
