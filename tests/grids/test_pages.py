@@ -213,7 +213,9 @@ class TestCadrePage:
         grids = {g.area_code for g in cadre.grants}
         rows = re.findall(r'<td><a href="/grids/(\d+)">', r.text)
         assert set(rows) == grids
+        never = visits.never_visited(session, cadre, limit=1)
         link = re.search(r'href="/gridwork\?household=(\d+)#h-visit"', r.text)
+        assert (link is not None) == bool(never)
         if link:
             page = client.get(f"/gridwork?household={link.group(1)}", headers=auth(session, "cadre"))
             assert f'<option value="{link.group(1)}" selected>' in page.text
