@@ -70,8 +70,24 @@ class TestMyGrids:
             headers=auth(session, "gridworker"),
             follow_redirects=False,
         )
-        assert r.status_code == 303
+        assert r.status_code == 303 and "msg=" in r.headers["location"]
+        assert (
+            "该任务无法签收或完成"
+            in client.get(r.headers["location"], headers=auth(session, "gridworker")).text
+        )
         assert tasks.task_progress(session, SYSTEM, task_id=task.id)["summary"]["acknowledged"] == 0
+
+    def test_a_case_without_category_is_a_message_in_the_pages_language(
+        self, client: TestClient, session: Session, gridworker: Actor, grid_a: str
+    ) -> None:
+        household = visits.never_visited(session, gridworker, limit=1)[0]
+        r = client.post(
+            "/gridwork/visits",
+            headers=auth(session, "gridworker"),
+            data={"household_id": household.id, "issue": "楼道堆物", "raise_case": "true"},
+        )
+        assert "走访未保存：上报事件需要选择问题类别" in r.text
+        assert not list(session.scalars(visits.visits_query(session, gridworker, household_id=household.id)))
 
     def test_anonymous_goes_to_sign_in(self, client: TestClient) -> None:
         r = client.get("/gridwork", follow_redirects=False)

@@ -155,10 +155,22 @@ def save_visit(
     try:
         result = visits.record_visit(session, who, household_id=household_id, notes=notes, issues=issues)
     except PinganError as exc:
-        return _back("/gridwork", f"{exc.field or ''}: {exc.message}")
+        session.rollback()  # record_visit may have flushed the visit before the issue failed
+        return _back("/gridwork", t("err.visit", problem=_visit_problem(t, exc.field or "")))
     if result.cases:
         return _back("/gridwork", t("saved_case", number=result.cases[0]["number"]))
     return _back("/gridwork", t("saved"))
+
+
+def _visit_problem(t: i18n.Translator, field: str) -> str:
+    """What was wrong with the visit form, in the page's language."""
+    if field.endswith("category_code"):
+        return t("err.category")
+    if field.startswith("issues"):
+        return t("err.issues")
+    if field in ("household_id", "notes"):
+        return t("err." + field.removesuffix("_id"))
+    return t("err.generic")
 
 
 @router.post("/gridwork/tasks/{task_id}/{area_code}/{action}")
@@ -173,8 +185,9 @@ def task_action(
             tasks.complete_task(session, who, task_id=task_id, area_code=area_code)
             return _back("/gridwork", t("completed"))
         tasks.acknowledge_task(session, who, task_id=task_id, area_code=area_code)
-    except PinganError as exc:
-        return _back("/gridwork", exc.message)
+    except PinganError:
+        session.rollback()
+        return _back("/gridwork", t("err.task"))
     return _back("/gridwork", t("acked"))
 
 
@@ -319,6 +332,7 @@ def import_upload(
             session, who, kind=kind, data=content, filename=filename, valid_rows_only=valid_rows_only
         )
     except grid_io.ImportRejected as exc:
+        session.rollback()
         return _import_page(
             request,
             session,
@@ -329,6 +343,7 @@ def import_upload(
             status_code=422,
         )
     except PinganError as exc:
+        session.rollback()
         problem = t("imp.file_error", message=row_message(_t(request), exc.message))
         return _import_page(request, session, who, kind=kind, problem=problem, status_code=exc.status)
     return _import_page(request, session, who, kind=kind, report=report)
