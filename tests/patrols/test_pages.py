@@ -90,6 +90,19 @@ class TestCasePatrolPanel:
         (item,) = dispatch.case_dispatches(session, actor(session, "street"), case_id=case.id)
         assert item["volunteer_id"] == near.id and item["outcome"] == "先到路口"
 
+    def test_english_panel_and_timeline(self, client: TestClient, session: Session, place: Place) -> None:
+        case = _registered_case(session, place.grid)
+        v = _on_duty_near(session, place, case, 0.0005)
+        dispatch.assign_dispatch(session, actor(session, "street"), case_id=case.id, volunteer_id=v.id)
+        client.get("/lang/en?next=/login")
+        sign_in(client, "street")
+        page = client.get(f"/work/cases/{case.id}", headers=HTML).text
+        assert (
+            "Send a patrol volunteer" in page
+            and f"Patrol volunteer {v.name_masked} sent to the scene" in page
+        )
+        assert "派遣巡防队员" not in page and "前往处置" not in page
+
     def test_bad_input_is_explained_next_to_the_field(
         self, client: TestClient, session: Session, place: Place
     ) -> None:

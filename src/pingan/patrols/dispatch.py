@@ -261,6 +261,7 @@ def assign_dispatch(
         },
     )
     _event(session, volunteer, "dispatch", {"dispatch_id": item.id, "case_number": case.number})
+    session.flush()
     return item
 
 
@@ -337,6 +338,7 @@ def report_dispatch(
     _event(
         session, volunteer, f"dispatch_{status}", {"dispatch_id": item.id, "case_number": item.case_number}
     )
+    session.flush()
     return item
 
 
