@@ -112,6 +112,7 @@ class TestRecordVisit:
                 session, gridworker, household_id=hh, issues=[{"description": "x", "raise_case": True}]
             )
         assert err.value.field == "issues.0.category_code"
+        assert not list(session.scalars(visits.visits_query(session, gridworker, household_id=hh)))
 
     def test_future_visit_refused(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, grid_a)

@@ -77,6 +77,10 @@ def record_visit(
     issues = issues or []
     if len(issues) > MAX_ISSUES:
         raise ValidationFailed(f"at most {MAX_ISSUES} issues per visit", field="issues")
+    for i, issue in enumerate(issues):  # checked before anything is written
+        clean_text(issue.get("description"), field=f"issues.{i}.description", max_len=2000)
+        if issue.get("raise_case") and not issue.get("category_code"):
+            raise ValidationFailed("a case needs a category", field=f"issues.{i}.category_code")
     member = staff_for_account(session, actor.account_id)
     visit = Visit(
         area_code=household.area_code,
@@ -100,8 +104,6 @@ def record_visit(
         description = clean_text(issue.get("description"), field=f"issues.{i}.description", max_len=2000)
         entry: dict[str, Any] = {"description": description, "category_code": issue.get("category_code")}
         if issue.get("raise_case"):
-            if not issue.get("category_code"):
-                raise ValidationFailed("a case needs a category", field=f"issues.{i}.category_code")
             case = raise_case(
                 session,
                 actor,
