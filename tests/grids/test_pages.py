@@ -181,17 +181,12 @@ class TestImportPage:
         assert r.status_code == 422 and _residents(session) == before
         assert re.search(r"<td class=\"num\">3</td><td>身份证号</td><td>身份证号校验位不对", r.text)
         assert "只导入正确的 2 行" in r.text
-        hidden = re.search(r'name="data" value="([^"]+)"', r.text)
-        assert hidden is not None and base64.b64decode(hidden.group(1)) == data
+        hidden = re.search(r'name="upload" value="([^"]+)"', r.text)
+        assert hidden is not None
         r = client.post(
             "/gridwork/import",
             headers=auth(session, "gridworker"),
-            data={
-                "kind": "residents",
-                "data": hidden.group(1),
-                "filename": "x.xlsx",
-                "valid_rows_only": "true",
-            },
+            data={"kind": "residents", "upload": hidden.group(1), "valid_rows_only": "true"},
         )
         assert r.status_code == 200 and "已导入 2 行" in r.text and _residents(session) == before + 2
         link = re.search(r'href="data:[^;]+;base64,([^"]+)"', r.text)
@@ -202,6 +197,23 @@ class TestImportPage:
             .iter_rows(values_only=True)
         )
         assert len(rows) == 2 and "330108198501010010" in [str(v) for v in rows[1]]
+
+    def test_a_kept_upload_is_only_for_its_uploader_and_only_once(
+        self, client: TestClient, session: Session, grid_a: str
+    ) -> None:
+        lon, lat = point_in(session, grid_a)
+        r = _upload(client, session, _xlsx([_row(grid_a, lon, lat, 6), _row(grid_a, "x", lat, 7)]))
+        hidden = re.search(r'name="upload" value="([^"]+)"', r.text)
+        assert hidden is not None
+        form = {"kind": "residents", "upload": hidden.group(1), "valid_rows_only": "true"}
+        before = _residents(session)
+        other = client.post("/gridwork/import", headers=auth(session, "admin"), data=form)
+        assert other.status_code == 422 and "上传的文件已过期" in other.text and _residents(session) == before
+        assert (
+            client.post("/gridwork/import", headers=auth(session, "gridworker"), data=form).status_code == 200
+        )
+        again = client.post("/gridwork/import", headers=auth(session, "gridworker"), data=form)
+        assert again.status_code == 422 and _residents(session) == before + 1
 
     def test_english_page_has_english_row_messages(
         self, client: TestClient, session: Session, grid_a: str

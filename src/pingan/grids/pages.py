@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
+import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -13,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pingan.core.config import Settings
 from pingan.core.errors import PinganError
 from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
@@ -36,6 +40,8 @@ router = APIRouter(include_in_schema=False)
 
 CASE_CATEGORIES = ("0601", "0701", "0702", "0801", "0102", "1301", "1402", "1601")
 PAGE_SIZE = 50
+STASH_SECONDS = 3600
+STASH_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
 # The import's row messages come from the service in English; the page shows them in its own language.
 ROW_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), key)
@@ -307,22 +313,20 @@ def import_upload(
     actor: OptionalActor,
     kind: str = Form("residents"),
     file: UploadFile | None = File(None),
-    data: str = Form(""),
-    filename: str = Form(""),
+    upload: str = Form(""),
     valid_rows_only: bool = Form(False),
 ) -> Response:
     """Check a register file row by row; import it when clean, or only its valid rows when asked."""
     who = require_staff(actor, *WRITE_ROLES)
     t = _gw(request)
-    content = b""
+    content, filename = b"", ""
     if file is not None and file.filename:
         content = file.file.read(MAX_IMPORT_BYTES + 1)
         filename = file.filename
-    elif data:
-        try:
-            content = base64.b64decode(data, validate=True)
-        except ValueError:
-            content = b""
+    elif upload:
+        content, filename = _unstash(request, who, upload)
+        if not content:
+            return _import_page(request, session, who, kind=kind, problem=t("imp.expired"), status_code=422)
     if not content:
         return _import_page(request, session, who, kind=kind, problem=t("imp.no_file"), status_code=422)
     if len(content) > MAX_IMPORT_BYTES:
@@ -339,14 +343,50 @@ def import_upload(
             who,
             kind=kind,
             report=exc.report,
-            retry={"data": base64.b64encode(content).decode(), "filename": filename},
+            retry=_stash(request, who, content, filename),
             status_code=422,
         )
     except PinganError as exc:
         session.rollback()
         problem = t("imp.file_error", message=row_message(_t(request), exc.message))
         return _import_page(request, session, who, kind=kind, problem=problem, status_code=exc.status)
+    if upload:
+        _unstash(request, who, upload, remove=True)
     return _import_page(request, session, who, kind=kind, report=report)
+
+
+def _stash_dir(request: Request) -> Path:
+    settings: Settings = request.app.state.settings
+    folder = settings.data_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _stash(request: Request, who: Actor, content: bytes, filename: str) -> str:
+    """Keep a rejected upload for an hour so "import the valid rows" needs no second upload."""
+    folder = _stash_dir(request)
+    for old in folder.iterdir():
+        if old.stat().st_mtime < time.time() - STASH_SECONDS:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(18)
+    (folder / f"{who.account_id}-{token}").write_bytes(content)
+    (folder / f"{who.account_id}-{token}.name").write_text(filename[:200], encoding="utf-8")
+    return token
+
+
+def _unstash(request: Request, who: Actor, token: str, *, remove: bool = False) -> tuple[bytes, str]:
+    """The stashed upload of this account (empty when unknown or expired)."""
+    if not STASH_TOKEN.fullmatch(token):
+        return b"", ""
+    path = _stash_dir(request) / f"{who.account_id}-{token}"
+    name = path.with_name(path.name + ".name")
+    if not path.exists() or path.stat().st_mtime < time.time() - STASH_SECONDS:
+        return b"", ""
+    content, filename = path.read_bytes(), name.read_text(encoding="utf-8") if name.exists() else ""
+    if remove:
+        path.unlink(missing_ok=True)
+        name.unlink(missing_ok=True)
+    return content, filename
 
 
 def _column(translate: i18n.Translator, field: str) -> str:
@@ -361,7 +401,7 @@ def _import_page(
     *,
     kind: str = "residents",
     report: grid_io.ImportReport | None = None,
-    retry: dict[str, str] | None = None,
+    retry: str = "",
     problem: str = "",
     status_code: int = 200,
 ) -> Response:
