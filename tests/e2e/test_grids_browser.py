@@ -151,6 +151,14 @@ class TestRegisterImportPhone:
         expect(row).to_contain_text("独居老人")
         assert good not in page.content() and "浏览器甲" not in page.content()
         assert_accessible(page)
+        # the households of the grid: the new flat is there, never visited, with a link to record a visit
+        page.get_by_role("link", name="住户", exact=True).click()
+        flat = page.locator("#households tbody tr", has_text="明月路 9 号 101")
+        expect(flat).to_contain_text("未走访")
+        assert_accessible(page)
+        flat.get_by_role("link", name="记录走访").click()
+        expect(page.get_by_label("走访户")).to_have_value(re.compile(r"\d+"))
+        expect(page.locator("#v-household option:checked")).to_contain_text("明月路 9 号 101")
         context.close()
 
 

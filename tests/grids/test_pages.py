@@ -146,6 +146,21 @@ class TestResidentsPage:
         assert r.status_code == 404
 
 
+class TestHouseholdsPage:
+    def test_lists_households_with_visit_links(
+        self, client: TestClient, session: Session, gridworker: Actor, grid_a: str
+    ) -> None:
+        r = client.get(f"/gridwork/grids/{grid_a}/households", headers=auth(session, "gridworker"))
+        assert r.status_code == 200 and 'id="households"' in r.text
+        never = visits.never_visited(session, gridworker, area_code=grid_a, limit=1)
+        assert f'href="/gridwork?household={never[0].id}#h-visit"' in r.text
+        assert "未走访" in r.text
+
+    def test_out_of_scope_grid_is_404(self, client: TestClient, session: Session, grid_b: str) -> None:
+        r = client.get(f"/gridwork/grids/{grid_b}/households", headers=auth(session, "gridworker"))
+        assert r.status_code == 404
+
+
 class TestImportPage:
     def test_page_offers_the_template(self, client: TestClient, session: Session) -> None:
         r = client.get("/gridwork/import", headers=auth(session, "gridworker"))

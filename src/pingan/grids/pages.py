@@ -31,7 +31,7 @@ from pingan.grids.common import (
     grid_names,
     visible_grids,
 )
-from pingan.grids.models import Building, Household, Resident
+from pingan.grids.models import Building, Household, Resident, Visit
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
@@ -282,6 +282,46 @@ def _residents(
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         can_import=who.has_role(*WRITE_ROLES),
+    )
+
+
+@router.get("/gridwork/grids/{area_code}/households")
+def households(
+    request: Request, session: DbSession, actor: OptionalActor, area_code: str, page: int = 1
+) -> Response:
+    """The households of one grid: address, type, residents, last visit, a link to record a visit."""
+    who = require_staff(actor, *READ_ROLES)
+    code = get_grid_code(session, who, area_code)
+    page = max(page, 1)
+    stmt = registers.list_households(session, who, area_code=code).where(Household.is_active)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    homes = list(session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    ids = [h.id for h in homes]
+    people = dict(
+        session.execute(
+            select(Resident.household_id, func.count())
+            .where(Resident.household_id.in_(ids), Resident.is_active)
+            .group_by(Resident.household_id)
+        ).all()
+    )
+    last = dict(
+        session.execute(
+            select(Visit.household_id, func.max(Visit.visited_at))
+            .where(Visit.household_id.in_(ids))
+            .group_by(Visit.household_id)
+        ).all()
+    )
+    return render(
+        request,
+        "grids_households.html",
+        who,
+        t=_gw(request),
+        grid=(code, grid_names(session, [code])[code]),
+        households=[(h, people.get(h.id, 0), last.get(h.id)) for h in homes],
+        addresses=_addresses(session, homes),
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
     )
 
 
