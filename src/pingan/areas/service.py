@@ -27,6 +27,7 @@ from pingan.areas.models import LEVEL_ORDER, Area, AreaLevel, AreaRevision
 from pingan.core import geo
 from pingan.core.clock import utcnow
 from pingan.core.config import get_settings
+from pingan.core.db import base_engine
 from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.spatial import PolygonIndex
 
@@ -823,7 +824,7 @@ class _LocatorCache:
 
 
 def _engine_of(bind: Any) -> Engine:
-    return bind.engine if hasattr(bind, "engine") else bind
+    return base_engine(bind)
 
 
 _locators = _LocatorCache()

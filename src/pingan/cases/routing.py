@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.cases.models import PRIORITIES, STAGES, Category, RoutingRule
+from pingan.core.db import base_engine
 from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, require_role
 from pingan.units import service as units
@@ -150,8 +151,7 @@ _rules_lock = threading.Lock()
 
 def _active_rules(session: Session) -> list[RoutingRule]:
     """Active rules, most specific first; cached per database for a few seconds (rules change rarely)."""
-    bind = session.get_bind()
-    key = getattr(bind, "engine", bind)
+    key = base_engine(session.get_bind())
     now = time.monotonic()
     hit = _rules_cache.get(key)
     if hit is not None and now - hit[0] < _RULES_TTL and not session.info.get("routing_changed"):

@@ -120,8 +120,20 @@ def _configure_sqlite(engine: Engine) -> None:
 def writer_bind(bind: Any) -> Any:
     """The bind for a unit of work that will write: on SQLite, one whose transactions BEGIN IMMEDIATE."""
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
-        return bind.execution_options(sqlite_begin="IMMEDIATE")
+        writer = bind.__dict__.get("_pingan_writer")
+        if writer is None:  # one per engine: caches keyed by engine (the locator) must see the same object
+            writer = bind.execution_options(sqlite_begin="IMMEDIATE")
+            bind.__dict__["_pingan_writer"] = writer
+        return writer
     return bind
+
+
+def base_engine(bind: Any) -> Engine:
+    """The engine behind a connection or an engine with extra execution options."""
+    engine = bind.engine if hasattr(bind, "engine") else bind
+    while hasattr(engine, "_proxied"):
+        engine = engine._proxied
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
