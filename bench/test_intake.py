@@ -9,7 +9,6 @@ acknowledged case present afterwards (checked by number in the database).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -26,6 +25,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from bench.conftest import STRICT, print_table
+from bench.wrk import parse_wrk
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK = shutil.which("wrk")
@@ -156,23 +156,7 @@ def _wrk(url: str, script: str, env: dict[str, str]) -> dict[str, Any]:
         text=True,
         check=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    assert p99 is not None, out
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (
-        sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
-    )
-    return {
-        "rps": rps,
-        "p99_ms": float(p99.group(1)) * scale,
-        "errors": errors,
-        "requests": requests,
-        "raw": out,
-    }
+    return parse_wrk(out)
 
 
 def _present(url: str, numbers: list[str]) -> int:
