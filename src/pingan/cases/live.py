@@ -112,7 +112,7 @@ class PgBridge:
                 with psycopg.connect(self._dsn(), autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     while not self._stop.is_set():
-                        for note in conn.notifies(timeout=1.0):
+                        for note in conn.notifies(timeout=0.25):  # also how soon stop() is noticed
                             self._deliver(note.payload)
             except Exception as exc:  # noqa: BLE001 - reconnect after any failure
                 log.warning("live bridge: %s; reconnecting", exc)
