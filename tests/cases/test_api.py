@@ -72,7 +72,7 @@ class TestEndToEnd:
         assert r.status_code == 200
         view = r.json()
         assert view["state"] == "closed" and view["can_rate"]
-        assert "张" not in r.text and "138" not in r.text
+        assert "张" not in r.text and "13812345678" not in r.text and "****" not in r.text
         assert client.get(f"/api/v1/public/cases/{number}", params={"token": "wrong"}).status_code == 404
 
         r = client.post(
