@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from pingan.cases import dedupe, jobs, kpis, live, public, routing, service, txn, workflow
+from pingan.cases import dedupe, jobs, kpis, live, public, routing, service, storage, txn, workflow
 from pingan.cases.access import OPERATOR_ROLES, VIEW_ROLES
 from pingan.cases.config import get_cases_settings
 from pingan.cases.schemas import (
@@ -37,8 +37,9 @@ T = TypeVar("T")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the PostgreSQL live-feed bridge and (when enabled) the in-app SLA ticker."""
+    """Check the attachment store, start the PostgreSQL live-feed bridge and (when enabled) the SLA ticker."""
     cs = get_cases_settings()
+    storage.check_store()  # an unusable S3 bucket fails the start with a clear message
     engine = app.state.engine
     bridge = None
     if engine.dialect.name == "postgresql" and cs.listen_postgres:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pingan.core.config import get_settings
@@ -22,11 +23,24 @@ class CasesSettings(BaseSettings):
     escalate_overdue_share: float = Field(0.5, description="auto-supervise when overdue by this share")
     auto_link: bool = Field(True, description="link a new report to a nearby open case of its category")
     recent_closed_days: int = 7
-    storage: str = Field("local", description="local or s3")
-    s3_endpoint: str = ""
-    s3_bucket: str = ""
+    storage: Literal["local", "s3"] = Field("local", description="local (the media folder) or s3")
+    s3_endpoint: str = Field("", description="endpoint URL, e.g. http://minio.internal:9000; empty = AWS")
+    s3_bucket: str = Field("", description="bucket of the attachments; required with storage=s3")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = Field("", description="empty = boto3's usual chain (AWS_* env, instance role)")
+    s3_secret_access_key: SecretStr = SecretStr("")
+    s3_prefix: str = Field("", description="key prefix inside the bucket, e.g. pingan/cases")
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        "auto", description="path for MinIO and Ceph, virtual for OSS/COS"
+    )
     max_attachments: int = 6
     listen_postgres: bool = Field(True, description="bridge the live feed over PostgreSQL LISTEN/NOTIFY")
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> Self:
+        if self.storage == "s3" and not self.s3_bucket.strip():
+            raise ValueError("PINGAN_CASES_STORAGE=s3 needs PINGAN_CASES_S3_BUCKET (the attachments' bucket)")
+        return self
 
 
 @lru_cache(maxsize=1)

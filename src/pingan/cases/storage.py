@@ -1,22 +1,27 @@
 """Attachment storage: content sniffing, size/type limits, a local folder (default) or an S3-compatible store.
 
-The S3 store is configured with PINGAN_CASES_STORAGE=s3 plus endpoint and bucket, and needs ``boto3``
-(not installed by default; without it, choosing s3 fails at start with a clear message).
+The S3 store is chosen with PINGAN_CASES_STORAGE=s3 and the PINGAN_CASES_S3_* settings (endpoint, bucket,
+region, keys, prefix, addressing style); ``check_store`` runs at start and fails clearly when the bucket is
+missing or unreachable. See docs/deployment.md.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import SecretStr
+
 from pingan.cases.config import get_cases_settings
 from pingan.core.config import get_settings
-from pingan.core.errors import PinganError, TooLarge, ValidationFailed
+from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
 
 # magic bytes → MIME type
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -94,37 +99,167 @@ class LocalStore:
 
 
 class S3Store:
-    """An S3-compatible bucket (MinIO, Ceph, OSS, COS …) through boto3."""
+    """An S3-compatible bucket (MinIO, Ceph, OSS, COS …) through boto3.
 
-    def __init__(self, endpoint: str, bucket: str) -> None:
-        try:
-            import boto3
-        except ImportError:
-            raise PinganError(
-                "PINGAN_CASES_STORAGE=s3 needs the boto3 package (pip install boto3)",
-                code="storage_unavailable",
-                status=503,
-            ) from None
+    Objects carry their content type and a ``sha256`` metadata entry, which reads check.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        bucket: str,
+        region: str = "us-east-1",
+        access_key_id: str = "",
+        secret_access_key: str = "",
+        prefix: str = "",
+        addressing_style: str = "auto",
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.endpoint = endpoint
         self.bucket = bucket
-        self._client: Any = boto3.client("s3", endpoint_url=endpoint or None)
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        config = Config(
+            region_name=region or None,
+            s3={"addressing_style": addressing_style},
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"mode": "standard", "max_attempts": 3},
+            # many S3-compatible servers reject the CRC checksums boto3 sends by default
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        self._client: Any = boto3.session.Session().client(
+            "s3",
+            endpoint_url=endpoint or None,
+            aws_access_key_id=access_key_id or None,
+            aws_secret_access_key=secret_access_key or None,
+            config=config,
+        )
+
+    def __repr__(self) -> str:
+        return f"S3Store(endpoint={self.endpoint!r}, bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def _key(self, key: str) -> str:
+        if not key or key.startswith("/") or ".." in key.split("/"):
+            raise ValidationFailed("bad attachment key", field="key")
+        return self.prefix + key
+
+    def _unavailable(self, exc: Exception) -> PinganError:
+        where = f"s3://{self.bucket}/{self.prefix}" + (f" at {self.endpoint}" if self.endpoint else "")
+        return PinganError(
+            f"attachment store {where} is unavailable: {_describe(exc)}",
+            code="storage_unavailable",
+            status=503,
+        )
+
+    def check(self) -> None:
+        """Raise a clear PinganError unless the bucket exists and these credentials may use it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable(exc) from None
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
+                ContentType=content_type,
+                ContentMD5=base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode(),
+                Metadata={"sha256": hashlib.sha256(data).hexdigest()},
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable(exc) from None
 
     def get(self, key: str) -> bytes:
-        body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            reply = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
+            body: bytes = reply["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise NotFound("attachment file is missing from the store", field="attachment_id") from None
+            raise self._unavailable(exc) from None
+        except BotoCoreError as exc:
+            raise self._unavailable(exc) from None
+        expected = reply.get("Metadata", {}).get("sha256")
+        if expected and expected != hashlib.sha256(body).hexdigest():
+            raise PinganError(
+                "attachment file is corrupt (sha256 mismatch)", code="storage_corrupt", status=502
+            )
         return body
 
     def delete(self, key: str) -> None:
-        self._client.delete_object(Bucket=self.bucket, Key=key)
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable(exc) from None
+
+
+def _describe(exc: Exception) -> str:
+    """A short reason from a botocore error (never includes credentials)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        code = str(error.get("Code", ""))
+        reason = {"404": "no such bucket", "NoSuchBucket": "no such bucket", "403": "access denied"}.get(code)
+        return reason or f"{code} {error.get('Message', '')}".strip()
+    return str(exc)
+
+
+@lru_cache(maxsize=4)
+def _s3_store(
+    endpoint: str,
+    bucket: str,
+    region: str,
+    access_key_id: str,
+    secret: SecretStr,
+    prefix: str,
+    addressing_style: str,
+) -> S3Store:
+    return S3Store(
+        endpoint=endpoint,
+        bucket=bucket,
+        region=region,
+        access_key_id=access_key_id,
+        secret_access_key=secret.get_secret_value(),
+        prefix=prefix,
+        addressing_style=addressing_style,
+    )
 
 
 def get_store() -> Store:
-    """The configured attachment store."""
+    """The configured attachment store (one boto3 client per S3 configuration, reused)."""
     cs = get_cases_settings()
     if cs.storage == "s3":
-        return S3Store(cs.s3_endpoint, cs.s3_bucket)
+        return _s3_store(
+            cs.s3_endpoint,
+            cs.s3_bucket,
+            cs.s3_region,
+            cs.s3_access_key_id,
+            cs.s3_secret_access_key,
+            cs.s3_prefix,
+            cs.s3_addressing_style,
+        )
     return LocalStore(get_settings().resolved_media_dir() / "cases")
+
+
+def check_store() -> None:
+    """Fail with a clear message when the configured store cannot be used (called at start)."""
+    store = get_store()
+    if isinstance(store, S3Store):
+        store.check()
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
