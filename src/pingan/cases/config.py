@@ -14,7 +14,7 @@ from pingan.core.pii import Protector, protector_for
 
 
 class CasesSettings(BaseSettings):
-    """Tunables of intake, dedupe, SLA job and attachment storage."""
+    """Tunables of intake, dedupe, SLA job and work calendar, and attachment storage."""
 
     model_config = SettingsConfigDict(env_prefix="PINGAN_CASES_", env_file=".env", extra="ignore")
 
@@ -35,6 +35,12 @@ class CasesSettings(BaseSettings):
     )
     max_attachments: int = 6
     listen_postgres: bool = Field(True, description="bridge the live feed over PostgreSQL LISTEN/NOTIFY")
+    work_periods: str = Field(
+        "08:30-12:00,13:30-17:30", description="working periods of a working day (Asia/Shanghai), HH:MM-HH:MM"
+    )
+    calendar_ttl_seconds: float = Field(
+        30.0, description="re-read the admin's calendar days after N s (changes in other processes)"
+    )
 
     @model_validator(mode="after")
     def _s3_needs_bucket(self) -> Self:
