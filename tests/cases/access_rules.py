@@ -155,6 +155,32 @@ _scoped(
 )
 _scoped("POST", "/api/v1/cases/{case_id}/reveal-reporter", REVEAL, json={"reason": "call back the reporter"})
 
+
+def _calendar_day(c: Ctx) -> str:
+    from datetime import date
+
+    from pingan.cases import workdays
+
+    workdays.set_day(c.session, SYSTEM, day=date(2031, 1, 6), is_workday=False, note="matrix")
+    return "2031-01-06"
+
+
+rule("GET", "/api/v1/cases/calendar", ROLE, roles=OPERATORS, build=lambda c: Target("/api/v1/cases/calendar"))
+rule(
+    "PUT",
+    "/api/v1/cases/calendar/{day}",
+    ROLE,
+    roles=ADMIN,
+    build=lambda c: Target("/api/v1/cases/calendar/2031-01-06", json={"is_workday": False, "note": "matrix"}),
+)
+rule(
+    "DELETE",
+    "/api/v1/cases/calendar/{day}",
+    ROLE,
+    roles=ADMIN,
+    build=lambda c: Target(f"/api/v1/cases/calendar/{_calendar_day(c)}"),
+    ok=(204,),
+)
 rule("GET", "/api/v1/case-categories", PUBLIC, build=lambda c: Target("/api/v1/case-categories"))
 rule(
     "PUT",

@@ -13,10 +13,11 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from pingan.cases import dedupe, jobs, kpis, live, public, routing, service, storage, txn, workflow
+from pingan.cases import dedupe, jobs, kpis, live, public, routing, service, storage, txn, workdays, workflow
 from pingan.cases.access import OPERATOR_ROLES, VIEW_ROLES
 from pingan.cases.config import get_cases_settings
 from pingan.cases.schemas import (
+    CalendarDayUpdate,
     CaseAction,
     CaseCreate,
     CaseSplit,
@@ -225,6 +226,29 @@ def list_cases(
 def case_by_number(db: DbSession, actor: CurrentActor, number: str) -> dict[str, Any]:
     case = service.get_case_by_number(db, actor, number=number)
     return _detail(db, actor, case)
+
+
+# --- the work calendar (SLA working time); declared before /api/v1/cases/{case_id} ---
+
+
+@router.get(
+    "/api/v1/cases/calendar", summary="Work calendar of a year: working periods, holidays, make-up days"
+)
+def calendar(db: DbSession, actor: CurrentActor, year: int | None = None) -> dict[str, Any]:
+    return workdays.list_days(db, actor, year=year)
+
+
+@router.put("/api/v1/cases/calendar/{day}", summary="Make a day a working day or a day off (district admin)")
+def put_calendar_day(
+    db: DbSession, actor: CurrentActor, day: date, body: CalendarDayUpdate
+) -> dict[str, Any]:
+    row = workdays.set_day(db, actor, day=day, is_workday=body.is_workday, note=body.note)
+    return workdays.day_dict(row)
+
+
+@router.delete("/api/v1/cases/calendar/{day}", status_code=204, summary="Remove an admin's calendar day")
+def delete_calendar_day(db: DbSession, actor: CurrentActor, day: date) -> None:
+    workdays.unset_day(db, actor, day=day)
 
 
 @router.get("/api/v1/cases/attachments/{attachment_id}", summary="Download a photo or document")

@@ -11,12 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from pingan.audit.cli import DbOption, cli_actor, db_session
-from pingan.cases import jobs, kpis, routing, service
+from pingan.cases import jobs, kpis, routing, service, workdays
 from pingan.core.clock import format_local
 from pingan.core.config import get_settings, normalise_database_url
 from pingan.core.db import create_db_engine, make_session_factory
 
-cases_app = typer.Typer(help="Cases: SLA job, KPIs, look-up.", no_args_is_help=True)
+cases_app = typer.Typer(help="Cases: SLA job, work calendar, KPIs, look-up.", no_args_is_help=True)
 console = Console()
 
 
@@ -102,3 +102,49 @@ def categories(db: DbOption = None) -> None:
             console.print(f"[bold]{major['code']}[/] {major['name_zh']}")
             for minor in major["children"]:
                 console.print(f"  {minor['code']} {minor['name_zh']} ({minor['default_priority']})")
+
+
+calendar_app = typer.Typer(help="The work calendar of SLA working time: holidays, make-up days.")
+cases_app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("list")
+def calendar_list(
+    db: DbOption = None,
+    year: Annotated[int | None, typer.Option(help="the year (default: this year)")] = None,
+) -> None:
+    """Working periods and the year's holidays, make-up days and admin days."""
+    with db_session(db) as session:
+        view = workdays.list_days(session, cli_actor(), year=year)
+    console.print(
+        f"{view['year']}: working periods {', '.join(view['periods'])} "
+        f"({view['workday_minutes']} min per working day)"
+    )
+    if not view["has_official_arrangements"]:
+        console.print(f"[yellow]no official holiday arrangement shipped for {view['year']}[/]")
+    for day in view["days"]:
+        flag = "work" if day["is_workday"] else "off "
+        console.print(f"  {day['date']} {flag} {day['source']:<8} {day['note']}")
+
+
+@calendar_app.command("set")
+def calendar_set(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    workday: Annotated[bool, typer.Option("--workday/--off", help="a working day or a day off")],
+    note: Annotated[str, typer.Option(help="why, e.g. 区政府通知")] = "",
+    db: DbOption = None,
+) -> None:
+    """Make a day a working day or a day off (overrides weekends and the official arrangement)."""
+    with db_session(db) as session:
+        row = workdays.set_day(
+            session, cli_actor(), day=workdays.parse_day(day), is_workday=workday, note=note
+        )
+        console.print(f"{row.day.isoformat()}: {'working day' if row.is_workday else 'day off'} {row.note}")
+
+
+@calendar_app.command("unset")
+def calendar_unset(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")], db: DbOption = None) -> None:
+    """Remove an admin's day: the official arrangement or the weekday rule applies again."""
+    with db_session(db) as session:
+        workdays.unset_day(session, cli_actor(), day=workdays.parse_day(day))
+    console.print(f"{day}: admin entry removed")

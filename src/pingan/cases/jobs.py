@@ -24,6 +24,7 @@ from pingan.cases.access import VIEW_ROLES, visible
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import OPEN_STATES, Case, CaseEvent, JobLease, Reminder, State
 from pingan.cases.service import add_event
+from pingan.cases.worktime import WorkCalendar
 from pingan.core.clock import LOCAL_TZ, utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import NotFound
@@ -106,6 +107,7 @@ def _pass(session: Session, report: SlaReport, now: datetime) -> None:
     opens = [s.value for s in OPEN_STATES if s is not State.SUSPENDED]
     last_id = 0
     system = Actor.system(JOB)
+    calendar = sla.calendar_for(session)
     while True:
         batch = session.scalars(
             select(Case)
@@ -118,7 +120,7 @@ def _pass(session: Session, report: SlaReport, now: datetime) -> None:
         last_id = batch[-1].id
         for case in batch:
             report.checked += 1
-            color = sla.color_of(case, now, cs.sla_warning_share)
+            color = sla.color_of(case, now, cs.sla_warning_share, calendar=calendar)
             report.colors[color] = report.colors.get(color, 0) + 1
             if color != case.sla_color:
                 case.sla_color = color
@@ -129,7 +131,7 @@ def _pass(session: Session, report: SlaReport, now: datetime) -> None:
             if color == "red":
                 if _remind(session, case, "overdue"):
                     report.overdue += 1
-                if _should_escalate(case, now, cs.escalate_overdue_share):
+                if _should_escalate(case, now, cs.escalate_overdue_share, calendar):
                     _escalate(session, system, case)
                     report.escalated += 1
         session.flush()
@@ -170,11 +172,13 @@ def _remind(session: Session, case: Case, kind: str) -> bool:
     return True
 
 
-def _should_escalate(case: Case, now: datetime, share: float) -> bool:
+def _should_escalate(case: Case, now: datetime, share: float, calendar: WorkCalendar) -> bool:
+    """Overdue by ``share`` of the stage's allowance, both measured on the case's clock."""
     if case.is_supervised or case.stage_due_at is None or case.stage_started_at is None:
         return False
-    allowance = (case.stage_due_at - case.stage_started_at).total_seconds()
-    return (now - case.stage_due_at).total_seconds() >= share * max(allowance, 60)
+    allowance = sla.minutes_between(case.sla_clock, case.stage_started_at, case.stage_due_at, calendar)
+    overdue = sla.minutes_between(case.sla_clock, case.stage_due_at, now, calendar)
+    return overdue > 0 and overdue >= share * max(allowance, 1)
 
 
 def _escalate(session: Session, actor: Actor, case: Case) -> None:

@@ -1,14 +1,16 @@
-"""Case tables: categories, routing rules, cases, their timeline, attachments, links, ratings, SLA data."""
+"""Case tables: categories, routing rules, cases, their timeline, attachments, links, ratings, SLA data,
+and the admin's days of the work calendar."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -76,6 +78,8 @@ INTERNAL_SOURCES = frozenset(
     {"patrol", "inspection", "sensor", "camera", "parcel", "kitchen", "drug", "opinion", "system"}
 )
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
+# SLA clocks: "natural" counts every minute (fire, gas, emergencies); "working" only the work calendar's time
+CLOCKS = ("natural", "working")
 
 
 class Category(Base):
@@ -92,6 +96,7 @@ class Category(Base):
     default_priority: Mapped[str] = mapped_column(String(10), default="normal")
     # {"normal": {"register": 60, "dispatch": 60, "handle": 2880, "verify": 240}, "urgent": {...}}
     sla_minutes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    clock: Mapped[str] = mapped_column(String(10), default="working", server_default="working")
     dedupe_radius_m: Mapped[float] = mapped_column(Float, default=50.0)
     dedupe_window_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -177,6 +182,8 @@ class Case(Base):
     stage_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_color: Mapped[str] = mapped_column(String(8), default="green")
+    # the clock the deadlines were computed with (set by sla.start_stage); "natural" for cases before clocks
+    sla_clock: Mapped[str] = mapped_column(String(10), default="natural", server_default="natural")
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
     # milestones
@@ -300,3 +307,15 @@ class JobLease(Base):
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarDay(Base):
+    """An admin's day of the work calendar: adds to or overrides weekends and the official arrangements."""
+
+    __tablename__ = "case_calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.cases.models import PRIORITIES, STAGES, Category, RoutingRule
+from pingan.cases.models import CLOCKS, PRIORITIES, STAGES, Category, RoutingRule
 from pingan.core.db import base_engine
 from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, require_role
@@ -60,6 +60,7 @@ def category_dict(cat: Category) -> dict[str, Any]:
         "name_en": cat.name_en,
         "default_priority": cat.default_priority,
         "sla_minutes": cat.sla_minutes,
+        "clock": cat.clock,
         "dedupe_radius_m": cat.dedupe_radius_m,
         "dedupe_window_minutes": cat.dedupe_window_minutes,
         "is_public": cat.is_public,
@@ -76,6 +77,7 @@ def upsert_category(
     parent_code: str | None = None,
     default_priority: str = "normal",
     sla_minutes: dict[str, dict[str, int]] | None = None,
+    clock: str = "working",
     dedupe_radius_m: float = 50.0,
     dedupe_window_minutes: int = 1440,
     is_public: bool = True,
@@ -83,7 +85,8 @@ def upsert_category(
     keywords: str = "",
     attributes: list[Any] | None = None,
 ) -> Category:
-    """Create or update a category (district admin)."""
+    """Create or update a category (district admin); ``clock``: "working" (limits in working time) or
+    "natural" (24/7, for fire, gas and emergencies)."""
     require_role(actor, Role.DISTRICT_ADMIN)
     if not (code.isdigit() and len(code) in (2, 4)):
         raise ValidationFailed("category code: 2 digits (major) or 4 digits (minor)", field="code")
@@ -96,6 +99,8 @@ def upsert_category(
     if default_priority not in PRIORITIES:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITIES)}", field="default_priority")
     _check_sla(sla_minutes or {})
+    if clock not in CLOCKS:
+        raise ValidationFailed(f"clock must be one of {', '.join(CLOCKS)}", field="clock")
     if not 0 <= dedupe_radius_m <= 5000:
         raise ValidationFailed("dedupe radius must be 0–5000 m", field="dedupe_radius_m")
     cat = session.get(Category, code) or Category(code=code)
@@ -103,6 +108,7 @@ def upsert_category(
     cat.name_zh, cat.name_en = name_zh, name_en
     cat.default_priority = default_priority
     cat.sla_minutes = sla_minutes or {}
+    cat.clock = clock
     cat.dedupe_radius_m, cat.dedupe_window_minutes = dedupe_radius_m, dedupe_window_minutes
     cat.is_public, cat.description, cat.keywords = is_public, description, keywords
     cat.attributes = attributes or []

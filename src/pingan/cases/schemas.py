@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 
 class CaseCreate(BaseModel):
@@ -62,6 +62,7 @@ class CategoryUpdate(BaseModel):
     name_en: str = Field("", max_length=100)
     default_priority: str = "normal"
     sla_minutes: dict[str, dict[str, int]] = Field(default_factory=dict)
+    clock: str = Field("working", description="working (limits in working time) or natural (24/7)")
     dedupe_radius_m: float = 50.0
     dedupe_window_minutes: int = Field(1440, ge=0, le=60 * 24 * 30)
     is_public: bool = True
@@ -73,3 +74,10 @@ class SnoozeCreate(BaseModel):
     dedupe_key: str = Field(max_length=120)
     minutes: int
     reason: str = Field("", max_length=200)
+
+
+class CalendarDayUpdate(BaseModel):
+    """An admin's day of the work calendar."""
+
+    is_workday: StrictBool
+    note: str = Field("", max_length=200)

@@ -130,7 +130,9 @@ def transition(
     for filename, data in files or ():
         attach_file(session, actor, case, filename=filename, data=data, kind="evidence", event=event)
     case.updated_at = now
-    case.sla_color = sla.color_of(case, now, get_cases_settings().sla_warning_share)
+    case.sla_color = sla.color_of(
+        case, now, get_cases_settings().sla_warning_share, calendar=sla.calendar_for(session)
+    )
     session.flush()
     if action != "comment":
         live.queue_change(session, case, action)
@@ -151,6 +153,7 @@ def _apply(
 ) -> int | None:
     """State-specific effects; returns the unit concerned (for the timeline)."""
     unit: int | None = None
+    calendar = sla.calendar_for(session)
     if action in ("dispatch", "reassign"):
         unit = _dispatch_unit(session, case, unit_id, required=action == "reassign")
         case.owner_unit_id = unit
@@ -176,7 +179,7 @@ def _apply(
         case.suspended_from = case.state
         sla.pause(case, now)
     elif action == "resume":
-        sla.resume(case, now)
+        sla.resume(case, now, calendar=calendar)
         case.state = case.suspended_from or S.REGISTERED.value
         case.suspended_from = None
         return None
@@ -186,7 +189,7 @@ def _apply(
         case.is_closed_on_time = None
         case.dispatched_at = now
         unit = case.owner_unit_id
-        sla.plan_close_due(case, category, now, from_stage="handle")
+        sla.plan_close_due(case, category, now, from_stage="handle", calendar=calendar)
     elif action == "escalate":
         case.escalation_level = "district"
         case.is_supervised = True
@@ -207,7 +210,7 @@ def _apply(
     if rule.target is not None:
         case.state = rule.target.value
         if action not in ("suspend",):
-            sla.start_stage(case, category, now)
+            sla.start_stage(case, category, now, calendar=calendar)
     return unit
 
 

@@ -18,7 +18,7 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.cases import routing
 from pingan.cases.models import Case, CaseCounter, CaseEvent, Category, Rating, RoutingRule
-from pingan.cases.sla import stage_minutes
+from pingan.cases.sla import WORKDAY, stage_minutes
 from pingan.core.clock import to_local, utcnow
 from pingan.core.security import Actor
 from pingan.units import service as units
@@ -90,10 +90,24 @@ MINORS: tuple[tuple[str, str, str, str, int, float, bool, str], ...] = (
 PRIORITY_FACTOR = {"low": 1.5, "normal": 1.0, "high": 0.5, "urgent": 0.25}
 STAGE_BASE = {"register": 60, "dispatch": 60, "verify": 480}
 PUBLIC_ORDER = ("0601", "0602", "0603")
+# Counted 24/7 (natural clock): fire, gas/LPG and emergencies, plus public-safety emergencies (suspicious
+# person or object, prohibited item in a parcel, missing manhole cover). Every other category counts its
+# limits in working time, where a day of the table above means one 工作日.
+NATURAL_MAJORS = ("04", "07", "08")
+NATURAL_MINORS = ("0602", "1201", "1401")
 
 
-def sla_table(handle_minutes: int) -> dict[str, dict[str, int]]:
-    """Per-priority stage limits derived from a subclass's normal handling limit."""
+def clock_for(code: str) -> str:
+    """The demo SLA clock of a category code."""
+    return "natural" if code[:2] in NATURAL_MAJORS or code in NATURAL_MINORS else "working"
+
+
+def sla_table(handle_minutes: int, clock: str = "natural") -> dict[str, dict[str, int]]:
+    """Per-priority stage limits derived from a subclass's normal handling limit (whole days become working
+    days, ``sla.WORKDAY`` working minutes each, on the working clock)."""
+    if clock == "working":
+        days, rest = divmod(handle_minutes, 1440)
+        handle_minutes = days * WORKDAY + rest
     table: dict[str, dict[str, int]] = {}
     for priority, factor in PRIORITY_FACTOR.items():
         table[priority] = {
@@ -109,7 +123,7 @@ def create_categories(session: Session) -> None:
     """The category tree with every contract code."""
     admin = Actor.system("demo")
     for code, zh, en in MAJORS:
-        routing.upsert_category(session, admin, code=code, name_zh=zh, name_en=en)
+        routing.upsert_category(session, admin, code=code, name_zh=zh, name_en=en, clock=clock_for(code))
     for code, zh, en, priority, handle, radius, public, _unit in MINORS:
         routing.upsert_category(
             session,
@@ -118,7 +132,8 @@ def create_categories(session: Session) -> None:
             name_zh=zh,
             name_en=en,
             default_priority=priority,
-            sla_minutes=sla_table(handle),
+            sla_minutes=sla_table(handle, clock_for(code)),
+            clock=clock_for(code),
             dedupe_radius_m=radius,
             dedupe_window_minutes=24 * 60,
             is_public=public,
