@@ -48,6 +48,7 @@ test-postgres: setup
 	else echo "PINGAN_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 bench: setup  ## benchmarks: figures printed as ratios against references measured in the same run
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(PY) -m pytest bench -m benchmark -s -q -p no:xdist
 
 clean:

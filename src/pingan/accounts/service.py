@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Engine, event, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.accounts.models import Account, ApiToken, RoleGrant
@@ -21,6 +23,7 @@ from pingan.areas.service import get_area
 from pingan.audit import pii_service
 from pingan.audit.service import record
 from pingan.core.clock import as_utc, utcnow
+from pingan.core.db import base_engine
 from pingan.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from pingan.core.pii import Protector, protect_phone
 from pingan.core.security import Actor, Grant, Role, require_role, scope_clause, scope_prefix
@@ -256,6 +259,66 @@ def actor_for(account: Account, *, client_ip: str | None = None) -> Actor:
         client_ip=client_ip,
         display_name=account.display_name,
     )
+
+
+# --- remembered actors (the hot path of intake: no database read per request) ---------------------------
+
+ACTOR_CACHE_SECONDS = 5.0  # a change by another server process is seen within this time
+_remembered: dict[tuple[Engine, str, tuple[str, ...]], tuple[float, Actor]] = {}
+_FORGET = "pingan_forget_actors"
+
+
+def remembered_actor(engine: Engine, secret: str, kinds: tuple[str, ...] | None = None) -> Actor | None:
+    """The actor of a token authenticated moments ago by this process, or None (then use
+    :func:`authenticate_actor`)."""
+    hit = _remembered.get((engine, _digest(secret), kinds or BEARER_KINDS))
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    return hit[1]
+
+
+def authenticate_actor(
+    session: Session, secret: str, *, kinds: tuple[str, ...] | None = None, client_ip: str | None = None
+) -> Actor:
+    """:func:`account_for_token` + :func:`actor_for`, remembered for a few seconds (never past the token's
+    expiry). Any change to accounts, grants or tokens in this process forgets everything remembered."""
+    account = account_for_token(session, secret, kinds=kinds)
+    actor = actor_for(account)
+    expires = session.scalar(select(ApiToken.expires_at).where(ApiToken.digest == _digest(secret)))
+    ttl = ACTOR_CACHE_SECONDS
+    if expires is not None:
+        ttl = min(ttl, as_utc(expires).timestamp() - utcnow().timestamp())
+    if ttl > 0:
+        key = (base_engine(session.get_bind()), _digest(secret), kinds or BEARER_KINDS)
+        _remembered[key] = (time.monotonic() + ttl, actor)
+    return replace(actor, client_ip=client_ip) if client_ip else actor
+
+
+def forget_actors() -> None:
+    _remembered.clear()
+
+
+@event.listens_for(Session, "before_flush")
+def _note_account_changes(session: Session, _context: object, _instances: object) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Account | ApiToken | RoleGrant) and not _only_touched(session, obj):
+            session.info[_FORGET] = True
+            forget_actors()
+            return
+
+
+def _only_touched(session: Session, obj: object) -> bool:
+    """A token whose last use was noted, and nothing else changed (not a reason to forget)."""
+    if not isinstance(obj, ApiToken) or obj not in session.dirty:
+        return False
+    changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+    return changed <= {"last_used_at"}
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_FORGET, False):
+        forget_actors()  # again: a request may have remembered the old state before this commit
 
 
 def demo_accounts(session: Session) -> list[str]:

@@ -9,11 +9,25 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from pingan.cases import dedupe, jobs, kpis, live, public, routing, service, storage, txn, workdays, workflow
+from pingan.cases import (
+    dedupe,
+    intake,
+    jobs,
+    kpis,
+    live,
+    public,
+    routing,
+    service,
+    storage,
+    txn,
+    workdays,
+    workflow,
+)
 from pingan.cases.access import OPERATOR_ROLES, VIEW_ROLES
 from pingan.cases.config import get_cases_settings
 from pingan.cases.schemas import (
@@ -30,7 +44,7 @@ from pingan.cases.schemas import (
 from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.core.events import bus
 from pingan.core.security import Actor, Role, require_role
-from pingan.web.deps import CurrentActor, DbSession, OptionalActor, client_ip
+from pingan.web.deps import CurrentActor, DbSession, OptionalActor, RememberedActor, client_ip
 from pingan.web.middleware import rate_limit
 
 T = TypeVar("T")
@@ -70,46 +84,23 @@ def run_write(request: Request, db: Session, work: Callable[[Session], T]) -> T:
     return txn.run_in(db, work)
 
 
-def _intake_actor(session: Session, request: Request, actor: Actor | None) -> Actor:
-    if actor is None:
-        limit_anonymous(request, "reports")
-    return actor or service.public_actor(session, client_ip=client_ip(request))
-
-
 def limit_anonymous(request: Request, group: str) -> None:
     """Anonymous callers share the per-IP rate limit of ``group`` (signed-in apps are not limited here)."""
     rate_limit(group)(request)
 
 
-def _created(case: Any) -> dict[str, Any]:
-    body = service.case_dict(case)
-    token = getattr(case, "tracking_token", None)
-    if token:
-        body["tracking_token"] = token
-        body["tracking_url"] = f"/api/v1/public/cases/{case.number}?token={token}"
-    return body
-
-
-def _intake(
-    session: Session,
-    actor: Actor,
-    body: CaseCreate,
-    files: list[tuple[str, bytes]] | None = None,
-) -> dict[str, Any]:
-    anonymous = actor.account_id is None
+def _report(
+    actor: Actor | None, body: CaseCreate, files: list[tuple[str, bytes]] | None = None
+) -> intake.Report:
+    """The report of an intake request, after the channel's own checks."""
+    anonymous = actor is None or actor.account_id is None
     if anonymous and body.source != "resident_web":
         raise Unauthorized("sign in to report through this channel", code="not_authenticated")
     if anonymous and not body.reporter_phone:
         raise ValidationFailed(
             "an anonymous report needs a phone number to reach you", field="reporter_phone"
         )
-    if body.source == "hotline":
-        require_role(actor, *OPERATOR_ROLES)
-    if body.source == "grid_worker":
-        require_role(actor, Role.GRID_WORKER)
-    case = service.submit_report(
-        session,
-        actor,
+    return intake.Report(
         category_code=body.category_code,
         description=body.description,
         source=body.source,
@@ -125,22 +116,46 @@ def _intake(
         attributes=body.attributes,
         files=files,
     )
-    return _created(case)
+
+
+def intake_writer(app: FastAPI) -> intake.IntakeWriter:
+    """The app's batched intake writer (created on first use with the app's session factory)."""
+    writer: intake.IntakeWriter | None = getattr(app.state, "intake_writer", None)
+    if writer is None or writer.factory is not app.state.session_factory:
+        writer = intake.IntakeWriter(app.state.session_factory)
+        app.state.intake_writer = writer
+    return writer
+
+
+async def _submit(request: Request, actor: Actor | None, report: intake.Report) -> Response:
+    if actor is None:
+        limit_anonymous(request, "reports")
+    pending = intake.Pending(actor, report, client_ip(request))
+    created = await intake_writer(request.app).submit(pending)
+    return Response(orjson.dumps(created), status_code=201, media_type="application/json")
 
 
 @router.post(
-    "/api/v1/cases", status_code=201, summary="Report a problem (resident, hotline, grid worker, app)"
+    "/api/v1/cases",
+    status_code=201,
+    summary="Report a problem (resident, hotline, grid worker, app)",
+    response_class=Response,
+    responses={201: {"description": "the new case (staff view) with its tracking token, once committed"}},
 )
-def create_case(request: Request, db: DbSession, actor: OptionalActor, body: CaseCreate) -> dict[str, Any]:
-    who = _intake_actor(db, request, actor)
-    return run_write(request, db, lambda s: _intake(s, who, body))
+async def create_case(request: Request, actor: RememberedActor, body: CaseCreate) -> Response:
+    return await _submit(request, actor, _report(actor, body))
 
 
-@router.post("/api/v1/cases/form", status_code=201, summary="Report a problem with photos (multipart)")
+@router.post(
+    "/api/v1/cases/form",
+    status_code=201,
+    summary="Report a problem with photos (multipart)",
+    response_class=Response,
+    responses={201: {"description": "the new case (staff view) with its tracking token, once committed"}},
+)
 async def create_case_form(
     request: Request,
-    db: DbSession,
-    actor: OptionalActor,
+    actor: RememberedActor,
     category_code: Annotated[str, Form()],
     description: Annotated[str, Form()],
     lon: Annotated[float | None, Form()] = None,
@@ -153,7 +168,7 @@ async def create_case_form(
     reporter_phone: Annotated[str | None, Form()] = None,
     is_anonymous_public: Annotated[bool, Form()] = False,
     media: Annotated[list[UploadFile] | None, File()] = None,
-) -> dict[str, Any]:
+) -> Response:
     body = CaseCreate.model_validate(
         {
             "category_code": category_code,
@@ -170,8 +185,7 @@ async def create_case_form(
         }
     )
     files = [(f.filename or "upload", await f.read()) for f in media or [] if f.filename or f.size]
-    who = _intake_actor(db, request, actor)
-    return await asyncio.to_thread(run_write, request, db, lambda s: _intake(s, who, body, files))
+    return await _submit(request, actor, _report(actor, body, files))
 
 
 @router.get("/api/v1/cases/nearby", summary="Open and recently closed cases of a category near a point")

@@ -137,6 +137,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_state_stage_due", "state", "stage_due_at"),
         Index("ix_cases_category_reported", "category_code", "reported_at"),
+        Index("ix_cases_category_lat", "category_code", "lat"),  # nearby duplicates: a latitude band
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,42 +6,32 @@ The workflow (register, dispatch, handle, verify, close …) lives in :mod:`ping
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
 from pingan.audit import service as audit
-from pingan.cases import live, routing, sla
+from pingan.cases import intake
 from pingan.cases.access import OPERATOR_ROLES, ROLES_REVEAL, ensure_visible, visible
-from pingan.cases.config import get_cases_settings, get_protector
+from pingan.cases.config import get_protector
 from pingan.cases.models import (
-    INTERNAL_SOURCES,
     OPEN_STATES,
-    PRIORITIES,
-    SOURCES,
     Attachment,
     Case,
-    CaseCounter,
     CaseEvent,
     CaseLink,
-    Category,
     SnoozedKey,
-    State,
 )
 from pingan.cases.storage import save_upload
-from pingan.core import geo
-from pingan.core.clock import to_local, utcnow
+from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
-from pingan.core.pii import mask_name, mask_phone, normalise_phone
-from pingan.core.security import Actor, Grant, Role, require_role
+from pingan.core.pii import mask_phone, normalise_phone
+from pingan.core.security import Actor, require_role
 
-MAX_DESCRIPTION = 4000
+MAX_DESCRIPTION = intake.MAX_DESCRIPTION
 
 
 def raise_case(
@@ -61,194 +51,44 @@ def raise_case(
     dedupe_key: str | None = None,
 ) -> Case:
     """Open a case (or add a signal to the open case of ``dedupe_key``); never commits."""
-    if source not in SOURCES:
-        raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
-    now = utcnow()
-    # On SQLite take the write lock first: a transaction that has read cannot be upgraded once another
-    # writer has committed (SQLITE_BUSY_SNAPSHOT), so the number is drawn before anything is read.
-    number = _next_number(session, now) if _is_sqlite(session) else None
-    internal = actor.is_system or source in INTERNAL_SOURCES
-    if source == "hotline":
-        require_role(actor, *OPERATOR_ROLES)
-    elif source == "grid_worker":
-        require_role(actor, Role.GRID_WORKER)
-    category = routing.get_category(session, category_code)
-    if len(category.code) != 4:
-        raise ValidationFailed(
-            "choose a minor class (4-digit code), not a major class", field="category_code"
-        )
-    description = (description or "").strip()
-    if not description:
-        raise ValidationFailed("description is required", field="description")
-    if len(description) > MAX_DESCRIPTION:
-        raise ValidationFailed(
-            f"description is longer than {MAX_DESCRIPTION} characters", field="description"
-        )
-    if title is not None and len(title) > 200:
-        raise ValidationFailed("title is longer than 200 characters", field="title")
-    priority = priority or category.default_priority
-    if priority not in PRIORITIES:
-        raise ValidationFailed(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
-    if dedupe_key:
-        existing = _signal_existing(session, dedupe_key, now)
-        if existing is not None:
-            return existing
-    place = _place(session, lon, lat, crs, area_code, internal)
-    case = Case(
-        number=number or _next_number(session, now),
-        category_code=category.code,
-        title=(title or "").strip() or _default_title(category, description),
+    report = intake.Report(
+        category_code=category_code,
         description=description,
-        lon=place.lon,
-        lat=place.lat,
-        source_crs=geo.parse_crs(crs).value if place.lon is not None else "wgs84",
-        area_code=place.area_code,
-        community_code=place.community_code,
-        street_code=place.street_code,
         source=source,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        area_code=area_code,
+        title=title,
+        priority=priority,
         source_ref=source_ref,
         dedupe_key=dedupe_key,
-        signal_count=1,
-        last_signal_at=now,
-        priority=priority,
-        state=State.REPORTED.value,
-        escalation_level="district" if place.street_code is None else "street",
-        reported_at=now,
-        updated_at=now,
-        attributes={},
-        paused_seconds=0,
-        return_count=0,
-        rework_count=0,
-        reopen_count=0,
-        is_supervised=False,
-        is_anonymous_public=False,
-        reporter_name_masked="",
-        reporter_phone_masked="",
-        address="",
-        public_note="",
-        sla_color="green",
     )
-    route = routing.route_case(
-        session,
-        category_code=category.code,
-        area_code=place.area_code,
-        street_code=place.street_code,
-        community_code=place.community_code,
-    )
-    case.routed_unit_id = case.owner_unit_id = route.unit.id if route.unit else None
-    sla.start_stage(case, category, now)
-    sla.plan_close_due(case, category, now, from_stage="register")
-    token = secrets.token_urlsafe(12)
-    case.tracking_digest = _digest(token)
-    session.add(case)
-    session.flush()
-    case.tracking_token = token  # type: ignore[attr-defined]  # shown once to the reporter
-    add_event(
-        session,
-        case,
-        actor,
-        action="report",
-        to_state=State.REPORTED.value,
-        note=f"{source}; {route.reason}",
-        is_public=True,
-        details={"source": source, "routed_unit_id": case.routed_unit_id},
-    )
-    if get_cases_settings().auto_link and place.lon is not None and not dedupe_key:
-        _auto_link(session, case, category, now)
-    live.queue_change(session, case, "reported")
+    return _open(session, actor, report)
+
+
+def _open(session: Session, actor: Actor, report: intake.Report) -> Case:
+    """Draft and write one report in the session's transaction; the new case, loaded."""
+    now = utcnow()
+    drafted = intake.draft(session, actor, report, now=now)
+    if report.dedupe_key:
+        existing = _signal_existing(session, report.dedupe_key, now)
+        if existing is not None:
+            return existing
+    intake.write(session, [drafted], now=now)
+    case = session.get(Case, drafted.case.id)
+    assert case is not None  # just inserted in this transaction
+    case.tracking_token = drafted.tracking_token  # type: ignore[attr-defined]  # shown once to the reporter
     return case
-
-
-@dataclass(frozen=True)
-class _Place:
-    lon: float | None
-    lat: float | None
-    area_code: str
-    community_code: str | None
-    street_code: str | None
-
-
-def _place(
-    session: Session, lon: float | None, lat: float | None, crs: str, area_code: str | None, internal: bool
-) -> _Place:
-    if (lon is None) != (lat is None):
-        raise ValidationFailed("lon and lat must be sent together", field="lon" if lon is None else "lat")
-    if lon is not None and lat is not None:
-        parsed = geo.parse_crs(crs)
-        geo.validate_lonlat(lon, lat)
-        wlon, wlat = geo.to_wgs84(lon, lat, parsed)
-        found = areas.locate(session, lon=wlon, lat=wlat)
-        if found is None:
-            raise ValidationFailed(
-                f"lon/lat ({lon}, {lat}) in {parsed.value} lies outside the district's grids",
-                code="outside_district",
-                field="lon",
-            )
-        return _Place(
-            round(wlon, 7),
-            round(wlat, 7),
-            found.grid.code,
-            found.community.code if found.community else None,
-            found.street.code if found.street else None,
-        )
-    if not internal:
-        raise ValidationFailed("a location is required: send lon and lat", field="lon")
-    if area_code:
-        try:
-            chain = areas.ancestors(session, area_code)
-        except NotFound:
-            chain = []
-        if not chain:
-            raise ValidationFailed(f"no area with code {area_code}", field="area_code")
-        levels = {a.level: a.code for a in chain}
-        return _Place(
-            None, None, area_code, levels.get(AreaLevel.COMMUNITY.value), levels.get(AreaLevel.STREET.value)
-        )
-    districts = areas.list_areas(session, level=AreaLevel.DISTRICT)
-    if not districts:
-        raise ValidationFailed("no district is configured", field="area_code")
-    return _Place(None, None, districts[0].code, None, None)
-
-
-def _is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
 
 
 def public_actor(session: Session, *, client_ip: str | None = None) -> Actor:
     """The actor of an anonymous resident using the public report form."""
-    districts = areas.list_areas(session, level=AreaLevel.DISTRICT)
-    grants = (Grant(Role.RESIDENT, districts[0].code),) if districts else ()
-    return Actor(account_id=None, username="public", grants=grants, client_ip=client_ip, display_name="市民")
-
-
-def _default_title(category: Category, description: str) -> str:
-    first = description.splitlines()[0][:40]
-    return f"{category.name_zh}：{first}" if first else category.name_zh
+    return intake.public_actor(session, client_ip=client_ip)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _next_number(session: Session, now: datetime) -> str:
-    """BJ + local date + a district-wide running number (PostgreSQL sequence; a counter row on SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        n = int(session.scalar(text("SELECT nextval('case_number_seq')")) or 0)
-    else:
-        n = int(
-            session.scalar(
-                update(CaseCounter)
-                .where(CaseCounter.name == "case")
-                .values(last=CaseCounter.last + 1)
-                .returning(CaseCounter.last)
-            )
-            or 0
-        )
-        if n == 0:
-            session.add(CaseCounter(name="case", last=1))
-            session.flush()
-            n = 1
-    return f"BJ{to_local(now):%Y%m%d}{n:04d}"
 
 
 def _signal_existing(session: Session, dedupe_key: str, now: datetime) -> Case | None:
@@ -280,39 +120,6 @@ def _signal_existing(session: Session, dedupe_key: str, now: datetime) -> Case |
             field="dedupe_key",
         )
     return None
-
-
-def _auto_link(session: Session, case: Case, category: Category, now: datetime) -> None:
-    from pingan.cases.dedupe import nearby_cases
-
-    near = nearby_cases(
-        session,
-        category_code=category.code,
-        lon=case.lon or 0.0,
-        lat=case.lat or 0.0,
-        include_closed=False,
-        exclude_id=case.id,
-        now=now,
-        limit=1,
-    )
-    if not near:
-        return
-    target, distance = near[0]
-    case.duplicate_of_id = target.id
-    session.add(
-        CaseLink(
-            case_id=case.id, other_case_id=target.id, kind="duplicate", distance_m=distance, created_by="auto"
-        )
-    )
-    add_event(
-        session,
-        case,
-        None,
-        action="link",
-        note=f"possible duplicate of {target.number} ({distance:.0f} m away); an operator may merge or split",
-        details={"other_case_id": target.id},
-    )
-    session.flush()
 
 
 def add_event(
@@ -371,19 +178,7 @@ def submit_report(
     files: list[tuple[str, bytes]] | None = None,
 ) -> Case:
     """A report from a person: resident, hotline operator for a caller, grid worker, Open311 client."""
-    phone = normalise_phone(reporter_phone, field="reporter_phone") if reporter_phone else None
-    name = (reporter_name or "").strip() or None
-    if name is not None and len(name) > 40:
-        raise ValidationFailed("reporter name is longer than 40 characters", field="reporter_name")
-    if on_behalf and phone is None:
-        raise ValidationFailed("a hotline report needs the caller's phone", field="reporter_phone")
-    if len(address) > 200:
-        raise ValidationFailed("address is longer than 200 characters", field="address")
-    if files and len(files) > get_cases_settings().max_attachments:
-        raise ValidationFailed(f"at most {get_cases_settings().max_attachments} files", field="media")
-    case = raise_case(
-        session,
-        actor,
+    report = intake.Report(
         category_code=category_code,
         description=description,
         source=source,
@@ -392,39 +187,16 @@ def submit_report(
         crs=crs,
         title=title,
         source_ref=source_ref,
+        address=address,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        is_anonymous_public=is_anonymous_public,
+        on_behalf=on_behalf,
+        attributes=attributes,
+        media_url=media_url,
+        files=files,
     )
-    if on_behalf:
-        case.entered_by_id = actor.account_id
-    elif actor.account_id is not None:
-        case.reporter_account_id = actor.account_id
-    case.address = address.strip()
-    case.is_anonymous_public = is_anonymous_public
-    case.attributes = attributes or {}
-    case.media_url = media_url
-    if name or phone:
-        protector = get_protector()
-        if name:
-            case.reporter_name_enc = protector.encrypt(name)
-            case.reporter_name_masked = mask_name(name)
-        if phone:
-            case.reporter_phone_enc = protector.encrypt(phone)
-            case.reporter_phone_index = protector.blind_index("phone:" + phone)
-            case.reporter_phone_masked = mask_phone(phone)
-    if on_behalf and (name or phone):
-        audit.record(
-            session,
-            actor,
-            action="pii_collect",
-            subject_type="case_reporter",
-            subject_id=case.id,
-            area_code=case.area_code,
-            reason="hotline report entered for a caller",
-            details={"number": case.number, "fields": _given(name=name, phone=phone)},
-        )
-    for filename, data in files or ():
-        attach_file(session, actor, case, filename=filename, data=data, kind="report")
-    session.flush()
-    return case
+    return _open(session, actor, report)
 
 
 def _given(**values: str | None) -> list[str]:
@@ -692,7 +464,6 @@ def snooze_key(
     session: Session, actor: Actor, *, dedupe_key: str, minutes: int, reason: str = ""
 ) -> SnoozedKey:
     """Stop a machine signal from opening cases for a while (operators)."""
-    from pingan.cases.access import OPERATOR_ROLES
 
     require_role(actor, *OPERATOR_ROLES)
     if not dedupe_key or len(dedupe_key) > 120:
@@ -708,7 +479,6 @@ def snooze_key(
 
 
 def unsnooze_key(session: Session, actor: Actor, *, dedupe_key: str) -> None:
-    from pingan.cases.access import OPERATOR_ROLES
 
     require_role(actor, *OPERATOR_ROLES)
     row = session.get(SnoozedKey, dedupe_key)

@@ -7,7 +7,6 @@ one transaction and answers each only after that transaction has committed.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import math
@@ -28,6 +27,7 @@ from pingan.core.clock import utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import ValidationFailed
 from pingan.core.geo import haversine_m
+from pingan.core.groupcommit import GroupCommit
 from pingan.core.security import Actor
 from pingan.patrols.common import from_ms, to_ms
 from pingan.patrols.models import (
@@ -656,51 +656,18 @@ def liveness(
 
 
 class GroupCommitWriter:
-    """Gathers the fixes of concurrent requests into one transaction; each request's future resolves only
-    after that transaction committed (durable acknowledgement)."""
+    """Gathers the fixes of concurrent requests into one transaction (a :class:`GroupCommit`); each request's
+    answer waits until that transaction committed (durable acknowledgement)."""
 
     def __init__(self, factory: sessionmaker[Session], *, max_batch: int = 50_000) -> None:
         self.factory = factory
-        self._max_batch = max_batch
-        self._pending: list[tuple[list[Fix], asyncio.Future[list[str]]]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._group: GroupCommit[Fix, str] = GroupCommit(self.write, max_batch=max_batch)
         self.batches = 0
         self.fixes = 0
 
     async def submit(self, fixes: list[Fix]) -> list[str]:
         """Queue fixes and wait until they are committed; returns one result per fix."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[str]] = loop.create_future()
-        self._pending.append((fixes, future))
-        if self._task is None or self._task.done() or self._loop is not loop:
-            self._loop = loop
-            self._task = loop.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._pending:
-            batch: list[tuple[list[Fix], asyncio.Future[list[str]]]] = []
-            size = 0
-            while self._pending and (not batch or size + len(self._pending[0][0]) <= self._max_batch):
-                item = self._pending.pop(0)
-                batch.append(item)
-                size += len(item[0])
-            fixes = [f for items, _ in batch for f in items]
-            try:
-                results = await loop.run_in_executor(None, self.write, fixes)
-            except Exception as exc:  # noqa: BLE001 - every waiting request learns of the failure
-                log.exception("position batch failed")
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            offset = 0
-            for items, future in batch:
-                if not future.done():
-                    future.set_result(results[offset : offset + len(items)])
-                offset += len(items)
+        return [str(r) for r in await self._group.submit(fixes)]
 
     def write(self, fixes: list[Fix]) -> list[str]:
         """One transaction for a batch (committed before returning). The cyclic garbage collector is paused

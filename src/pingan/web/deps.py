@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from pingan.accounts import service as accounts
 from pingan.core.config import Settings
-from pingan.core.db import writer_bind
+from pingan.core.db import base_engine, transaction, writer_bind
 from pingan.core.errors import Unauthorized
 from pingan.core.security import Actor
 from pingan.web import sessions
@@ -86,6 +88,39 @@ def get_optional_actor(
     return accounts.actor_for(account, client_ip=client_ip(request))
 
 
+async def get_remembered_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _csrf: Annotated[None, Depends(csrf_guard)],
+) -> Actor | None:
+    """Like :func:`get_optional_actor` without a request transaction: the actor of a token seen moments ago
+    comes from memory (``accounts.remembered_actor``), others are looked up once in a worker thread. For
+    hot write paths that do their own transactions (the batched case intake)."""
+    if credentials is not None:
+        secret, kinds = credentials.credentials, None
+    else:
+        cookie = sessions.session_secret(request)
+        if cookie is None:
+            return None
+        secret, kinds = cookie, ("session",)
+    factory = request.app.state.session_factory
+    ip = client_ip(request)
+    actor = accounts.remembered_actor(base_engine(factory.kw.get("bind")), secret, kinds)
+    if actor is not None:
+        return replace(actor, client_ip=ip) if ip else actor
+
+    def look_up() -> Actor:
+        with transaction(factory) as session:  # may note the token's last use
+            return accounts.authenticate_actor(session, secret, kinds=kinds, client_ip=ip)
+
+    try:
+        return await run_in_threadpool(look_up)
+    except Unauthorized:
+        if kinds is not None:
+            return None  # an expired or revoked browser session is simply signed out
+        raise
+
+
 def get_actor(actor: Annotated[Actor | None, Depends(get_optional_actor)]) -> Actor:
     """The signed-in actor; 401 when there is none."""
     if actor is None:
@@ -96,4 +131,5 @@ def get_actor(actor: Annotated[Actor | None, Depends(get_optional_actor)]) -> Ac
 
 
 OptionalActor = Annotated[Actor | None, Depends(get_optional_actor)]
+RememberedActor = Annotated[Actor | None, Depends(get_remembered_actor)]
 CurrentActor = Annotated[Actor, Depends(get_actor)]

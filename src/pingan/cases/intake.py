@@ -1,0 +1,601 @@
+"""Intake: how a report becomes a case, in two steps shared by every channel.
+
+1. :func:`draft` checks a :class:`Report` and works out everything the new case needs before anything is
+   written: category, priority, place (the grid locator fills grid, community and street), owning unit (the
+   routing rules), SLA deadlines, protected reporter contact, a tracking token.
+2. :func:`write` stores a list of drafts with SQLAlchemy Core — numbers drawn in one step, cases and their
+   first timeline entries inserted in one statement each — then links possible duplicates, audits what a
+   hotline operator collected, stores photos and queues the live-feed messages.
+
+``service.raise_case`` / ``service.submit_report`` run both steps for one report inside the caller's
+transaction. :class:`IntakeWriter` runs them for the concurrent requests of the intake API: each request's
+draft is made and written in the batch of a group commit (:mod:`pingan.core.groupcommit`) and answered once
+that transaction has committed. A report that fails its checks fails alone, with its 4xx error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, cast
+
+from sqlalchemy import and_, bindparam, insert, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pingan.areas import service as areas
+from pingan.areas.models import AreaLevel
+from pingan.audit import service as audit
+from pingan.cases import live, routing, sla
+from pingan.cases.access import OPERATOR_ROLES
+from pingan.cases.config import get_cases_settings, get_protector
+from pingan.cases.models import (
+    INTERNAL_SOURCES,
+    OPEN_STATES,
+    PRIORITIES,
+    SOURCES,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseLink,
+    Category,
+    State,
+)
+from pingan.core import geo
+from pingan.core.clock import to_local, utcnow
+from pingan.core.db import transaction
+from pingan.core.errors import NotFound, PinganError, ValidationFailed
+from pingan.core.groupcommit import GroupCommit
+from pingan.core.pii import mask_name, mask_phone, normalise_phone
+from pingan.core.security import Actor, Grant, Role, require_role
+
+log = logging.getLogger("pingan.cases.intake")
+
+MAX_DESCRIPTION = 4000
+CASES = cast(Any, Case.__table__)
+EVENTS = cast(Any, CaseEvent.__table__)
+LINKS = cast(Any, CaseLink.__table__)
+OPEN = [s.value for s in OPEN_STATES]
+_INSERT_CASES = insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(EVENTS)
+
+
+@dataclass(slots=True)
+class Report:
+    """What a channel hands in: a problem, where it is, and (for people) who reports it."""
+
+    category_code: str
+    description: str
+    source: str
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    area_code: str | None = None  # internal raisers without a point: the grid/street/district concerned
+    title: str | None = None
+    priority: str | None = None
+    source_ref: str | None = None
+    dedupe_key: str | None = None
+    address: str = ""
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    is_anonymous_public: bool = False
+    on_behalf: bool = False  # a hotline operator entering a caller's report
+    attributes: dict[str, Any] | None = None
+    media_url: str | None = None
+    files: list[tuple[str, bytes]] | None = None
+
+
+@dataclass(slots=True)
+class Draft:
+    """A checked report: the new case's columns (``case``), and what writing it needs besides."""
+
+    case: SimpleNamespace
+    actor: Actor
+    category: Category
+    route_reason: str
+    tracking_token: str
+    files: list[tuple[str, bytes]]
+    collected: list[str]  # personal data a hotline operator entered for a caller (audited)
+
+
+@dataclass
+class Memo:
+    """Look-ups shared by the drafts of one batch (one transaction)."""
+
+    routes: dict[tuple[str, str], routing.Route] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)
+    district_code: str | None = None
+    has_district: bool | None = None
+
+
+# --- step 1: draft -------------------------------------------------------------------------------------
+
+
+def draft(
+    session: Session, actor: Actor, report: Report, *, now: datetime, memo: Memo | None = None
+) -> Draft:
+    """Check a report and work out the case it becomes (reads only); ValidationFailed names the field."""
+    memo = memo or Memo()
+    if report.source not in SOURCES:
+        raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
+    if report.source == "hotline":
+        require_role(actor, *OPERATOR_ROLES)
+    elif report.source == "grid_worker":
+        require_role(actor, Role.GRID_WORKER)
+    category = memo.categories.get(report.category_code)
+    if category is None:
+        category = memo.categories[report.category_code] = routing.get_category(session, report.category_code)
+    if len(category.code) != 4:
+        raise ValidationFailed(
+            "choose a minor class (4-digit code), not a major class", field="category_code"
+        )
+    description = (report.description or "").strip()
+    if not description:
+        raise ValidationFailed("description is required", field="description")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationFailed(
+            f"description is longer than {MAX_DESCRIPTION} characters", field="description"
+        )
+    if report.title is not None and len(report.title) > 200:
+        raise ValidationFailed("title is longer than 200 characters", field="title")
+    priority = report.priority or category.default_priority
+    if priority not in PRIORITIES:
+        raise ValidationFailed(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
+    phone = normalise_phone(report.reporter_phone, field="reporter_phone") if report.reporter_phone else None
+    name = (report.reporter_name or "").strip() or None
+    if name is not None and len(name) > 40:
+        raise ValidationFailed("reporter name is longer than 40 characters", field="reporter_name")
+    if report.on_behalf and phone is None:
+        raise ValidationFailed("a hotline report needs the caller's phone", field="reporter_phone")
+    address = (report.address or "").strip()
+    if len(address) > 200:
+        raise ValidationFailed("address is longer than 200 characters", field="address")
+    files = report.files or []
+    if len(files) > get_cases_settings().max_attachments:
+        raise ValidationFailed(f"at most {get_cases_settings().max_attachments} files", field="media")
+    internal = actor.is_system or report.source in INTERNAL_SOURCES
+    lon, lat, area_code, community_code, street_code = _place(session, report, internal, memo)
+
+    key = (category.code, area_code)
+    route = memo.routes.get(key)
+    if route is None:
+        route = routing.route_case(
+            session,
+            category_code=category.code,
+            area_code=area_code,
+            street_code=street_code,
+            community_code=community_code,
+        )
+        memo.routes[key] = route
+    unit_id = route.unit.id if route.unit else None
+    token = secrets.token_urlsafe(12)
+    case = SimpleNamespace(
+        id=None,
+        number=None,
+        category_code=category.code,
+        title=(report.title or "").strip() or _default_title(category, description),
+        description=description,
+        address=address,
+        lon=lon,
+        lat=lat,
+        source_crs=geo.parse_crs(report.crs).value if lon is not None else "wgs84",
+        area_code=area_code,
+        community_code=community_code,
+        street_code=street_code,
+        source=report.source,
+        source_ref=report.source_ref,
+        dedupe_key=report.dedupe_key,
+        signal_count=1,
+        last_signal_at=now,
+        priority=priority,
+        state=State.REPORTED.value,
+        suspended_from=None,
+        owner_unit_id=unit_id,
+        routed_unit_id=unit_id,
+        escalation_level="district" if street_code is None else "street",
+        is_supervised=False,
+        duplicate_of_id=None,
+        reporter_account_id=None if report.on_behalf else actor.account_id,
+        reporter_name_enc=None,
+        reporter_name_masked="",
+        reporter_phone_enc=None,
+        reporter_phone_index=None,
+        reporter_phone_masked="",
+        is_anonymous_public=report.is_anonymous_public,
+        tracking_digest=hashlib.sha256(token.encode()).hexdigest(),
+        entered_by_id=actor.account_id if report.on_behalf else None,
+        attributes=report.attributes or {},
+        media_url=report.media_url,
+        stage=None,
+        stage_started_at=None,
+        stage_due_at=None,
+        close_due_at=None,
+        sla_color="green",
+        paused_at=None,
+        paused_seconds=0,
+        reported_at=now,
+        registered_at=None,
+        dispatched_at=None,
+        started_at=None,
+        handled_at=None,
+        verified_at=None,
+        closed_at=None,
+        updated_at=now,
+        is_closed_on_time=None,
+        return_count=0,
+        rework_count=0,
+        reopen_count=0,
+        public_note="",
+    )
+    as_case = cast(Case, case)  # the SLA functions read and set the same attributes on a namespace
+    sla.start_stage(as_case, category, now)
+    sla.plan_close_due(as_case, category, now, from_stage="register")
+    if name or phone:
+        protector = get_protector()
+        if name:
+            case.reporter_name_enc = protector.encrypt(name)
+            case.reporter_name_masked = mask_name(name)
+        if phone:
+            case.reporter_phone_enc = protector.encrypt(phone)
+            case.reporter_phone_index = protector.blind_index("phone:" + phone)
+            case.reporter_phone_masked = mask_phone(phone)
+    collected = [k for k, v in (("name", name), ("phone", phone)) if v] if report.on_behalf else []
+    return Draft(case, actor, category, route.reason, token, files, collected)
+
+
+def _place(
+    session: Session, report: Report, internal: bool, memo: Memo
+) -> tuple[float | None, float | None, str, str | None, str | None]:
+    """(lon, lat) in WGS-84 and the grid, community and street codes of a report."""
+    lon, lat = report.lon, report.lat
+    if (lon is None) != (lat is None):
+        raise ValidationFailed("lon and lat must be sent together", field="lon" if lon is None else "lat")
+    if lon is not None and lat is not None:
+        parsed = geo.parse_crs(report.crs)
+        geo.validate_lonlat(lon, lat)
+        wlon, wlat = geo.to_wgs84(lon, lat, parsed)
+        found = areas.locate(session, lon=wlon, lat=wlat)
+        if found is None:
+            raise ValidationFailed(
+                f"lon/lat ({lon}, {lat}) in {parsed.value} lies outside the district's grids",
+                code="outside_district",
+                field="lon",
+            )
+        return (
+            round(wlon, 7),
+            round(wlat, 7),
+            found.grid.code,
+            found.community.code if found.community else None,
+            found.street.code if found.street else None,
+        )
+    if not internal:
+        raise ValidationFailed("a location is required: send lon and lat", field="lon")
+    if report.area_code:
+        try:
+            chain = areas.ancestors(session, report.area_code)
+        except NotFound:
+            chain = []
+        if not chain:
+            raise ValidationFailed(f"no area with code {report.area_code}", field="area_code")
+        levels = {a.level: a.code for a in chain}
+        return (
+            None,
+            None,
+            report.area_code,
+            levels.get(AreaLevel.COMMUNITY.value),
+            levels.get(AreaLevel.STREET.value),
+        )
+    district = district_code(session, memo)
+    if district is None:
+        raise ValidationFailed("no district is configured", field="area_code")
+    return None, None, district, None, None
+
+
+def district_code(session: Session, memo: Memo | None = None) -> str | None:
+    """The code of the (first) district, remembered for the batch."""
+    if memo is not None and memo.has_district is not None:
+        return memo.district_code
+    districts = areas.list_areas(session, level=AreaLevel.DISTRICT)
+    code = districts[0].code if districts else None
+    if memo is not None:
+        memo.district_code, memo.has_district = code, True
+    return code
+
+
+def public_actor(session: Session, *, client_ip: str | None = None, memo: Memo | None = None) -> Actor:
+    """The actor of an anonymous resident using the public report form."""
+    code = district_code(session, memo)
+    grants = (Grant(Role.RESIDENT, code),) if code else ()
+    return Actor(account_id=None, username="public", grants=grants, client_ip=client_ip, display_name="市民")
+
+
+def _default_title(category: Category, description: str) -> str:
+    first = description.splitlines()[0][:40]
+    return f"{category.name_zh}：{first}" if first else category.name_zh
+
+
+# --- step 2: write -------------------------------------------------------------------------------------
+
+
+def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
+    """Store drafted cases in the session's transaction (never commits); sets each draft's id and number."""
+    if not drafts:
+        return
+    for d, number in zip(drafts, next_numbers(session, now, len(drafts)), strict=True):
+        d.case.number = number
+    rows = [_row(d.case) for d in drafts]
+    ids = session.connection().execute(_INSERT_CASES, rows).scalars().all()
+    for d, case_id in zip(drafts, ids, strict=True):
+        d.case.id = case_id
+    session.connection().execute(
+        _INSERT_EVENTS,
+        [
+            _event_row(
+                d.case.id,
+                d.actor,
+                now,
+                action="report",
+                to_state=State.REPORTED.value,
+                note=f"{d.case.source}; {d.route_reason}",
+                is_public=True,
+                details={"source": d.case.source, "routed_unit_id": d.case.routed_unit_id},
+            )
+            for d in drafts
+        ],
+    )
+    if get_cases_settings().auto_link:
+        _link_duplicates(
+            session, [d for d in drafts if d.case.lon is not None and not d.case.dedupe_key], now
+        )
+    for d in drafts:
+        if d.collected:
+            audit.record(
+                session,
+                d.actor,
+                action="pii_collect",
+                subject_type="case_reporter",
+                subject_id=d.case.id,
+                area_code=d.case.area_code,
+                reason="hotline report entered for a caller",
+                details={"number": d.case.number, "fields": d.collected},
+            )
+        if d.files:
+            from pingan.cases.service import attach_file
+
+            for filename, data in d.files:
+                attach_file(session, d.actor, cast(Case, d.case), filename=filename, data=data, kind="report")
+        live.queue_change(session, d.case, "reported")
+
+
+_COLUMNS = [c.name for c in CASES.columns if c.name != "id"]
+
+
+def _row(case: SimpleNamespace) -> dict[str, Any]:
+    values = vars(case)
+    return {name: values[name] for name in _COLUMNS if name in values}
+
+
+def _event_row(
+    case_id: int, actor: Actor | None, at: datetime, *, action: str, note: str, **values: Any
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "at": at,
+        "account_id": actor.account_id if actor else None,
+        "actor_name": (actor.display_name or actor.username) if actor else "system",
+        "action": action,
+        "from_state": values.get("from_state"),
+        "to_state": values.get("to_state"),
+        "unit_id": values.get("unit_id"),
+        "note": note,
+        "is_public": values.get("is_public", False),
+        "details": values.get("details") or {},
+    }
+
+
+def next_numbers(session: Session, now: datetime, count: int) -> list[str]:
+    """``count`` case numbers: BJ + local date + a district-wide running number (a PostgreSQL sequence; a
+    counter row on SQLite, advanced once for the whole batch)."""
+    if session.get_bind().dialect.name == "postgresql":
+        values = [
+            int(n)
+            for n in session.scalars(
+                text("SELECT nextval('case_number_seq') FROM generate_series(1, :n)"), {"n": count}
+            )
+        ]
+    else:
+        counters = cast(Any, CaseCounter.__table__)
+        last = session.connection().scalar(
+            update(counters)
+            .where(counters.c.name == "case")
+            .values(last=counters.c.last + count)
+            .returning(counters.c.last)
+        )
+        if last is None:
+            session.add(CaseCounter(name="case", last=count))
+            session.flush()
+            last = count
+        values = list(range(int(last) - count + 1, int(last) + 1))
+    day = f"{to_local(now):%Y%m%d}"
+    return [f"BJ{day}{n:04d}" for n in values]
+
+
+def _nearby_statement(include_closed: bool) -> Any:
+    """The nearby-cases query, built once (its compiled form is cached; only the values change)."""
+    when = and_(Case.state.in_(OPEN), Case.reported_at >= bindparam("open_since"))
+    if include_closed:
+        when = when | and_(Case.state == State.CLOSED.value, Case.closed_at >= bindparam("closed_since"))
+    # The (category, lat) index answers this. An id range here would lure SQLite's planner onto the
+    # duplicate_of_id index (rowid order over every case), so "older than" is checked in Python.
+    return (
+        select(Case.id, Case.number, Case.lon, Case.lat)
+        .where(
+            Case.category_code == bindparam("category"),
+            Case.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+            Case.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+            when,
+            Case.duplicate_of_id.is_(None),
+            Case.id != bindparam("not_id"),
+        )
+        .order_by(Case.id.desc())
+        .limit(500)
+    )
+
+
+_NEARBY = {flag: _nearby_statement(flag) for flag in (False, True)}
+
+
+def nearby_rows(
+    session: Session,
+    category: Category,
+    lon: float,
+    lat: float,
+    *,
+    now: datetime,
+    include_closed: bool,
+    radius_m: float | None = None,
+    exclude_id: int | None = None,
+    before_id: int | None = None,
+) -> list[tuple[float, int, str]]:
+    """(distance in m, id, number) of the category's open (and recently closed) cases within its radius that
+    are not themselves duplicates (nor ``exclude_id``, nor newer than ``before_id``), nearest first."""
+    radius = category.dedupe_radius_m if radius_m is None else radius_m
+    if radius <= 0:
+        return []
+    dlat = radius / 111_000.0
+    dlon = radius / (111_000.0 * max(math.cos(math.radians(lat)), 0.01))
+    params = {
+        "category": category.code,
+        "lat_min": lat - dlat,
+        "lat_max": lat + dlat,
+        "lon_min": lon - dlon,
+        "lon_max": lon + dlon,
+        "open_since": now - timedelta(minutes=category.dedupe_window_minutes),
+        "not_id": exclude_id if exclude_id is not None else (before_id or 0),
+    }
+    if include_closed:
+        params["closed_since"] = now - timedelta(days=get_cases_settings().recent_closed_days)
+    near = []
+    for case_id, number, clon, clat in session.connection().execute(_NEARBY[include_closed], params):
+        if before_id is not None and case_id > before_id:
+            continue
+        distance = geo.haversine_m(lon, lat, clon or 0.0, clat or 0.0)
+        if distance <= radius:
+            near.append((distance, case_id, number))
+    near.sort()
+    return near
+
+
+def _link_duplicates(session: Session, drafts: list[Draft], now: datetime) -> None:
+    """A new report near an open case of its category (older than it) is linked to it, never dropped."""
+    links: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for d in drafts:
+        near = nearby_rows(
+            session, d.category, d.case.lon, d.case.lat, now=now, include_closed=False, before_id=d.case.id
+        )
+        if not near:
+            continue
+        distance, target_id, target_number = near[0]
+        d.case.duplicate_of_id = target_id
+        links.append(
+            {
+                "case_id": d.case.id,
+                "other_case_id": target_id,
+                "kind": "duplicate",
+                "distance_m": distance,
+                "created_at": now,
+                "created_by": "auto",
+            }
+        )
+        events.append(
+            _event_row(
+                d.case.id,
+                None,
+                now,
+                action="link",
+                note=f"possible duplicate of {target_number} ({distance:.0f} m away); "
+                "an operator may merge or split",
+                details={"other_case_id": target_id},
+            )
+        )
+    if not links:
+        return
+    session.connection().execute(
+        CASES.update().where(CASES.c.id == bindparam("cid")).values(duplicate_of_id=bindparam("dup")),
+        [{"cid": link["case_id"], "dup": link["other_case_id"]} for link in links],
+    )
+    session.connection().execute(insert(LINKS), links)
+    session.connection().execute(_INSERT_EVENTS, events)
+
+
+# --- the API's batched writer ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pending:
+    """One intake request waiting for the group commit: who (None = anonymous resident) and what."""
+
+    actor: Actor | None
+    report: Report
+    client_ip: str | None = None
+
+
+class IntakeWriter:
+    """Writes the reports of concurrent intake requests in shared transactions (group commit)."""
+
+    def __init__(self, factory: sessionmaker[Session], *, max_batch: int = 256) -> None:
+        self.factory = factory
+        self._group: GroupCommit[Pending, dict[str, Any]] = GroupCommit(self.write, max_batch=max_batch)
+
+    async def submit(self, pending: Pending) -> dict[str, Any]:
+        """The created case (staff view plus the tracking token), once committed; or its 4xx error."""
+        return await self._group.submit_one(pending)
+
+    def write(self, items: list[Pending]) -> list[dict[str, Any] | BaseException]:
+        try:
+            return self._write(items)
+        except PinganError:
+            raise
+        except Exception:
+            if len(items) == 1:
+                raise
+            log.exception("intake batch of %d failed; writing its reports one by one", len(items))
+            results: list[dict[str, Any] | BaseException] = []
+            for item in items:
+                try:
+                    results.extend(self._write([item]))
+                except Exception as exc:  # noqa: BLE001 - reported to that request alone
+                    results.append(exc)
+            return results
+
+    def _write(self, items: list[Pending]) -> list[dict[str, Any] | BaseException]:
+        results: list[dict[str, Any] | BaseException | None] = [None] * len(items)
+        drafts: list[tuple[int, Draft]] = []
+        with transaction(self.factory) as session:
+            now = utcnow()
+            memo = Memo()
+            for i, item in enumerate(items):
+                try:
+                    actor = item.actor or public_actor(session, client_ip=item.client_ip, memo=memo)
+                    drafts.append((i, draft(session, actor, item.report, now=now, memo=memo)))
+                except PinganError as exc:
+                    results[i] = exc
+            write(session, [d for _, d in drafts], now=now)
+        for i, d in drafts:
+            results[i] = created_body(d)
+        return [r if r is not None else RuntimeError("no result") for r in results]
+
+
+def created_body(d: Draft) -> dict[str, Any]:
+    """The answer to the reporter: the staff view of the case and, once, its tracking token."""
+    from pingan.cases.service import case_dict
+
+    body = case_dict(cast(Case, d.case))
+    body["tracking_token"] = d.tracking_token
+    body["tracking_url"] = f"/api/v1/public/cases/{d.case.number}?token={d.tracking_token}"
+    return body
