@@ -15,7 +15,7 @@ import threading
 import uuid
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from pingan.core.events import bus
@@ -26,6 +26,10 @@ TOPIC = "cases"
 CHANNEL = "pingan_cases"
 ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _KEY = "pingan_live_pending"
+_NOTIFY = text(
+    "SELECT pg_notify(:channel, m) "
+    "FROM unnest(CAST(:messages AS text[])) WITH ORDINALITY AS t(m, i) ORDER BY i"
+)
 
 
 def case_payload(case: Any, transition: str) -> dict[str, Any]:
@@ -63,10 +67,12 @@ def _notify_postgres(session: Session) -> None:
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    for payload in pending:
-        message = json.dumps({"origin": ORIGIN, "payload": payload}, ensure_ascii=False, default=str)
-        if len(message.encode()) < 7900:
-            session.execute(select(func.pg_notify(CHANNEL, message)))
+    messages = [
+        json.dumps({"origin": ORIGIN, "payload": p}, ensure_ascii=False, default=str) for p in pending
+    ]
+    messages = [m for m in messages if len(m.encode()) < 7900]  # NOTIFY's payload limit is 8000 bytes
+    if messages:  # one round trip for all of them, delivered in this order on commit
+        session.connection().execute(_NOTIFY, {"channel": CHANNEL, "messages": messages})
 
 
 @event.listens_for(Session, "after_commit")

@@ -115,6 +115,7 @@ def upsert_category(
     cat.is_active = True
     session.add(cat)
     session.flush()
+    _forget_rules(session)
     return cat
 
 
@@ -177,6 +178,31 @@ def _forget_rules(session: Session) -> None:
     session.info["routing_changed"] = True
     with _rules_lock:
         _rules_cache.clear()
+        _categories_cache.clear()
+
+
+_categories_cache: dict[Any, tuple[float, dict[str, Category]]] = {}
+
+
+def category_snapshot(session: Session, code: str, *, field: str = "category_code") -> Category:
+    """A read-only copy of a category (the intake's hot path): cached per database for a few seconds like
+    the rules, forgotten when this process changes a category; ValidationFailed naming ``field``."""
+    key = base_engine(session.get_bind())
+    now = time.monotonic()
+    hit = _categories_cache.get(key)
+    if hit is None or now - hit[0] >= _RULES_TTL or session.info.get("routing_changed"):
+        if session.info.get("routing_changed"):
+            return get_category(session, code, field=field)
+        categories = list(session.scalars(select(Category)))
+        for cat in categories:
+            session.expunge(cat)
+        hit = (now, {cat.code: cat for cat in categories})
+        with _rules_lock:
+            _categories_cache[key] = hit
+    category = hit[1].get(code) if code else None
+    if category is None:
+        raise ValidationFailed(f"unknown category code {code!r}", field=field)
+    return category
 
 
 def route_case(
