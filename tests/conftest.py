@@ -18,6 +18,7 @@ os.environ.setdefault("PINGAN_LOCATOR_REFRESH_SECONDS", "0")
 os.environ.setdefault("PINGAN_DEMO_MODE", "true")  # demo-derived PII key for the test data
 # Apps under test run in one process: no LISTEN bridge per app (tests/cases/test_live_pg.py tests the bridge).
 os.environ.setdefault("PINGAN_CASES_LISTEN_POSTGRES", "false")
+os.environ.setdefault("PINGAN_GC_FREEZE", "false")  # frozen objects are never freed: apps come and go here
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Connection, Engine, text  # noqa: E402

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     media_dir: Path | None = None
     max_upload_bytes: int = 10 * 1024 * 1024
     locator_refresh_seconds: float = 5.0
+    gc_freeze: bool = Field(
+        True,
+        description="move objects alive after start-up out of the garbage collector's sight (shorter pauses)",
+    )
     retention_days: dict[str, int] = Field(
         default_factory=dict,
         description='days to keep each kind of record, JSON, e.g. {"audit": 1825}; unset kinds use defaults',

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,6 +29,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     settings = settings or get_settings()
     engine = engine or create_db_engine(settings.resolved_database_url())
     app = FastAPI(
+        lifespan=_lifespan,
         title="Pingan 平安 API",
         version=__version__,
         docs_url=None,  # served by pingan.web.pages from node_modules (no CDN)
@@ -53,6 +57,17 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         return JSONResponse({"status": "ok", "database": engine.dialect.name, "version": __version__})
 
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Once started, the application's long-lived objects (routes, models, metadata, caches) are frozen out
+    of the cyclic garbage collector: its full collections then walk only what requests create, instead of
+    pausing every request in flight for tens of milliseconds (the tail latency of intake under load)."""
+    if app.state.settings.gc_freeze:
+        gc.collect()
+        gc.freeze()
+    yield
 
 
 def _mount_routers(app: FastAPI) -> None:
