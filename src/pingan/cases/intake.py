@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.areas import service as areas
@@ -47,7 +47,7 @@ from pingan.cases.models import (
 )
 from pingan.core import geo
 from pingan.core.clock import to_local, utcnow
-from pingan.core.db import transaction
+from pingan.core.db import UTCDateTime, transaction
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.pii import mask_name, mask_phone, normalise_phone
@@ -60,7 +60,7 @@ CASES = cast(Any, Case.__table__)
 EVENTS = cast(Any, CaseEvent.__table__)
 LINKS = cast(Any, CaseLink.__table__)
 OPEN = [s.value for s in OPEN_STATES]
-_INSERT_CASES = insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True)
+_INSERT_CASES = insert(CASES)
 _INSERT_EVENTS = insert(EVENTS)
 _DRAW_PG = text(
     "SELECT nextval('case_number_seq'), nextval(pg_get_serial_sequence('cases', 'id')) "
@@ -110,7 +110,6 @@ class Draft:
 class Memo:
     """Look-ups shared by the drafts of one batch (one transaction)."""
 
-    routes: dict[tuple[str, str], routing.Route] = field(default_factory=dict)
     categories: dict[str, Category] = field(default_factory=dict)
     district_code: str | None = None
     has_district: bool | None = None
@@ -166,18 +165,13 @@ def draft(
     internal = actor.is_system or report.source in INTERNAL_SOURCES
     lon, lat, area_code, community_code, street_code = _place(session, report, internal, memo)
 
-    key = (category.code, area_code)
-    route = memo.routes.get(key)
-    if route is None:
-        route = routing.route_case(
-            session,
-            category_code=category.code,
-            area_code=area_code,
-            street_code=street_code,
-            community_code=community_code,
-        )
-        memo.routes[key] = route
-    unit_id = route.unit.id if route.unit else None
+    unit_id, route_reason = routing.route_snapshot(
+        session,
+        category_code=category.code,
+        area_code=area_code,
+        street_code=street_code,
+        community_code=community_code,
+    )
     token = secrets.token_urlsafe(12)
     case = SimpleNamespace(
         id=None,
@@ -250,7 +244,7 @@ def draft(
             case.reporter_phone_index = protector.blind_index("phone:" + phone)
             case.reporter_phone_masked = mask_phone(phone)
     collected = [k for k, v in (("name", name), ("phone", phone)) if v] if report.on_behalf else []
-    return Draft(case, actor, category, route.reason, token, files, collected)
+    return Draft(case, actor, category, route_reason, token, files, collected)
 
 
 def _place(
@@ -332,20 +326,11 @@ def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
     if not drafts:
         return
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        # ids drawn with the numbers, then a plain executemany (psycopg prepares one short statement; a
-        # multi-row INSERT … RETURNING of ~50 columns is re-parsed by the driver on every call)
-        drawn = conn.execute(_DRAW_PG, {"n": len(drafts)}).all()
-        day = f"{to_local(now):%Y%m%d}"
-        for d, (number, case_id) in zip(drafts, drawn, strict=True):
-            d.case.number, d.case.id = f"BJ{day}{int(number):04d}", int(case_id)
-        conn.execute(insert(CASES), [_row(d.case, with_id=True) for d in drafts])
-    else:
-        for d, number in zip(drafts, next_numbers(session, now, len(drafts)), strict=True):
-            d.case.number = number
-        ids = conn.execute(_INSERT_CASES, [_row(d.case) for d in drafts]).scalars().all()
-        for d, case_id in zip(drafts, ids, strict=True):
-            d.case.id = case_id
+    for d, (number, case_id) in zip(drafts, allocate(session, now, len(drafts)), strict=True):
+        d.case.number, d.case.id = number, case_id
+    # ids are known: a plain executemany (one short prepared statement); a multi-row INSERT … RETURNING of
+    # ~50 columns is re-parsed by psycopg on every call and split into one statement per row on SQLite
+    conn.execute(_INSERT_CASES, [_row(d.case) for d in drafts])
     session.connection().execute(
         _INSERT_EVENTS,
         [
@@ -386,15 +371,12 @@ def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
         live.queue_change(session, d.case, "reported")
 
 
-_COLUMNS = [c.name for c in CASES.columns if c.name != "id"]
+_COLUMNS = [c.name for c in CASES.columns]
 
 
-def _row(case: SimpleNamespace, *, with_id: bool = False) -> dict[str, Any]:
+def _row(case: SimpleNamespace) -> dict[str, Any]:
     values = vars(case)
-    row = {name: values[name] for name in _COLUMNS if name in values}
-    if with_id:
-        row["id"] = case.id
-    return row
+    return {name: values[name] for name in _COLUMNS if name in values}
 
 
 def _event_row(
@@ -415,31 +397,28 @@ def _event_row(
     }
 
 
-def next_numbers(session: Session, now: datetime, count: int) -> list[str]:
-    """``count`` case numbers: BJ + local date + a district-wide running number (a PostgreSQL sequence; a
-    counter row on SQLite, advanced once for the whole batch)."""
-    if session.get_bind().dialect.name == "postgresql":
-        values = [
-            int(n)
-            for n in session.scalars(
-                text("SELECT nextval('case_number_seq') FROM generate_series(1, :n)"), {"n": count}
-            )
-        ]
+def allocate(session: Session, now: datetime, count: int) -> list[tuple[str, int]]:
+    """(number, id) for ``count`` new cases. Numbers: BJ + local date + a district-wide running number.
+    PostgreSQL draws both from sequences; SQLite advances a counter row once for the batch — which takes the
+    write lock — and continues the ids after the highest (what SQLite itself would choose)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        drawn = [(int(n), int(i)) for n, i in conn.execute(_DRAW_PG, {"n": count})]
     else:
         counters = cast(Any, CaseCounter.__table__)
-        last = session.connection().scalar(
+        last = conn.scalar(
             update(counters)
             .where(counters.c.name == "case")
             .values(last=counters.c.last + count)
             .returning(counters.c.last)
         )
         if last is None:
-            session.add(CaseCounter(name="case", last=count))
-            session.flush()
+            conn.execute(insert(counters).values(name="case", last=count))
             last = count
-        values = list(range(int(last) - count + 1, int(last) + 1))
+        top = int(conn.scalar(select(func.coalesce(func.max(CASES.c.id), 0))) or 0)
+        drawn = [(int(last) - count + k, top + k) for k in range(1, count + 1)]
     day = f"{to_local(now):%Y%m%d}"
-    return [f"BJ{day}{n:04d}" for n in values]
+    return [(f"BJ{day}{n:04d}", case_id) for n, case_id in drawn]
 
 
 def _nearby_statement(include_closed: bool) -> Any:
@@ -447,8 +426,8 @@ def _nearby_statement(include_closed: bool) -> Any:
     when = and_(Case.state.in_(OPEN), Case.reported_at >= bindparam("open_since"))
     if include_closed:
         when = when | and_(Case.state == State.CLOSED.value, Case.closed_at >= bindparam("closed_since"))
-    # The (category, lat) index answers this. An id range here would lure SQLite's planner onto the
-    # duplicate_of_id index (rowid order over every case), so "older than" is checked in Python.
+    # The partial (category, lat, lon) index answers this. An id range here would lure SQLite's planner onto
+    # the duplicate_of_id index (rowid order over every case), so "older than" is checked in Python.
     return (
         select(Case.id, Case.number, Case.lon, Case.lat)
         .where(
@@ -508,17 +487,70 @@ def nearby_rows(
     return near
 
 
+def _nearest_older(
+    session: Session, drafts: list[Draft], now: datetime
+) -> list[tuple[float, int, str] | None]:
+    """For each draft, the nearest open case of its category within its radius that is older than it and not
+    itself a duplicate: one query for the whole batch (a VALUES list of search boxes joined to the cases)."""
+    boxes = []
+    for i, d in enumerate(drafts):
+        radius = d.category.dedupe_radius_m
+        if radius <= 0:
+            continue
+        dlat = radius / 111_000.0
+        dlon = radius / (111_000.0 * max(math.cos(math.radians(d.case.lat)), 0.01))
+        since = now - timedelta(minutes=d.category.dedupe_window_minutes)
+        lat, lon = d.case.lat, d.case.lon
+        boxes.append((i, d.category.code, lat - dlat, lat + dlat, lon - dlon, lon + dlon, since, d.case.id))
+    best: list[tuple[float, int, str] | None] = [None] * len(drafts)
+    if not boxes:
+        return best
+    params = {
+        f"{name}{k}": value for k, box in enumerate(boxes) for name, value in zip(_BOX, box, strict=True)
+    }
+    stmt = _boxes_query(len(boxes))
+    for i, case_id, number, clon, clat in session.connection().execute(stmt, params):
+        d = drafts[i]
+        if case_id > d.case.id:
+            continue  # reported in the same batch, after this one
+        distance = geo.haversine_m(d.case.lon, d.case.lat, clon or 0.0, clat or 0.0)
+        if distance <= d.category.dedupe_radius_m:
+            current = best[i]
+            if current is None or (distance, case_id) < (current[0], current[1]):
+                best[i] = (distance, case_id, number)
+    return best
+
+
+_BOX = ("i", "category", "lat_min", "lat_max", "lon_min", "lon_max", "since", "case_id")
+_BOXES_QUERIES: dict[int, Any] = {}
+
+
+def _boxes_query(n: int) -> Any:
+    """The batch's nearby search for ``n`` boxes (one text per size: compiled once, then cached)."""
+    query = _BOXES_QUERIES.get(n)
+    if query is None:
+        rows = ", ".join("(" + ", ".join(f":{name}{k}" for name in _BOX) + ")" for k in range(n))
+        states = ", ".join(f"'{state}'" for state in OPEN)
+        query = text(
+            f"WITH q({', '.join(_BOX)}) AS (VALUES {rows}) "
+            "SELECT q.i, c.id, c.number, c.lon, c.lat FROM q JOIN cases c "
+            "ON c.category_code = q.category AND c.lat BETWEEN q.lat_min AND q.lat_max "
+            "AND c.lon BETWEEN q.lon_min AND q.lon_max "
+            f"AND c.state IN ({states}) AND c.reported_at >= q.since "
+            "AND c.duplicate_of_id IS NULL AND c.id <> q.case_id"
+        ).bindparams(*(bindparam(f"since{k}", type_=UTCDateTime()) for k in range(n)))
+        _BOXES_QUERIES[n] = query
+    return query
+
+
 def _link_duplicates(session: Session, drafts: list[Draft], now: datetime) -> None:
     """A new report near an open case of its category (older than it) is linked to it, never dropped."""
     links: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    for d in drafts:
-        near = nearby_rows(
-            session, d.category, d.case.lon, d.case.lat, now=now, include_closed=False, before_id=d.case.id
-        )
-        if not near:
+    for d, near in zip(drafts, _nearest_older(session, drafts, now), strict=True):
+        if near is None:
             continue
-        distance, target_id, target_number = near[0]
+        distance, target_id, target_number = near
         d.case.duplicate_of_id = target_id
         links.append(
             {

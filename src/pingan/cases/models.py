@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -137,7 +138,15 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_state_stage_due", "state", "stage_due_at"),
         Index("ix_cases_category_reported", "category_code", "reported_at"),
-        Index("ix_cases_category_lat", "category_code", "lat"),  # nearby duplicates: a latitude band
+        # nearby duplicates: a latitude band of a category's cases that are not duplicates themselves
+        Index(
+            "ix_cases_nearby",
+            "category_code",
+            "lat",
+            "lon",
+            sqlite_where=text("duplicate_of_id IS NULL"),
+            postgresql_where=text("duplicate_of_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

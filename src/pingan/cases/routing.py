@@ -179,6 +179,43 @@ def _forget_rules(session: Session) -> None:
     with _rules_lock:
         _rules_cache.clear()
         _categories_cache.clear()
+        _routes_cache.clear()
+
+
+_routes_cache: dict[Any, tuple[float, dict[tuple[str, str], tuple[int | None, str]]]] = {}
+
+
+def route_snapshot(
+    session: Session,
+    *,
+    category_code: str,
+    area_code: str,
+    street_code: str | None,
+    community_code: str | None,
+) -> tuple[int | None, str]:
+    """(owning unit id, reason) of :func:`route_case`, remembered per database for a few seconds like the
+    rules (intake routes thousands of reports to a few hundred grid × category pairs)."""
+    key = base_engine(session.get_bind())
+    now = time.monotonic()
+    hit = _routes_cache.get(key)
+    if hit is None or now - hit[0] >= _RULES_TTL:
+        hit = (now, {})
+        with _rules_lock:
+            _routes_cache[key] = hit
+    pair = (category_code, area_code)
+    known = hit[1].get(pair)
+    if known is None or session.info.get("routing_changed"):
+        route = route_case(
+            session,
+            category_code=category_code,
+            area_code=area_code,
+            street_code=street_code,
+            community_code=community_code,
+        )
+        known = (route.unit.id if route.unit else None, route.reason)
+        if not session.info.get("routing_changed"):
+            hit[1][pair] = known
+    return known
 
 
 _categories_cache: dict[Any, tuple[float, dict[str, Category]]] = {}
