@@ -600,7 +600,13 @@ class IntakeWriter:
 
     def __init__(self, factory: sessionmaker[Session], *, max_batch: int = 256) -> None:
         self.factory = factory
-        self._group: GroupCommit[Pending, dict[str, Any]] = GroupCommit(self.write, max_batch=max_batch)
+        bind = factory.kw.get("bind")
+        # SQLite has one writer at a time; PostgreSQL commits batches side by side (one is written while
+        # another waits for its WAL flush)
+        concurrency = 1 if bind is None or bind.dialect.name == "sqlite" else 3
+        self._group: GroupCommit[Pending, dict[str, Any]] = GroupCommit(
+            self.write, max_batch=max_batch, concurrency=concurrency
+        )
 
     async def submit(self, pending: Pending) -> dict[str, Any]:
         """The created case (staff view plus the tracking token), once committed; or its 4xx error."""

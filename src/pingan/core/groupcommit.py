@@ -24,25 +24,30 @@ R = TypeVar("R")
 
 
 class GroupCommit(Generic[T, R]):
-    """Batches the items of concurrent ``submit`` calls into calls of ``write`` (one at a time)."""
+    """Batches the items of concurrent ``submit`` calls into calls of ``write``, at most ``concurrency`` at a
+    time (1 for a database with one writer, like SQLite; a few where transactions run side by side, so one
+    batch is written while another waits for its commit to reach the disk)."""
 
-    def __init__(self, write: Callable[[list[T]], Sequence[R | BaseException]], *, max_batch: int) -> None:
+    def __init__(
+        self,
+        write: Callable[[list[T]], Sequence[R | BaseException]],
+        *,
+        max_batch: int,
+        concurrency: int = 1,
+    ) -> None:
         self._write = write
         self._max_batch = max_batch
+        self._concurrency = max(1, concurrency)
         self._pending: list[tuple[list[T], asyncio.Future[list[R | BaseException]]]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self.batches = 0
         self.items = 0
 
     async def submit(self, items: list[T]) -> list[R | BaseException]:
         """Queue ``items`` and wait until they are committed; one result (or exception) per item."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[R | BaseException]] = loop.create_future()
+        future: asyncio.Future[list[R | BaseException]] = asyncio.get_running_loop().create_future()
         self._pending.append((items, future))
-        if self._task is None or self._task.done() or self._loop is not loop:
-            self._loop = loop
-            self._task = loop.create_task(self._drain())
+        self._start()
         return await future
 
     async def submit_one(self, item: T) -> R:
@@ -52,28 +57,34 @@ class GroupCommit(Generic[T, R]):
             raise result
         return result
 
-    async def _drain(self) -> None:
+    def _start(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._pending:
+        self._running = {t for t in self._running if not t.done() and t.get_loop() is loop}
+        while self._pending and len(self._running) < self._concurrency:
             batch: list[tuple[list[T], asyncio.Future[list[R | BaseException]]]] = []
             size = 0
             while self._pending and (not batch or size + len(self._pending[0][0]) <= self._max_batch):
                 entry = self._pending.pop(0)
                 batch.append(entry)
                 size += len(entry[0])
-            items = [item for entries, _ in batch for item in entries]
-            try:
-                results = await loop.run_in_executor(None, self._write, items)
-            except Exception as exc:  # noqa: BLE001 - every waiting request learns of the failure
-                log.exception("group commit of %d items failed", len(items))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            self.batches += 1
-            self.items += len(items)
-            offset = 0
-            for entries, future in batch:
+            task = loop.create_task(self._run(batch))
+            self._running.add(task)
+            task.add_done_callback(lambda _task: self._start() if self._pending else None)
+
+    async def _run(self, batch: list[tuple[list[T], asyncio.Future[list[R | BaseException]]]]) -> None:
+        items = [item for entries, _ in batch for item in entries]
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(None, self._write, items)
+        except Exception as exc:  # noqa: BLE001 - every waiting request learns of the failure
+            log.exception("group commit of %d items failed", len(items))
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(list(results[offset : offset + len(entries)]))
-                offset += len(entries)
+                    future.set_exception(exc)
+            return
+        self.batches += 1
+        self.items += len(items)
+        offset = 0
+        for entries, future in batch:
+            if not future.done():
+                future.set_result(list(results[offset : offset + len(entries)]))
+            offset += len(entries)
