@@ -34,6 +34,9 @@ class CasesSettings(BaseSettings):
         "auto", description="path for MinIO and Ceph, virtual for OSS/COS"
     )
     max_attachments: int = 6
+    intake_batches_in_flight: int = Field(
+        1, description="intake batches written at once (PostgreSQL on slow disks may gain from 2–3)"
+    )
     listen_postgres: bool = Field(True, description="bridge the live feed over PostgreSQL LISTEN/NOTIFY")
     work_periods: str = Field(
         "08:30-12:00,13:30-17:30", description="working periods of a working day (Asia/Shanghai), HH:MM-HH:MM"

@@ -59,7 +59,7 @@ MAX_DESCRIPTION = 4000
 CASES = cast(Any, Case.__table__)
 EVENTS = cast(Any, CaseEvent.__table__)
 LINKS = cast(Any, CaseLink.__table__)
-OPEN = [s.value for s in OPEN_STATES]
+OPEN = sorted(s.value for s in OPEN_STATES)
 _INSERT_CASES = insert(CASES)
 _INSERT_EVENTS = insert(EVENTS)
 _DRAW_PG = text(
@@ -505,10 +505,14 @@ def _nearest_older(
     best: list[tuple[float, int, str] | None] = [None] * len(drafts)
     if not boxes:
         return best
-    params = {
-        f"{name}{k}": value for k, box in enumerate(boxes) for name, value in zip(_BOX, box, strict=True)
-    }
-    stmt = _boxes_query(len(boxes))
+    if session.get_bind().dialect.name == "postgresql":  # arrays: one short statement whatever the size
+        stmt = _BOXES_PG
+        params = {name: list(column) for name, column in zip(_BOX, zip(*boxes, strict=True), strict=True)}
+    else:
+        stmt = _boxes_query(len(boxes))
+        params = {
+            f"{name}{k}": value for k, box in enumerate(boxes) for name, value in zip(_BOX, box, strict=True)
+        }
     for i, case_id, number, clon, clat in session.connection().execute(stmt, params):
         d = drafts[i]
         if case_id > d.case.id:
@@ -523,6 +527,18 @@ def _nearest_older(
 
 _BOX = ("i", "category", "lat_min", "lat_max", "lon_min", "lon_max", "since", "case_id")
 _BOXES_QUERIES: dict[int, Any] = {}
+
+
+_BOX_TYPES = ("int", "text", "float8", "float8", "float8", "float8", "timestamptz", "int")
+_BOXES_PG = text(
+    "SELECT q.i, c.id, c.number, c.lon, c.lat FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_BOX, _BOX_TYPES, strict=True))
+    + f") AS q({', '.join(_BOX)}) JOIN cases c "
+    "ON c.category_code = q.category AND c.lat BETWEEN q.lat_min AND q.lat_max "
+    "AND c.lon BETWEEN q.lon_min AND q.lon_max "
+    f"AND c.state IN ({', '.join(repr(state) for state in OPEN)}) AND c.reported_at >= q.since "
+    "AND c.duplicate_of_id IS NULL AND c.id <> q.case_id"
+)
 
 
 def _boxes_query(n: int) -> Any:
@@ -600,10 +616,11 @@ class IntakeWriter:
 
     def __init__(self, factory: sessionmaker[Session], *, max_batch: int = 256) -> None:
         self.factory = factory
+        # One batch at a time: SQLite has one writer, and on PostgreSQL here three in flight measured slower
+        # (smaller batches, more round trips); a slow WAL disk may call for more.
         bind = factory.kw.get("bind")
-        # SQLite has one writer at a time; PostgreSQL commits batches side by side (one is written while
-        # another waits for its WAL flush)
-        concurrency = 1 if bind is None or bind.dialect.name == "sqlite" else 3
+        sqlite = bind is None or bind.dialect.name == "sqlite"
+        concurrency = 1 if sqlite else max(1, get_cases_settings().intake_batches_in_flight)
         self._group: GroupCommit[Pending, dict[str, Any]] = GroupCommit(
             self.write, max_batch=max_batch, concurrency=concurrency
         )
