@@ -328,29 +328,29 @@ def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
     conn = session.connection()
     for d, (number, case_id) in zip(drafts, allocate(session, now, len(drafts)), strict=True):
         d.case.number, d.case.id = number, case_id
+    links: list[dict[str, Any]] = []
+    events = [
+        _event_row(
+            d.case.id,
+            d.actor,
+            now,
+            action="report",
+            to_state=State.REPORTED.value,
+            note=f"{d.case.source}; {d.route_reason}",
+            is_public=True,
+            details={"source": d.case.source, "routed_unit_id": d.case.routed_unit_id},
+        )
+        for d in drafts
+    ]
+    if get_cases_settings().auto_link:
+        located = [d for d in drafts if d.case.lon is not None and not d.case.dedupe_key]
+        _find_duplicates(session, located, now, links, events)
     # ids are known: a plain executemany (one short prepared statement); a multi-row INSERT … RETURNING of
     # ~50 columns is re-parsed by psycopg on every call and split into one statement per row on SQLite
     conn.execute(_INSERT_CASES, [_row(d.case) for d in drafts])
-    session.connection().execute(
-        _INSERT_EVENTS,
-        [
-            _event_row(
-                d.case.id,
-                d.actor,
-                now,
-                action="report",
-                to_state=State.REPORTED.value,
-                note=f"{d.case.source}; {d.route_reason}",
-                is_public=True,
-                details={"source": d.case.source, "routed_unit_id": d.case.routed_unit_id},
-            )
-            for d in drafts
-        ],
-    )
-    if get_cases_settings().auto_link:
-        _link_duplicates(
-            session, [d for d in drafts if d.case.lon is not None and not d.case.dedupe_key], now
-        )
+    conn.execute(_INSERT_EVENTS, events)
+    if links:
+        conn.execute(insert(LINKS), links)
     for d in drafts:
         if d.collected:
             audit.record(
@@ -559,14 +559,30 @@ def _boxes_query(n: int) -> Any:
     return query
 
 
-def _link_duplicates(session: Session, drafts: list[Draft], now: datetime) -> None:
-    """A new report near an open case of its category (older than it) is linked to it, never dropped."""
-    links: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for d, near in zip(drafts, _nearest_older(session, drafts, now), strict=True):
-        if near is None:
+def _find_duplicates(
+    session: Session,
+    drafts: list[Draft],
+    now: datetime,
+    links: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+) -> None:
+    """A new report near an open case of its category — stored, or earlier in this batch — is linked to it
+    (never dropped); found before the insert, so each case is written once."""
+    originals: list[Draft] = []  # this batch's reports that are not duplicates, in order
+    for d, stored in zip(drafts, _nearest_older(session, drafts, now), strict=True):
+        best = stored
+        radius = d.category.dedupe_radius_m
+        band = radius / 111_000.0
+        for o in originals:
+            if o.category.code != d.category.code or abs(o.case.lat - d.case.lat) > band:
+                continue
+            distance = geo.haversine_m(d.case.lon, d.case.lat, o.case.lon, o.case.lat)
+            if distance <= radius and (best is None or (distance, o.case.id) < (best[0], best[1])):
+                best = (distance, o.case.id, o.case.number)
+        if best is None:
+            originals.append(d)
             continue
-        distance, target_id, target_number = near
+        distance, target_id, target_number = best
         d.case.duplicate_of_id = target_id
         links.append(
             {
@@ -589,14 +605,6 @@ def _link_duplicates(session: Session, drafts: list[Draft], now: datetime) -> No
                 details={"other_case_id": target_id},
             )
         )
-    if not links:
-        return
-    session.connection().execute(
-        CASES.update().where(CASES.c.id == bindparam("cid")).values(duplicate_of_id=bindparam("dup")),
-        [{"cid": link["case_id"], "dup": link["other_case_id"]} for link in links],
-    )
-    session.connection().execute(insert(LINKS), links)
-    session.connection().execute(_INSERT_EVENTS, events)
 
 
 # --- the API's batched writer ----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class CRS(StrEnum):
 
 def parse_crs(value: str | None, field: str = "crs") -> CRS:
     """Parse a CRS name (case-insensitive; ``cgcs2000`` and ``epsg:4326`` mean WGS-84)."""
-    if value is None or value == "":
+    if value is None or value == "" or value == "wgs84":
         return CRS.WGS84
     name = value.strip().lower().replace("-", "").replace("_", "")
     aliases = {
@@ -168,6 +168,8 @@ def to_wgs84(lon, lat, crs):  # type: ignore[no-untyped-def]
     """Normalise coordinates in ``crs`` to WGS-84."""
     crs = parse_crs(crs) if isinstance(crs, str) else crs
     if crs is CRS.WGS84:
+        if isinstance(lon, float | int) and isinstance(lat, float | int):
+            return float(lon), float(lat)  # one point, nothing to do (the hot path of every report)
         return _out(*_arrays(lon, lat))
     if crs is CRS.GCJ02:
         return gcj02_to_wgs84(lon, lat)
