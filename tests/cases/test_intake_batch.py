@@ -1,0 +1,127 @@
+"""The batched intake writer: one transaction for many reports, duplicates found within the batch, a bad
+report failing alone, and the group commit answering each request with its own result."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pingan.cases import intake
+from pingan.cases.models import Case, CaseEvent, CaseLink
+from pingan.core.errors import ValidationFailed
+from pingan.core.groupcommit import GroupCommit
+from pingan.core.security import Actor
+from tests.cases.helpers import point_in
+
+SYSTEM = Actor.system("test")
+
+
+def _report(lon: float, lat: float, text: str, category: str = "0102") -> intake.Pending:
+    return intake.Pending(
+        SYSTEM, intake.Report(category_code=category, description=text, source="app", lon=lon, lat=lat)
+    )
+
+
+def test_one_batch_links_its_own_duplicates(session_factory: sessionmaker[Session]) -> None:
+    session = session_factory()
+    lon, lat = point_in(session)
+    far_lon, far_lat = point_in(session, "33010800100101")
+    session.close()
+    writer = intake.IntakeWriter(session_factory)
+    results = writer.write(
+        [
+            _report(lon, lat, "first"),
+            _report(lon + 0.0001, lat, "second, ~10 m east"),
+            _report(far_lon, far_lat, "elsewhere"),
+            _report(lon, lat, "another category", category="0201"),
+            _report(lon, lat, "third, same place"),
+        ]
+    )
+    assert not [r for r in results if isinstance(r, BaseException)]
+    first, second, elsewhere, other_category, third = results
+    assert isinstance(first, dict) and isinstance(second, dict) and isinstance(third, dict)
+    assert isinstance(elsewhere, dict) and isinstance(other_category, dict)
+    numbers = [r["number"] for r in results if isinstance(r, dict)]
+    assert len(set(numbers)) == 5 and [r["id"] for r in (first, second, elsewhere)] == sorted(
+        r["id"] for r in (first, second, elsewhere)
+    )
+    assert first["duplicate_of_id"] is None
+    assert second["duplicate_of_id"] == first["id"] and third["duplicate_of_id"] == first["id"]
+    assert elsewhere["duplicate_of_id"] is None and other_category["duplicate_of_id"] is None
+
+    check = session_factory()
+    stored = {c.id: c for c in check.scalars(select(Case).where(Case.number.in_(numbers)))}
+    assert len(stored) == 5 and stored[second["id"]].duplicate_of_id == first["id"]
+    links = check.scalars(select(CaseLink).where(CaseLink.other_case_id == first["id"])).all()
+    assert sorted(link.case_id for link in links) == sorted([second["id"], third["id"]])
+    actions = check.scalars(
+        select(CaseEvent.action).where(CaseEvent.case_id == second["id"]).order_by(CaseEvent.id)
+    ).all()
+    assert actions == ["report", "link"]
+    check.close()
+
+
+def test_a_bad_report_fails_alone(session_factory: sessionmaker[Session]) -> None:
+    session = session_factory()
+    lon, lat = point_in(session)
+    session.close()
+    writer = intake.IntakeWriter(session_factory)
+    results = writer.write(
+        [_report(lon, lat, "fine"), _report(0.0, 0.0, "outside"), _report(lon, lat, "", category="9999")]
+    )
+    assert isinstance(results[0], dict)
+    assert isinstance(results[1], ValidationFailed) and results[1].field == "lon"
+    assert isinstance(results[2], ValidationFailed) and results[2].field == "category_code"
+
+
+def test_group_commit_batches_concurrent_requests_and_answers_each() -> None:
+    batches: list[list[int]] = []
+
+    def write(items: list[int]) -> list[int | BaseException]:
+        batches.append(items)
+        return [ValueError(f"bad {i}") if i < 0 else i * 10 for i in items]
+
+    async def main() -> list[object]:
+        group: GroupCommit[int, int] = GroupCommit(write, max_batch=3)
+
+        async def one(i: int) -> object:
+            try:
+                return await group.submit_one(i)
+            except ValueError as exc:
+                return str(exc)
+
+        return list(await asyncio.gather(*(one(i) for i in (1, 2, -3, 4, 5))))
+
+    assert asyncio.run(main()) == [10, 20, "bad -3", 40, 50]
+    assert sorted(i for batch in batches for i in batch) == [-3, 1, 2, 4, 5]
+    assert all(len(batch) <= 3 for batch in batches) and len(batches) <= 3
+
+
+@pytest.mark.parametrize("flight", [1, 2])
+def test_group_commit_never_runs_more_batches_than_allowed(flight: int) -> None:
+    import threading
+    import time
+
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def write(items: list[int]) -> list[int | BaseException]:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.01)
+        with lock:
+            running -= 1
+        return list(items)
+
+    async def main() -> list[int]:
+        group: GroupCommit[int, int] = GroupCommit(write, max_batch=2, concurrency=flight)
+        return list(await asyncio.gather(*(group.submit_one(i) for i in range(12))))
+
+    assert asyncio.run(main()) == list(range(12))
+    assert most == flight
