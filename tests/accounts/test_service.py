@@ -298,3 +298,39 @@ class TestDemoAccounts:
             session, account_id=service.get_account_by_username(session, "admin").id, active=False
         )
         assert "admin" not in service.demo_accounts(session)
+
+
+class TestRememberedActors:
+    """The intake's hot path remembers a token's actor for a few seconds; any change forgets it."""
+
+    def test_revoking_or_disabling_takes_effect_at_once(self, client, session) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+        from tests.cases.helpers import point_in
+        from tests.factories import token_for
+
+        lon, lat = point_in(session)
+        token = token_for(session, "gridworker")
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"category_code": "0102", "description": "remembered", "lon": lon, "lat": lat, "source": "app"}
+        assert client.post("/api/v1/cases", json=body, headers=headers).status_code == 201
+        assert service.remembered_actor(session.get_bind().engine, token) is not None
+        service.revoke_token(session, token)
+        session.commit()
+        assert service.remembered_actor(session.get_bind().engine, token) is None
+        assert client.post("/api/v1/cases", json=body, headers=headers).status_code == 401
+
+        other = token_for(session, "gridworker")
+        headers = {"Authorization": f"Bearer {other}"}
+        assert client.post("/api/v1/cases", json=body, headers=headers).status_code == 201
+        account = service.get_account_by_username(session, "gridworker")
+        service.set_active(session, account_id=account.id, active=False)
+        session.commit()
+        assert client.post("/api/v1/cases", json=body, headers=headers).status_code == 401
+
+    def test_noting_a_tokens_use_forgets_nothing(self, session) -> None:  # type: ignore[no-untyped-def]
+        from tests.factories import token_for
+
+        token = token_for(session, "gridworker")
+        session.commit()  # the new token itself is a change: it forgets what was remembered
+        actor = service.authenticate_actor(session, token)  # notes the token's first use
+        session.commit()
+        assert service.remembered_actor(session.get_bind().engine, token) == actor
