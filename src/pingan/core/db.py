@@ -86,10 +86,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a process crash
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        import os
-        for pragma in os.environ.get("EXP_PRAGMAS", "").split(";"):
-            if pragma:
-                cursor.execute("PRAGMA " + pragma)
         cursor.close()
 
     # Transactions that will write start IMMEDIATE (they take SQLite's write lock up front): a DEFERRED
