@@ -232,8 +232,9 @@ def draft(
         public_note="",
     )
     as_case = cast(Case, case)  # the SLA functions read and set the same attributes on a namespace
-    sla.start_stage(as_case, category, now)
-    sla.plan_close_due(as_case, category, now, from_stage="register")
+    calendar = sla.calendar_for(session)  # cached per database: the shipped holidays plus the admin's days
+    sla.start_stage(as_case, category, now, calendar=calendar)
+    sla.plan_close_due(as_case, category, now, from_stage="register", calendar=calendar)
     if name or phone:
         protector = get_protector()
         if name:
