@@ -26,9 +26,9 @@ TOPIC = "cases"
 CHANNEL = "pingan_cases"
 ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _KEY = "pingan_live_pending"
-_NOTIFY = text(
-    "SELECT pg_notify(:channel, m) "
-    "FROM unnest(CAST(:messages AS text[])) WITH ORDINALITY AS t(m, i) ORDER BY i"
+_NOTIFY = text(  # the messages travel as one JSON array (a text[] parameter is escaped item by item)
+    "SELECT pg_notify(:channel, m.value::text) "
+    "FROM json_array_elements(CAST(:messages AS json)) WITH ORDINALITY AS m(value, i) ORDER BY m.i"
 )
 
 
@@ -72,7 +72,8 @@ def _notify_postgres(session: Session) -> None:
     ]
     messages = [m for m in messages if len(m.encode()) < 7900]  # NOTIFY's payload limit is 8000 bytes
     if messages:  # one round trip for all of them, delivered in this order on commit
-        session.connection().execute(_NOTIFY, {"channel": CHANNEL, "messages": messages})
+        batch = "[" + ",".join(messages) + "]"
+        session.connection().execute(_NOTIFY, {"channel": CHANNEL, "messages": batch})
 
 
 @event.listens_for(Session, "after_commit")
