@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pingan.units import service as units
 from tests.cases.conftest import JPEG, PNG
-from tests.cases.helpers import GRID, point_in
+from tests.cases.helpers import GRID, point_in, report_with_photo
 from tests.factories import auth
 
 
@@ -20,21 +20,7 @@ def _act(client: TestClient, headers: dict[str, str], case_id: int, action: str,
 
 class TestEndToEnd:
     def test_resident_report_to_rating(self, client: TestClient, session: Session) -> None:
-        lon, lat = point_in(session)
-        resident = auth(session, "resident")
-        r = client.post(
-            "/api/v1/cases/form",
-            data={
-                "category_code": "0102",
-                "description": "小区门口垃圾堆了三天",
-                "lon": str(lon),
-                "lat": str(lat),
-                "reporter_name": "张三丰",
-                "reporter_phone": "13812345678",
-            },
-            files=[("media", ("photo.jpg", JPEG, "image/jpeg"))],
-            headers=resident,
-        )
+        r = report_with_photo(client, session, JPEG)
         assert r.status_code == 201, r.text
         created = r.json()
         assert created["area_code"] == GRID

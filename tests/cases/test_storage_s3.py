@@ -23,7 +23,7 @@ from pingan.cases.config import CasesSettings, get_cases_settings
 from pingan.core.config import get_settings
 from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
 from tests.cases.conftest import JPEG, PNG
-from tests.cases.helpers import point_in
+from tests.cases.helpers import report_with_photo
 from tests.factories import auth
 
 SECRET = "s3-secret-never-shown"
@@ -183,21 +183,7 @@ class TestApiOnS3:
     def test_report_with_photo_round_trip(
         self, on_s3: str, s3: Any, client: TestClient, session: Session
     ) -> None:
-        lon, lat = point_in(session)
-        resident = auth(session, "resident")
-        r = client.post(
-            "/api/v1/cases/form",
-            data={
-                "category_code": "0102",
-                "description": "小区门口垃圾堆了三天",
-                "lon": str(lon),
-                "lat": str(lat),
-                "reporter_name": "张三丰",
-                "reporter_phone": "13812345678",
-            },
-            files=[("media", ("photo.jpg", JPEG, "image/jpeg"))],
-            headers=resident,
-        )
+        r = report_with_photo(client, session, JPEG)
         assert r.status_code == 201, r.text
         case_id = r.json()["id"]
         street = auth(session, "street")

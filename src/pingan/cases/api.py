@@ -127,6 +127,11 @@ def intake_writer(app: FastAPI) -> intake.IntakeWriter:
     return writer
 
 
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "the new case (staff view) with its tracking token, once committed"}
+}
+
+
 async def _submit(request: Request, actor: Actor | None, report: intake.Report) -> Response:
     if actor is None:
         limit_anonymous(request, "reports")
@@ -140,7 +145,7 @@ async def _submit(request: Request, actor: Actor | None, report: intake.Report) 
     status_code=201,
     summary="Report a problem (resident, hotline, grid worker, app)",
     response_class=Response,
-    responses={201: {"description": "the new case (staff view) with its tracking token, once committed"}},
+    responses=_CREATED,
 )
 async def create_case(request: Request, actor: RememberedActor, body: CaseCreate) -> Response:
     return await _submit(request, actor, _report(actor, body))
@@ -151,7 +156,7 @@ async def create_case(request: Request, actor: RememberedActor, body: CaseCreate
     status_code=201,
     summary="Report a problem with photos (multipart)",
     response_class=Response,
-    responses={201: {"description": "the new case (staff view) with its tracking token, once committed"}},
+    responses=_CREATED,
 )
 async def create_case_form(
     request: Request,
