@@ -9,35 +9,18 @@ acknowledged case present afterwards (checked by number in the database).
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 
 from bench.conftest import STRICT, print_table
-from bench.wrk import parse_wrk
+from bench.server import CONNECTIONS, DURATION, WRK, free_port, fresh_postgres, run_wrk, serve, stop
 
-ROOT = Path(__file__).resolve().parents[1]
-WRK = shutil.which("wrk")
-DURATION = os.environ.get("PINGAN_BENCH_SECONDS", "10")
-CONNECTIONS = 32
+SCRIPTS = Path(__file__).resolve().parent
 pytestmark = pytest.mark.benchmark
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(url: str) -> tuple[str, list[tuple[float, float]]]:
@@ -64,101 +47,6 @@ def _prepare(url: str) -> tuple[str, list[tuple[float, float]]]:
     return token, points
 
 
-def _postgres_url() -> str | None:
-    base = os.environ.get("PINGAN_BENCH_DATABASE_URL") or os.environ.get("PINGAN_TEST_DATABASE_URL")
-    if not base:
-        return None
-    from pingan.core.config import normalise_database_url
-
-    url = make_url(normalise_database_url(base))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "pingan_bench_intake" WITH (FORCE)'))
-            conn.execute(text('CREATE DATABASE "pingan_bench_intake"'))
-    except Exception as exc:  # noqa: BLE001 - no server: PostgreSQL part skipped
-        print(f"PostgreSQL not reachable ({exc}); skipped")
-        return None
-    finally:
-        admin.dispose()
-    return url.set(database="pingan_bench_intake").render_as_string(hide_password=False)
-
-
-def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "PINGAN_DATABASE_URL": url,
-            "PINGAN_DEMO_MODE": "true",
-            "PINGAN_SECRET_KEY": "bench-secret-bench-secret-bench-secret",
-            "PINGAN_CASES_AUTO_LINK": "true",
-        }
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.intake_server:create_bench_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.environ.get("PINGAN_BENCH_LOG", os.devnull), "wb"),
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"bench server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("bench server did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _wrk(url: str, script: str, env: dict[str, str]) -> dict[str, Any]:
-    assert WRK is not None
-    out = subprocess.run(
-        [
-            WRK,
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{DURATION}s",
-            "--latency",
-            "-s",
-            str(ROOT / "bench" / script),
-            url,
-        ],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return parse_wrk(out)
-
-
 def _present(url: str, numbers: list[str]) -> int:
     from pingan.cases.models import Case
 
@@ -174,8 +62,9 @@ def _present(url: str, numbers: list[str]) -> int:
 
 def _measure(label: str, url: str, tmp: Path) -> list[object]:
     token, points = _prepare(url)
-    port = _free_port()
-    proc = _serve(url, port)
+    port = free_port()
+    log = Path(os.environ.get("PINGAN_BENCH_LOG") or tmp / f"server-{label}.log")
+    proc = serve("bench.intake_server:create_bench_app", url, port, log, PINGAN_CASES_AUTO_LINK="true")
     acks_file = tmp / f"acks-{label}.txt"
     env = {
         "BENCH_TOKEN": token,
@@ -193,11 +82,11 @@ def _measure(label: str, url: str, tmp: Path) -> list[object]:
             headers={"Authorization": f"Bearer {token}"},
             timeout=60,
         ).raise_for_status()
-        _wrk(f"http://127.0.0.1:{port}/bench/bare", "bare.lua", env)  # warm-up
-        bare = _wrk(f"http://127.0.0.1:{port}/bench/bare", "bare.lua", env)
-        intake = _wrk(f"http://127.0.0.1:{port}/api/v1/cases", "intake.lua", env)
+        run_wrk(f"http://127.0.0.1:{port}/bench/bare", SCRIPTS / "bare.lua", env)  # warm-up
+        bare = run_wrk(f"http://127.0.0.1:{port}/bench/bare", SCRIPTS / "bare.lua", env)
+        intake = run_wrk(f"http://127.0.0.1:{port}/api/v1/cases", SCRIPTS / "intake.lua", env)
     finally:
-        _stop(proc)
+        stop(proc)
     acks = [n for n in acks_file.read_text().split() if n]
     present = _present(url, acks)
     ratio = intake["rps"] / bare["rps"]
@@ -226,7 +115,7 @@ def work_dir(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.skipif(WRK is None, reason="wrk is not installed")
 def test_intake_vs_bare(work_dir: Path) -> None:
     rows = [_measure("SQLite", f"sqlite:///{work_dir / 'intake.db'}", work_dir)]
-    pg = _postgres_url()
+    pg = fresh_postgres("pingan_bench_intake")
     if pg:
         rows.append(_measure("PostgreSQL", pg, work_dir))
     print_table(

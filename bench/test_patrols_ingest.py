@@ -11,32 +11,20 @@ Runs on SQLite, and on PostgreSQL too when PINGAN_BENCH_DATABASE_URL or PINGAN_T
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import Response
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, insert, select
 
 from bench.conftest import STRICT, print_table
-from bench.wrk import parse_wrk
+from bench.server import CONNECTIONS, DURATION, WRK, free_port, fresh_postgres, run_wrk, serve, stop
 
-ROOT = Path(__file__).resolve().parents[1]
-WRK = shutil.which("wrk")
-DURATION = os.environ.get("PINGAN_BENCH_SECONDS", "10")
-CONNECTIONS = 32
 THREADS = 2
 DEVICES_PER_THREAD = 100
 BATCH = 50_000
@@ -76,12 +64,6 @@ def create_bench_app() -> FastAPI:
         return Response(status_code=200)
 
     return app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(url: str) -> tuple[str, tuple[float, float]]:
@@ -132,76 +114,6 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
     return token, (float(point.x), float(point.y))
 
 
-def _postgres_url() -> str | None:
-    base = os.environ.get("PINGAN_BENCH_DATABASE_URL") or os.environ.get("PINGAN_TEST_DATABASE_URL")
-    if not base:
-        return None
-    from pingan.core.config import normalise_database_url
-
-    url = make_url(normalise_database_url(base))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "pingan_bench_patrols" WITH (FORCE)'))
-            conn.execute(text('CREATE DATABASE "pingan_bench_patrols"'))
-    except Exception as exc:  # noqa: BLE001 - no server: PostgreSQL part skipped
-        print(f"PostgreSQL not reachable ({exc}); skipped")
-        return None
-    finally:
-        admin.dispose()
-    return url.set(database="pingan_bench_patrols").render_as_string(hide_password=False)
-
-
-def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "PINGAN_DATABASE_URL": url,
-            "PINGAN_DEMO_MODE": "true",
-            "PINGAN_SECRET_KEY": "bench-secret-bench-secret-bench-secret",
-        }
-    )
-    command = [
-        sys.executable, "-m", "uvicorn", "bench.test_patrols_ingest:create_bench_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(log.read_text(errors="replace")[-2000:])
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("bench server did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _wrk(base: str, path: str, script: Path, env: dict[str, str]) -> dict[str, Any]:
-    assert WRK is not None
-    out = subprocess.run(
-        [WRK, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(script), base],
-        env={**os.environ, **env, "BENCH_PATH": path},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return parse_wrk(out)
-
-
 def _stored(url: str, since_ms: int) -> int:
     from pingan.patrols.models import PatrolPosition
 
@@ -250,18 +162,20 @@ def _measure(label: str, url: str, tmp: Path) -> list[object]:
     token, (lon, lat) = _prepare(url)
     script = tmp / "osmand.lua"
     script.write_text(LUA)
-    port = _free_port()
+    port = free_port()
     log = tmp / f"server-{label}.log"
-    proc = _serve(url, port, log)
+    proc = serve("bench.test_patrols_ingest:create_bench_app", url, port, log)
     base = f"http://127.0.0.1:{port}"
     now = int(time.time())
     measured_t0 = now - 7 * 86_400
     env = {"BENCH_LON": repr(lon), "BENCH_LAT": repr(lat)}
     try:
-        _wrk(base, "/bench/bare", script, {**env, "BENCH_T0": str(now - 30 * 86_400)})  # warm-up
-        _wrk(base, "/osmand", script, {**env, "BENCH_T0": str(now - 30 * 86_400)})  # warm-up
-        bare = _wrk(base, "/bench/bare", script, {**env, "BENCH_T0": str(measured_t0)})
-        osmand = _wrk(base, "/osmand", script, {**env, "BENCH_T0": str(measured_t0)})
+        run_wrk(
+            base, script, {**env, "BENCH_PATH": "/bench/bare", "BENCH_T0": str(now - 30 * 86_400)}
+        )  # warm-up
+        run_wrk(base, script, {**env, "BENCH_PATH": "/osmand", "BENCH_T0": str(now - 30 * 86_400)})  # warm-up
+        bare = run_wrk(base, script, {**env, "BENCH_PATH": "/bench/bare", "BENCH_T0": str(measured_t0)})
+        osmand = run_wrk(base, script, {**env, "BENCH_PATH": "/osmand", "BENCH_T0": str(measured_t0)})
         stored = _stored(url, measured_t0 * 1000)
         batch_t0 = (now - 60 * 86_400) * 1000
         seconds, accepted = _batches(base, token, lon, lat, batch_t0)
@@ -269,7 +183,7 @@ def _measure(label: str, url: str, tmp: Path) -> list[object]:
         print(log.read_text(errors="replace")[-3000:])
         raise
     finally:
-        _stop(proc)
+        stop(proc)
     acked = osmand["requests"] - osmand["errors"]
     batch_stored = _stored(url, batch_t0) - _stored(url, batch_t0 + BATCHES * BATCH * 1000)
     ratio = osmand["rps"] / bare["rps"]
@@ -296,7 +210,7 @@ def _measure(label: str, url: str, tmp: Path) -> list[object]:
 @pytest.mark.skipif(WRK is None, reason="wrk is not installed")
 def test_osmand_and_batch_ingest(tmp_path: Path) -> None:
     rows = [_measure("SQLite", f"sqlite:///{tmp_path / 'patrols.db'}", tmp_path)]
-    pg = _postgres_url()
+    pg = fresh_postgres("pingan_bench_patrols")
     if pg:
         rows.append(_measure("PostgreSQL", pg, tmp_path))
     print_table(
