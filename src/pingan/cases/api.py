@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
@@ -24,7 +24,6 @@ from pingan.cases import (
     routing,
     service,
     storage,
-    txn,
     workdays,
     workflow,
 )
@@ -75,13 +74,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(tags=["cases"], lifespan=lifespan)
-
-
-def run_write(request: Request, db: Session, work: Callable[[Session], T]) -> T:
-    """Commit what the request did so far (authentication may have touched the token), then run ``work`` in
-    a fresh transaction of the same session and commit it before answering; SQLite lock conflicts retried."""
-    db.commit()
-    return txn.run_in(db, work)
 
 
 def limit_anonymous(request: Request, group: str) -> None:
@@ -334,13 +326,13 @@ async def act_form(
 ) -> dict[str, Any]:
     files = [(f.filename or "upload", await f.read()) for f in media or [] if f.filename or f.size]
 
-    def work(s: Session) -> dict[str, Any]:
+    def work() -> dict[str, Any]:  # in a worker thread; the request's transaction commits at the edge
         case = workflow.transition(
-            s, actor, case_id=case_id, action=action, note=note, unit_id=unit_id, files=files
+            db, actor, case_id=case_id, action=action, note=note, unit_id=unit_id, files=files
         )
-        return _detail(s, actor, case)
+        return _detail(db, actor, case)
 
-    return await asyncio.to_thread(run_write, request, db, work)
+    return await asyncio.to_thread(work)
 
 
 @router.post(

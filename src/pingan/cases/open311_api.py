@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from pingan.cases import open311, txn
+from pingan.cases import open311
+from pingan.core.db import transaction
 from pingan.core.errors import PinganError
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -109,11 +110,12 @@ async def create_request(request: Request, fmt: str) -> Response:
             elif key == "media" and value.filename:
                 files.append((value.filename, await value.read()))
         jurisdiction = next((v for k, v in fields if k == "jurisdiction_id"), None)
-        data = await asyncio.to_thread(
-            txn.run_write,
-            request.app.state.session_factory,
-            lambda s: open311.create_request(s, fields, files, jurisdiction=jurisdiction),
-        )
+
+        def create() -> Any:  # its own transaction, committed before the answer
+            with transaction(request.app.state.session_factory) as session:
+                return open311.create_request(session, fields, files, jurisdiction=jurisdiction)
+
+        data = await asyncio.to_thread(create)
         return _render(out_fmt, "requests", data, 201)
     except open311.Open311Error as exc:
         return _render(out_fmt, "errors", exc.errors, exc.status)
