@@ -147,6 +147,34 @@ class TestWorkflowUsesTheCalendar:
         assert case.stage_due_at == at(2026, 12, 7, 9)  # 30 min Friday + 30 min Monday
 
 
+class TestAdminChangesAreAudited:
+    def test_calendar_rules_and_categories(self, session: Session, client: TestClient) -> None:
+        from sqlalchemy import select
+
+        from pingan.audit.models import AuditRecord
+
+        admin = auth(session, "admin")
+        put = client.put("/api/v1/cases/calendar/2026-12-09", json={"is_workday": False}, headers=admin)
+        assert put.status_code == 200, put.text
+        assert client.delete("/api/v1/cases/calendar/2026-12-09", headers=admin).status_code == 204
+        rule = client.post(
+            "/api/v1/case-routing/rules",
+            json={"category_prefix": "0102", "target": "street_centre"},
+            headers=admin,
+        )
+        assert rule.status_code == 201, rule.text
+        rows = session.scalars(
+            select(AuditRecord).where(AuditRecord.username == "admin").order_by(AuditRecord.id)
+        ).all()
+        trail = [(r.action, r.subject_type, r.subject_id) for r in rows][-3:]
+        assert trail == [
+            ("calendar.set", "case_calendar", "2026-12-09"),
+            ("calendar.unset", "case_calendar", "2026-12-09"),
+            ("routing_rule.save", "routing_rule", str(rule.json()["id"])),
+        ]
+        assert rows[-3].details == {"is_workday": False, "note": ""}
+
+
 class TestAdminDays:
     def test_an_override_via_the_api_changes_deadlines(self, session: Session, client: TestClient) -> None:
         friday = at(2026, 12, 4, 16)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.audit import service as audit
 from pingan.cases.models import CLOCKS, PRIORITIES, STAGES, Category, RoutingRule
 from pingan.core.db import base_engine
 from pingan.core.errors import NotFound, ValidationFailed
@@ -116,6 +117,10 @@ def upsert_category(
     session.add(cat)
     session.flush()
     _forget_rules(session)
+    audit.record(
+        session, actor, action="case_category.save", subject_type="case_category", subject_id=code,
+        details=category_dict(cat),
+    )  # fmt: skip
     return cat
 
 
@@ -318,15 +323,25 @@ def save_rule(
     session.add(rule)
     session.flush()
     _forget_rules(session)
+    audit.record(
+        session, actor, action="routing_rule.save", subject_type="routing_rule", subject_id=rule.id,
+        details=rule_dict(rule),
+    )  # fmt: skip
     return rule
 
 
 def delete_rule(session: Session, actor: Actor, *, rule_id: int) -> None:
     """Remove a routing rule (district admin)."""
     require_role(actor, Role.DISTRICT_ADMIN)
-    session.delete(get_rule(session, rule_id))
+    rule = get_rule(session, rule_id)
+    details = rule_dict(rule)
+    session.delete(rule)
     session.flush()
     _forget_rules(session)
+    audit.record(
+        session, actor, action="routing_rule.delete", subject_type="routing_rule", subject_id=rule_id,
+        details=details,
+    )  # fmt: skip
 
 
 def _validate_rule(

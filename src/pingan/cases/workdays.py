@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from pingan.audit import service as audit
 from pingan.cases.access import OPERATOR_ROLES
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import CalendarDay
@@ -162,6 +163,10 @@ def set_day(session: Session, actor: Actor, *, day: date, is_workday: bool, note
     session.add(row)
     session.flush()
     _changed(session)
+    audit.record(
+        session, actor, action="calendar.set", subject_type="case_calendar", subject_id=day.isoformat(),
+        details={"is_workday": is_workday, "note": note},
+    )  # fmt: skip
     return row
 
 
@@ -174,3 +179,7 @@ def unset_day(session: Session, actor: Actor, *, day: date) -> None:
     session.delete(row)
     session.flush()
     _changed(session)
+    audit.record(
+        session, actor, action="calendar.unset", subject_type="case_calendar", subject_id=day.isoformat(),
+        details={"was_workday": row.is_workday, "note": row.note},
+    )  # fmt: skip
