@@ -72,7 +72,9 @@ class TestGrantsAndDisable:
         actions = [
             rec["action"]
             for rec in client.get(
-                "/api/v1/audit", params={"subject_id": str(account_id)}, headers=auth(session, "auditor")
+                "/api/v1/audit",
+                params={"subject_type": "account", "subject_id": str(account_id)},
+                headers=auth(session, "auditor"),
             ).json()["items"]
         ]
         assert actions == ["account.enable", "account.disable", "role.revoke", "role.grant"]
