@@ -271,7 +271,7 @@ class TestIngestFixes:
         device = volunteer.device_id or ""
         ingest_fixes(session, [Fix(device_id=device, fixed_ms=t, lon=lon, lat=lat, alarm="sos")])
         ingest_fixes(session, [Fix(device_id=device, fixed_ms=t + 5_000, lon=lon, lat=lat, alarm="sos")])
-        cases = list(session.scalars(select(Case).where(Case.dedupe_key.like(f"sos:{device}:%"))))
+        cases = list(session.scalars(select(Case).where(Case.dedupe_key == f"sos:{device}")))
         assert len(cases) == 1
         assert cases[0].category_code == "0410" and cases[0].source == "patrol"
         assert cases[0].signal_count == 2

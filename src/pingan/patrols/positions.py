@@ -610,7 +610,9 @@ def _raise_sos(session: Session, fix: Fix, known: _Known, row: dict[str, Any]) -
             lat=row["lat"],
             priority="urgent",
             source_ref=f"patrol_volunteer:{known.volunteer_id}",
-            dedupe_key=f"sos:{fix.device_id}:{row['fixed_ms'] // 3_600_000}",
+            # one open case per device: repeated presses add signals to it (an hourly key split a press
+            # at 07:59:58 and one at 08:00:03 into two cases); once it is closed, a new SOS opens a new one
+            dedupe_key=f"sos:{fix.device_id}",
         )
         details.update(case_id=case.id, case_number=case.number)
     else:
