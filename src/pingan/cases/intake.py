@@ -20,7 +20,8 @@ import json
 import logging
 import math
 import secrets
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -48,7 +49,7 @@ from pingan.cases.models import (
 )
 from pingan.core import geo
 from pingan.core.clock import to_local, utcnow
-from pingan.core.db import UTCDateTime, transaction
+from pingan.core.db import UTCDateTime, base_engine, transaction
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.pii import mask_name, mask_phone, normalise_phone
@@ -107,34 +108,18 @@ class Draft:
     collected: list[str]  # personal data a hotline operator entered for a caller (audited)
 
 
-@dataclass
-class Memo:
-    """Look-ups shared by the drafts of one batch (one transaction)."""
-
-    categories: dict[str, Category] = field(default_factory=dict)
-    district_code: str | None = None
-    has_district: bool | None = None
-
-
 # --- step 1: draft -------------------------------------------------------------------------------------
 
 
-def draft(
-    session: Session, actor: Actor, report: Report, *, now: datetime, memo: Memo | None = None
-) -> Draft:
+def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> Draft:
     """Check a report and work out the case it becomes (reads only); ValidationFailed names the field."""
-    memo = memo or Memo()
     if report.source not in SOURCES:
         raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
     if report.source == "hotline":
         require_role(actor, *OPERATOR_ROLES)
     elif report.source == "grid_worker":
         require_role(actor, Role.GRID_WORKER)
-    category = memo.categories.get(report.category_code)
-    if category is None:
-        category = memo.categories[report.category_code] = routing.category_snapshot(
-            session, report.category_code
-        )
+    category = routing.category_snapshot(session, report.category_code)
     if len(category.code) != 4:
         raise ValidationFailed(
             "choose a minor class (4-digit code), not a major class", field="category_code"
@@ -164,7 +149,7 @@ def draft(
     if len(files) > get_cases_settings().max_attachments:
         raise ValidationFailed(f"at most {get_cases_settings().max_attachments} files", field="media")
     internal = actor.is_system or report.source in INTERNAL_SOURCES
-    lon, lat, area_code, community_code, street_code = _place(session, report, internal, memo)
+    lon, lat, area_code, community_code, street_code = _place(session, report, internal)
 
     unit_id, route_reason = routing.route_snapshot(
         session,
@@ -250,7 +235,7 @@ def draft(
 
 
 def _place(
-    session: Session, report: Report, internal: bool, memo: Memo
+    session: Session, report: Report, internal: bool
 ) -> tuple[float | None, float | None, str, str | None, str | None]:
     """(lon, lat) in WGS-84 and the grid, community and street codes of a report."""
     lon, lat = report.lon, report.lat
@@ -291,26 +276,31 @@ def _place(
             levels.get(AreaLevel.COMMUNITY.value),
             levels.get(AreaLevel.STREET.value),
         )
-    district = district_code(session, memo)
+    district = district_code(session)
     if district is None:
         raise ValidationFailed("no district is configured", field="area_code")
     return None, None, district, None, None
 
 
-def district_code(session: Session, memo: Memo | None = None) -> str | None:
-    """The code of the (first) district, remembered for the batch."""
-    if memo is not None and memo.has_district is not None:
-        return memo.district_code
+_DISTRICTS: dict[Any, tuple[float, str]] = {}
+
+
+def district_code(session: Session) -> str | None:
+    """The code of the (first) district, remembered per database for a minute."""
+    key = base_engine(session.get_bind())
+    hit = _DISTRICTS.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
     districts = areas.list_areas(session, level=AreaLevel.DISTRICT)
-    code = districts[0].code if districts else None
-    if memo is not None:
-        memo.district_code, memo.has_district = code, True
-    return code
+    if not districts:
+        return None
+    _DISTRICTS[key] = (time.monotonic() + 60.0, districts[0].code)
+    return districts[0].code
 
 
-def public_actor(session: Session, *, client_ip: str | None = None, memo: Memo | None = None) -> Actor:
+def public_actor(session: Session, *, client_ip: str | None = None) -> Actor:
     """The actor of an anonymous resident using the public report form."""
-    code = district_code(session, memo)
+    code = district_code(session)
     grants = (Grant(Role.RESIDENT, code),) if code else ()
     return Actor(account_id=None, username="public", grants=grants, client_ip=client_ip, display_name="市民")
 
@@ -688,11 +678,10 @@ class IntakeWriter:
         drafts: list[tuple[int, Draft]] = []
         with transaction(self.factory) as session:
             now = utcnow()
-            memo = Memo()
             for i, item in enumerate(items):
                 try:
-                    actor = item.actor or public_actor(session, client_ip=item.client_ip, memo=memo)
-                    drafts.append((i, draft(session, actor, item.report, now=now, memo=memo)))
+                    actor = item.actor or public_actor(session, client_ip=item.client_ip)
+                    drafts.append((i, draft(session, actor, item.report, now=now)))
                 except PinganError as exc:
                     results[i] = exc
             write(session, [d for _, d in drafts], now=now)
