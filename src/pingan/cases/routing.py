@@ -157,37 +157,29 @@ def _specificity(rule: RoutingRule) -> tuple[int, int, int, int]:
 
 
 _RULES_TTL = 5.0
-_rules_cache: dict[Any, tuple[float, list[RoutingRule]]] = {}
 _rules_lock = threading.Lock()
 
 
-def _active_rules(session: Session) -> list[RoutingRule]:
-    """Active rules, most specific first; cached per database for a few seconds (rules change rarely)."""
-    key = base_engine(session.get_bind())
-    now = time.monotonic()
-    hit = _rules_cache.get(key)
-    if hit is not None and now - hit[0] < _RULES_TTL and not session.info.get("routing_changed"):
-        return hit[1]
-    rules = list(session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))).all())
-    rules.sort(key=_specificity, reverse=True)
-    if session.info.get("routing_changed"):
-        return rules  # this transaction changed rules: use them, share nothing
-    for rule in rules:
-        session.expunge(rule)
-    with _rules_lock:
-        _rules_cache[key] = (now, rules)
-    return rules
+@dataclass(slots=True)
+class _Table:
+    """What intake routes by, remembered per database for a few seconds (rules and units change rarely;
+    another process's change is seen within that time): the active rules, most specific first; every unit,
+    by code; and the routes already worked out from them, by (category, area)."""
+
+    at: float
+    rules: list[RoutingRule]
+    units: list[Unit]
+    routes: dict[tuple[str, str], tuple[int | None, str]]
+
+
+_tables: dict[Any, _Table] = {}
 
 
 def _forget_rules(session: Session) -> None:
     session.info["routing_changed"] = True
     with _rules_lock:
-        _rules_cache.clear()
+        _tables.clear()
         _categories_cache.clear()
-        _routes_cache.clear()
-
-
-_routes_cache: dict[Any, tuple[float, dict[tuple[str, str], tuple[int | None, str]]]] = {}
 
 
 def route_snapshot(
@@ -198,28 +190,27 @@ def route_snapshot(
     street_code: str | None,
     community_code: str | None,
 ) -> tuple[int | None, str]:
-    """(owning unit id, reason) of :func:`route_case`, remembered per database for a few seconds like the
-    rules (intake routes thousands of reports to a few hundred grid × category pairs)."""
+    """(owning unit id, reason) of :func:`route_case`, worked out in memory from the remembered rules and
+    units (intake routes thousands of reports to a few hundred grid × category pairs)."""
+    where = {"street_code": street_code, "community_code": community_code}
+    if session.info.get("routing_changed"):  # this transaction changed rules: read them, share nothing
+        route = route_case(session, category_code=category_code, area_code=area_code, **where)
+        return (route.unit.id if route.unit else None, route.reason)
     key = base_engine(session.get_bind())
     now = time.monotonic()
-    hit = _routes_cache.get(key)
-    if hit is None or now - hit[0] >= _RULES_TTL:
-        hit = (now, {})
+    table = _tables.get(key)
+    if table is None or now - table.at >= _RULES_TTL:
+        rules, units_ = _read_rules(session), units.list_units(session)
+        for row in (*rules, *units_):
+            session.expunge(row)
+        table = _Table(now, rules, units_, {})
         with _rules_lock:
-            _routes_cache[key] = hit
+            _tables[key] = table
     pair = (category_code, area_code)
-    known = hit[1].get(pair)
-    if known is None or session.info.get("routing_changed"):
-        route = route_case(
-            session,
-            category_code=category_code,
-            area_code=area_code,
-            street_code=street_code,
-            community_code=community_code,
-        )
-        known = (route.unit.id if route.unit else None, route.reason)
-        if not session.info.get("routing_changed"):
-            hit[1][pair] = known
+    known = table.routes.get(pair)
+    if known is None:
+        route = _route(table.rules, table.units, category_code=category_code, area_code=area_code, **where)
+        known = table.routes[pair] = (route.unit.id if route.unit else None, route.reason)
     return known
 
 
@@ -255,34 +246,69 @@ def route_case(
     street_code: str | None,
     community_code: str | None,
 ) -> Route:
-    """The owning unit for a category in an area: the most specific matching active rule, else the street."""
-    for rule in _active_rules(session):
+    """The owning unit for a category in an area, by the rules and units as this transaction sees them."""
+    return _route(
+        _read_rules(session),
+        units.list_units(session),
+        category_code=category_code,
+        area_code=area_code,
+        street_code=street_code,
+        community_code=community_code,
+    )
+
+
+def _read_rules(session: Session) -> list[RoutingRule]:
+    """Active rules, most specific first."""
+    rules = list(session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))))
+    rules.sort(key=_specificity, reverse=True)
+    return rules
+
+
+def _route(
+    rules: list[RoutingRule],
+    all_units: list[Unit],
+    *,
+    category_code: str,
+    area_code: str,
+    street_code: str | None,
+    community_code: str | None,
+) -> Route:
+    """The most specific matching rule whose target exists, else the street (or district) centre."""
+    for rule in rules:
         if not (_prefix_of(category_code, rule.category_prefix) and _prefix_of(area_code, rule.area_prefix)):
             continue
-        unit = _target_unit(session, rule.target, rule.unit_id, street_code, community_code)
+        unit = _target_unit(all_units, rule.target, rule.unit_id, street_code, community_code)
         if unit is not None:
             reason = f"rule {rule.id}: {rule.category_prefix or '*'} × {rule.area_prefix or '*'}"
             return Route(unit, rule, reason)
-    fallback = _target_unit(session, "street_centre", None, street_code, community_code) or _target_unit(
-        session, "district_centre", None, street_code, community_code
+    fallback = _target_unit(all_units, "street_centre", None, street_code, community_code) or _target_unit(
+        all_units, "district_centre", None, street_code, community_code
     )
     return Route(fallback, None, "no rule matched: the street (or district) centre owns it")
 
 
 def _target_unit(
-    session: Session, target: str, unit_id: int | None, street_code: str | None, community_code: str | None
+    all_units: list[Unit],
+    target: str,
+    unit_id: int | None,
+    street_code: str | None,
+    community_code: str | None,
 ) -> Unit | None:
+    """The unit a rule's target names; ``all_units`` ordered by code. A kind's unit that is inactive owns
+    nothing (the next rule, or the fallback, decides)."""
     if target == "unit":
-        return session.get(Unit, unit_id) if unit_id else None
+        return next((unit for unit in all_units if unit.id == unit_id), None) if unit_id else None
     kind = {
         "street_centre": UnitKind.STREET_CENTRE,
         "community": UnitKind.COMMUNITY,
         "district_centre": UnitKind.DISTRICT_CENTRE,
-    }[target]
+    }[target].value
     wanted = {"street_centre": street_code, "community": community_code}.get(target)
     if target != "district_centre" and not wanted:
         return None
-    for unit in units.list_units(session, kind=kind, area_prefix=wanted):
+    for unit in all_units:
+        if unit.kind != kind:
+            continue
         if target == "district_centre" or unit.area_code == wanted:
             return unit if unit.is_active else None
     return None
