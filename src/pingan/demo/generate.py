@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
@@ -72,6 +73,11 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
     from pingan.demo.patrols import generate_patrols
 
     generate_patrols(session, seed=seed, step=lambda label, share: report(label, 0.95 + 0.05 * share))
+    if session.get_bind().dialect.name == "postgresql":
+        # The planner's statistics of the freshly filled tables (autovacuum would take a minute or more to
+        # gather them; until then PostgreSQL plans the nearby-case search as if the cases table were empty).
+        session.flush()
+        session.execute(text("ANALYZE"))
     report("done", 1.0)
     return logins
 
