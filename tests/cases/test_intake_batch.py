@@ -125,3 +125,43 @@ def test_group_commit_never_runs_more_batches_than_allowed(flight: int) -> None:
 
     assert asyncio.run(main()) == list(range(12))
     assert most == flight
+
+
+@pytest.mark.parametrize("linger", [0.0, 0.05])
+def test_group_commit_lingers_for_the_rest_of_a_cohort_under_load(linger: float) -> None:
+    """32 requests answered together come back one by one; with linger the first does not start a batch of
+    its own that the other 31 then wait behind. A request at a quiet moment is never held back."""
+    import time
+
+    batches: list[int] = []
+
+    def write(items: list[int]) -> list[int | BaseException]:
+        batches.append(len(items))
+        time.sleep(0.2 if items == [-1] else 0.02)
+        return list(items)
+
+    async def main() -> float:
+        group: GroupCommit[int, int] = GroupCommit(write, max_batch=64, linger=linger)
+        await asyncio.gather(*(group.submit_one(i) for i in range(32)))  # a batch of 1, then the other 31
+
+        async def late(i: int) -> int:
+            await asyncio.sleep(0.0005 * i)  # the cohort's next requests, arriving over 16 ms
+            return await group.submit_one(i)
+
+        await asyncio.gather(*(late(i) for i in range(32)))
+        await asyncio.sleep(0.05)
+        await group.submit_one(-1)  # alone after a cohort (it may linger), and slow to write
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await group.submit_one(2)  # after a batch of one: a quiet moment, written at once
+        return time.monotonic() - started
+
+    quiet = asyncio.run(main())
+    assert batches[:2] == [1, 31]
+    cohort = batches[2:-2]
+    if linger:
+        assert max(cohort) >= 16, batches  # the first arrival waited for the others
+    else:
+        assert cohort[0] == 1, batches  # started alone, the rest waited behind it
+    # lingering after that slow batch would have held the quiet request min(linger, 0.1 s) = 50 ms
+    assert batches[-2:] == [1, 1] and quiet < 0.02 + 0.03, (batches, quiet)

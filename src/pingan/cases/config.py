@@ -37,6 +37,10 @@ class CasesSettings(BaseSettings):
     intake_batches_in_flight: int = Field(
         1, description="intake batches written at once (PostgreSQL on slow disks may gain from 2–3)"
     )
+    intake_linger_ms: float = Field(
+        10.0,
+        description="under load, how long a new intake batch may wait for the requests arriving together",
+    )
     listen_postgres: bool = Field(True, description="bridge the live feed over PostgreSQL LISTEN/NOTIFY")
     work_periods: str = Field(
         "08:30-12:00,13:30-17:30", description="working periods of a working day (Asia/Shanghai), HH:MM-HH:MM"

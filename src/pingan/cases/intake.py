@@ -16,9 +16,9 @@ that transaction has committed. A report that fails its checks fails alone, with
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
+import operator
 import secrets
 import time
 from dataclasses import dataclass
@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, and_, bindparam, func, insert, select, text, update
+import orjson
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.areas import service as areas
@@ -49,7 +50,7 @@ from pingan.cases.models import (
 )
 from pingan.core import geo
 from pingan.core.clock import to_local, utcnow
-from pingan.core.db import UTCDateTime, base_engine, transaction
+from pingan.core.db import UTCDateTime, base_engine, pipelined, transaction
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.pii import mask_name, mask_phone, normalise_phone
@@ -62,12 +63,6 @@ CASES = cast(Any, Case.__table__)
 EVENTS = cast(Any, CaseEvent.__table__)
 LINKS = cast(Any, CaseLink.__table__)
 OPEN = sorted(s.value for s in OPEN_STATES)
-_INSERT_CASES = insert(CASES)
-_INSERT_EVENTS = insert(EVENTS)
-_DRAW_PG = text(
-    "SELECT nextval('case_number_seq'), nextval(pg_get_serial_sequence('cases', 'id')) "
-    "FROM generate_series(1, :n)"
-)
 
 
 @dataclass(slots=True)
@@ -314,13 +309,36 @@ def _default_title(category: Category, description: str) -> str:
 
 
 def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
-    """Store drafted cases in the session's transaction (never commits); sets each draft's id and number."""
+    """Store drafted cases in the session's transaction (never commits); sets each draft's id and number.
+
+    PostgreSQL gets two round trips whatever the number of cases: numbers and ids drawn together with the
+    search for stored cases near the batch, then the cases, their first timeline entries and their duplicate
+    links inserted together. SQLite (in the process, no round trips) runs the same steps one by one."""
     if not drafts:
         return
     conn = session.connection()
-    for d, (number, case_id) in zip(drafts, allocate(session, now, len(drafts)), strict=True):
-        d.case.number, d.case.id = number, case_id
-    links: list[dict[str, Any]] = []
+    postgres = conn.dialect.name == "postgresql"
+    located = (
+        [d for d in drafts if d.case.lon is not None and not d.case.dedupe_key]
+        if get_cases_settings().auto_link
+        else []
+    )
+    boxes = [
+        _box(i, d.category, d.case.lon, d.case.lat, now=now)
+        for i, d in enumerate(located)
+        if d.category.dedupe_radius_m > 0
+    ]
+    if postgres:
+        drawn, *found = pipelined(
+            conn, [(_DRAW_PG, {"n": len(drafts)})] + ([_search_pg(boxes)] if boxes else [])
+        )
+        near = found[0] if found else []
+    else:
+        near = _search_sqlite(conn, boxes)
+        drawn = _draw_sqlite(conn, len(drafts))
+    day = f"{to_local(now):%Y%m%d}"
+    for d, (number, case_id) in zip(drafts, drawn, strict=True):
+        d.case.number, d.case.id = f"BJ{day}{int(number):04d}", int(case_id)
     events = [
         _event_row(
             d.case.id,
@@ -334,20 +352,20 @@ def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
         )
         for d in drafts
     ]
-    if get_cases_settings().auto_link:
-        located = [d for d in drafts if d.case.lon is not None and not d.case.dedupe_key]
-        _find_duplicates(session, located, now, links, events)
+    links: list[dict[str, Any]] = []
+    _link_duplicates(located, near, now, links, events)
     rows = [_row(d.case) for d in drafts]
-    if conn.dialect.name == "postgresql":  # COPY: one round trip, no per-row statement work
-        _copy(conn, CASES, rows)
-        _copy(conn, EVENTS, events)
+    for d in drafts:
+        live.queue_change(session, d.case, "reported")
+    tables = ((CASES, rows), (EVENTS, events), (LINKS, links))
+    if postgres:
+        statements = [_insert_pg(table, values) for table, values in tables if values]
+        notify = live.notify_statement(session)  # the live feed's messages go along (sent only on commit)
+        pipelined(conn, statements + ([notify] if notify else []))
     else:
-        # ids are known: a plain executemany of one prepared statement (an INSERT … RETURNING with ordered
-        # ids is split by SQLAlchemy into one statement per row on SQLite)
-        conn.execute(_INSERT_CASES, rows)
-        conn.execute(_INSERT_EVENTS, events)
-    if links:
-        conn.execute(insert(LINKS), links)
+        for table, values in tables:
+            if values:
+                _insert_sqlite(conn, table, values)
     for d in drafts:
         if d.collected:
             audit.record(
@@ -365,7 +383,6 @@ def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
 
             for filename, data in d.files:
                 attach_file(session, d.actor, cast(Case, d.case), filename=filename, data=data, kind="report")
-        live.queue_change(session, d.case, "reported")
 
 
 _COLUMNS = [c.name for c in CASES.columns]
@@ -374,28 +391,6 @@ _COLUMNS = [c.name for c in CASES.columns]
 def _row(case: SimpleNamespace) -> dict[str, Any]:
     values = vars(case)
     return {name: values[name] for name in _COLUMNS if name in values}
-
-
-def _copy(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows with PostgreSQL's COPY through the session's own psycopg connection (same transaction).
-    Every row names every column it sets (SQLAlchemy's Python-side defaults do not apply here)."""
-    if not rows:
-        return
-    names = list(rows[0])
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        json.dumps(row[name], ensure_ascii=False) if name in json_columns else row[name]
-                        for name in names
-                    ]
-                )
-    finally:
-        cursor.close()
 
 
 def _event_row(
@@ -416,53 +411,168 @@ def _event_row(
     }
 
 
-def allocate(session: Session, now: datetime, count: int) -> list[tuple[str, int]]:
-    """(number, id) for ``count`` new cases. Numbers: BJ + local date + a district-wide running number.
-    PostgreSQL draws both from sequences; SQLite advances a counter row once for the batch — which takes the
-    write lock — and continues the ids after the highest (what SQLite itself would choose)."""
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        drawn = [(int(n), int(i)) for n, i in conn.execute(_DRAW_PG, {"n": count})]
-    else:
-        counters = cast(Any, CaseCounter.__table__)
-        last = conn.scalar(
-            update(counters)
-            .where(counters.c.name == "case")
-            .values(last=counters.c.last + count)
-            .returning(counters.c.last)
-        )
-        if last is None:
-            conn.execute(insert(counters).values(name="case", last=count))
-            last = count
-        top = int(conn.scalar(select(func.coalesce(func.max(CASES.c.id), 0))) or 0)
-        drawn = [(int(last) - count + k, top + k) for k in range(1, count + 1)]
-    day = f"{to_local(now):%Y%m%d}"
-    return [(f"BJ{day}{n:04d}", case_id) for n, case_id in drawn]
+# Numbers are BJ + local date + a district-wide running number. PostgreSQL draws numbers and ids from
+# sequences; SQLite advances a counter row once for the batch — which takes the write lock — and continues
+# the ids after the highest (what SQLite itself would choose).
+_DRAW_PG = (
+    "SELECT nextval('case_number_seq'), nextval(pg_get_serial_sequence('cases', 'id')) "
+    "FROM generate_series(1, %(n)s)"
+)
 
 
-def _nearby_statement(include_closed: bool) -> Any:
-    """The nearby-cases query, built once (its compiled form is cached; only the values change)."""
-    when = and_(Case.state.in_(OPEN), Case.reported_at >= bindparam("open_since"))
-    if include_closed:
-        when = when | and_(Case.state == State.CLOSED.value, Case.closed_at >= bindparam("closed_since"))
-    # The partial (category, lat, lon) index answers this. An id range here would lure SQLite's planner onto
-    # the duplicate_of_id index (rowid order over every case), so "older than" is checked in Python.
-    return (
-        select(Case.id, Case.number, Case.lon, Case.lat)
-        .where(
-            Case.category_code == bindparam("category"),
-            Case.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-            Case.lon.between(bindparam("lon_min"), bindparam("lon_max")),
-            when,
-            Case.duplicate_of_id.is_(None),
-            Case.id != bindparam("not_id"),
-        )
-        .order_by(Case.id.desc())
-        .limit(500)
+def _draw_sqlite(conn: Connection, count: int) -> list[tuple[int, int]]:
+    counters = cast(Any, CaseCounter.__table__)
+    last = conn.scalar(
+        update(counters)
+        .where(counters.c.name == "case")
+        .values(last=counters.c.last + count)
+        .returning(counters.c.last)
+    )
+    if last is None:
+        conn.execute(insert(counters).values(name="case", last=count))
+        last = count
+    top = int(conn.scalar(select(func.coalesce(func.max(CASES.c.id), 0))) or 0)
+    return [(int(last) - count + k, top + k) for k in range(1, count + 1)]
+
+
+_INSERTS_SQLITE: dict[tuple[str, tuple[str, ...]], tuple[str, Any, list[Any]]] = {}
+
+
+def _insert_sqlite(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """One executemany straight to the driver. The ids are known, so no RETURNING is needed; and each value
+    goes through its column type's own bind processor only when it has one and is not NULL (SQLAlchemy's
+    executemany prepared every parameter of every row: two thirds of an intake batch's time on SQLite)."""
+    names = tuple(rows[0])
+    plan = _INSERTS_SQLITE.get((table.name, names))
+    if plan is None:
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+        processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+        plan = (sql, operator.itemgetter(*names), processors)
+        _INSERTS_SQLITE[(table.name, names)] = plan
+    sql, values_of, processors = plan
+    conn.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                value if value is None or process is None else process(value)
+                for value, process in zip(values_of(row), processors, strict=True)
+            )
+            for row in rows
+        ],
     )
 
 
-_NEARBY = {flag: _nearby_statement(flag) for flag in (False, True)}
+_INSERTS_PG: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _insert_pg(table: Any, rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """One INSERT of many rows sent as one JSON parameter (a statement, so it can share a pipeline — COPY
+    cannot); every row names every column it sets (SQLAlchemy's Python-side defaults do not apply here)."""
+    names = tuple(rows[0])
+    sql = _INSERTS_PG.get((table.name, names))
+    if sql is None:
+        columns = ", ".join(f'"{name}"' for name in names)
+        sql = (
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
+            f"FROM json_populate_recordset(NULL::{table.name}, %(rows)s::json)"
+        )
+        _INSERTS_PG[(table.name, names)] = sql
+    return sql, {"rows": orjson.dumps(rows, default=_json_value).decode()}
+
+
+def _json_value(value: Any) -> str:
+    """What orjson cannot write itself: bytes (encrypted personal data) in PostgreSQL's bytea hex form."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+
+
+# --- nearby cases: one search for any number of points -------------------------------------------------
+#
+# A box per point: the category, a lat/lon box around the point as wide as the category's radius, how far
+# back open cases count (the category's window) and closed ones (None: not at all), and a case to leave
+# out. The partial (category, lat, lon) index answers each box; distances are then measured here.
+
+_BOX = ("i", "category", "lat_min", "lat_max", "lon_min", "lon_max", "open_since", "closed_since", "not_id")
+_BOX_TYPES = ("int", "text", "float8", "float8", "float8", "float8", "timestamptz", "timestamptz", "int")
+_MATCH = (
+    "c.category_code = q.category AND c.lat BETWEEN q.lat_min AND q.lat_max "
+    "AND c.lon BETWEEN q.lon_min AND q.lon_max AND c.duplicate_of_id IS NULL AND c.id <> q.not_id "
+    f"AND ((c.state IN ({', '.join(repr(state) for state in OPEN)}) AND c.reported_at >= q.open_since) "
+    f"OR (c.state = '{State.CLOSED.value}' AND c.closed_at >= q.closed_since))"
+)
+_SEARCH_PG = (
+    "SELECT q.i, c.id, c.number, c.lon, c.lat FROM unnest("
+    + ", ".join(f"%({name})s::{kind}[]" for name, kind in zip(_BOX, _BOX_TYPES, strict=True))
+    + f") AS q({', '.join(_BOX)}) JOIN cases c ON {_MATCH}"
+)
+_TIMES = ("open_since", "closed_since")
+_SEARCHES_SQLITE: dict[int, Any] = {}
+
+
+def _box(
+    i: int,
+    category: Category,
+    lon: float,
+    lat: float,
+    *,
+    now: datetime,
+    radius_m: float | None = None,
+    include_closed: bool = False,
+    not_id: int = 0,
+) -> tuple[Any, ...]:
+    radius = category.dedupe_radius_m if radius_m is None else radius_m
+    dlat = radius / 111_000.0
+    dlon = radius / (111_000.0 * max(math.cos(math.radians(lat)), 0.01))
+    open_since = now - timedelta(minutes=category.dedupe_window_minutes)
+    closed_since = now - timedelta(days=get_cases_settings().recent_closed_days) if include_closed else None
+    return (
+        i,
+        category.code,
+        lat - dlat,
+        lat + dlat,
+        lon - dlon,
+        lon + dlon,
+        open_since,
+        closed_since,
+        not_id,
+    )
+
+
+def _search_pg(boxes: list[tuple[Any, ...]]) -> tuple[str, dict[str, Any]]:
+    """The search for PostgreSQL: the boxes as arrays, one short statement whatever their number."""
+    columns = zip(*boxes, strict=True)
+    return _SEARCH_PG, {name: list(column) for name, column in zip(_BOX, columns, strict=True)}
+
+
+def _search_sqlite(conn: Connection, boxes: list[tuple[Any, ...]]) -> list[Any]:
+    """The search for SQLite: the boxes as a VALUES list (one statement text per number of boxes, compiled
+    once and cached)."""
+    if not boxes:
+        return []
+    query = _SEARCHES_SQLITE.get(len(boxes))
+    if query is None:
+        rows = ", ".join("(" + ", ".join(f":{name}{k}" for name in _BOX) + ")" for k in range(len(boxes)))
+        times = [
+            bindparam(f"{name}{k}", type_=UTCDateTime()) for k in range(len(boxes)) for name in _BOX[6:8]
+        ]
+        query = text(
+            f"WITH q({', '.join(_BOX)}) AS (VALUES {rows}) "
+            f"SELECT q.i, c.id, c.number, c.lon, c.lat FROM q JOIN cases c ON {_MATCH}"
+        ).bindparams(*times)
+        _SEARCHES_SQLITE[len(boxes)] = query
+    params = {
+        f"{name}{k}": value for k, box in enumerate(boxes) for name, value in zip(_BOX, box, strict=True)
+    }
+    return list(conn.execute(query, params))
+
+
+def _search(conn: Connection, boxes: list[tuple[Any, ...]]) -> list[Any]:
+    if not boxes:
+        return []
+    if conn.dialect.name == "postgresql":
+        return pipelined(conn, [_search_pg(boxes)])[0]
+    return _search_sqlite(conn, boxes)
 
 
 def nearby_rows(
@@ -475,30 +585,17 @@ def nearby_rows(
     include_closed: bool,
     radius_m: float | None = None,
     exclude_id: int | None = None,
-    before_id: int | None = None,
 ) -> list[tuple[float, int, str]]:
     """(distance in m, id, number) of the category's open (and recently closed) cases within its radius that
-    are not themselves duplicates (nor ``exclude_id``, nor newer than ``before_id``), nearest first."""
+    are not themselves duplicates (nor ``exclude_id``), nearest first."""
     radius = category.dedupe_radius_m if radius_m is None else radius_m
     if radius <= 0:
         return []
-    dlat = radius / 111_000.0
-    dlon = radius / (111_000.0 * max(math.cos(math.radians(lat)), 0.01))
-    params = {
-        "category": category.code,
-        "lat_min": lat - dlat,
-        "lat_max": lat + dlat,
-        "lon_min": lon - dlon,
-        "lon_max": lon + dlon,
-        "open_since": now - timedelta(minutes=category.dedupe_window_minutes),
-        "not_id": exclude_id if exclude_id is not None else (before_id or 0),
-    }
-    if include_closed:
-        params["closed_since"] = now - timedelta(days=get_cases_settings().recent_closed_days)
+    box = _box(
+        0, category, lon, lat, now=now, radius_m=radius, include_closed=include_closed, not_id=exclude_id or 0
+    )
     near = []
-    for case_id, number, clon, clat in session.connection().execute(_NEARBY[include_closed], params):
-        if before_id is not None and case_id > before_id:
-            continue
+    for _i, case_id, number, clon, clat in _search(session.connection(), [box]):
         distance = geo.haversine_m(lon, lat, clon or 0.0, clat or 0.0)
         if distance <= radius:
             near.append((distance, case_id, number))
@@ -506,90 +603,27 @@ def nearby_rows(
     return near
 
 
-def _nearest_older(
-    session: Session, drafts: list[Draft], now: datetime
-) -> list[tuple[float, int, str] | None]:
-    """For each draft, the nearest open case of its category within its radius that is older than it and not
-    itself a duplicate: one query for the whole batch (a VALUES list of search boxes joined to the cases)."""
-    boxes = []
-    for i, d in enumerate(drafts):
-        radius = d.category.dedupe_radius_m
-        if radius <= 0:
-            continue
-        dlat = radius / 111_000.0
-        dlon = radius / (111_000.0 * max(math.cos(math.radians(d.case.lat)), 0.01))
-        since = now - timedelta(minutes=d.category.dedupe_window_minutes)
-        lat, lon = d.case.lat, d.case.lon
-        boxes.append((i, d.category.code, lat - dlat, lat + dlat, lon - dlon, lon + dlon, since, d.case.id))
-    best: list[tuple[float, int, str] | None] = [None] * len(drafts)
-    if not boxes:
-        return best
-    if session.get_bind().dialect.name == "postgresql":  # arrays: one short statement whatever the size
-        stmt = _BOXES_PG
-        params = {name: list(column) for name, column in zip(_BOX, zip(*boxes, strict=True), strict=True)}
-    else:
-        stmt = _boxes_query(len(boxes))
-        params = {
-            f"{name}{k}": value for k, box in enumerate(boxes) for name, value in zip(_BOX, box, strict=True)
-        }
-    for i, case_id, number, clon, clat in session.connection().execute(stmt, params):
-        d = drafts[i]
-        if case_id > d.case.id:
-            continue  # reported in the same batch, after this one
-        distance = geo.haversine_m(d.case.lon, d.case.lat, clon or 0.0, clat or 0.0)
-        if distance <= d.category.dedupe_radius_m:
-            current = best[i]
-            if current is None or (distance, case_id) < (current[0], current[1]):
-                best[i] = (distance, case_id, number)
-    return best
-
-
-_BOX = ("i", "category", "lat_min", "lat_max", "lon_min", "lon_max", "since", "case_id")
-_BOXES_QUERIES: dict[int, Any] = {}
-
-
-_BOX_TYPES = ("int", "text", "float8", "float8", "float8", "float8", "timestamptz", "int")
-_BOXES_PG = text(
-    "SELECT q.i, c.id, c.number, c.lon, c.lat FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_BOX, _BOX_TYPES, strict=True))
-    + f") AS q({', '.join(_BOX)}) JOIN cases c "
-    "ON c.category_code = q.category AND c.lat BETWEEN q.lat_min AND q.lat_max "
-    "AND c.lon BETWEEN q.lon_min AND q.lon_max "
-    f"AND c.state IN ({', '.join(repr(state) for state in OPEN)}) AND c.reported_at >= q.since "
-    "AND c.duplicate_of_id IS NULL AND c.id <> q.case_id"
-)
-
-
-def _boxes_query(n: int) -> Any:
-    """The batch's nearby search for ``n`` boxes (one text per size: compiled once, then cached)."""
-    query = _BOXES_QUERIES.get(n)
-    if query is None:
-        rows = ", ".join("(" + ", ".join(f":{name}{k}" for name in _BOX) + ")" for k in range(n))
-        states = ", ".join(f"'{state}'" for state in OPEN)
-        query = text(
-            f"WITH q({', '.join(_BOX)}) AS (VALUES {rows}) "
-            "SELECT q.i, c.id, c.number, c.lon, c.lat FROM q JOIN cases c "
-            "ON c.category_code = q.category AND c.lat BETWEEN q.lat_min AND q.lat_max "
-            "AND c.lon BETWEEN q.lon_min AND q.lon_max "
-            f"AND c.state IN ({states}) AND c.reported_at >= q.since "
-            "AND c.duplicate_of_id IS NULL AND c.id <> q.case_id"
-        ).bindparams(*(bindparam(f"since{k}", type_=UTCDateTime()) for k in range(n)))
-        _BOXES_QUERIES[n] = query
-    return query
-
-
-def _find_duplicates(
-    session: Session,
+def _link_duplicates(
     drafts: list[Draft],
+    near: list[Any],
     now: datetime,
     links: list[dict[str, Any]],
     events: list[dict[str, Any]],
 ) -> None:
-    """A new report near an open case of its category — stored, or earlier in this batch — is linked to it
-    (never dropped); found before the insert, so each case is written once."""
+    """A new report near an open case of its category — stored (``near``: the search's rows for the boxes
+    of ``drafts``), or earlier in this batch — is linked to the nearest one (never dropped); found before
+    the insert, so each case is written once."""
+    stored: list[tuple[float, int, str] | None] = [None] * len(drafts)
+    for i, case_id, number, clon, clat in near:
+        d = drafts[i]
+        distance = geo.haversine_m(d.case.lon, d.case.lat, clon or 0.0, clat or 0.0)
+        current = stored[i]
+        if distance <= d.category.dedupe_radius_m and (
+            current is None or (distance, case_id) < (current[0], current[1])
+        ):
+            stored[i] = (distance, case_id, number)
     originals: list[Draft] = []  # this batch's reports that are not duplicates, in order
-    for d, stored in zip(drafts, _nearest_older(session, drafts, now), strict=True):
-        best = stored
+    for d, best in zip(drafts, stored, strict=True):
         radius = d.category.dedupe_radius_m
         band = radius / 111_000.0
         for o in originals:
@@ -649,7 +683,10 @@ class IntakeWriter:
         sqlite = bind is None or bind.dialect.name == "sqlite"
         concurrency = 1 if sqlite else max(1, get_cases_settings().intake_batches_in_flight)
         self._group: GroupCommit[Pending, dict[str, Any]] = GroupCommit(
-            self.write, max_batch=max_batch, concurrency=concurrency
+            self.write,
+            max_batch=max_batch,
+            concurrency=concurrency,
+            linger=get_cases_settings().intake_linger_ms / 1000,
         )
 
     async def submit(self, pending: Pending) -> dict[str, Any]:

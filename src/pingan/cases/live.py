@@ -15,7 +15,7 @@ import threading
 import uuid
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from pingan.core.events import bus
@@ -26,9 +26,10 @@ TOPIC = "cases"
 CHANNEL = "pingan_cases"
 ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _KEY = "pingan_live_pending"
-_NOTIFY = text(  # the messages travel as one JSON array (a text[] parameter is escaped item by item)
-    "SELECT pg_notify(:channel, m.value::text) "
-    "FROM json_array_elements(CAST(:messages AS json)) WITH ORDINALITY AS m(value, i) ORDER BY m.i"
+_SENT = "pingan_live_notified"  # how many of the pending messages have been sent with pg_notify already
+_NOTIFY = (  # the messages travel as one JSON array (a text[] parameter is escaped item by item)
+    "SELECT pg_notify(%(channel)s, m.value::text) "
+    "FROM json_array_elements(CAST(%(messages)s AS json)) WITH ORDINALITY AS m(value, i) ORDER BY m.i"
 )
 
 
@@ -59,25 +60,33 @@ def queue_change(session: Session, case: Any, transition: str) -> None:
     session.info.setdefault(_KEY, []).append(case_payload(case, transition))
 
 
-@event.listens_for(Session, "before_commit")
-def _notify_postgres(session: Session) -> None:
-    pending = session.info.get(_KEY)
-    if not pending:
-        return
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
+def notify_statement(session: Session) -> tuple[str, dict[str, Any]] | None:
+    """The ``pg_notify`` of the changes queued and not yet sent (psycopg placeholders), for a writer that
+    sends it together with its own statements (PostgreSQL only); they are then not sent again at commit."""
+    pending = session.info.get(_KEY) or []
+    sent = session.info.get(_SENT, 0)
+    session.info[_SENT] = len(pending)
     messages = [
-        json.dumps({"origin": ORIGIN, "payload": p}, ensure_ascii=False, default=str) for p in pending
+        json.dumps({"origin": ORIGIN, "payload": p}, ensure_ascii=False, default=str) for p in pending[sent:]
     ]
     messages = [m for m in messages if len(m.encode()) < 7900]  # NOTIFY's payload limit is 8000 bytes
-    if messages:  # one round trip for all of them, delivered in this order on commit
-        batch = "[" + ",".join(messages) + "]"
-        session.connection().execute(_NOTIFY, {"channel": CHANNEL, "messages": batch})
+    if not messages:
+        return None
+    return _NOTIFY, {"channel": CHANNEL, "messages": "[" + ",".join(messages) + "]"}
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_postgres(session: Session) -> None:
+    if not session.info.get(_KEY) or session.get_bind().dialect.name != "postgresql":
+        return
+    statement = notify_statement(session)
+    if statement is not None:  # one round trip for all of them, delivered in this order on commit
+        session.connection().exec_driver_sql(*statement)
 
 
 @event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
+    session.info.pop(_SENT, None)
     pending = session.info.pop(_KEY, None)
     for payload in pending or ():
         bus.publish(TOPIC, payload)
@@ -86,6 +95,7 @@ def _publish(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
     session.info.pop(_KEY, None)
+    session.info.pop(_SENT, None)
 
 
 class PgBridge:

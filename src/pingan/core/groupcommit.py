@@ -8,12 +8,20 @@ batches grow by themselves and the per-request cost of a transaction (locks, com
 ``write`` gets the items of a batch and returns one result per item, in order. A result that is an
 exception is raised to the request that sent the item, and only to it (a bad item does not fail its batch).
 If ``write`` itself raises, every request of the batch gets that exception.
+
+Under load, clients answered together come back together, and their requests reach ``submit`` one by one
+as the event loop works through them. Started at the first of them, a batch would hold that one request
+while the others wait behind it for a whole transaction — batches of 1 and 30 in turn, and a tail latency
+of two transactions. With ``linger``, a new batch waits for up to that long (and never longer than half of
+the previous batch took) while fewer than half as many items as the previous batch had are waiting. After a
+batch of one item (a quiet moment) nothing waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -34,12 +42,17 @@ class GroupCommit(Generic[T, R]):
         *,
         max_batch: int,
         concurrency: int = 1,
+        linger: float = 0.0,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
         self._concurrency = max(1, concurrency)
+        self._linger = linger
         self._pending: list[tuple[list[T], asyncio.Future[list[R | BaseException]]]] = []
         self._running: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_size = 0  # items in the previous batch, and how long it took (s)
+        self._last_seconds = 0.0
         self.batches = 0
         self.items = 0
 
@@ -57,10 +70,19 @@ class GroupCommit(Generic[T, R]):
             raise result
         return result
 
-    def _start(self) -> None:
+    def _start(self, *, lingered: bool = False) -> None:
         loop = asyncio.get_running_loop()
         self._running = {t for t in self._running if not t.done() and t.get_loop() is loop}
         while self._pending and len(self._running) < self._concurrency:
+            if not lingered and self._should_linger():
+                if self._timer is None:
+                    delay = min(self._linger, self._last_seconds / 2)
+                    self._timer = loop.call_later(delay, self._linger_over)
+                return
+            lingered = False
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             batch: list[tuple[list[T], asyncio.Future[list[R | BaseException]]]] = []
             size = 0
             while self._pending and (not batch or size + len(self._pending[0][0]) <= self._max_batch):
@@ -71,8 +93,19 @@ class GroupCommit(Generic[T, R]):
             self._running.add(task)
             task.add_done_callback(lambda _task: self._start() if self._pending else None)
 
+    def _should_linger(self) -> bool:
+        if self._linger <= 0:
+            return False
+        waiting = sum(len(items) for items, _ in self._pending)
+        return waiting < min(self._max_batch, self._last_size) // 2
+
+    def _linger_over(self) -> None:
+        self._timer = None
+        self._start(lingered=True)
+
     async def _run(self, batch: list[tuple[list[T], asyncio.Future[list[R | BaseException]]]]) -> None:
         items = [item for entries, _ in batch for item in entries]
+        started = time.monotonic()
         try:
             results = await asyncio.get_running_loop().run_in_executor(None, self._write, items)
         except Exception as exc:  # noqa: BLE001 - every waiting request learns of the failure
@@ -81,6 +114,7 @@ class GroupCommit(Generic[T, R]):
                 if not future.done():
                     future.set_exception(exc)
             return
+        self._last_size, self._last_seconds = len(items), time.monotonic() - started
         self.batches += 1
         self.items += len(items)
         offset = 0
