@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordRequestForm
 
 from pingan.accounts import service
@@ -27,7 +27,6 @@ from pingan.accounts.schemas import (
 )
 from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
-from pingan.core.http import APIRouter
 from pingan.web.deps import CurrentActor, DbSession, client_ip
 from pingan.web.middleware import AppProtector, rate_limit
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import APIRouter, Query
 from shapely.geometry import mapping
 
 from pingan.areas import service
 from pingan.areas.models import AreaLevel
 from pingan.areas.schemas import AreaRead, AreaRefRead, LocateBatch, LocateBatchRead, LocateRead
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor
 from pingan.web.deps import DbSession, OptionalActor
 

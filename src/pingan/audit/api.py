@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import APIRouter, Query
 
 from pingan.audit import service
 from pingan.audit.schemas import AuditRecordPage, AuditRecordRead
-from pingan.core.http import APIRouter
 from pingan.web.deps import CurrentActor, DbSession
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])

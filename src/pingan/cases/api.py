@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -42,7 +42,6 @@ from pingan.cases.schemas import (
 )
 from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.core.events import bus
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor, Role, require_role
 from pingan.web.deps import CurrentActor, DbSession, OptionalActor, RememberedActor, client_ip
 from pingan.web.middleware import rate_limit

@@ -38,7 +38,7 @@ class CasesSettings(BaseSettings):
         1, description="intake batches written at once (PostgreSQL on slow disks may gain from 2–3)"
     )
     intake_linger_ms: float = Field(
-        10.0,
+        0.0,
         description="under load, how long a new intake batch may wait for the requests arriving together",
     )
     listen_postgres: bool = Field(True, description="bridge the live feed over PostgreSQL LISTEN/NOTIFY")

@@ -7,14 +7,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pingan.cases import open311
 from pingan.core.db import transaction
 from pingan.core.errors import PinganError
-from pingan.core.http import APIRouter
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 

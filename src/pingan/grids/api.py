@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from pingan.core.errors import TooLarge, ValidationFailed
-from pingan.core.http import APIRouter
 from pingan.grids import io as grid_io
 from pingan.grids import opinions, registers, staff, tasks, visits
 from pingan.grids import service as svc

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.config import Settings
 from pingan.core.errors import PinganError
-from pingan.core.http import APIRouter
 from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
 from pingan.grids import io as grid_io

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import anyio
 import orjson
-from fastapi import Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
@@ -21,7 +21,6 @@ from pingan.accounts import service as accounts
 from pingan.core.clock import utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import Forbidden, TooLarge, Unauthorized, ValidationFailed
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor, require_role
 from pingan.patrols import coverage, dispatch, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES

@@ -13,11 +13,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from pingan.core.errors import ValidationFailed
-from pingan.core.http import APIRouter
 from pingan.patrols.positions import UNKNOWN_DEVICE, GroupCommitWriter, parse_osmand_json, parse_osmand_query
 
 router = APIRouter(tags=["patrols"])

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pingan.areas import service as areas
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, PinganError
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor, Role
 from pingan.patrols import dispatch, shifts, volunteers
 from pingan.patrols.models import Shift

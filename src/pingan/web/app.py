@@ -20,6 +20,7 @@ from pingan.core.db import create_db_engine, make_session_factory
 from pingan.core.errors import PinganError
 from pingan.core.pii import protector_for
 from pingan.web.middleware import check_startup, install_security
+from pingan.web.routing import include
 
 log = logging.getLogger("pingan.web")
 
@@ -78,26 +79,26 @@ def _mount_routers(app: FastAPI) -> None:
     from pingan.grids.api import router as grids_router
 
     for router in (auth_router, areas_router, accounts_router, audit_router):
-        app.include_router(router)
+        include(app, router)
 
     from pingan.patrols.api import router as patrols_router
     from pingan.patrols.osmand import router as osmand_router
 
-    app.include_router(patrols_router)
-    app.include_router(osmand_router)
-    app.include_router(grids_router)
+    include(app, patrols_router)
+    include(app, osmand_router)
+    include(app, grids_router)
     from pingan.grids.pages import router as grids_pages
 
-    app.include_router(grids_pages)
+    include(app, grids_pages)
     from pingan.patrols.pages import router as patrols_pages
 
-    app.include_router(patrols_pages)
+    include(app, patrols_pages)
 
     from pingan.cases.api import router as cases_router
     from pingan.cases.open311_api import router as open311_router
 
-    app.include_router(cases_router)
-    app.include_router(open311_router)
+    include(app, cases_router)
+    include(app, open311_router)
 
     from pingan.web.pages import install_pages
 

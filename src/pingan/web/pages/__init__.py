@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from pingan.web.pages.common import PageForbidden, SignInRequired, error_page, sign_in_redirect
+from pingan.web.routing import include
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
 VENDOR = {"leaflet": "leaflet/dist", "echarts": "echarts/dist", "swagger-ui": "swagger-ui-dist"}
@@ -49,7 +50,7 @@ def install_pages(app: FastAPI) -> None:
     for name, sub in VENDOR.items():
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=node_modules / sub), name=f"vendor-{name}")
     for module in (auth, wall, work, grids, resident):
-        app.include_router(module.router)
+        include(app, module.router)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pingan.accounts import service as accounts
 from pingan.core.errors import Unauthorized
-from pingan.core.http import APIRouter
 from pingan.web import i18n, sessions
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import home_for, lang_of, render, safe_next, secure

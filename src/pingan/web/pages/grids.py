@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from pingan.areas import service as areas
 from pingan.cases import service as cases
 from pingan.core.errors import Forbidden
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor, ensure_in_scope
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -14,7 +14,6 @@ from pingan.areas.models import AreaLevel
 from pingan.cases import dedupe, public, service
 from pingan.core.clock import format_local
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor, Role
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor, client_ip

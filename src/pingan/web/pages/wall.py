@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.clock import format_local, utcnow
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor

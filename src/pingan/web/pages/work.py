@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from pingan.cases import dedupe, service, workflow
 from pingan.cases.models import OPEN_STATES, State
 from pingan.core.errors import Conflict, NotFound, PinganError
-from pingan.core.http import APIRouter
 from pingan.core.security import Actor
 from pingan.patrols import dispatch as patrol_dispatch
 from pingan.patrols.common import DISPATCH_ROLES

@@ -1,18 +1,19 @@
-"""The module router: a request outside its routes' shared literal prefix skips it; nothing else changes."""
+"""Module routers are included behind a prefix check: a request outside their routes' shared literal prefix
+skips them; nothing else changes."""
 
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Match
 from starlette.types import Scope
 
-from pingan.core.http import APIRouter, literal_prefix
+from pingan.web.routing import PrefixRouter, include, literal_prefix
 
 
-def _app() -> tuple[FastAPI, APIRouter, list[str]]:
+def _app() -> tuple[FastAPI, APIRouter, list[str]]:  # as the application includes module routers
     calls: list[str] = []
     things = APIRouter(prefix="/api/v1/things")
 
@@ -37,8 +38,8 @@ def _app() -> tuple[FastAPI, APIRouter, list[str]]:
         return {"kind": kind}
 
     app = FastAPI()
-    app.include_router(things)
-    app.include_router(mixed)
+    include(app, things)
+    include(app, mixed)
 
     @app.get("/last")
     def last() -> dict[str, bool]:
@@ -98,8 +99,9 @@ class TestRouting:
 
 
 def test_every_router_of_the_application_skips_by_prefix(app: FastAPI) -> None:
-    """Each module's router is ours: a new module using fastapi.APIRouter would make every request slower."""
+    """Each module's router is included through ``include``: one included directly would make every request
+    behind it slower."""
     included = [r for r in app.router.routes if hasattr(r, "original_router")]
     assert included, "the application includes module routers"
     for route in included:
-        assert isinstance(route.original_router, APIRouter), route.original_router
+        assert isinstance(route.original_router, PrefixRouter), route.original_router
