@@ -160,3 +160,71 @@ class TestErrors:
         base, _key, _point = live
         r = httpx.get(f"{base}/requests.json", params={"start_date": "2026-01-01T00:00:00"})
         assert r.status_code == 400
+
+
+class TestServiceRequestUpdates:
+    """mySociety's extension, as FixMyStreet uses it: poll the updates, post a resident's comment."""
+
+    def test_comment_then_poll(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, key, (lon, lat) = live
+        created = httpx.post(
+            f"{base}/requests.json",
+            data={"api_key": key, "service_code": "0102", "lat": str(lat), "long": str(lon),
+                  "description": "路灯不亮，晚上很黑"},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        number = created.json()[0]["service_request_id"]
+        comment = {
+            "api_key": key,
+            "service_request_id": number,
+            "update_id": "fms-901",
+            "updated_datetime": "2026-11-29T18:30:00+08:00",
+            "status": "OPEN",
+            "description": "今晚还是不亮",
+            "first_name": "Wei",
+            "email": "w@example.org",
+        }
+        first = httpx.post(f"{base}/servicerequestupdates.json", data=comment)
+        assert first.status_code == 200, first.text
+        update_id = first.json()[0]["update_id"]
+        again = httpx.post(f"{base}/servicerequestupdates.json", data=comment)  # a retry: the same update
+        assert again.json() == [{"update_id": update_id}]
+
+        polled = httpx.get(f"{base}/servicerequestupdates.json", params={"api_key": key}).json()
+        mine = [u for u in polled if u["service_request_id"] == number]
+        assert [u["status"] for u in mine] == ["OPEN", "OPEN"]
+        assert mine[-1] == {
+            "update_id": update_id,
+            "service_request_id": number,
+            "status": "OPEN",
+            "updated_datetime": mine[-1]["updated_datetime"],
+            "description": "今晚还是不亮",
+            "media_url": "",
+        }
+        assert "w@example.org" not in httpx.get(f"{base}/requests/{number}.json?extensions=true").text
+        xml = xmltodict.parse(httpx.get(f"{base}/servicerequestupdates.xml", params={"api_key": key}).text)[
+            "service_request_updates"
+        ]["request_update"]
+        assert update_id in {u["update_id"] for u in (xml if isinstance(xml, list) else [xml])}
+
+    def test_refusals_name_the_problem(self, live: tuple[str, str, tuple[float, float]]) -> None:
+        base, key, _point = live
+        url = f"{base}/servicerequestupdates.json"
+        assert httpx.get(url).status_code == 403
+        assert httpx.post(url, data={"api_key": "nope", "service_request_id": "x"}).status_code == 403
+        missing = httpx.post(url, data={"api_key": key, "service_request_id": "BJ0", "update_id": "1"})
+        assert missing.status_code == 400 and "description" in missing.json()[0]["description"]
+        unknown = httpx.post(
+            url, data={"api_key": key, "service_request_id": "BJ0", "update_id": "1", "description": "x"}
+        )
+        assert unknown.status_code == 404
+        window = httpx.get(
+            url,
+            params={"api_key": key, "start_date": "2026-01-01T00:00:00Z", "end_date": "2026-11-01T00:00:00Z"},
+        )
+        assert window.status_code == 400 and "90 days" in window.json()[0]["description"]
+        status = httpx.post(
+            url, data={"api_key": key, "service_request_id": "BJ0", "update_id": "1", "description": "x",
+                       "status": "MAYBE"},
+        )  # fmt: skip
+        assert status.status_code == 400 and "status" in status.json()[0]["description"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
 from pingan.cases import routing, service
-from pingan.cases.models import Case, Category, State
+from pingan.cases.models import Case, CaseEvent, Category, State
 from pingan.cases.public import PUBLIC_STATE
 from pingan.core.clock import to_local, utcnow
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
@@ -372,3 +372,126 @@ def domain_error(exc: PinganError) -> Open311Error:
 
 
 __all__ = ["NotFound", "Open311Error", "ValidationFailed"]
+
+
+# --- mySociety's service request updates (how FixMyStreet keeps in step with a back-end) -------------------
+
+UPDATE_STATUS = {  # our states in the extension's upper-case vocabulary
+    State.REPORTED.value: "OPEN",
+    State.REGISTERED.value: "OPEN",
+    State.DISPATCHED.value: "INVESTIGATING",
+    State.IN_PROGRESS.value: "IN_PROGRESS",
+    State.HANDLED.value: "ACTION_SCHEDULED",
+    State.VERIFIED.value: "FIXED",
+    State.CLOSED.value: "CLOSED",
+    State.REJECTED.value: "NOT_COUNCILS_RESPONSIBILITY",
+    State.MERGED.value: "DUPLICATE",
+    State.SUSPENDED.value: "INVESTIGATING",
+    State.RETURNED.value: "FOR_TRIAGE",
+}
+UPDATE_STATUSES = frozenset(
+    ("OPEN", "INVESTIGATING", "IN_PROGRESS", "ACTION_SCHEDULED", "FIXED", "DUPLICATE",
+     "NOT_COUNCILS_RESPONSIBILITY", "NO_FURTHER_ACTION", "INTERNAL_REFERRAL", "FOR_TRIAGE", "CLOSED",
+     "CANCELLED", "REOPEN")
+)  # fmt: skip
+EXTERNAL_UPDATE = "open311_update"
+
+
+def _client(session: Session, api_key: str | None) -> Any:
+    if not api_key:
+        raise Open311Error(403, "api_key is required")
+    try:
+        return accounts.account_for_token(session, api_key, kinds=("open311",))
+    except PinganError:
+        raise Open311Error(403, "api_key is invalid or expired") from None
+
+
+def list_updates(session: Session, params: dict[str, str]) -> list[dict[str, Any]]:
+    """GET /servicerequestupdates: the public steps of public requests in a window (default the last 24 h,
+    at most 90 days), oldest first — what a front-end polls to show a request's progress."""
+    _client(session, params.get("api_key"))
+    now = utcnow()
+    end = _parse_time(params["end_date"], "end_date") if params.get("end_date") else now
+    start = (
+        _parse_time(params["start_date"], "start_date")
+        if params.get("start_date")
+        else end - timedelta(days=1)
+    )
+    if start > end:
+        raise Open311Error(400, "start_date must be before end_date")
+    if end - start > MAX_WINDOW:
+        raise Open311Error(400, "start_date and end_date may span at most 90 days")
+    page, size = _paging(params)
+    rows = session.execute(
+        select(CaseEvent, Case.number, Case.state, Case.media_url)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(Category, Category.code == Case.category_code)
+        .where(
+            Category.is_public.is_(True),
+            CaseEvent.is_public.is_(True),
+            CaseEvent.at >= start,
+            CaseEvent.at <= end,
+        )
+        .order_by(CaseEvent.at, CaseEvent.id)
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return [
+        {
+            "update_id": str(event.id),
+            "service_request_id": number,
+            "status": UPDATE_STATUS.get(event.to_state or state, "OPEN"),
+            "updated_datetime": _ts(event.at),
+            "description": event.note or PUBLIC_STATE.get(event.to_state or "", event.action),
+            "media_url": media_url or "" if event.action == "report" else "",
+        }
+        for event, number, state, media_url in rows
+    ]
+
+
+def post_update(session: Session, form: dict[str, str]) -> list[dict[str, Any]]:
+    """POST /servicerequestupdates: a comment from the front-end's side (a resident's "still broken", a
+    council note), added to the case's public timeline. The case's state is the operators' to change: a
+    status sent here is recorded with the comment, not applied. The sender's name, email and phone are not
+    stored (the front-end keeps its users). Sending the same update_id again answers with the stored one."""
+    account = _client(session, form.get("api_key"))
+    number = form.get("service_request_id", "")
+    if not number:
+        raise Open311Error(400, "service_request_id is required")
+    external_id = form.get("update_id", "")
+    if not external_id:
+        raise Open311Error(400, "update_id is required")
+    description = form.get("description", "")
+    if not description:
+        raise Open311Error(400, "description is required")
+    if len(description) > 2000:
+        raise Open311Error(400, "description is longer than 2000 characters")
+    status = (form.get("status") or "OPEN").upper()
+    if status not in UPDATE_STATUSES:
+        raise Open311Error(400, f"status must be one of {', '.join(sorted(UPDATE_STATUSES))}")
+    if form.get("updated_datetime"):
+        _parse_time(form["updated_datetime"], "updated_datetime")
+    case = session.scalar(
+        select(Case)
+        .join(Category, Category.code == Case.category_code)
+        .where(Case.number == number, Category.is_public.is_(True))
+    )
+    if case is None:
+        raise Open311Error(404, f"service_request_id {number!r} is unknown")
+    source = f"{account.id}:{external_id}"
+    for event in session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.action == EXTERNAL_UPDATE)
+    ):
+        if event.details.get("source") == source:
+            return [{"update_id": str(event.id)}]
+    event = service.add_event(
+        session,
+        case,
+        accounts.actor_for(account),
+        action=EXTERNAL_UPDATE,
+        note=description,
+        is_public=True,
+        details={"source": source, "status": status, "updated_datetime": form.get("updated_datetime")},
+    )
+    session.flush()
+    return [{"update_id": str(event.id)}]

@@ -23,6 +23,7 @@ _ROOTS = {
     "definition": ("service_definition", None),
     "discovery": ("discovery", None),
     "errors": ("errors", "error"),
+    "updates": ("service_request_updates", "request_update"),
 }
 
 
@@ -117,6 +118,31 @@ async def create_request(request: Request, fmt: str) -> Response:
 
         data = await asyncio.to_thread(create)
         return _render(out_fmt, "requests", data, 201)
+    except open311.Open311Error as exc:
+        return _render(out_fmt, "errors", exc.errors, exc.status)
+    except PinganError as exc:
+        err = open311.from_domain(exc)
+        return _render(out_fmt, "errors", err.errors, err.status)
+
+
+@router.get("/servicerequestupdates.{fmt}", summary="Updates of requests in a window (mySociety extension)")
+def list_updates(request: Request, fmt: str) -> Response:
+    params = _params(request)
+    return _read(request, fmt, "updates", lambda s: open311.list_updates(s, params))
+
+
+@router.post("/servicerequestupdates.{fmt}", summary="Add a comment to a request (mySociety extension)")
+async def post_update(request: Request, fmt: str) -> Response:
+    out_fmt = fmt if fmt in ("json", "xml") else "json"
+    try:
+        _format(fmt)
+        form = {k: v.strip() for k, v in (await request.form()).multi_items() if isinstance(v, str)}
+
+        def post() -> Any:  # its own transaction, committed before the answer
+            with transaction(request.app.state.session_factory) as session:
+                return open311.post_update(session, form)
+
+        return _render(out_fmt, "updates", await asyncio.to_thread(post))
     except open311.Open311Error as exc:
         return _render(out_fmt, "errors", exc.errors, exc.status)
     except PinganError as exc:
