@@ -216,6 +216,14 @@ class CaseEvent(Base):
     """One step on a case's timeline: who, when, what, from/to state, note, evidence."""
 
     __tablename__ = "case_events"
+    __table_args__ = (  # what an Open311 front-end polls: the public steps of a time window
+        Index(
+            "ix_case_events_public_at",
+            "at",
+            sqlite_where=text("is_public"),
+            postgresql_where=text("is_public"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
