@@ -117,12 +117,7 @@ def create_request(
                 attributes[match.group(1)] = value
         else:
             values[key] = value.strip()
-    if not values.get("api_key"):
-        raise Open311Error(403, "api_key is required")
-    try:
-        account = accounts.account_for_token(session, values["api_key"], kinds=("open311",))
-    except PinganError:
-        raise Open311Error(403, "api_key is invalid or expired") from None
+    account = _client(session, values.get("api_key"))
     code = values.get("service_code", "")
     if not code:
         raise Open311Error(400, "service_code is required")
@@ -310,7 +305,7 @@ def _system() -> Any:
     return Actor.system("open311")
 
 
-def get_request(session: Session, number: str, *, extensions: bool = False) -> list[dict[str, Any]]:
+def _public_case(session: Session, number: str) -> Case:
     case = session.scalar(
         select(Case)
         .join(Category, Category.code == Case.category_code)
@@ -318,6 +313,11 @@ def get_request(session: Session, number: str, *, extensions: bool = False) -> l
     )
     if case is None:
         raise Open311Error(404, f"service_request_id {number!r} is unknown")
+    return case
+
+
+def get_request(session: Session, number: str, *, extensions: bool = False) -> list[dict[str, Any]]:
+    case = _public_case(session, number)
     return _elements(session, [case], extensions=extensions)
 
 
@@ -471,13 +471,7 @@ def post_update(session: Session, form: dict[str, str]) -> list[dict[str, Any]]:
         raise Open311Error(400, f"status must be one of {', '.join(sorted(UPDATE_STATUSES))}")
     if form.get("updated_datetime"):
         _parse_time(form["updated_datetime"], "updated_datetime")
-    case = session.scalar(
-        select(Case)
-        .join(Category, Category.code == Case.category_code)
-        .where(Case.number == number, Category.is_public.is_(True))
-    )
-    if case is None:
-        raise Open311Error(404, f"service_request_id {number!r} is unknown")
+    case = _public_case(session, number)
     source = f"{account.id}:{external_id}"
     for event in session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.action == EXTERNAL_UPDATE)

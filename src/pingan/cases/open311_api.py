@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -97,12 +97,30 @@ def token(request: Request, token: str, fmt: str) -> Response:
     return _read(request, fmt, "requests", lambda s: open311.token_lookup(s, token))
 
 
-@router.post("/requests.{fmt}", summary="Create a request (form-encoded or multipart with `media`)")
-async def create_request(request: Request, fmt: str) -> Response:
+async def _write(request: Request, fmt: str, kind: str, work: Callable[[Any], Awaitable[Any]]) -> Response:
+    """A POST: ``work`` reads the form and returns what to run in a transaction of its own, committed before
+    the answer; errors in the spec's shape."""
     out_fmt = fmt if fmt in ("json", "xml") else "json"
     try:
         _format(fmt)
-        form = await request.form()
+        run = await work(await request.form())
+
+        def commit() -> Any:
+            with transaction(request.app.state.session_factory) as session:
+                return run(session)
+
+        data = await asyncio.to_thread(commit)
+        return _render(out_fmt, kind, data, 201 if kind == "requests" else 200)
+    except open311.Open311Error as exc:
+        return _render(out_fmt, "errors", exc.errors, exc.status)
+    except PinganError as exc:
+        err = open311.from_domain(exc)
+        return _render(out_fmt, "errors", err.errors, err.status)
+
+
+@router.post("/requests.{fmt}", summary="Create a request (form-encoded or multipart with `media`)")
+async def create_request(request: Request, fmt: str) -> Response:
+    async def read(form: Any) -> Callable[[Session], Any]:
         fields: list[tuple[str, Any]] = []
         files: list[tuple[str, bytes]] = []
         for key, value in form.multi_items():
@@ -111,18 +129,9 @@ async def create_request(request: Request, fmt: str) -> Response:
             elif key == "media" and value.filename:
                 files.append((value.filename, await value.read()))
         jurisdiction = next((v for k, v in fields if k == "jurisdiction_id"), None)
+        return lambda session: open311.create_request(session, fields, files, jurisdiction=jurisdiction)
 
-        def create() -> Any:  # its own transaction, committed before the answer
-            with transaction(request.app.state.session_factory) as session:
-                return open311.create_request(session, fields, files, jurisdiction=jurisdiction)
-
-        data = await asyncio.to_thread(create)
-        return _render(out_fmt, "requests", data, 201)
-    except open311.Open311Error as exc:
-        return _render(out_fmt, "errors", exc.errors, exc.status)
-    except PinganError as exc:
-        err = open311.from_domain(exc)
-        return _render(out_fmt, "errors", err.errors, err.status)
+    return await _write(request, fmt, "requests", read)
 
 
 @router.get("/servicerequestupdates.{fmt}", summary="Updates of requests in a window (mySociety extension)")
@@ -133,18 +142,8 @@ def list_updates(request: Request, fmt: str) -> Response:
 
 @router.post("/servicerequestupdates.{fmt}", summary="Add a comment to a request (mySociety extension)")
 async def post_update(request: Request, fmt: str) -> Response:
-    out_fmt = fmt if fmt in ("json", "xml") else "json"
-    try:
-        _format(fmt)
-        form = {k: v.strip() for k, v in (await request.form()).multi_items() if isinstance(v, str)}
+    async def read(form: Any) -> Callable[[Session], Any]:
+        fields = {k: v.strip() for k, v in form.multi_items() if isinstance(v, str)}
+        return lambda session: open311.post_update(session, fields)
 
-        def post() -> Any:  # its own transaction, committed before the answer
-            with transaction(request.app.state.session_factory) as session:
-                return open311.post_update(session, form)
-
-        return _render(out_fmt, "updates", await asyncio.to_thread(post))
-    except open311.Open311Error as exc:
-        return _render(out_fmt, "errors", exc.errors, exc.status)
-    except PinganError as exc:
-        err = open311.from_domain(exc)
-        return _render(out_fmt, "errors", err.errors, err.status)
+    return await _write(request, fmt, "updates", read)
