@@ -16,8 +16,10 @@ import pytest
 
 os.environ.setdefault("PINGAN_LOCATOR_REFRESH_SECONDS", "0")
 os.environ.setdefault("PINGAN_DEMO_MODE", "true")  # demo-derived PII key for the test data
-# Apps under test run in one process: no LISTEN bridge per app (tests/cases/test_live_pg.py tests the bridge).
+# Apps under test run in one process: no LISTEN bridge per app (tests/cases/test_live_pg.py tests the bridge)
+# and no intake writer process per app (served apps — tests/cases/server.py, tests/e2e — run the default).
 os.environ.setdefault("PINGAN_CASES_LISTEN_POSTGRES", "false")
+os.environ.setdefault("PINGAN_CASES_INTAKE_PROCESS", "false")
 os.environ.setdefault("PINGAN_GC_FREEZE", "false")  # frozen objects are never freed: apps come and go here
 
 from fastapi.testclient import TestClient  # noqa: E402

@@ -49,6 +49,7 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "PINGAN_DEMO_MODE": "true",
             "PINGAN_SECRET_KEY": "test-secret-test-secret-test-secret",
             "PINGAN_LOCATOR_REFRESH_SECONDS": "5",
+            "PINGAN_CASES_INTAKE_PROCESS": "true",  # the default, off for the in-process apps of the tests
         }
     )
     env.update(extra or {})

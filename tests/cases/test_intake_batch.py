@@ -31,7 +31,7 @@ def test_one_batch_links_its_own_duplicates(session_factory: sessionmaker[Sessio
     far_lon, far_lat = point_in(session, "33010800100101")
     session.close()
     writer = intake.IntakeWriter(session_factory)
-    results = writer.write(
+    results = writer.write_here(
         [
             _report(lon, lat, "first"),
             _report(lon + 0.0001, lat, "second, ~10 m east"),
@@ -69,7 +69,7 @@ def test_a_bad_report_fails_alone(session_factory: sessionmaker[Session]) -> Non
     lon, lat = point_in(session)
     session.close()
     writer = intake.IntakeWriter(session_factory)
-    results = writer.write(
+    results = writer.write_here(
         [_report(lon, lat, "fine"), _report(0.0, 0.0, "outside"), _report(lon, lat, "", category="9999")]
     )
     assert isinstance(results[0], dict)

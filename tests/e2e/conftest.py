@@ -76,6 +76,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "PINGAN_DEMO_MODE": "true",
         "PINGAN_DATA_DIR": str(data),
+        "PINGAN_CASES_INTAKE_PROCESS": "true",  # the default, off for the in-process apps of the tests
         "PINGAN_SECRET_KEY": "e2e-secret-key-e2e-secret-key-e2e",
     }
     env.pop("PINGAN_DATABASE_URL", None)

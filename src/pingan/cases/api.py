@@ -51,7 +51,8 @@ T = TypeVar("T")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Check the attachment store, start the PostgreSQL live-feed bridge and (when enabled) the SLA ticker."""
+    """Check the attachment store, start the PostgreSQL live-feed bridge, the intake writer process and (when
+    enabled) the SLA ticker."""
     cs = get_cases_settings()
     storage.check_store()  # an unusable S3 bucket fails the start with a clear message
     engine = app.state.engine
@@ -64,9 +65,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if ticker is not None:
         ticker.start()
+    writer = intake_writer(app)
+    writer.start()
     try:
         yield
     finally:
+        writer.close()
         if ticker is not None:
             ticker.stop()
         if bridge is not None:
@@ -114,7 +118,9 @@ def intake_writer(app: FastAPI) -> intake.IntakeWriter:
     """The app's batched intake writer (created on first use with the app's session factory)."""
     writer: intake.IntakeWriter | None = getattr(app.state, "intake_writer", None)
     if writer is None or writer.factory is not app.state.session_factory:
-        writer = intake.IntakeWriter(app.state.session_factory)
+        if writer is not None:
+            writer.close()
+        writer = intake.IntakeWriter(app.state.session_factory, settings=app.state.settings)
         app.state.intake_writer = writer
     return writer
 

@@ -41,6 +41,10 @@ class CasesSettings(BaseSettings):
         0.0,
         description="under load, how long a new intake batch may wait for the requests arriving together",
     )
+    intake_process: bool = Field(
+        True,
+        description="draft and write intake batches in a child process of each server process (another core)",
+    )
     listen_postgres: bool = Field(True, description="bridge the live feed over PostgreSQL LISTEN/NOTIFY")
     work_periods: str = Field(
         "08:30-12:00,13:30-17:30", description="working periods of a working day (Asia/Shanghai), HH:MM-HH:MM"

@@ -66,7 +66,17 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+_installed: Settings | None = None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (built on first use, never at import)."""
-    return Settings()
+    return _installed or Settings()
+
+
+def use_settings(settings: Settings) -> None:
+    """Make ``settings`` this process's settings (a worker process takes its server's)."""
+    global _installed
+    _installed = settings
+    get_settings.cache_clear()

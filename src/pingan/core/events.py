@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ class EventBus:
     max_queue: int = 1000
     _subscribers: list[_Subscriber] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _sink: Callable[[str, dict[str, Any]], None] | None = None
 
     def subscribe(self, topics: set[str] | None = None) -> asyncio.Queue[dict[str, Any]]:
         """A queue that receives every message of the given topics (all topics when None)."""
@@ -39,8 +41,15 @@ class EventBus:
         with self._lock:
             self._subscribers = [s for s in self._subscribers if s.queue is not queue]
 
+    def forward(self, sink: Callable[[str, dict[str, Any]], None] | None) -> None:
+        """Hand every message published from now on to ``sink`` too (a worker process collects what it
+        publishes for its parent to publish: ``pingan.core.workerprocess``); None stops."""
+        self._sink = sink
+
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Deliver to local subscribers; safe to call from any thread."""
+        if self._sink is not None:
+            self._sink(topic, payload)
         message = {"topic": topic, **payload}
         with self._lock:
             subscribers = list(self._subscribers)

@@ -20,9 +20,10 @@ batch of one item (a quiet moment) nothing waits.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 log = logging.getLogger("pingan.core.groupcommit")
@@ -38,7 +39,7 @@ class GroupCommit(Generic[T, R]):
 
     def __init__(
         self,
-        write: Callable[[list[T]], Sequence[R | BaseException]],
+        write: Callable[[list[T]], Sequence[R | BaseException] | Awaitable[Sequence[R | BaseException]]],
         *,
         max_batch: int,
         concurrency: int = 1,
@@ -107,7 +108,10 @@ class GroupCommit(Generic[T, R]):
         items = [item for entries, _ in batch for item in entries]
         started = time.monotonic()
         try:
-            results = await asyncio.get_running_loop().run_in_executor(None, self._write, items)
+            if inspect.iscoroutinefunction(self._write):
+                results = await self._write(items)
+            else:
+                results = await asyncio.get_running_loop().run_in_executor(None, self._write, items)
         except Exception as exc:  # noqa: BLE001 - every waiting request learns of the failure
             log.exception("group commit of %d items failed", len(items))
             for _, future in batch:

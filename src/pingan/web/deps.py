@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated
@@ -106,19 +107,30 @@ async def get_remembered_actor(
     factory = request.app.state.session_factory
     ip = client_ip(request)
     actor = accounts.remembered_actor(base_engine(factory.kw.get("bind")), secret, kinds)
-    if actor is not None:
-        return replace(actor, client_ip=ip) if ip else actor
+    if actor is None:
+        # When the memory lapses, the requests of that moment share one look-up (under load, dozens at once
+        # would each take a transaction — on SQLite the write lock — for the same answer).
+        key = (id(factory), secret, kinds)
+        look_up = _looking_up.get(key)
+        if look_up is None:
 
-    def look_up() -> Actor:
-        with transaction(factory) as session:  # may note the token's last use
-            return accounts.authenticate_actor(session, secret, kinds=kinds, client_ip=ip)
+            def authenticate() -> Actor:
+                with transaction(factory) as session:  # may note the token's last use
+                    return accounts.authenticate_actor(session, secret, kinds=kinds)
 
-    try:
-        return await run_in_threadpool(look_up)
-    except Unauthorized:
-        if kinds is not None:
-            return None  # an expired or revoked browser session is simply signed out
-        raise
+            look_up = asyncio.ensure_future(run_in_threadpool(authenticate))
+            _looking_up[key] = look_up
+            look_up.add_done_callback(lambda _done: _looking_up.pop(key, None))
+        try:
+            actor = await asyncio.shield(look_up)
+        except Unauthorized:
+            if kinds is not None:
+                return None  # an expired or revoked browser session is simply signed out
+            raise
+    return replace(actor, client_ip=ip) if ip else actor
+
+
+_looking_up: dict[tuple[int, str, tuple[str, ...] | None], asyncio.Future[Actor]] = {}
 
 
 def get_actor(actor: Annotated[Actor | None, Depends(get_optional_actor)]) -> Actor:
