@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
@@ -45,7 +45,6 @@ from pingan.cases.models import (
     PRIORITIES,
     SOURCES,
     Case,
-    CaseCounter,
     CaseEvent,
     CaseLink,
     Category,
@@ -55,11 +54,11 @@ from pingan.core import geo
 from pingan.core.clock import to_local, utcnow
 from pingan.core.config import Settings, get_settings, use_settings
 from pingan.core.db import (
-    UTCDateTime,
     base_engine,
     create_db_engine,
     make_session_factory,
     pipelined,
+    sqlite_utc_text,
     transaction,
 )
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
@@ -433,17 +432,13 @@ _DRAW_PG = (
 
 
 def _draw_sqlite(conn: Connection, count: int) -> list[tuple[int, int]]:
-    counters = cast(Any, CaseCounter.__table__)
-    last = conn.scalar(
-        update(counters)
-        .where(counters.c.name == "case")
-        .values(last=counters.c.last + count)
-        .returning(counters.c.last)
-    )
+    last = conn.exec_driver_sql(
+        "UPDATE case_counters SET last = last + ? WHERE name = 'case' RETURNING last", (count,)
+    ).scalar()
     if last is None:
-        conn.execute(insert(counters).values(name="case", last=count))
+        conn.exec_driver_sql("INSERT INTO case_counters (name, last) VALUES ('case', ?)", (count,))
         last = count
-    top = int(conn.scalar(select(func.coalesce(func.max(CASES.c.id), 0))) or 0)
+    top = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM cases").scalar() or 0)
     return [(int(last) - count + k, top + k) for k in range(1, count + 1)]
 
 
@@ -517,7 +512,7 @@ _SEARCH_PG = (
     + f") AS q({', '.join(_BOX)}) JOIN cases c ON {_MATCH}"
 )
 _TIMES = ("open_since", "closed_since")
-_SEARCHES_SQLITE: dict[int, Any] = {}
+_SEARCHES_SQLITE: dict[int, str] = {}
 
 
 def _box(
@@ -556,25 +551,23 @@ def _search_pg(boxes: list[tuple[Any, ...]]) -> tuple[str, dict[str, Any]]:
 
 
 def _search_sqlite(conn: Connection, boxes: list[tuple[Any, ...]]) -> list[Any]:
-    """The search for SQLite: the boxes as a VALUES list (one statement text per number of boxes, compiled
-    once and cached)."""
+    """The search for SQLite: the boxes as a VALUES list, straight to the driver (one statement text per
+    number of boxes, kept)."""
     if not boxes:
         return []
-    query = _SEARCHES_SQLITE.get(len(boxes))
-    if query is None:
-        rows = ", ".join("(" + ", ".join(f":{name}{k}" for name in _BOX) + ")" for k in range(len(boxes)))
-        times = [
-            bindparam(f"{name}{k}", type_=UTCDateTime()) for k in range(len(boxes)) for name in _BOX[6:8]
-        ]
-        query = text(
+    sql = _SEARCHES_SQLITE.get(len(boxes))
+    if sql is None:
+        rows = ", ".join("(" + ", ".join("?" for _ in _BOX) + ")" for _ in boxes)
+        sql = (
             f"WITH q({', '.join(_BOX)}) AS (VALUES {rows}) "
             f"SELECT q.i, c.id, c.number, c.lon, c.lat FROM q JOIN cases c ON {_MATCH}"
-        ).bindparams(*times)
-        _SEARCHES_SQLITE[len(boxes)] = query
-    params = {
-        f"{name}{k}": value for k, box in enumerate(boxes) for name, value in zip(_BOX, box, strict=True)
-    }
-    return list(conn.execute(query, params))
+        )
+        _SEARCHES_SQLITE[len(boxes)] = sql
+    times = [_BOX.index(name) for name in _TIMES]
+    params = tuple(
+        sqlite_utc_text(value) if k in times else value for box in boxes for k, value in enumerate(box)
+    )
+    return list(conn.exec_driver_sql(sql, params))
 
 
 def _search(conn: Connection, boxes: list[tuple[Any, ...]]) -> list[Any]:
