@@ -151,3 +151,32 @@ class TestSSE:
 
     def test_anonymous_is_refused(self, client: TestClient) -> None:
         assert client.get("/api/v1/live").status_code == 401
+
+
+class TestNotifications:
+    def test_changes_travel_in_as_few_notifications_as_fit_and_arrive_in_order(self) -> None:
+        """A batch's changes share notifications under NOTIFY's 8000-byte limit; another process's bridge
+        publishes every one of them, in order, and ignores its own."""
+        session = Session()
+        payloads = [
+            {"type": "case", "event": "reported", "case": {"number": f"BJ{i:04d}", "title": "井盖缺失" * 20}}
+            for i in range(60)
+        ]
+        session.info["pingan_live_pending"] = list(payloads)
+        statement = live.notify_statement(session)
+        assert statement is not None and live.notify_statement(session) is None  # sent once
+        notes = json.loads(statement[1]["messages"])
+        assert 1 < len(notes) < 20 and all(len(n.encode()) < 8000 for n in notes)
+        received: list[dict[str, Any]] = []
+        stop = _collect(received)
+        try:
+            for note in notes:
+                live.PgBridge._deliver(note)  # our own: not published again
+                live.PgBridge._deliver(note.replace(live.ORIGIN, "another-process", 1))
+            for _ in range(100):
+                if len(received) >= len(payloads):
+                    break
+                threading.Event().wait(0.02)
+        finally:
+            stop()
+        assert [m["case"]["number"] for m in received] == [p["case"]["number"] for p in payloads]

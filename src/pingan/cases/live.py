@@ -27,10 +27,11 @@ CHANNEL = "pingan_cases"
 ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _KEY = "pingan_live_pending"
 _SENT = "pingan_live_notified"  # how many of the pending messages have been sent with pg_notify already
-_NOTIFY = (  # the messages travel as one JSON array (a text[] parameter is escaped item by item)
-    "SELECT pg_notify(%(channel)s, m.value::text) "
-    "FROM json_array_elements(CAST(%(messages)s AS json)) WITH ORDINALITY AS m(value, i) ORDER BY m.i"
+_NOTIFY = (  # the notifications travel as one JSON array of strings (a text[] is escaped item by item)
+    "SELECT pg_notify(%(channel)s, m.value) "
+    "FROM json_array_elements_text(CAST(%(messages)s AS json)) WITH ORDINALITY AS m(value, i) ORDER BY m.i"
 )
+_NOTIFY_LIMIT = 7900  # bytes of one notification's payload (PostgreSQL refuses 8000 and more)
 
 
 def case_payload(case: Any, transition: str) -> dict[str, Any]:
@@ -62,17 +63,32 @@ def queue_change(session: Session, case: Any, transition: str) -> None:
 
 def notify_statement(session: Session) -> tuple[str, dict[str, Any]] | None:
     """The ``pg_notify`` of the changes queued and not yet sent (psycopg placeholders), for a writer that
-    sends it together with its own statements (PostgreSQL only); they are then not sent again at commit."""
+    sends it together with its own statements (PostgreSQL only); they are then not sent again at commit.
+
+    The changes travel as few notifications as fit NOTIFY's 8000-byte payload (``{"origin", "payloads"}``):
+    each notification is queued, signalled and parsed by every listening process, and PostgreSQL commits
+    notifying transactions one at a time."""
     pending = session.info.get(_KEY) or []
     sent = session.info.get(_SENT, 0)
     session.info[_SENT] = len(pending)
-    messages = [
-        json.dumps({"origin": ORIGIN, "payload": p}, ensure_ascii=False, default=str) for p in pending[sent:]
-    ]
-    messages = [m for m in messages if len(m.encode()) < 7900]  # NOTIFY's payload limit is 8000 bytes
-    if not messages:
+    head = json.dumps({"origin": ORIGIN})[:-1] + ', "payloads": ['
+    notes: list[str] = []
+    parts: list[str] = []
+    size = len(head) + 2
+    for payload in pending[sent:]:
+        part = json.dumps(payload, ensure_ascii=False, default=str)
+        length = len(part.encode()) + 1
+        if size + length > _NOTIFY_LIMIT and parts:
+            notes.append(head + ",".join(parts) + "]}")
+            parts, size = [], len(head) + 2
+        if size + length <= _NOTIFY_LIMIT:  # a single change too large for NOTIFY is left to this process
+            parts.append(part)
+            size += length
+    if parts:
+        notes.append(head + ",".join(parts) + "]}")
+    if not notes:
         return None
-    return _NOTIFY, {"channel": CHANNEL, "messages": "[" + ",".join(messages) + "]"}
+    return _NOTIFY, {"channel": CHANNEL, "messages": json.dumps(notes, ensure_ascii=False)}
 
 
 @event.listens_for(Session, "before_commit")
@@ -137,9 +153,17 @@ class PgBridge:
 
     @staticmethod
     def _deliver(raw: str) -> None:
+        if raw.startswith(f'{{"origin": "{ORIGIN}"'):
+            return  # this process's own changes (published here already), known without parsing them
         try:
             message = json.loads(raw)
         except ValueError:
             return
-        if message.get("origin") != ORIGIN and isinstance(message.get("payload"), dict):
-            bus.publish(TOPIC, message["payload"])
+        if not isinstance(message, dict) or message.get("origin") == ORIGIN:
+            return
+        payloads = message.get("payloads")
+        if not isinstance(payloads, list):
+            payloads = [message.get("payload")]  # one change, as sent before changes travelled together
+        for payload in payloads:
+            if isinstance(payload, dict):
+                bus.publish(TOPIC, payload)

@@ -161,13 +161,13 @@ class Case(Base):
     area_code: Mapped[str] = mapped_column(String(20), index=True)  # the grid, or a street/district
     community_code: Mapped[str | None] = mapped_column(String(20))
     street_code: Mapped[str | None] = mapped_column(String(20), index=True)
-    source: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(16))
     source_ref: Mapped[str | None] = mapped_column(String(100))
     dedupe_key: Mapped[str | None] = mapped_column(String(120), index=True)
     signal_count: Mapped[int] = mapped_column(Integer, default=1)
     last_signal_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     priority: Mapped[str] = mapped_column(String(10), default="normal")
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # indexed by ix_cases_state_stage_due
     suspended_from: Mapped[str | None] = mapped_column(String(16))
     owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     routed_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
