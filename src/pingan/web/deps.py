@@ -154,6 +154,8 @@ async def remembered_actor(request: Request) -> Actor | None:
     credentials = await _bearer(request)
     await csrf_guard(request, credentials)
     return await get_remembered_actor(request, credentials, None)
+
+
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
