@@ -108,6 +108,31 @@ class TestEndToEnd:
 
 
 class TestIntakeErrors:
+    def test_a_body_that_is_not_a_report_names_the_field(self, client: TestClient, session: Session) -> None:
+        """The endpoint validates its body itself (no FastAPI body parameter): the answers are the same."""
+        headers = auth(session, "gridworker")
+        cases = [
+            ({"description": "x", "source": "app"}, "category_code", "Field required"),
+            ({"category_code": "0102", "description": "x", "lon": "east"}, "lon", "valid number"),
+            ({"category_code": "0102", "description": "x", "source": "fax"}, "source", "resident_web"),
+        ]
+        for body, field, words in cases:
+            r = client.post("/api/v1/cases", json=body, headers=headers)
+            assert r.status_code == 422 and r.json()["error"]["field"] == field, r.text
+            assert words in r.json()["error"]["message"]
+        for raw in (b"", b"{not json", b"[1, 2]"):
+            r = client.post(
+                "/api/v1/cases", content=raw, headers={**headers, "Content-Type": "application/json"}
+            )
+            assert r.status_code == 422 and r.json()["error"]["code"] == "invalid", r.text
+
+    def test_the_report_body_and_sign_in_are_documented(self, client: TestClient) -> None:
+        operation = client.get("/openapi.json").json()["paths"]["/api/v1/cases"]["post"]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert {"category_code", "description"} <= set(schema["required"])
+        assert {"lon", "lat", "source", "reporter_phone"} <= set(schema["properties"])
+        assert {"HTTPBearer": []} in operation["security"]
+
     def test_outside_district_names_lon_lat(self, client: TestClient, session: Session) -> None:
         r = client.post(
             "/api/v1/cases",
