@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.grids.models import Building
 from pingan.units import service as units
 from tests.cases.conftest import JPEG, PNG
 from tests.cases.helpers import GRID, point_in, report_with_photo
@@ -132,6 +134,21 @@ class TestIntakeErrors:
         assert {"category_code", "description"} <= set(schema["required"])
         assert {"lon", "lat", "source", "reporter_phone"} <= set(schema["properties"])
         assert {"HTTPBearer": []} in operation["security"]
+
+    def test_an_address_alone_is_placed_from_the_register(self, client: TestClient, session: Session) -> None:
+        building = session.scalars(
+            select(Building).where(Building.address.like("%号%幢")).order_by(Building.id)
+        ).first()
+        assert building is not None
+        headers = auth(session, "gridworker")
+        body = {"category_code": "0102", "description": "x", "source": "app", "address": building.address}
+        r = client.post("/api/v1/cases", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        assert (r.json()["lon"], r.json()["lat"]) == (round(building.lon, 7), round(building.lat, 7))
+        assert r.json()["area_code"] == building.area_code
+        r = client.post("/api/v1/cases", json={**body, "address": "月球背面1号"}, headers=headers)
+        assert r.status_code == 422 and r.json()["error"]["field"] == "lon"
+        assert "月球背面1号" in r.json()["error"]["message"]
 
     def test_outside_district_names_lon_lat(self, client: TestClient, session: Session) -> None:
         r = client.post(

@@ -9,9 +9,11 @@ import httpx
 import pytest
 import xmltodict
 from georeport import GeoReport
+from sqlalchemy import select
 
 from pingan.accounts import service as accounts
 from pingan.core.db import create_db_engine, make_session_factory, transaction
+from pingan.grids.models import Building
 from tests.cases.conftest import JPEG
 from tests.cases.helpers import GRID, point_in
 from tests.cases.server import copy_db, serving
@@ -80,6 +82,34 @@ class TestGetSideWithGeoreportClient:
         parsed = xmltodict.parse(one)["service_requests"]["request"]
         assert parsed["service_request_id"] == number and parsed["long"] == str(found[0]["long"])
 
+    def test_post_by_address_only(
+        self, live: tuple[str, str, tuple[float, float]], demo_db_template: Path
+    ) -> None:
+        """A client that knows the address, not the point: placed at the district's address register."""
+        base, key, _point = live
+        engine = create_db_engine(f"sqlite:///{demo_db_template}")
+        with transaction(make_session_factory(engine)) as session:
+            building = session.scalars(
+                select(Building).where(Building.address.like("%号%幢")).order_by(Building.id)
+            ).first()
+            assert building is not None
+            address, lon, lat = building.address, building.lon, building.lat
+        engine.dispose()
+        r = httpx.post(
+            f"{base}/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "0102",
+                "address_string": f"浙江省杭州市滨江区{address}",
+                "description": "楼下垃圾没人收",
+            },
+        )
+        assert r.status_code == 201, r.text
+        number = r.json()[0]["service_request_id"]
+        found = GeoReport(base).get_service_requests(service_request_id=number)[0]
+        assert abs(float(found["lat"]) - lat) < 1e-6 and abs(float(found["long"]) - lon) < 1e-6
+        assert found["address"] == f"浙江省杭州市滨江区{address}"
+
     def test_multipart_media(self, live: tuple[str, str, tuple[float, float]]) -> None:
         base, key, (lon, lat) = live
         r = httpx.post(
@@ -119,6 +149,8 @@ class TestErrors:
             ({"service_code": "", "lat": "30.2", "long": "120.2"}, 400, "service_code"),
             ({"service_code": "7777", "lat": "30.2", "long": "120.2"}, 404, "service_code"),
             ({"service_code": "0102", "lat": "30.2"}, 400, "lat and long"),
+            ({"service_code": "0102"}, 400, "address_string"),
+            ({"service_code": "0102", "address_string": "月球背面1号"}, 400, "address register"),
             ({"service_code": "0102", "lat": "39.9", "long": "116.4"}, 400, "outside"),
             (
                 {"service_code": "0701", "lat": "30.2", "long": "120.2", "attribute[blocked_by]": "tank"},

@@ -66,6 +66,7 @@ from pingan.core.groupcommit import GroupCommit
 from pingan.core.pii import mask_name, mask_phone, normalise_phone
 from pingan.core.security import Actor, Grant, Role, require_role
 from pingan.core.workerprocess import WorkerProcess
+from pingan.grids.geocode import geocode
 
 log = logging.getLogger("pingan.cases.intake")
 
@@ -245,10 +246,22 @@ def _place(
 ) -> tuple[float | None, float | None, str, str | None, str | None]:
     """(lon, lat) in WGS-84 and the grid, community and street codes of a report."""
     lon, lat = report.lon, report.lat
+    crs = report.crs
     if (lon is None) != (lat is None):
         raise ValidationFailed("lon and lat must be sent together", field="lon" if lon is None else "lat")
+    address = (report.address or "").strip()
+    if lon is None and address:
+        located = geocode(session, address)  # the district's own address register, offline
+        if located is None and not internal:
+            raise ValidationFailed(
+                f"the address {address!r} is not in the district's address register "
+                "(buildings and key places): send lon and lat",
+                field="lon",
+            )
+        if located is not None:
+            lon, lat, crs = located.lon, located.lat, "wgs84"
     if lon is not None and lat is not None:
-        parsed = geo.parse_crs(report.crs)
+        parsed = geo.parse_crs(crs)
         geo.validate_lonlat(lon, lat)
         wlon, wlat = geo.to_wgs84(lon, lat, parsed)
         found = areas.locate(session, lon=wlon, lat=wlat)
@@ -266,7 +279,7 @@ def _place(
             found.street.code if found.street else None,
         )
     if not internal:
-        raise ValidationFailed("a location is required: send lon and lat", field="lon")
+        raise ValidationFailed("a location is required: send lon and lat, or an address", field="lon")
     if report.area_code:
         try:
             chain = areas.ancestors(session, report.area_code)

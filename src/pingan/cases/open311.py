@@ -125,14 +125,15 @@ def create_request(
     lat, lon = values.get("lat", ""), values.get("long", "")
     if bool(lat) != bool(lon):
         raise Open311Error(400, "lat and long must be sent together")
-    if not lat:
-        raise Open311Error(
-            400, "lat and long are required (address_string/address_id alone cannot be located)"
-        )
-    try:
-        flat, flon = float(lat), float(lon)
-    except ValueError:
-        raise Open311Error(400, "lat and long must be decimal degrees (WGS-84)") from None
+    flat: float | None = None
+    flon: float | None = None
+    if lat:
+        try:
+            flat, flon = float(lat), float(lon)
+        except ValueError:
+            raise Open311Error(400, "lat and long must be decimal degrees (WGS-84)") from None
+    elif not values.get("address_string"):  # located from the district's address register instead
+        raise Open311Error(400, "lat and long, or address_string, are required")
     _check_required_attributes(cat, attributes)
     name = " ".join(p for p in (values.get("last_name", ""), values.get("first_name", "")) if p) or None
     description = values.get("description", "") or cat.name_zh
