@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import logging
 import math
 import operator
@@ -66,7 +67,6 @@ from pingan.core.groupcommit import GroupCommit
 from pingan.core.pii import mask_name, mask_phone, normalise_phone
 from pingan.core.security import Actor, Grant, Role, require_role
 from pingan.core.workerprocess import WorkerProcess
-from pingan.grids.geocode import geocode
 
 log = logging.getLogger("pingan.cases.intake")
 
@@ -241,6 +241,28 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
     return Draft(case, actor, category, route_reason, token, files, collected)
 
 
+# Where an address alone lies is known above this module (the grids module's address register): such modules
+# register a locator, ``(session, text) -> (lon, lat) in WGS-84 | None``, by "module:function" so that the
+# intake writer process finds it too.
+_ADDRESS_LOCATORS: list[str] = []
+
+
+def register_address_locator(ref: str) -> None:
+    """Offer ``module:function`` to place reports that give an address and no point."""
+    if ref not in _ADDRESS_LOCATORS:
+        _ADDRESS_LOCATORS.append(ref)
+
+
+def locate_address(session: Session, text: str) -> tuple[float, float] | None:
+    """The point of an address by the first registered locator that knows it; None when none does."""
+    for ref in _ADDRESS_LOCATORS:
+        module, _, name = ref.partition(":")
+        found = getattr(importlib.import_module(module), name)(session, text)
+        if found is not None:
+            return cast(tuple[float, float], found)
+    return None
+
+
 def _place(
     session: Session, report: Report, internal: bool
 ) -> tuple[float | None, float | None, str, str | None, str | None]:
@@ -251,7 +273,7 @@ def _place(
         raise ValidationFailed("lon and lat must be sent together", field="lon" if lon is None else "lat")
     address = (report.address or "").strip()
     if lon is None and address:
-        located = geocode(session, address)  # the district's own address register, offline
+        located = locate_address(session, address)
         if located is None and not internal:
             raise ValidationFailed(
                 f"the address {address!r} is not in the district's address register "
@@ -259,7 +281,7 @@ def _place(
                 field="lon",
             )
         if located is not None:
-            lon, lat, crs = located.lon, located.lat, "wgs84"
+            (lon, lat), crs = located, "wgs84"
     if lon is not None and lat is not None:
         parsed = geo.parse_crs(crs)
         geo.validate_lonlat(lon, lat)
@@ -723,6 +745,7 @@ class IntakeWriter:
                     url,
                     settings or get_settings(),
                     live.ORIGIN,
+                    list(_ADDRESS_LOCATORS),
                     name="pingan-intake-writer",
                 )
                 self._workers.append(worker)
@@ -807,12 +830,14 @@ def _shareable(bind: Any) -> bool:
 
 
 def process_writer(
-    url: str, settings: Settings, origin: str
+    url: str, settings: Settings, origin: str, address_locators: list[str]
 ) -> Callable[[list[Pending]], list[dict[str, Any] | BaseException]]:
-    """The handler of an intake writer process: its server's settings, database and live-feed origin (so
-    the server's own LISTEN bridge does not publish this process's changes twice)."""
+    """The handler of an intake writer process: its server's settings, database, live-feed origin (so the
+    server's own LISTEN bridge does not publish this process's changes twice) and address locators."""
     use_settings(settings)
     live.ORIGIN = origin
+    for ref in address_locators:
+        register_address_locator(ref)
     # No ping before each batch (a round trip on PostgreSQL): a connection that went stale fails its batch,
     # the pool drops it, and write_here writes the batch's reports again one by one on a fresh one.
     engine = create_db_engine(url, pool_pre_ping=False)

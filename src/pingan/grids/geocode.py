@@ -130,3 +130,10 @@ def _match(session: Session, value: str) -> Geocoded | None:
     if best is None:
         return None
     return Geocoded(float(best[0]), float(best[1]), best[2], "contained")
+
+
+def locate_address(session: Session, text: str) -> tuple[float, float] | None:
+    """(lon, lat) of an address of the register: the cases module's address locator (``pingan.grids``
+    registers it)."""
+    found = geocode(session, text)
+    return None if found is None else (found.lon, found.lat)
