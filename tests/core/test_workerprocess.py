@@ -168,3 +168,15 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_child_that_cannot_be_started_is_a_503(
+    worker: WorkerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(self: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(WorkerProcess, "_spawn", fail)
+    with pytest.raises(WorkerLost, match="could not be started") as lost:
+        asyncio.run(worker.call("x"))
+    assert lost.value.status == 503

@@ -123,10 +123,12 @@ class WorkerProcess:
             assert sock is not None
             channel = _Channel(loop, self.name)
             await loop.connect_accepted_socket(lambda: channel, sock)
-        except Exception as exc:
-            self._connecting.set_exception(exc)
+        except Exception as exc:  # no process could be started (out of processes, memory): try again later
+            log.exception("%s could not be started", self.name)
+            lost = WorkerLost(f"the {self.name} process could not be started ({exc}); try again")
+            self._connecting.set_exception(lost)
             self._connecting.exception()  # retrieved: those waiting get it, no "never retrieved" warning
-            raise
+            raise lost from exc
         except BaseException:
             self._connecting.cancel()
             raise
