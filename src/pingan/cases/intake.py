@@ -547,6 +547,7 @@ _SEARCH_PG = (
     + f") AS q({', '.join(_BOX)}) JOIN cases c ON {_MATCH}"
 )
 _TIMES = ("open_since", "closed_since")
+_TIME_COLUMNS = frozenset(_BOX.index(name) for name in _TIMES)
 _SEARCHES_SQLITE: dict[int, str] = {}
 
 
@@ -598,9 +599,10 @@ def _search_sqlite(conn: Connection, boxes: list[tuple[Any, ...]]) -> list[Any]:
             f"SELECT q.i, c.id, c.number, c.lon, c.lat FROM q JOIN cases c ON {_MATCH}"
         )
         _SEARCHES_SQLITE[len(boxes)] = sql
-    times = [_BOX.index(name) for name in _TIMES]
     params = tuple(
-        sqlite_utc_text(value) if k in times else value for box in boxes for k, value in enumerate(box)
+        sqlite_utc_text(value) if k in _TIME_COLUMNS else value
+        for box in boxes
+        for k, value in enumerate(box)
     )
     return list(conn.exec_driver_sql(sql, params))
 
@@ -751,7 +753,7 @@ class IntakeWriter:
                 self._workers.append(worker)
         # A writer process gets the next batch while it writes one: it starts on it the moment it is done.
         self._group: GroupCommit[Pending, dict[str, Any]] = GroupCommit(
-            self.write if self._workers else self.write_here,
+            self.write,
             max_batch=max_batch,
             concurrency=2 * len(self._workers) if self._workers else concurrency,
             linger=cs.intake_linger_ms / 1000,
