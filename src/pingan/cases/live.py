@@ -8,13 +8,13 @@ message is also sent with ``pg_notify`` inside the transaction (so it is deliver
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 import uuid
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -71,24 +71,24 @@ def notify_statement(session: Session) -> tuple[str, dict[str, Any]] | None:
     pending = session.info.get(_KEY) or []
     sent = session.info.get(_SENT, 0)
     session.info[_SENT] = len(pending)
-    head = json.dumps({"origin": ORIGIN})[:-1] + ', "payloads": ['
+    head = orjson.dumps({"origin": ORIGIN})[:-1] + b', "payloads": ['
     notes: list[str] = []
-    parts: list[str] = []
+    parts: list[bytes] = []
     size = len(head) + 2
     for payload in pending[sent:]:
-        part = json.dumps(payload, ensure_ascii=False, default=str)
-        length = len(part.encode()) + 1
+        part = orjson.dumps(payload, default=str)
+        length = len(part) + 1
         if size + length > _NOTIFY_LIMIT and parts:
-            notes.append(head + ",".join(parts) + "]}")
+            notes.append((head + b",".join(parts) + b"]}").decode())
             parts, size = [], len(head) + 2
         if size + length <= _NOTIFY_LIMIT:  # a single change too large for NOTIFY is left to this process
             parts.append(part)
             size += length
     if parts:
-        notes.append(head + ",".join(parts) + "]}")
+        notes.append((head + b",".join(parts) + b"]}").decode())
     if not notes:
         return None
-    return _NOTIFY, {"channel": CHANNEL, "messages": json.dumps(notes, ensure_ascii=False)}
+    return _NOTIFY, {"channel": CHANNEL, "messages": orjson.dumps(notes).decode()}
 
 
 @event.listens_for(Session, "before_commit")
@@ -153,10 +153,10 @@ class PgBridge:
 
     @staticmethod
     def _deliver(raw: str) -> None:
-        if raw.startswith(f'{{"origin": "{ORIGIN}"'):
+        if raw.startswith(f'{{"origin":"{ORIGIN}"'):
             return  # this process's own changes (published here already), known without parsing them
         try:
-            message = json.loads(raw)
+            message = orjson.loads(raw)
         except ValueError:
             return
         if not isinstance(message, dict) or message.get("origin") == ORIGIN:

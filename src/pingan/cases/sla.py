@@ -150,6 +150,8 @@ def used_share(case: Case, now: datetime, *, calendar: WorkCalendar | None = Non
     """The share of the current stage's allowance used by ``now`` on the case's clock (None: no stage)."""
     if case.stage_due_at is None or case.stage_started_at is None:
         return None
+    if now <= case.stage_started_at:  # nothing used yet (a stage that starts now: no time to count)
+        return 0.0 if case.stage_due_at > case.stage_started_at else None
     calendar = calendar or default_calendar()
     allowance = minutes_between(case.sla_clock, case.stage_started_at, case.stage_due_at, calendar)
     if allowance <= 0:

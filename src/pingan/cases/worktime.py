@@ -78,6 +78,10 @@ class WorkCalendar:
     periods: tuple[Period, ...]
     days: Mapping[date, bool] = field(default_factory=dict)
     tz: ZoneInfo = LOCAL_TZ
+    # recent answers of add(): a batch of reports made at one instant asks the same deadlines many times
+    _added: dict[tuple[datetime, float], datetime] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, periods: tuple[Period, ...], overrides: Iterable[tuple[date, bool]] = ()) -> WorkCalendar:
@@ -108,6 +112,15 @@ class WorkCalendar:
         """The instant after ``minutes`` of working time from ``start`` (a limit ends inside a period)."""
         if minutes <= 0:
             return as_utc(start)
+        key = (start, minutes)
+        due = self._added.get(key)
+        if due is None:
+            if len(self._added) >= 64:
+                self._added.clear()
+            due = self._added[key] = self._add(start, minutes)
+        return due
+
+    def _add(self, start: datetime, minutes: float) -> datetime:
         day, offset = self._local(start)
         remaining = float(minutes)
         idle = 0

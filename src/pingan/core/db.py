@@ -183,11 +183,18 @@ def pipelined(
             cursor = pg.cursor()  # type: ignore[union-attr]
             cursor.execute(sql, params)
             cursors.append(cursor)
-    try:
-        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    try:  # (a result's status, not ``cursor.description``: that builds a Column object per column)
+        return [cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def _has_rows(cursor: Any) -> bool:
+    from psycopg.pq import ExecStatus
+
+    result = cursor.pgresult
+    return result is not None and result.status == ExecStatus.TUPLES_OK
 
 
 def alembic_config(url: str) -> Any:
