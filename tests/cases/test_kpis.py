@@ -6,9 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.cases import kpis
+from pingan.cases import kpis, sla
+from pingan.cases.models import Case, Category
 from pingan.core.clock import LOCAL_TZ, utcnow
 from pingan.core.errors import Forbidden, ValidationFailed
 from tests.factories import actor, auth
@@ -23,6 +25,20 @@ class TestCaseKpis:
         assert 0 < total["on_time_closure_rate"] <= 1
         assert total["avg_minutes"]["handle"] > 0
         assert total["satisfaction"]["rated"] > 0
+
+    def test_demo_history_counts_each_category_on_its_clock(self, session: Session) -> None:
+        """Ordinary categories count working time, emergencies natural time: in the history too."""
+        calendar = sla.calendar_for(session)
+        seen: set[str] = set()
+        for case in session.scalars(select(Case).where(Case.stage_due_at.is_not(None)).limit(400)):
+            category = session.get(Category, case.category_code)
+            assert case.stage is not None and case.stage_started_at and case.stage_due_at
+            assert case.sla_clock == sla.clock_of(category)
+            limit = sla.stage_minutes(category, case.priority)[case.stage]
+            expected = sla.add_minutes(case.sla_clock, case.stage_started_at, limit, calendar)
+            assert abs((case.stage_due_at - expected).total_seconds()) < 1, case.number
+            seen.add(case.sla_clock)
+        assert seen == {"working", "natural"}
 
     def test_public_order_falls_about_half_year_on_year(self, session: Session) -> None:
         today = utcnow().astimezone(LOCAL_TZ).date()

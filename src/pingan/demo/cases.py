@@ -18,7 +18,8 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.cases import routing
 from pingan.cases.models import Case, CaseCounter, CaseEvent, Category, Rating, RoutingRule
-from pingan.cases.sla import WORKDAY, stage_minutes
+from pingan.cases.sla import WORKDAY, add_minutes, calendar_for, clock_of, minutes_between, stage_minutes
+from pingan.cases.worktime import WorkCalendar
 from pingan.core.clock import to_local, utcnow
 from pingan.core.security import Actor
 from pingan.units import service as units
@@ -200,6 +201,7 @@ def _history(session: Session, *, seed: int, months: int, report: Step) -> int:
     boxes = [(g.code, g.min_lon, g.min_lat, g.max_lon, g.max_lat) for g in grids]
     cats = {c.code: c for c in session.scalars(select(Category))}
     rules_unit = _rule_units(session)
+    calendar = calendar_for(session)
     now = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)  # deterministic within a day
     start = now - timedelta(days=int(months * 30.4))
     days = (now - start).days
@@ -223,7 +225,9 @@ def _history(session: Session, *, seed: int, months: int, report: Step) -> int:
                 base = 0.9 * (0.503**share_of_year)
             n = np.random.default_rng(rng.randrange(1 << 30)).poisson(base)
             for _ in range(int(n)):
-                row = _one_case(rng, next_id, code, cats[code], when_day, now, boxes, chains, rules_unit)
+                row = _one_case(
+                    rng, next_id, code, cats[code], when_day, now, boxes, chains, rules_unit, calendar
+                )
                 if row is None:
                     continue
                 case_rows.append(row)
@@ -292,6 +296,7 @@ def _one_case(
     boxes: list[tuple[str, float | None, float | None, float | None, float | None]],
     chains: dict[str, Any],
     rules_unit: dict[str, int | None],
+    calendar: WorkCalendar,
 ) -> dict[str, Any] | None:
     reported = day + timedelta(minutes=rng.randrange(7 * 60, 22 * 60) - 8 * 60)
     if reported >= now:
@@ -304,19 +309,24 @@ def _one_case(
     lat = (min_lat + max_lat) / 2 + (rng.random() - 0.5) * (max_lat - min_lat) * 0.3
     priority = cat.default_priority
     limits = stage_minutes(cat, priority)
-    close_due = reported + timedelta(minutes=sum(limits.values()))
+    clock = clock_of(cat)  # limits and times of each step count on the category's clock, as in the workflow
+
+    def after(start: datetime, minutes: float) -> datetime:
+        return add_minutes(clock, start, minutes, calendar)
+
+    close_due = after(reported, sum(limits.values()))
     age = now - reported
     source = rng.choice(("resident_web", "hotline", "hotline", "grid_worker", "grid_worker", "app", "patrol"))
     if code in ("1501", "0704", "1001"):
         source = {"1501": "camera", "0704": "inspection", "1001": "sensor"}[code]
     rejected = rng.random() < 0.04
     late = rng.random() < 0.12
-    handle = timedelta(minutes=limits["handle"] * (rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.9)))
-    registered = reported + timedelta(minutes=rng.uniform(3, limits["register"] * 0.9))
-    dispatched = registered + timedelta(minutes=rng.uniform(2, limits["dispatch"] * 0.9))
-    handled = dispatched + handle
-    verified = handled + timedelta(minutes=rng.uniform(10, limits["verify"] * 0.8))
-    closed = verified + timedelta(minutes=rng.uniform(5, 60))
+    handle = limits["handle"] * (rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.9))
+    registered = after(reported, rng.uniform(3, limits["register"] * 0.9))
+    dispatched = after(registered, rng.uniform(2, limits["dispatch"] * 0.9))
+    handled = after(dispatched, handle)
+    verified = after(handled, rng.uniform(10, limits["verify"] * 0.8))
+    closed = after(verified, rng.uniform(5, 60))
     returned = rng.random() < 0.06
     row: dict[str, Any] = {
         "id": case_id,
@@ -360,6 +370,7 @@ def _one_case(
         "stage_due_at": None,
         "close_due_at": close_due,
         "sla_color": "grey",
+        "sla_clock": clock,
         "paused_at": None,
         "paused_seconds": 0,
         "reported_at": reported,
@@ -392,12 +403,15 @@ def _one_case(
     cut = now
     if age < timedelta(days=7) and rng.random() < 0.7:
         cut = reported + age * rng.random()  # recent cases are caught at every stage of the workflow
-    _cut_open(row, cut, now, limits)
+    _cut_open(row, cut, now, limits, calendar)
     return row
 
 
-def _cut_open(row: dict[str, Any], cut: datetime, now: datetime, limits: dict[str, int]) -> None:
+def _cut_open(
+    row: dict[str, Any], cut: datetime, now: datetime, limits: dict[str, int], calendar: WorkCalendar
+) -> None:
     """Cases whose later milestones lie after ``cut`` are still open (SLA colours as of ``now``)."""
+    clock = row["sla_clock"]
     order = (
         ("registered_at", "reported", "register"),
         ("dispatched_at", "registered", "dispatch"),
@@ -418,13 +432,14 @@ def _cut_open(row: dict[str, Any], cut: datetime, now: datetime, limits: dict[st
                 "verify": row["handled_at"],
             }[stage]
             row["stage_started_at"] = started
-            row["stage_due_at"] = started + timedelta(minutes=limits[stage])
+            row["stage_due_at"] = add_minutes(clock, started, limits[stage], calendar)
             row["is_closed_on_time"] = None
             row["updated_at"] = started
             if row["started_at"] is not None and row["started_at"] > cut:
                 row["started_at"] = None
             over = now > row["stage_due_at"] or now > row["close_due_at"]
-            used = (now - started).total_seconds() / max((row["stage_due_at"] - started).total_seconds(), 1)
+            allowance = minutes_between(clock, started, row["stage_due_at"], calendar)
+            used = minutes_between(clock, started, now, calendar) / max(allowance, 1.0)
             row["sla_color"] = "red" if over else ("yellow" if used >= 0.8 else "green")
             return
 
