@@ -49,7 +49,7 @@ test-postgres: setup
 
 bench: setup  ## benchmarks: figures printed as ratios against references measured in the same run
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
-	$(PY) -m pytest bench -m benchmark -s -q -p no:xdist
+	$(PY) -m pytest bench -m benchmark -s -q -p no:xdist  # ends with the table of every target; non-zero when one is missed
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,18 +1,26 @@
 """Shared helpers for the benchmarks (``make bench`` = ``pytest bench -m benchmark -s -p no:xdist``).
 
 Benchmarks measure our code and a reference in the same run on the same input, check that the answers
-agree, and print the figures as a table with ratios. They do not fail on timings (the machine is shared);
-set ``PINGAN_BENCH_STRICT=1`` to turn missed targets into failures.
+agree, and print the figures as a table with ratios. Every target a benchmark checks is recorded with
+:func:`record_target`; at the end of the run ``make bench`` prints one table of every target (met or missed,
+with its figure), writes it with the commit to docs/performance.md, and exits non-zero when one was missed.
+``PINGAN_BENCH_STRICT=1`` also fails the benchmark itself at the missed target. ``PINGAN_BENCH_NO_DOC=1``
+leaves docs/performance.md alone (a partial run, e.g. one file, never overwrites the others' figures unless
+asked: figures are merged per benchmark file).
 
-Helpers: :func:`timed` (best of N runs), :func:`print_table`, :func:`check_target`, and the fixtures
+Helpers: :func:`timed` (best of N runs), :func:`print_table`, :func:`record_target`, :func:`check_target`,
+and the fixtures
 ``bench_rng`` (seeded numpy generator) and ``demo_engine`` (a temporary SQLite database with the real
 migrations and the demo district, built once per run and only when a benchmark asks for it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import platform
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -81,12 +89,124 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obje
     print(line)
 
 
-def check_target(label: str, ratio: float, target: float) -> str:
-    """'met' or 'MISSED' for a ratio against its target (a failure only with PINGAN_BENCH_STRICT=1)."""
-    met = ratio >= target
+@dataclass
+class TargetResult:
+    """One target of one benchmark: what was measured, the figure, the target and whether it was met."""
+
+    bench: str  # the benchmark file, e.g. "test_locator.py"
+    label: str
+    figure: str
+    target: str
+    met: bool
+
+
+RESULTS: list[TargetResult] = []
+ROOT = Path(__file__).resolve().parent.parent
+PERFORMANCE_DOC = ROOT / "docs" / "performance.md"
+_RESULTS_JSON_START = "<!-- bench-results"
+
+
+def _calling_bench() -> str:
+    import inspect
+
+    for frame in inspect.stack()[1:]:
+        name = Path(frame.filename).name
+        if name.startswith("test_") and Path(frame.filename).parent.name == "bench":
+            return name
+    return "?"
+
+
+def record_target(label: str, *, figure: str, target: str, met: bool) -> str:
+    """Record one target for the run's closing table; returns 'met' or 'MISSED' for the benchmark's own table.
+
+    ``figure`` and ``target`` are human-readable (``"47 % of bare"``, ``"≥ 40 %"``). With
+    ``PINGAN_BENCH_STRICT=1`` a missed target also fails the calling benchmark at once.
+    """
+    RESULTS.append(TargetResult(_calling_bench(), label, figure, target, met))
     if STRICT:
-        assert met, f"{label}: {ratio:.1f}x is below the target {target:.0f}x"
+        assert met, f"{label}: {figure} misses the target {target}"
     return "met" if met else "MISSED"
+
+
+def check_target(label: str, ratio: float, target: float) -> str:
+    """'met' or 'MISSED' for a ratio (higher is better) against its target; recorded like any target."""
+    return record_target(label, figure=f"{ratio:.1f}×", target=f"≥ {target:g}×", met=ratio >= target)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "src", "bench"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return out + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _previous_results() -> list[dict[str, Any]]:
+    if not PERFORMANCE_DOC.exists():
+        return []
+    text = PERFORMANCE_DOC.read_text(encoding="utf-8")
+    start = text.find(_RESULTS_JSON_START)
+    if start < 0:
+        return []
+    body = text[start + len(_RESULTS_JSON_START) : text.find("-->", start)]
+    try:
+        rows = json.loads(body)
+    except ValueError:
+        return []
+    return rows if isinstance(rows, list) else []
+
+
+def _write_performance_doc(rows: list[dict[str, Any]]) -> None:
+    lines = [
+        "# Performance: every benchmark target and its latest figure",
+        "",
+        "Written by `make bench` (`bench/conftest.py`); do not edit by hand. Each row is the latest run",
+        "of its benchmark file, with the commit and time it was measured on (`+changes`: uncommitted",
+        "edits under `src/` or `bench/`). Figures are ratios or rates measured beside a reference in the",
+        "same run on this machine kind (2 cores, shared); the benchmark files say what each measures.",
+        "",
+        "| benchmark | target | figure | goal | verdict | commit | measured (UTC) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["bench"], r["label"])):
+        verdict = "met" if r["met"] else "**MISSED**"
+        lines.append(
+            f"| {r['bench']} | {r['label']} | {r['figure']} | {r['target']} | {verdict} | "
+            f"{r['commit']} | {r['at']} |"
+        )
+    lines += ["", _RESULTS_JSON_START, json.dumps(rows, ensure_ascii=False, indent=1), "-->", ""]
+    PERFORMANCE_DOC.write_text("\n".join(lines), encoding="utf-8")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not RESULTS:
+        return
+    print_table(
+        "Every target of this run",
+        ["benchmark", "target", "figure", "goal", "verdict"],
+        [[r.bench, r.label, r.figure, r.target, "met" if r.met else "MISSED"] for r in RESULTS],
+    )
+    if os.environ.get("PINGAN_BENCH_NO_DOC", "") in ("", "0", "false"):
+        commit, at = _commit(), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+        ran = {r.bench for r in RESULTS}
+        rows = [r for r in _previous_results() if r.get("bench") not in ran]
+        rows += [{**r.__dict__, "commit": commit, "at": at} for r in RESULTS]
+        _write_performance_doc(rows)
+        print(f"figures written to {PERFORMANCE_DOC.relative_to(ROOT)} (commit {commit})")
+    missed = [r for r in RESULTS if not r.met]
+    if missed:
+        print(f"{len(missed)} target(s) missed: " + "; ".join(f"{r.label} ({r.figure})" for r in missed))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
