@@ -264,6 +264,35 @@ def areas_export(
     console.print(f"exported {n} areas to {file}")
 
 
+@areas_app.command("import-roads")
+def areas_import_roads(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)], db: DbOption = None
+) -> None:
+    """Import the district's named roads (GeoJSON lines with a `name`; all or nothing, replaced by name)."""
+    from pingan.areas import roads
+
+    url = settings_for(db).resolved_database_url()
+    upgrade(url)
+    factory = make_session_factory(create_db_engine(url))
+    try:
+        with transaction(factory) as session:
+            n = roads.import_roads(session, file.read_bytes(), source=str(file))
+    except PinganError as exc:
+        fail(exc)
+    console.print(f"imported {n} roads")
+
+
+@areas_app.command("export-roads")
+def areas_export_roads(file: Annotated[Path, typer.Argument(dir_okay=False)], db: DbOption = None) -> None:
+    """Export the named roads as a GeoJSON FeatureCollection."""
+    from pingan.areas import roads
+
+    factory = make_session_factory(create_db_engine(settings_for(db).resolved_database_url()))
+    with transaction(factory) as session:
+        n = roads.export_roads(session, file)
+    console.print(f"exported {n} roads to {file}")
+
+
 @app.command()
 def locate(
     lon: float,

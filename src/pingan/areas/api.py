@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from shapely.geometry import mapping
 
-from pingan.areas import service
+from pingan.areas import roads, service
 from pingan.areas.models import AreaLevel
 from pingan.areas.schemas import AreaRead, AreaRefRead, LocateBatch, LocateBatchRead, LocateRead
 from pingan.core.security import Actor
@@ -50,14 +50,20 @@ def read_level_geojson(
     level: AreaLevel = AreaLevel.GRID,
     within: str | None = None,
     simplify: Annotated[float, Query(ge=0, le=0.01)] = 0.0,
+    labels: Annotated[bool, Query(description="add each area's label point as the property `label`")] = False,
 ) -> dict[str, Any]:
     collection = service.feature_collection(
-        service.list_areas(session, level=level, within=within), simplify=simplify
+        service.list_areas(session, level=level, within=within), simplify=simplify, labels=labels
     )
     for feature in collection["features"]:
         if not _covers(actor, feature["properties"]["code"]):
             feature["properties"].update(dict.fromkeys(_COUNTS))
     return collection
+
+
+@router.get("/areas/roads", summary="The district's named roads as GeoJSON (map context; label points)")
+def read_roads(session: DbSession, simplify: Annotated[float, Query(ge=0, le=0.01)] = 0.0) -> dict[str, Any]:
+    return roads.feature_collection(session, simplify=simplify)
 
 
 @router.get("/areas/{code}", response_model=AreaRead, summary="One area with its parents and children")

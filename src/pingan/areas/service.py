@@ -170,11 +170,17 @@ def feature_of(area: Area, *, with_geometry: bool = True) -> dict[str, Any]:
     }
 
 
-def feature_collection(areas: Iterable[Area], *, simplify: float = 0.0) -> dict[str, Any]:
-    """Areas as a GeoJSON FeatureCollection; ``simplify`` (degrees) thins boundaries for maps."""
+def feature_collection(
+    areas: Iterable[Area], *, simplify: float = 0.0, labels: bool = False
+) -> dict[str, Any]:
+    """Areas as a GeoJSON FeatureCollection; ``simplify`` (degrees) thins boundaries for maps; ``labels``
+    adds each area's label point (a point inside it, ``[lon, lat]``) as the property ``label``."""
     features = []
     for area in areas:
         feature = feature_of(area)
+        if labels and area.geometry:
+            point = shapely.point_on_surface(shapely.from_wkb(area.geometry))
+            feature["properties"]["label"] = [round(point.x, 6), round(point.y, 6)]
         if simplify and feature["geometry"] is not None:
             feature["geometry"] = mapping(shapely.simplify(shape(feature["geometry"]), simplify, True))
         features.append(feature)

@@ -60,6 +60,10 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
         source="demo",
         progress=lambda done, total: report("areas", 0.6 * done / max(total, 1)),
     )
+    from pingan.areas import roads
+    from pingan.demo import roads as demo_roads
+
+    roads.import_roads(session, demo_roads.feature_collection(), source="demo")
     report("units", 0.6)
     _create_units(session)
     report("accounts", 0.8)

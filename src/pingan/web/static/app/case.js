@@ -7,7 +7,14 @@
     var map = PinganMap.create(box, config, { scrollWheelZoom: false });
     var ll = map.pinganLatLng(config.point[0], config.point[1]);
     map.setView(ll, 16);
-    L.circleMarker(ll, { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.7 }).addTo(map);
+    var pin = L.circleMarker(ll, { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.7 }).addTo(map);
+    PinganMap.addContext(map);
+    PinganMap.placeOf(config.point[0], config.point[1], "wgs84").then(function (where) {
+      if (!where) { return; }
+      var text = [where.grid, where.community, where.street].filter(Boolean).map(function (a) { return a.name; }).join(" · ");
+      pin.bindTooltip(text, { permanent: true, direction: "top", offset: [0, -10], className: "place-tip" }).openTooltip();
+      box.setAttribute("data-place", text);
+    });
     fetch(config.area_url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (area) {
       if (area && area.geometry) {
         var layer = map.pinganGeoJSON({ type: "Feature", geometry: area.geometry, properties: {} },

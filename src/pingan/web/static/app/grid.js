@@ -5,6 +5,7 @@
   var map = PinganMap.create("grid-map", config, { scrollWheelZoom: false });
   var COLOURS = { green: "#1e7a3c", yellow: "#b7791f", red: "#c62828" };
   map.setView(map.pinganLatLng(config.center[0], config.center[1]), 15, { animate: false });
+  PinganMap.addContext(map);
   fetch(config.area_url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (area) {
     if (!area.geometry) { return; }
     var layer = map.pinganGeoJSON({ type: "Feature", geometry: area.geometry, properties: {} },

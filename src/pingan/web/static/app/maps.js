@@ -107,5 +107,73 @@
     });
   };
 
-  window.PinganMap = { create: create, wgsToGcj: wgsToGcj, Clusterer: Clusterer };
+  /** Map context without tiles: the named roads, street and community outlines, and their names at the zooms
+      where they are readable (streets while zoomed out, communities and roads closer in). Non-interactive:
+      clicks reach the layers below. `opts.streets`/`opts.communities`/`opts.roads` (default true) pick parts. */
+  function addContext(map, opts) {
+    opts = Object.assign({ streets: true, communities: true, roads: true, dark: false }, opts || {});
+    var P = opts.dark
+      ? { casing: "#2a3a4d", arterial: "#9c7a35", main: "#4e6178", street: "#cfe3ff", community: "#7f9bb8" }
+      : { casing: "#ffffff", arterial: "#d9a441", main: "#b9c2cc", street: "#37474f", community: "#5c6b7a" };
+    if (!map.getPane("pingan-roads")) {
+      map.createPane("pingan-roads").style.zIndex = 405;  // over area fills (400), under outlines and markers
+      map.createPane("pingan-outlines").style.zIndex = 420;
+      var lp = map.createPane("pingan-labels");
+      lp.style.zIndex = 640;
+      lp.style.pointerEvents = "none";
+    }
+    var labels = [];  // [marker, minZoom, maxZoom]
+    function label(lonlat, text, cls, minZoom, maxZoom) {
+      var icon = L.divIcon({ className: "map-label " + cls, html: "", iconSize: null });
+      var m = L.marker(map.pinganLatLng(lonlat[0], lonlat[1]),
+        { icon: icon, pane: "pingan-labels", interactive: false, keyboard: false });
+      m.on("add", function () { var el = m.getElement(); if (el) { el.textContent = text; } });
+      labels.push([m, minZoom, maxZoom]);
+    }
+    function showLabels() {
+      var z = map.getZoom();
+      labels.forEach(function (l) {
+        var on = z >= l[1] && z < l[2];
+        if (on && !map.hasLayer(l[0])) { l[0].addTo(map); } else if (!on && map.hasLayer(l[0])) { map.removeLayer(l[0]); }
+      });
+    }
+    map.on("zoomend", showLabels);
+    function load(url) { return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : null; }); }
+    var done = [];
+    if (opts.roads) {
+      done.push(load("/api/v1/areas/roads?simplify=0.00005").then(function (geo) {
+        if (!geo) { return; }
+        map.pinganGeoJSON(geo, { pane: "pingan-roads", interactive: false, style: function (f) {
+          var arterial = f.properties.kind === "arterial";
+          return { color: P.casing, weight: arterial ? 6 : 4, opacity: 0.95 };
+        } }).addTo(map);
+        map.pinganGeoJSON(geo, { pane: "pingan-roads", interactive: false, style: function (f) {
+          var arterial = f.properties.kind === "arterial";
+          return { color: arterial ? P.arterial : P.main, weight: arterial ? 3 : 2 };
+        } }).addTo(map);
+        geo.features.forEach(function (f) { label(f.properties.label, f.properties.name, "road", 14, 99); });
+      }));
+    }
+    [["street", opts.streets, 3, P.street, 9, 13.75], ["community", opts.communities, 1.4, P.community, 13.75, 16.5]].forEach(function (lv) {
+      if (!lv[1]) { return; }
+      done.push(load("/api/v1/areas/geojson?level=" + lv[0] + "&simplify=0.0002&labels=true").then(function (geo) {
+        if (!geo) { return; }
+        map.pinganGeoJSON(geo, { pane: "pingan-outlines", interactive: false,
+          style: { color: lv[3], weight: lv[2], fill: false, dashArray: lv[0] === "community" ? "4 4" : null } }).addTo(map);
+        geo.features.forEach(function (f) {
+          if (f.properties.label) { label(f.properties.label, f.properties.name, lv[0], lv[4], lv[5]); }
+        });
+      }));
+    });
+    return Promise.all(done).then(showLabels).catch(function () {});
+  }
+
+  /** "Grid · community · street" of a point, from the public locator (or null when outside the district). */
+  function placeOf(lon, lat, crs) {
+    var url = "/api/v1/locate?lon=" + encodeURIComponent(lon) + "&lat=" + encodeURIComponent(lat) + "&crs=" + encodeURIComponent(crs || "wgs84");
+    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) { return d && d.grid ? d : null; }).catch(function () { return null; });
+  }
+
+  window.PinganMap = { create: create, wgsToGcj: wgsToGcj, Clusterer: Clusterer, addContext: addContext, placeOf: placeOf };
 })();

@@ -12,6 +12,7 @@
     var ll = map.pinganLatLng(parseFloat(box.dataset.lon), parseFloat(box.dataset.lat));
     map.setView(ll, 16);
     L.circleMarker(ll, { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.7 }).addTo(map);
+    PinganMap.addContext(map);
   });
 
   function store(key, value) {

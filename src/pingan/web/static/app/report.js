@@ -71,12 +71,28 @@
     document.getElementById("where-text").textContent = label + " (" + lon.toFixed(5) + ", " + lat.toFixed(5) + ")";
     fieldError("lon", "");
     saveDraft();
+    showPlace(lon, lat, crs);
     if (map) {
       var ll = crs === "wgs84" ? map.pinganLatLng(lon, lat) : L.latLng(lat, lon);
       if (pin) { pin.setLatLng(ll); } else { pin = L.circleMarker(ll, { radius: 9, color: "#0b5cad", weight: 3, fillOpacity: 0.6 }).addTo(map); }
       map.setView(ll, 16, { animate: false });
     }
     loadNearby();
+  }
+  /** Name the grid, community and street of the chosen point (or say it is outside the district). */
+  var placeSeq = 0;
+  function showPlace(lon, lat, crs) {
+    var out = document.getElementById("where-area");
+    if (!out || !window.PinganMap) { return; }
+    var seq = ++placeSeq;
+    out.textContent = "";
+    PinganMap.placeOf(lon, lat, crs).then(function (where) {
+      if (seq !== placeSeq) { return; }
+      if (!where) { out.textContent = T["report.outside"]; out.className = "hint error"; return; }
+      out.className = "hint";
+      out.textContent = T["report.in_area"].replace("{grid}", where.grid.name)
+        .replace("{community}", where.community ? where.community.name : "").replace("{street}", where.street ? where.street.name : "");
+    });
   }
   document.getElementById("locate-me").addEventListener("click", function () {
     if (!navigator.geolocation) { say("alert", T["report.no_gps"], true); return; }
@@ -88,6 +104,7 @@
   function initMap() {
     map = PinganMap.create("report-map", config, {});
     map.setView(map.pinganLatLng(config.center[0], config.center[1]), 13);
+    PinganMap.addContext(map);
     fetch(config.grids_url).then(function (r) { return r.json(); }).then(function (geo) {
       var layer = map.pinganGeoJSON(geo, { style: { color: "#0b5cad", weight: 1, fillColor: "#cfe0f5", fillOpacity: 0.35 } }).addTo(map);
       if (!field("lon").value) { map.fitBounds(layer.getBounds(), { animate: false }); }

@@ -108,6 +108,7 @@
     state.map = map;
     map.setView(map.pinganLatLng(config.center[0], config.center[1]), 13);
     state.markers = new PinganMap.Clusterer(map, { makeMarker: caseMarker, radius: 40 });
+    PinganMap.addContext(map, { dark: true });
     var gridReq = fetch(config.grids_url, { credentials: "same-origin" }).then(function (r) { return r.json(); });
     var streetReq = fetch(config.streets_url, { credentials: "same-origin" }).then(function (r) { return r.json(); });
     gridReq.then(function (geo) {
