@@ -110,7 +110,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine (CI, shared cores) starts slowly
         while True:
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
