@@ -193,12 +193,37 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="reverse proxies whose X-Forwarded-Proto/-For are trusted, e.g. 127.0.0.1 "
+            "(default: PINGAN_FORWARDED_ALLOW_IPS; none)"
+        ),
+    ] = None,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(help="serve HTTPS directly with this certificate (PEM); see docs/deployment.md"),
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="the certificate's private key (PEM)")] = None,
 ) -> None:
-    """Serve the web UI and API (the schema must be up to date: `pingan db upgrade`)."""
-    _serve(settings_for(db), host, port, workers=workers)
+    """Serve the web UI and API (the schema must be up to date: `pingan db upgrade`).
+
+    Behind nginx or Caddy terminating TLS, pass the proxy's address as --forwarded-allow-ips so that cookies
+    are marked Secure, HSTS is sent and rate limits count the real client; or serve TLS directly with
+    --ssl-certfile/--ssl-keyfile."""
+    settings = settings_for(db)
+    if forwarded_allow_ips is not None:
+        settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        err.print("[bold red]error[/]: --ssl-certfile and --ssl-keyfile go together")
+        raise typer.Exit(code=2)
+    tls = (str(ssl_certfile), str(ssl_keyfile)) if ssl_certfile and ssl_keyfile else None
+    _serve(settings, host, port, workers=workers, tls=tls)
 
 
-def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
+def _serve(
+    settings: Settings, host: str, port: int, *, workers: int, tls: tuple[str, str] | None = None
+) -> None:
     import os
 
     import uvicorn
@@ -213,6 +238,7 @@ def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
         raise typer.Exit(code=2)
     os.environ["PINGAN_DATABASE_URL"] = settings.resolved_database_url()
     os.environ["PINGAN_DEMO_MODE"] = "true" if settings.demo_mode else "false"
+    os.environ["PINGAN_FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
     get_settings.cache_clear()
     uvicorn.run(
         "pingan.web.app:create_app",
@@ -221,7 +247,9 @@ def _serve(settings: Settings, host: str, port: int, *, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=False,
+        proxy_headers=False,  # trusted proxies' headers are applied by the app (web.middleware)
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
 
 

@@ -54,7 +54,7 @@ class TestUserCommands:
             "--area",
             "330108002",
             "--password",
-            "long-enough",
+            "violet-harbour-lamp",
             "--phone",
             "13800138000",
             "--db",
@@ -79,10 +79,10 @@ class TestUserCommands:
         result = runner.invoke(
             app,
             ["user", "create", "prompted", "--role", "auditor", "--area", "330108", "--db", db],
-            input="long-enough\nlong-enough\n",
+            input="violet-harbour-lamp\nviolet-harbour-lamp\n",
         )
         assert result.exit_code == 0, result.output
-        assert "long-enough" not in result.output
+        assert "violet-harbour-lamp" not in result.output
 
     def test_errors_name_the_field(self, db: str) -> None:
         code, out = run(
@@ -94,7 +94,7 @@ class TestUserCommands:
             "--area",
             "330108",
             "--password",
-            "long-enough",
+            "violet-harbour-lamp",
             "--db",
             db,
         )
@@ -112,7 +112,7 @@ class TestUserCommands:
             "--area",
             "330108",
             "--password",
-            "long-enough",
+            "violet-harbour-lamp",
             "--db",
             db,
         )
@@ -140,3 +140,33 @@ class TestServeRefusal:
     def test_refuses_without_secret_key(self, db: str) -> None:
         code, out = run("serve", "--db", db, "--port", "0")
         assert code == 2 and "PINGAN_SECRET_KEY" in out
+
+
+class TestPasswordRule:
+    def test_user_create_refuses_a_common_password(self, db: str) -> None:
+        args = ["user", "create", "weakcli", "--role", "grid_worker", "--area", "330108002", "--db", db]
+        code, out = run(*args, "--password", "password")
+        assert code == 2 and "password" in out
+        code, out = run(*args, "--password", "weakcli1")
+        assert code == 2 and "password" in out
+        code, _out = run(*args, "--password", "violet-harbour-lamp")
+        assert code == 0
+
+    def test_user_password_applies_the_rule(self, db: str) -> None:
+        run(
+            "user",
+            "create",
+            "pwchange",
+            "--role",
+            "grid_worker",
+            "--area",
+            "330108002",
+            "--password",
+            "violet-harbour-lamp",
+            "--db",
+            db,
+        )
+        code, out = run("user", "password", "pwchange", "--password", "12345678", "--db", db)
+        assert code == 2 and "password" in out
+        code, out = run("user", "password", "pwchange", "--password", "amber-window-quietly", "--db", db)
+        assert code == 0 and "new password" in out

@@ -28,6 +28,7 @@ def reveal(
         field="id_number",
         ciphertext=protected.ciphertext,
         reason=reason,
+        purpose="home_visit",
     )
 
 
@@ -37,8 +38,8 @@ class TestReveal:
     ) -> None:
         assert reveal(session, settings, "street", GRID_A_STREET + "001") == ID
         rec = session.scalar(select(AuditRecord).where(AuditRecord.action == "pii.reveal"))
-        assert rec is not None and rec.username == "street" and rec.reason == "家访核实"
-        assert rec.details == {"field": "id_number"} and rec.subject_id == "5"
+        assert rec is not None and rec.username == "street" and rec.reason == "home_visit: 家访核实"
+        assert rec.details == {"fields": ["id_number"], "purpose": "home_visit"} and rec.subject_id == "5"
 
     def test_out_of_scope_is_not_found(self, session: Session, settings: Settings) -> None:
         with pytest.raises(NotFound):
@@ -66,7 +67,8 @@ class TestReveal:
             area_code=GRID_A_STREET,
             field="id_number",
             ciphertext=protected.ciphertext,
-            reason="处置联系",
+            reason="处置联系当事人",
+            purpose="case_handling",
         )
         assert pii_service.reveal(session, handler, unit_id=unit_id, **kwargs) == ID  # type: ignore[arg-type]
         with pytest.raises(NotFound):
@@ -85,6 +87,7 @@ class TestReveal:
             field="id_number",
             ciphertext=protected.ciphertext,
             reason="入户走访",
+            purpose="home_visit",
             roles=(Role.GRID_WORKER,),
         )
         assert value == ID

@@ -145,6 +145,12 @@ rule(
     ),
 )
 rule("GET", "/api/v1/cases", AUTHENTICATED, build=lambda c: Target("/api/v1/cases", params={"page_size": 5}))
+rule(
+    "POST",
+    "/api/v1/cases/search",
+    AUTHENTICATED,
+    build=lambda c: Target("/api/v1/cases/search", json={"reporter_phone": "13912345678", "page_size": 5}),
+)
 _scoped("GET", "/api/v1/cases/{case_id}", VIEW)
 _scoped("GET", "/api/v1/cases/by-number/{number}", VIEW)
 _scoped("GET", "/api/v1/cases/attachments/{attachment_id}", VIEW, photo=True)
@@ -153,7 +159,12 @@ _scoped("POST", "/api/v1/cases/{case_id}/actions/{action}/form", ACT, data={"not
 _scoped(
     "POST", "/api/v1/cases/{case_id}/split", OPERATORS, ok=(201,), json={"description": "another problem"}
 )
-_scoped("POST", "/api/v1/cases/{case_id}/reveal-reporter", REVEAL, json={"reason": "call back the reporter"})
+_scoped(
+    "POST",
+    "/api/v1/cases/{case_id}/reveal-reporter",
+    REVEAL,
+    json={"fields": ["phone"], "purpose": "contact", "reason": "call back the reporter"},
+)
 
 
 def _calendar_day(c: Ctx) -> str:

@@ -254,14 +254,26 @@ class TestRevealReporter:
         )
         assert case.reporter_phone_enc and b"13900002222" not in case.reporter_phone_enc
         assert case.reporter_phone_masked == "139****2222" and case.reporter_name_masked == "李*"
-        shown = service.reveal_reporter(session, actor(session, "street"), case_id=case.id, reason="回访")
+        street = actor(session, "street")
+        shown = service.reveal_reporter(
+            session, street, case_id=case.id, fields=["name", "phone"], purpose="contact", reason="回访报事人"
+        )
         assert shown == {"name": "李四", "phone": "13900002222"}
+        only = service.reveal_reporter(
+            session, street, case_id=case.id, fields=["phone"], purpose="contact", reason="回访报事人"
+        )
+        assert only == {"phone": "13900002222"}
         record = session.scalar(
             select(AuditRecord)
             .where(AuditRecord.subject_type == "case_reporter")
             .order_by(AuditRecord.id.desc())
         )
-        assert record is not None and record.subject_id == str(case.id) and record.reason == "回访"
+        assert (
+            record is not None
+            and record.subject_id == str(case.id)
+            and record.reason == "contact: 回访报事人"
+        )
+        assert record.action == "pii.reveal" and record.details["fields"] == ["phone"]
 
     def test_lookup_by_phone_uses_the_blind_index(self, session: Session) -> None:
         lon, lat = point_in(session)

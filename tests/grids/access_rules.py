@@ -112,6 +112,13 @@ def listing(path: str, roles: tuple[Role, ...], params: dict[str, Any] | None = 
 listing("/buildings", READ)
 listing("/households", READ)
 listing("/residents", READ)
+rule(
+    "POST",
+    P + "/residents/search",
+    ROLE,
+    roles=READ,
+    build=lambda c: Target(P + "/residents/search", json={"phone": "13800000000"}),
+)
 listing("/places", PLACE_READ, {"type": "school"})
 
 
@@ -170,7 +177,11 @@ scoped(
     "POST",
     "/residents/{resident_id}/reveal",
     WRITE,
-    lambda c, a: Target(f"{P}/residents/{resident(c, a)}/reveal", a, json={"reason": "核对身份信息"}),
+    lambda c, a: Target(
+        f"{P}/residents/{resident(c, a)}/reveal",
+        a,
+        json={"fields": ["phone"], "purpose": "verify_identity", "reason": "核对身份信息"},
+    ),
 )
 
 
@@ -193,7 +204,11 @@ scoped(
     "POST",
     "/places/{place_id}/reveal",
     WRITE,
-    lambda c, a: Target(f"{P}/places/{place(c, a)}/reveal", a, json={"reason": "联系负责人"}),
+    lambda c, a: Target(
+        f"{P}/places/{place(c, a)}/reveal",
+        a,
+        json={"fields": ["responsible_phone"], "purpose": "contact", "reason": "联系场所负责人"},
+    ),
 )
 scoped(
     "GET",

@@ -39,7 +39,11 @@ class TestScope:
             == 404
         )
         assert (
-            client.post(f"{P}/residents/{other}/reveal", headers=h, json={"reason": "看看"}).status_code
+            client.post(
+                f"{P}/residents/{other}/reveal",
+                headers=h,
+                json={"fields": ["phone"], "purpose": "verify_identity", "reason": "看看是谁"},
+            ).status_code
             == 404
         )
         assert client.get(f"{P}/history/resident/{other}", headers=h).status_code == 404
@@ -79,9 +83,11 @@ class TestResidentsApi:
     def test_reveal_returns_full_values(self, client: TestClient, session: Session, grid_a: str) -> None:
         rid = _resident(session, grid_a, 1204)
         r = client.post(
-            f"{P}/residents/{rid}/reveal", headers=auth(session, "gridworker"), json={"reason": "核对"}
+            f"{P}/residents/{rid}/reveal",
+            headers=auth(session, "gridworker"),
+            json={"fields": ["id_number"], "purpose": "verify_identity", "reason": "核对身份信息"},
         )
-        assert r.status_code == 200 and r.json()["id_number"] == id_number(1204)
+        assert r.status_code == 200 and r.json() == {"id_number": id_number(1204)}
 
 
 class TestImportApi:

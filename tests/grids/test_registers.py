@@ -159,27 +159,44 @@ class TestRevealResident:
         r = registers.create_resident(
             session, gridworker, household_id=hh, name="吴十一", id_number=id_number(10), phone="13800000000"
         )
-        full = registers.reveal_resident(session, gridworker, resident_id=r.id, reason="核对身份")
+        full = registers.reveal_resident(
+            session,
+            gridworker,
+            resident_id=r.id,
+            fields=["name", "id_number", "phone"],
+            purpose="verify_identity",
+            reason="核对身份",
+        )
         assert full == {"name": "吴十一", "id_number": id_number(10), "phone": "13800000000"}
         audits = session.scalars(
             select(AuditRecord).where(
                 AuditRecord.subject_id == str(r.id), AuditRecord.subject_type == "grid_resident"
             )
         ).all()
-        assert {a.details["field"] for a in audits} == {"name", "id_number", "phone"}
-        assert all(a.reason == "核对身份" for a in audits)
+        [audit] = audits
+        assert audit.details["fields"] == ["name", "id_number", "phone"] and audit.action == "pii.reveal"
+        assert audit.reason == "verify_identity: 核对身份"
 
     def test_reason_required(self, session: Session, gridworker: Actor) -> None:
         rid = session.scalars(registers.list_residents(session, gridworker)).first()
         assert rid is not None
         with pytest.raises(ValidationFailed):
-            registers.reveal_resident(session, gridworker, resident_id=rid.id, reason="")
+            registers.reveal_resident(
+                session, gridworker, resident_id=rid.id, fields=["name"], purpose="verify_identity", reason=""
+            )
 
     def test_cadre_cannot_reveal(self, session: Session, cadre: Actor) -> None:
         r = session.scalars(registers.list_residents(session, cadre)).first()
         assert r is not None
         with pytest.raises(Forbidden):
-            registers.reveal_resident(session, cadre, resident_id=r.id, reason="想看")
+            registers.reveal_resident(
+                session,
+                cadre,
+                resident_id=r.id,
+                fields=["name"],
+                purpose="verify_identity",
+                reason="想看看呢",
+            )
 
 
 class TestListPlaces:
@@ -219,12 +236,14 @@ class TestCreatePlace:
             responsible_phone="13511112222",
         )
         assert place.responsible_name_masked == "郑*二" and place.area_code == grid_a
-        assert (
-            registers.reveal_place(session, gridworker, place_id=place.id, reason="检查联系")[
-                "responsible_phone"
-            ]
-            == "13511112222"
-        )
+        assert registers.reveal_place(
+            session,
+            gridworker,
+            place_id=place.id,
+            fields=["responsible_phone"],
+            purpose="contact",
+            reason="检查联系",
+        ) == {"responsible_phone": "13511112222"}
 
     def test_unknown_type(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         lon, lat = point_in(session, grid_a)

@@ -121,6 +121,13 @@ scoped(
     ok=(201,),
 )
 listing("/volunteers", READ)
+rule(
+    "POST",
+    P + "/volunteers/search",
+    ROLE,
+    roles=READ,
+    build=lambda c: Target(P + "/volunteers/search", json={"phone": "13800000000"}),
+)
 scoped(
     "POST",
     "/volunteers",
@@ -146,7 +153,12 @@ def _vol(suffix: str = "", **kwargs: Any) -> Any:
 
 scoped("GET", "/volunteers/{volunteer_id}", READ, _vol())
 scoped("PATCH", "/volunteers/{volunteer_id}", MANAGE, _vol(json={"skills": ["first_aid"]}))
-scoped("POST", "/volunteers/{volunteer_id}/reveal", REVEAL, _vol("/reveal", json={"reason": "矩阵核查"}))
+scoped(
+    "POST",
+    "/volunteers/{volunteer_id}/reveal",
+    REVEAL,
+    _vol("/reveal", json={"fields": ["phone"], "purpose": "verify_identity", "reason": "矩阵核查"}),
+)
 scoped("GET", "/volunteers/{volunteer_id}/certificates", READ, _vol("/certificates"))
 scoped(
     "GET", "/volunteers/{volunteer_id}/track", READ, _vol("/track", params={"since": "2026-01-01T00:00:00Z"})

@@ -184,7 +184,7 @@ class TestVolunteersApi:
         assert body["name_masked"] == "孙*空" and id_number not in r.text and phone not in r.text
         shown = client.post(
             f"/api/v1/patrols/volunteers/{body['id']}/reveal",
-            json={"reason": "核对"},
+            json={"fields": ["id_number"], "purpose": "verify_identity", "reason": "核对队员身份"},
             headers=auth(session, "street"),
         )
         assert shown.status_code == 200, shown.text

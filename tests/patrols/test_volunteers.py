@@ -117,20 +117,43 @@ class TestRevealVolunteer:
     def test_reveal_needs_a_reason_and_is_audited(self, session: Session, volunteer: PatrolVolunteer) -> None:
         street = actor(session, "street")
         with pytest.raises(ValidationFailed):
-            volunteers.reveal_volunteer(session, street, volunteer_id=volunteer.id, reason="")
-        full = volunteers.reveal_volunteer(session, street, volunteer_id=volunteer.id, reason="核实身份")
-        assert full["name"] == "测试队员" and len(full["id_number"]) == 18
+            volunteers.reveal_volunteer(
+                session,
+                street,
+                volunteer_id=volunteer.id,
+                fields=["name"],
+                purpose="verify_identity",
+                reason="",
+            )
+        full = volunteers.reveal_volunteer(
+            session,
+            street,
+            volunteer_id=volunteer.id,
+            fields=["name", "id_number"],
+            purpose="verify_identity",
+            reason="核实队员身份",
+        )
+        assert full["name"] == "测试队员" and len(full["id_number"] or "") == 18 and "phone" not in full
         record = session.scalar(
             select(AuditRecord).where(
                 AuditRecord.subject_id == str(volunteer.id), AuditRecord.action == "pii.reveal"
             )
         )
-        assert record is not None and record.reason == "核实身份" and record.username == "street"
+        assert (
+            record is not None
+            and record.reason == "verify_identity: 核实队员身份"
+            and record.username == "street"
+        )
 
     def test_grid_worker_may_not_reveal(self, session: Session, volunteer: PatrolVolunteer) -> None:
         with pytest.raises(Forbidden):
             volunteers.reveal_volunteer(
-                session, actor(session, "gridworker"), volunteer_id=volunteer.id, reason="看看"
+                session,
+                actor(session, "gridworker"),
+                volunteer_id=volunteer.id,
+                fields=["name"],
+                purpose="verify_identity",
+                reason="看看是谁啊",
             )
 
 

@@ -225,7 +225,7 @@ rule(
         c.area_a,
         json={
             "username": c.unique("matrix_new_"),
-            "password": "long-enough",
+            "password": "violet-harbour-lamp",
             "role": "grid_worker",
             "area_code": c.area_a,
         },
@@ -235,7 +235,7 @@ rule(
         c.area_b,
         json={
             "username": c.unique("matrix_new_"),
-            "password": "long-enough",
+            "password": "violet-harbour-lamp",
             "role": "grid_worker",
             "area_code": c.area_b,
         },
@@ -284,7 +284,13 @@ _account_rule(
     json=lambda c, area: {"role": "liaison_cadre", "area_code": area},
 )
 _account_rule("DELETE", "/grants/{grant_id}", ok=(204,))
-_account_rule("POST", "/reveal", json={"field": "phone", "reason": "call about a case"}, phone=True)
+_account_rule(
+    "POST",
+    "/reveal",
+    json={"fields": ["phone"], "purpose": "contact", "reason": "call about a case"},
+    phone=True,
+)
+_account_rule("POST", "/password", json={"password": "amber-window-quietly"})
 _account_rule("GET", "/tokens")
 _account_rule("POST", "/open311-keys", ok=(201,), json={"name": "partner app"})
 _account_rule("DELETE", "/tokens/{token_id}", ok=(204,))

@@ -13,7 +13,7 @@ class TestRevealWithAudit:
             "/api/v1/accounts",
             json={
                 "username": "li_na",
-                "password": "long-enough",
+                "password": "violet-harbour-lamp",
                 "role": "grid_worker",
                 "area_code": "330108002",
                 "phone": "13987654321",
@@ -23,15 +23,19 @@ class TestRevealWithAudit:
         assert created["phone"] == "139****4321"
         account_id = created["id"]
 
-        no_reason = client.post(f"/api/v1/accounts/{account_id}/reveal", json={"reason": " "}, headers=admin)
+        no_reason = client.post(
+            f"/api/v1/accounts/{account_id}/reveal",
+            json={"fields": ["phone"], "purpose": "contact", "reason": "."},
+            headers=admin,
+        )
         assert no_reason.status_code == 422 and no_reason.json()["error"]["field"] == "reason"
 
         r = client.post(
             f"/api/v1/accounts/{account_id}/reveal",
-            json={"field": "phone", "reason": "typhoon duty roster call"},
+            json={"fields": ["phone"], "purpose": "emergency", "reason": "typhoon duty roster call"},
             headers=admin,
         )
-        assert r.status_code == 200 and r.json() == {"field": "phone", "value": "13987654321"}
+        assert r.status_code == 200 and r.json() == {"phone": "13987654321"}
 
         found = client.get(
             "/api/v1/audit",
@@ -40,8 +44,11 @@ class TestRevealWithAudit:
         ).json()
         assert found["total"] == 1
         [rec] = found["items"]
-        assert rec["username"] == "admin" and rec["reason"] == "typhoon duty roster call"
-        assert rec["details"] == {"field": "phone"} and rec["area_code"] == "330108002"
+        assert rec["username"] == "admin" and rec["reason"] == "emergency: typhoon duty roster call"
+        assert (
+            rec["details"] == {"fields": ["phone"], "purpose": "emergency"}
+            and rec["area_code"] == "330108002"
+        )
         assert rec["client_ip"] == "testclient" and rec["at"]
 
     def test_refused_reveals_leave_no_plaintext(self, client: TestClient, session: Session) -> None:
@@ -50,14 +57,14 @@ class TestRevealWithAudit:
             "/api/v1/accounts",
             json={
                 "username": "wang_fang",
-                "password": "long-enough",
+                "password": "violet-harbour-lamp",
                 "role": "grid_worker",
                 "area_code": "330108001",
                 "phone": "13700001111",
             },
             headers=admin,
         ).json()["id"]
-        body = {"field": "phone", "reason": "curious"}
+        body = {"fields": ["phone"], "purpose": "contact", "reason": "curious"}
         street = client.post(
             f"/api/v1/accounts/{account_id}/reveal", json=body, headers=auth(session, "street")
         )

@@ -19,16 +19,16 @@ from pingan.accounts.schemas import (
     GrantCreate,
     GrantRead,
     Open311KeyCreate,
-    RevealRead,
-    RevealRequest,
+    PasswordSet,
     TokenCreate,
     TokenIssued,
     TokenRead,
 )
+from pingan.audit.schemas import RevealRequest
 from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.web.deps import CurrentActor, DbSession, client_ip
-from pingan.web.middleware import AppProtector, rate_limit
+from pingan.web.middleware import AppProtector, check_sign_in, note_sign_in
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 accounts_router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
@@ -37,18 +37,22 @@ accounts_router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 @router.post(
     "/token",
     summary="OAuth2 password flow: exchange username and password for a bearer token",
-    dependencies=[Depends(rate_limit("login"))],
+    description="Limited like the web sign-in (per client address and per account name; 429 with "
+    "Retry-After), with growing delays after consecutive failures.",
 )
 def login(
     request: Request, session: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> dict[str, Any]:
+    check_sign_in(request, form.username)
     try:
         account = service.authenticate(
             session, username=form.username, password=form.password, client_ip=client_ip(request)
         )
-    except Unauthorized:
-        session.commit()  # the failure count and any lockout must outlive the refused request
+    except Unauthorized as exc:
+        note_sign_in(request, form.username, ok=exc.code != "bad_credentials")
+        session.commit()  # the failure count must outlive the refused request
         raise
+    note_sign_in(request, form.username, ok=True)
     token = service.issue_token(session, account_id=account.id)
     return {
         "access_token": token,
@@ -151,6 +155,14 @@ def read_account(session: DbSession, actor: CurrentActor, account_id: int) -> Ac
     return AccountRead.of(service.get_account_in_scope(session, actor, account_id=account_id), now=utcnow())
 
 
+@accounts_router.post(
+    "/{account_id}/password", response_model=AccountRead, summary="Set a new password (signs the account out)"
+)
+def set_password(session: DbSession, actor: CurrentActor, account_id: int, body: PasswordSet) -> AccountRead:
+    account = service.set_password(session, actor, account_id=account_id, password=body.password)
+    return AccountRead.of(account, now=utcnow())
+
+
 @accounts_router.post("/{account_id}/disable", response_model=AccountRead, summary="Disable (revokes tokens)")
 def disable_account(session: DbSession, actor: CurrentActor, account_id: int) -> AccountRead:
     account = service.set_active_in_scope(session, actor, account_id=account_id, active=False)
@@ -179,17 +191,17 @@ def revoke_grant(session: DbSession, actor: CurrentActor, account_id: int, grant
 
 
 @accounts_router.post(
-    "/{account_id}/reveal", response_model=RevealRead, summary="Show a protected field in full (audited)"
+    "/{account_id}/reveal", summary="Show the contact phone in full (purpose and reason; audited)"
 )
 def reveal(
     session: DbSession, actor: CurrentActor, protector: AppProtector, account_id: int, body: RevealRequest
-) -> RevealRead:
-    if body.field != "phone":
-        raise ValidationFailed("only phone can be revealed on an account", field="field")
+) -> dict[str, str]:
+    if body.fields != ["phone"]:
+        raise ValidationFailed("fields: only phone can be revealed on an account", field="fields")
     value = service.reveal_phone(
-        session, actor, account_id=account_id, reason=body.reason, protector=protector
+        session, actor, account_id=account_id, purpose=body.purpose, reason=body.reason, protector=protector
     )
-    return RevealRead(field=body.field, value=value)
+    return {"phone": value}
 
 
 @accounts_router.get("/{account_id}/tokens", response_model=list[TokenRead], summary="An account's tokens")

@@ -84,6 +84,22 @@ def user_create(
         console.print(f"created account {account.username} (id {account.id}) as {role} on {area}")
 
 
+@user_app.command("password")
+def user_password(
+    username: str,
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="prompted when omitted"),
+    ] = "",
+    db: DbOption = None,
+) -> None:
+    """Set a new password (refused when common or built from the account's names); signs the account out."""
+    with db_session(db) as session:
+        account = service.get_account_by_username(session, username)
+        service.set_password(session, cli_actor(), account_id=account.id, password=password)
+        console.print(f"new password set for {username}; its tokens and sessions were revoked")
+
+
 @user_app.command("list")
 def user_list(
     role: Annotated[str | None, typer.Option(help="only accounts holding this role")] = None,

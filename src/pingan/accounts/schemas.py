@@ -63,7 +63,10 @@ class AccountPage(BaseModel):
 
 class AccountCreate(BaseModel):
     username: str
-    password: str = Field(min_length=8, description="at least 8 characters")
+    password: str = Field(
+        description="at least 8 characters and not guessable: common passwords and ones built from the "
+        "username or name are refused (zxcvbn score 3 or more)"
+    )
     display_name: str = ""
     role: str
     area_code: str
@@ -71,14 +74,8 @@ class AccountCreate(BaseModel):
     phone: str | None = Field(None, description="contact phone, stored encrypted")
 
 
-class RevealRequest(BaseModel):
-    field: str = Field("phone", description="the protected field to show in full")
-    reason: str = Field(description="why the full value is needed (recorded in the audit trail)")
-
-
-class RevealRead(BaseModel):
-    field: str
-    value: str
+class PasswordSet(BaseModel):
+    password: str = Field(description="the new password (same rule as at creation)")
 
 
 class TokenCreate(BaseModel):

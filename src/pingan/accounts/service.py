@@ -19,6 +19,8 @@ from sqlalchemy import ColumnElement, Engine, event, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.accounts.models import Account, ApiToken, RoleGrant
+from pingan.accounts.passwords import check_password
+from pingan.accounts.throttle import FREE_FAILURES, delay_after
 from pingan.areas.service import get_area
 from pingan.audit import pii_service
 from pingan.audit.service import record
@@ -30,9 +32,6 @@ from pingan.core.security import Actor, Grant, Role, require_role, scope_clause,
 
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-MIN_PASSWORD = 8
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=15)
 ACCESS_TOKEN_TTL = timedelta(hours=12)
 BEARER_KINDS = ("access", "personal")  # open311 keys and browser sessions are not bearer tokens
 TOKEN_KINDS = ("access", "personal", "open311", "session")
@@ -45,18 +44,13 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters", field="password")
-
-
 def create_account(
     session: Session, *, username: str, password: str, display_name: str = "", is_demo: bool = False
 ) -> Account:
     """A new account; usernames are unique and passwords hashed with argon2id."""
     if not USERNAME_RE.match(username):
         raise ValidationFailed("username: 3–64 letters, digits or _ . @ -", field="username")
-    _validate_password(password)
+    check_password(password, username=username, display_name=display_name, is_demo=is_demo)
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         raise Conflict(f"username {username} is taken", field="username")
     account = Account(
@@ -67,6 +61,30 @@ def create_account(
     )
     session.add(account)
     session.flush()
+    return account
+
+
+def set_password(session: Session, actor: Actor, *, account_id: int, password: str) -> Account:
+    """A new password for an account (same rule as at creation; tokens and sessions are revoked; audited)."""
+    account = (
+        get_account(session, account_id)
+        if actor.is_system
+        else get_account_in_scope(session, actor, account_id=account_id)
+    )
+    check_password(password, username=account.username, display_name=account.display_name)
+    account.password_hash = hash_password(password)
+    account.failed_logins, account.locked_until = 0, None
+    for token in session.scalars(select(ApiToken).where(ApiToken.account_id == account.id)):
+        token.revoked_at = token.revoked_at or utcnow()
+    session.flush()
+    record(
+        session,
+        actor,
+        action="account.password",
+        subject_type="account",
+        subject_id=account.id,
+        details={"username": account.username},
+    )
     return account
 
 
@@ -150,29 +168,31 @@ def authenticate(
     now: datetime | None = None,
     client_ip: str | None = None,
 ) -> Account:
-    """Check a password; ``LOCK_AFTER`` failures in a row lock the account for ``LOCK_FOR`` (audited)."""
+    """Check a password. An unknown name costs the same (a dummy hash is verified) and fails the same way.
+
+    There is no lockout: the web layer delays further attempts (``accounts.throttle``), by name and client,
+    whether or not the account exists. Here consecutive failures are counted on the account for its
+    administrators (``locked_until`` notes until when further attempts are delayed), and audited once they
+    reach ``throttle.FREE_FAILURES``.
+    """
     now = now or utcnow()
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None:
-        _hasher.hash(password)  # same cost whether or not the user exists
+        _verify(_dummy_hash(), password)  # same cost whether or not the user exists
         raise Unauthorized("wrong username or password", code="bad_credentials")
-    if account.locked_until is not None and as_utc(account.locked_until) > now:
-        raise Unauthorized("too many failed attempts; try again later", code="locked")
-    try:
-        _hasher.verify(account.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not _verify(account.password_hash, password):
         account.failed_logins += 1
-        if account.failed_logins >= LOCK_AFTER:
-            account.locked_until = now + LOCK_FOR
-            account.failed_logins = 0
+        delay = delay_after(account.failed_logins)
+        account.locked_until = now + timedelta(seconds=delay) if delay else None
+        if account.failed_logins == FREE_FAILURES:
             who = Actor(account_id=account.id, username=account.username, client_ip=client_ip)
             record(
                 session,
                 who,
-                action="account.locked",
+                action="account.sign_in_delayed",
                 subject_type="account",
                 subject_id=account.id,
-                details={"failures": LOCK_AFTER, "until": account.locked_until.isoformat()},
+                details={"failures": account.failed_logins},
             )
         session.flush()
         raise Unauthorized("wrong username or password", code="bad_credentials") from None
@@ -185,6 +205,23 @@ def authenticate(
         account.password_hash = hash_password(password)
     session.flush()
     return account
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """An argon2 hash of a random secret, verified for unknown names (made once per process)."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 def _digest(secret: str) -> str:
@@ -549,7 +586,13 @@ def set_active_in_scope(session: Session, actor: Actor, *, account_id: int, acti
 
 
 def reveal_phone(
-    session: Session, actor: Actor, *, account_id: int, reason: str | None, protector: Protector
+    session: Session,
+    actor: Actor,
+    *,
+    account_id: int,
+    reason: str | None,
+    protector: Protector,
+    purpose: str | None = None,
 ) -> str:
     """An account's full contact phone for an administrator in scope, with a reason (audited)."""
     account = get_account_in_scope(session, actor, account_id=account_id)
@@ -567,6 +610,7 @@ def reveal_phone(
         field="phone",
         ciphertext=account.phone_enc,
         reason=reason,
+        purpose=purpose,
         roles=ADMIN_ROLES,
     )
 

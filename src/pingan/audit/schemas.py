@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pingan.audit.models import AuditRecord
+from pingan.audit.pii_service import MAX_REASON, MIN_REASON, PURPOSES
+from pingan.audit.service import canonical_action
 
 
 class AuditRecordRead(BaseModel):
@@ -30,7 +32,7 @@ class AuditRecordRead(BaseModel):
             at=rec.at,
             account_id=rec.account_id,
             username=rec.username,
-            action=rec.action,
+            action=canonical_action(rec.action),
             subject_type=rec.subject_type,
             subject_id=rec.subject_id,
             area_code=rec.area_code,
@@ -45,3 +47,15 @@ class AuditRecordPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class RevealRequest(BaseModel):
+    """What every reveal endpoint takes: which fields, the purpose (from a list) and a written reason."""
+
+    fields: list[str] = Field(min_length=1, description="the protected fields to show in full (only these)")
+    purpose: str = Field(description="why, one of: " + ", ".join(f"{k} ({v})" for k, v in PURPOSES.items()))
+    reason: str = Field(
+        min_length=MIN_REASON,
+        max_length=MAX_REASON,
+        description="why, in words (recorded in the audit trail)",
+    )

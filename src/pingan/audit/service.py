@@ -19,6 +19,14 @@ from pingan.core.security import Actor, Role, require_role, scope_clause
 
 AUDIT_READERS = (Role.AUDITOR,)
 MAX_PAGE = 500
+# Actions recorded before every read of personal data was named ``pii.*`` (the table is append-only: old
+# records keep their names and are found, and shown, under the new ones).
+LEGACY_ACTIONS = {"reveal": "pii.reveal", "pii_search": "pii.search"}
+
+
+def canonical_action(action: str) -> str:
+    """The current name of a recorded action."""
+    return LEGACY_ACTIONS.get(action, action)
 
 
 def record(
@@ -82,9 +90,14 @@ def _filters(query: AuditQuery) -> list[Any]:
     if query.action:
         action = query.action.strip()
         if action.endswith(("*", ".")):
-            conds.append(AuditRecord.action.startswith(action.rstrip("*"), autoescape=True))
+            prefix = action.rstrip("*")
+            old = [o for o, new in LEGACY_ACTIONS.items() if new.startswith(prefix)]
+            conds.append(
+                or_(AuditRecord.action.startswith(prefix, autoescape=True), AuditRecord.action.in_(old))
+            )
         else:
-            conds.append(AuditRecord.action == action)
+            old = [o for o, new in LEGACY_ACTIONS.items() if new == action]
+            conds.append(AuditRecord.action.in_([action, *old]))
     if query.subject_type:
         conds.append(AuditRecord.subject_type == query.subject_type)
     if query.subject_id:

@@ -33,6 +33,7 @@ from pingan.cases.schemas import (
     CalendarDayUpdate,
     CaseAction,
     CaseCreate,
+    CaseSearch,
     CaseSplit,
     CategoryUpdate,
     RatingCreate,
@@ -230,15 +231,17 @@ def list_cases(
     sla_color: str | None = None,
     is_open: bool | None = None,
     q: str | None = None,
-    reporter_phone: str | None = None,
+    reporter_phone: Annotated[
+        str | None, Query(deprecated=True, description="deprecated: use POST /api/v1/cases/search")
+    ] = None,
     reported_from: datetime | None = None,
     reported_to: datetime | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    filters = service.CaseFilter(
+    search = CaseSearch(
         state=state,
-        category_prefix=category,
+        category=category,
         area_code=area_code,
         owner_unit_id=owner_unit_id,
         source=source,
@@ -248,13 +251,40 @@ def list_cases(
         reporter_phone=reporter_phone,
         reported_from=reported_from,
         reported_to=reported_to,
+        page=page,
+        page_size=page_size,
     )
-    items, total = service.list_cases(db, actor, filters=filters, page=page, page_size=page_size)
+    return _case_page(db, actor, search)
+
+
+@router.post(
+    "/api/v1/cases/search", summary="Cases in the caller's scope, filters in the body (by reporter phone)"
+)
+def search_cases(db: DbSession, actor: CurrentActor, body: CaseSearch) -> dict[str, Any]:
+    """Like ``GET /api/v1/cases``; a search by reporter phone belongs here (no phone in a URL or a log)."""
+    return _case_page(db, actor, body)
+
+
+def _case_page(db: Session, actor: Actor, f: CaseSearch) -> dict[str, Any]:
+    filters = service.CaseFilter(
+        state=f.state,
+        category_prefix=f.category,
+        area_code=f.area_code,
+        owner_unit_id=f.owner_unit_id,
+        source=f.source,
+        sla_color=f.sla_color,
+        is_open=f.is_open,
+        q=f.q,
+        reporter_phone=f.reporter_phone,
+        reported_from=f.reported_from,
+        reported_to=f.reported_to,
+    )
+    items, total = service.list_cases(db, actor, filters=filters, page=f.page, page_size=f.page_size)
     return {
         "items": [service.case_dict(c) for c in items],
         "total": total,
-        "page": page,
-        "page_size": page_size,
+        "page": f.page,
+        "page_size": f.page_size,
     }
 
 
@@ -377,7 +407,10 @@ def split(db: DbSession, actor: CurrentActor, case_id: int, body: CaseSplit) -> 
 
 @router.post("/api/v1/cases/{case_id}/reveal-reporter", summary="The reporter's contact in clear (audited)")
 def reveal(db: DbSession, actor: CurrentActor, case_id: int, body: RevealRequest) -> dict[str, Any]:
-    return service.reveal_reporter(db, actor, case_id=case_id, reason=body.reason)
+    """Only the fields asked for (``name``, ``phone``), with a purpose and a reason."""
+    return service.reveal_reporter(
+        db, actor, case_id=case_id, fields=body.fields, purpose=body.purpose, reason=body.reason
+    )
 
 
 # --- categories and routing rules ---

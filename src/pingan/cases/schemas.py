@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool
+
+from pingan.audit.schemas import RevealRequest as RevealRequest  # one shape for every reveal
+
+
+class CaseSearch(BaseModel):
+    """The filters of ``GET /api/v1/cases`` in a POST body, for searches by personal data (a reporter's phone
+    never travels in a URL, so never lands in an access log)."""
+
+    state: list[str] | None = None
+    category: str | None = None
+    area_code: str | None = None
+    owner_unit_id: int | None = None
+    source: str | None = None
+    sla_color: str | None = None
+    is_open: bool | None = None
+    q: str | None = None
+    reporter_phone: str | None = None
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    page: int = 1
+    page_size: int = 50
 
 
 class CaseCreate(BaseModel):
@@ -34,10 +56,6 @@ class CaseSplit(BaseModel):
     description: str | None = Field(None, max_length=4000)
     category_code: str | None = None
     title: str | None = Field(None, max_length=200)
-
-
-class RevealRequest(BaseModel):
-    reason: str = Field(max_length=500)
 
 
 class RatingCreate(BaseModel):

@@ -6,6 +6,7 @@ The workflow (register, dispatch, handle, verify, close …) lives in :mod:`ping
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pingan.audit import service as audit
+from pingan.audit import pii_service
 from pingan.cases import intake
 from pingan.cases.access import OPERATOR_ROLES, ROLES_REVEAL, ensure_visible, visible
 from pingan.cases.config import get_protector
@@ -298,13 +299,12 @@ def list_cases(
     if f.reporter_phone:
         phone = normalise_phone(f.reporter_phone, field="reporter_phone")
         stmt = stmt.where(Case.reporter_phone_index == get_protector().blind_index("phone:" + phone))
-        audit.record(
+        pii_service.audit_search(
             session,
             actor,
-            action="pii_search",
             subject_type="case_reporter",
-            reason="cases looked up by reporter phone",
-            details={"phone": mask_phone(phone)},
+            fields=["phone"],
+            masked={"phone": mask_phone(phone)},
         )
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     items = session.scalars(
@@ -352,28 +352,34 @@ def links_of(session: Session, case_id: int) -> list[CaseLink]:
     )
 
 
-def reveal_reporter(session: Session, actor: Actor, *, case_id: int, reason: str) -> dict[str, str | None]:
-    """The reporter's name and phone in clear, for operators/handlers of the case; audited."""
+def reveal_reporter(
+    session: Session,
+    actor: Actor,
+    *,
+    case_id: int,
+    reason: str,
+    purpose: str | None = None,
+    fields: Sequence[str] | None = None,
+) -> dict[str, str | None]:
+    """The reporter's name and/or phone in clear (only the fields asked), for operators/handlers of the case,
+    with a purpose and a reason; audited as ``pii.reveal``."""
     from pingan.cases.access import capacities, require_capacity
 
     case = ensure_visible(actor, session.get(Case, case_id), roles=ROLES_REVEAL)
     require_capacity(capacities(session, actor, case), ("operator", "handler"), "reveal reporter")
-    if not (reason or "").strip():
-        raise ValidationFailed("say why you need the reporter's contact", field="reason")
-    protector = get_protector()
-    name = protector.decrypt(case.reporter_name_enc) if case.reporter_name_enc else None
-    phone = protector.decrypt(case.reporter_phone_enc) if case.reporter_phone_enc else None
-    audit.record(
+    return pii_service.reveal_fields(
         session,
         actor,
-        action="reveal",
+        protector=get_protector(),
         subject_type="case_reporter",
         subject_id=case.id,
         area_code=case.area_code,
+        columns={"name": case.reporter_name_enc, "phone": case.reporter_phone_enc},
+        fields=fields,
+        purpose=purpose,
         reason=reason,
-        details={"number": case.number, "fields": [k for k, v in (("name", name), ("phone", phone)) if v]},
+        details={"number": case.number},
     )
-    return {"name": name, "phone": phone}
 
 
 def case_dict(case: Case, *, with_contact_masks: bool = True) -> dict[str, Any]:

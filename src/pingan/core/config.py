@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='days to keep each kind of record, JSON, e.g. {"audit": 1825}; unset kinds use defaults',
     )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="reverse proxies (comma-separated IPs or networks, e.g. 127.0.0.1) whose "
+        "X-Forwarded-Proto/-For are trusted; empty = none (the connection's own scheme and address count)",
+    )
     rate_limits: dict[str, int] = Field(
         default_factory=lambda: {"public": 30, "login": 10},
         description="requests per minute per client IP for each route group of public endpoints",

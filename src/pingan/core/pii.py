@@ -202,3 +202,43 @@ def protector_for(settings: Settings) -> Protector:
 @lru_cache(maxsize=8)
 def _cached_protector(pii_key: str, index_key: str, secret_key: str, demo_mode: bool) -> Protector:
     return Protector.from_config(pii_key, secret_key=secret_key, demo_mode=demo_mode, index_key=index_key)
+
+
+# --- logs ------------------------------------------------------------------------------------------------
+
+# Query parameters whose values are personal data or secrets: never written to a log (access logs included).
+REDACTED_PARAMS = (
+    "phone",
+    "reporter_phone",
+    "id_number",
+    "name",
+    "reporter_name",
+    "code",
+    "token",
+    "tracking_token",
+    "api_key",
+)
+_REDACT = re.compile(
+    r"(?P<key>(?:^|[?&;])(?:" + "|".join(REDACTED_PARAMS) + r"))=(?P<value>[^&;#\s\"']*)", re.IGNORECASE
+)
+
+
+def redact_query(text: str) -> str:
+    """``/api/v1/cases?reporter_phone=139…&page=2`` → ``/api/v1/cases?reporter_phone=***&page=2``."""
+    if "=" not in text:
+        return text
+    return _REDACT.sub(lambda m: f"{m.group('key')}=***" if m.group("value") else m.group(0), text)
+
+
+class RedactPersonalData:
+    """A logging filter that redacts :data:`REDACTED_PARAMS` values in a record's message and arguments
+    (uvicorn's access log passes the request path with its query string as an argument)."""
+
+    def filter(self, record: object) -> bool:
+        msg = getattr(record, "msg", None)
+        if isinstance(msg, str):
+            record.msg = redact_query(msg)  # type: ignore[attr-defined]
+        args = getattr(record, "args", None)
+        if isinstance(args, tuple):
+            record.args = tuple(redact_query(a) if isinstance(a, str) else a for a in args)  # type: ignore[attr-defined]
+        return True

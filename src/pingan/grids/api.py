@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pingan.core.errors import TooLarge, ValidationFailed
+from pingan.core.security import Actor
 from pingan.grids import io as grid_io
 from pingan.grids import opinions, registers, staff, tasks, visits
 from pingan.grids import service as svc
@@ -38,6 +40,7 @@ from pingan.grids.schemas import (
     PlaceUpdate,
     ResidentCreate,
     ResidentRead,
+    ResidentSearch,
     ResidentUpdate,
     RevealRequest,
     StaffCreate,
@@ -55,6 +58,7 @@ from pingan.web.deps import CurrentActor, DbSession
 
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
+DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/grids/residents/search"
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -153,15 +157,13 @@ def list_residents(
     household_id: int | None = None,
     category: str | None = None,
     care_tag: str | None = None,
-    id_number: Annotated[str | None, Query(description="exact match through the blind index")] = None,
-    phone: Annotated[str | None, Query(description="exact match through the blind index")] = None,
+    id_number: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
+    phone: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     active: bool | None = True,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    stmt = registers.list_residents(
-        session,
-        actor,
+    search = ResidentSearch(
         area_code=area_code,
         household_id=household_id,
         category=category,
@@ -169,9 +171,37 @@ def list_residents(
         id_number=id_number,
         phone=phone,
         active=active,
+        limit=limit,
+        offset=offset,
     )
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
-    return {"items": [ResidentRead.of(r) for r in items], "total": total, "limit": limit, "offset": offset}
+    return _resident_page(session, actor, search)
+
+
+@router.post("/residents/search", summary="Residents in scope (masked), by ID number or phone in the body")
+def search_residents(session: DbSession, actor: CurrentActor, body: ResidentSearch) -> dict[str, Any]:
+    """Like ``GET /residents``; searches by ID number or phone belong here (never in a URL or a log)."""
+    return _resident_page(session, actor, body)
+
+
+def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[str, Any]:
+    stmt = registers.list_residents(
+        session,
+        actor,
+        area_code=f.area_code,
+        household_id=f.household_id,
+        category=f.category,
+        care_tag=f.care_tag,
+        id_number=f.id_number,
+        phone=f.phone,
+        active=f.active,
+    )
+    items, total = svc.page(session, stmt, limit=f.limit, offset=f.offset)
+    return {
+        "items": [ResidentRead.of(r) for r in items],
+        "total": total,
+        "limit": f.limit,
+        "offset": f.offset,
+    }
 
 
 @router.post("/residents", status_code=201, summary="Register a resident (ID number and phone validated)")
@@ -203,7 +233,9 @@ def move_out(session: DbSession, actor: CurrentActor, resident_id: int) -> Resid
 def reveal_resident(
     session: DbSession, actor: CurrentActor, resident_id: int, body: RevealRequest
 ) -> dict[str, str | None]:
-    return registers.reveal_resident(session, actor, resident_id=resident_id, reason=body.reason)
+    return registers.reveal_resident(
+        session, actor, resident_id=resident_id, fields=body.fields, purpose=body.purpose, reason=body.reason
+    )
 
 
 # --- places -----------------------------------------------------------------------------------------------
@@ -246,7 +278,9 @@ def update_place(session: DbSession, actor: CurrentActor, place_id: int, body: P
 def reveal_place(
     session: DbSession, actor: CurrentActor, place_id: int, body: RevealRequest
 ) -> dict[str, str | None]:
-    return registers.reveal_place(session, actor, place_id=place_id, reason=body.reason)
+    return registers.reveal_place(
+        session, actor, place_id=place_id, fields=body.fields, purpose=body.purpose, reason=body.reason
+    )
 
 
 @router.get("/history/{record_type}/{record_id}", summary="Change history of one register record")

@@ -15,6 +15,7 @@ from pingan.core.pii import (
     Protector,
     id_number_facts,
     id_number_index,
+    mask_id_number,
     mask_name,
     mask_phone,
     normalise_id_number,
@@ -23,7 +24,7 @@ from pingan.core.pii import (
     protect_id_number,
     protect_phone,
 )
-from pingan.core.security import Actor, in_scope, require_role
+from pingan.core.security import Actor, ensure_in_scope, in_scope, require_role
 from pingan.grids import history
 from pingan.grids.common import (
     PLACE_READ_ROLES,
@@ -498,6 +499,14 @@ def list_residents(
         stmt = stmt.where(Resident.id_number_index == id_number_index(protector, id_number))
     if phone and protector:
         stmt = stmt.where(Resident.phone_index == phone_index(protector, phone))
+    if protector:
+        masked = {
+            **({"id_number": mask_id_number(id_number)} if id_number else {}),
+            **({"phone": mask_phone(phone)} if phone else {}),
+        }
+        pii_service.audit_search(
+            session, actor, subject_type="grid_resident", fields=masked, area_code=area_code, masked=masked
+        )
     if care_tag:
         _care_tags([care_tag])
         # JSON arrays are stored as text on SQLite and as json on PostgreSQL: compare on the text form.
@@ -506,33 +515,31 @@ def list_residents(
 
 
 def reveal_resident(
-    session: Session, actor: Actor, *, resident_id: int, reason: str, fields: Sequence[str] = REVEAL_FIELDS
+    session: Session,
+    actor: Actor,
+    *,
+    resident_id: int,
+    reason: str,
+    purpose: str | None = None,
+    fields: Sequence[str] | None = None,
 ) -> dict[str, str | None]:
-    """Full values of a resident's protected fields, for a stated reason (audit.pii_service.reveal)."""
+    """Full values of the asked fields of a resident (``name``, ``id_number``, ``phone``), for a purpose and
+    a stated reason (audit.pii_service.reveal_fields)."""
     require_role(actor, *WRITE_ROLES)
     resident = get_resident(session, actor, resident_id)
-    protector = get_protector()
-    columns = {"name": resident.name_enc, "id_number": resident.id_number_enc, "phone": resident.phone_enc}
-    out: dict[str, str | None] = {}
-    for name in fields:
-        if name not in columns:
-            raise ValidationFailed(f"fields must be among: {', '.join(columns)}", field="fields")
-        if columns[name] is None:
-            out[name] = None
-            continue
-        out[name] = pii_service.reveal(
-            session,
-            actor,
-            protector=protector,
-            subject_type="grid_resident",
-            subject_id=resident.id,
-            area_code=resident.area_code,
-            field=name,
-            ciphertext=columns[name],
-            reason=reason,
-            roles=WRITE_ROLES,
-        )
-    return out
+    ensure_in_scope(actor, resident.area_code, what="resident", roles=WRITE_ROLES)
+    return pii_service.reveal_fields(
+        session,
+        actor,
+        protector=get_protector(),
+        subject_type="grid_resident",
+        subject_id=resident.id,
+        area_code=resident.area_code,
+        columns={"name": resident.name_enc, "id_number": resident.id_number_enc, "phone": resident.phone_enc},
+        fields=fields,
+        purpose=purpose,
+        reason=reason,
+    )
 
 
 # --- key places -------------------------------------------------------------------------------------------
@@ -710,31 +717,35 @@ def list_places(
     return list(session.scalars(stmt))
 
 
-def reveal_place(session: Session, actor: Actor, *, place_id: int, reason: str) -> dict[str, str | None]:
-    """The responsible person's full name and phone, for a stated reason (audit.pii_service.reveal)."""
+def reveal_place(
+    session: Session,
+    actor: Actor,
+    *,
+    place_id: int,
+    reason: str,
+    purpose: str | None = None,
+    fields: Sequence[str] | None = None,
+) -> dict[str, str | None]:
+    """The responsible person's full name and/or phone (only the fields asked), for a purpose and a stated
+    reason (audit.pii_service.reveal_fields)."""
     require_role(actor, *WRITE_ROLES)
     place = get_place(session, actor, place_id)
-    protector = get_protector()
-    out: dict[str, str | None] = {}
-    for name, token in (
-        ("responsible_name", place.responsible_name_enc),
-        ("responsible_phone", place.responsible_phone_enc),
-    ):
-        out[name] = None
-        if token is not None:
-            out[name] = pii_service.reveal(
-                session,
-                actor,
-                protector=protector,
-                subject_type="grid_place",
-                subject_id=place.id,
-                area_code=place.area_code,
-                field=name,
-                ciphertext=token,
-                reason=reason,
-                roles=WRITE_ROLES,
-            )
-    return out
+    ensure_in_scope(actor, place.area_code, what="place", roles=WRITE_ROLES)
+    return pii_service.reveal_fields(
+        session,
+        actor,
+        protector=get_protector(),
+        subject_type="grid_place",
+        subject_id=place.id,
+        area_code=place.area_code,
+        columns={
+            "responsible_name": place.responsible_name_enc,
+            "responsible_phone": place.responsible_phone_enc,
+        },
+        fields=fields,
+        purpose=purpose,
+        reason=reason,
+    )
 
 
 # --- history ----------------------------------------------------------------------------------------------

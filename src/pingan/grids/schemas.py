@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.audit.schemas import RevealRequest as RevealRequest  # one shape for every reveal
 from pingan.grids.models import Household, Opinion, Place, RecordChange, Resident, Visit
 
 T = TypeVar("T")
@@ -103,6 +104,21 @@ class ResidentUpdate(BaseModel):
     household_id: int | None = None
 
 
+class ResidentSearch(BaseModel):
+    """The filters of ``GET /api/v1/grids/residents`` in a POST body: ID numbers and phones never travel in a
+    URL (so never land in an access log)."""
+
+    area_code: str | None = None
+    household_id: int | None = None
+    category: str | None = None
+    care_tag: str | None = None
+    id_number: str | None = Field(None, description="exact match through the blind index")
+    phone: str | None = Field(None, description="exact match through the blind index")
+    active: bool | None = True
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
 class ResidentRead(BaseModel):
     id: int
     area_code: str
@@ -135,10 +151,6 @@ class ResidentRead(BaseModel):
             is_active=r.is_active,
             updated_at=r.updated_at,
         )
-
-
-class RevealRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="why the full value is needed (audited)")
 
 
 class PlaceCreate(BaseModel):

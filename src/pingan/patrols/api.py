@@ -45,10 +45,12 @@ from pingan.patrols.schemas import (
     VolunteerCreate,
     VolunteerPage,
     VolunteerRead,
+    VolunteerSearch,
     VolunteerUpdate,
 )
 from pingan.web.deps import CurrentActor, DbSession
 
+DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/patrols/volunteers/search"
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"])
 MAX_BATCH = 50_000
 MAX_BATCH_BYTES = 16 * 1024 * 1024
@@ -75,15 +77,13 @@ def list_volunteers(
     actor: CurrentActor,
     team_id: int | None = None,
     status: str | None = None,
-    phone: str | None = None,
-    id_number: str | None = None,
+    phone: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
+    id_number: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     within: str | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> VolunteerPage:
-    items, total = volunteers.list_volunteers(
-        session,
-        actor,
+    search = VolunteerSearch(
         team_id=team_id,
         status=status,
         phone=phone,
@@ -92,8 +92,21 @@ def list_volunteers(
         offset=offset,
         limit=limit,
     )
+    return _volunteer_page(session, actor, search)
+
+
+@router.post(
+    "/volunteers/search", response_model=VolunteerPage, summary="Volunteers in scope, by phone or ID number"
+)
+def search_volunteers(session: DbSession, actor: CurrentActor, body: VolunteerSearch) -> VolunteerPage:
+    """Like ``GET /volunteers``; searches by phone or ID number belong here (never in a URL or a log)."""
+    return _volunteer_page(session, actor, body)
+
+
+def _volunteer_page(session: DbSession, actor: Actor, f: VolunteerSearch) -> VolunteerPage:
+    items, total = volunteers.list_volunteers(session, actor, **f.model_dump())
     return VolunteerPage(
-        items=[VolunteerRead.model_validate(v) for v in items], total=total, offset=offset, limit=limit
+        items=[VolunteerRead.model_validate(v) for v in items], total=total, offset=f.offset, limit=f.limit
     )
 
 
@@ -140,8 +153,15 @@ def update_volunteer(
 @router.post("/volunteers/{volunteer_id}/reveal", summary="Full name, ID number and phone (reason; audited)")
 def reveal_volunteer(
     session: DbSession, actor: CurrentActor, volunteer_id: int, body: RevealRequest
-) -> dict[str, str]:
-    return volunteers.reveal_volunteer(session, actor, volunteer_id=volunteer_id, reason=body.reason)
+) -> dict[str, str | None]:
+    return volunteers.reveal_volunteer(
+        session,
+        actor,
+        volunteer_id=volunteer_id,
+        fields=body.fields,
+        purpose=body.purpose,
+        reason=body.reason,
+    )
 
 
 @router.get("/volunteers/{volunteer_id}/certificates", summary="A volunteer's certificates and their expiry")

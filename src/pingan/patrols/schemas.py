@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pingan.audit.schemas import RevealRequest as RevealRequest  # one shape for every reveal
+
 
 class TeamCreate(BaseModel):
     area_code: str = Field(description="community code")
@@ -52,15 +54,24 @@ class VolunteerRead(BaseModel):
     joined_on: date | None
 
 
+class VolunteerSearch(BaseModel):
+    """The filters of ``GET /api/v1/patrols/volunteers`` in a POST body: phones and ID numbers never travel
+    in a URL (so never land in an access log)."""
+
+    team_id: int | None = None
+    status: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    within: str | None = None
+    offset: int = Field(0, ge=0)
+    limit: int = Field(50, ge=1, le=500)
+
+
 class VolunteerPage(BaseModel):
     items: list[VolunteerRead]
     total: int
     offset: int
     limit: int
-
-
-class RevealRequest(BaseModel):
-    reason: str
 
 
 class CourseCreate(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
+from pingan.audit import pii_service
 from pingan.audit import service as audit
 from pingan.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pingan.core.pii import (
@@ -254,15 +256,18 @@ def list_volunteers(
         stmt = stmt.where(PatrolVolunteer.status == status)
     if phone or id_number:
         protector = get_protector()
+        masked: dict[str, str] = {}
         if phone:
-            stmt = stmt.where(
-                PatrolVolunteer.phone_index == protector.blind_index(normalise_phone(phone, field="phone"))
-            )
+            phone = normalise_phone(phone, field="phone")
+            stmt = stmt.where(PatrolVolunteer.phone_index == protector.blind_index(phone))
+            masked["phone"] = mask_phone(phone)
         if id_number:
-            stmt = stmt.where(
-                PatrolVolunteer.id_number_index
-                == protector.blind_index(normalise_id_number(id_number, field="id_number"))
-            )
+            id_number = normalise_id_number(id_number, field="id_number")
+            stmt = stmt.where(PatrolVolunteer.id_number_index == protector.blind_index(id_number))
+            masked["id_number"] = mask_id_number(id_number)
+        pii_service.audit_search(
+            session, actor, subject_type="patrol_volunteer", fields=masked, area_code=within, masked=masked
+        )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(PatrolVolunteer.id).offset(offset).limit(min(limit, 500)))
     return list(rows), total
@@ -310,31 +315,36 @@ def update_volunteer(
     return volunteer
 
 
-def reveal_volunteer(session: Session, actor: Actor, *, volunteer_id: int, reason: str) -> dict[str, str]:
-    """The full name, ID number and phone of one volunteer; needs a reason and is audited."""
+def reveal_volunteer(
+    session: Session,
+    actor: Actor,
+    *,
+    volunteer_id: int,
+    reason: str,
+    purpose: str | None = None,
+    fields: Sequence[str] | None = None,
+) -> dict[str, str | None]:
+    """The asked fields (``name``, ``id_number``, ``phone``) of one volunteer in full; needs a purpose and a
+    reason and is audited (audit.pii_service.reveal_fields)."""
     require_role(actor, *REVEAL_ROLES)
     volunteer = get_volunteer(session, actor, volunteer_id)
     ensure_in_scope(actor, volunteer.area_code, what="volunteer", roles=REVEAL_ROLES)
-    if not reason or len(reason.strip()) < 2:
-        raise ValidationFailed(
-            "say why you need the full personal data (a reason is required)", field="reason"
-        )
-    protector = get_protector()
-    audit.record(
+    return pii_service.reveal_fields(
         session,
         actor,
-        action="pii.reveal",
+        protector=get_protector(),
         subject_type="patrol_volunteer",
         subject_id=volunteer.id,
         area_code=volunteer.area_code,
-        reason=reason.strip(),
-        details={"fields": ["name", "id_number", "phone"]},
+        columns={
+            "name": volunteer.name_enc,
+            "id_number": volunteer.id_number_enc,
+            "phone": volunteer.phone_enc,
+        },
+        fields=fields,
+        purpose=purpose,
+        reason=reason,
     )
-    return {
-        "name": protector.decrypt(volunteer.name_enc),
-        "id_number": protector.decrypt(volunteer.id_number_enc),
-        "phone": protector.decrypt(volunteer.phone_enc),
-    }
 
 
 def export_roster(
@@ -342,8 +352,8 @@ def export_roster(
 ) -> list[dict[str, Any]]:
     """Every volunteer in scope as rows (masked, or in full with a reason); always audited as a bulk read."""
     require_role(actor, *(REVEAL_ROLES if full else MANAGE_ROLES))
-    if full and len(reason.strip()) < 2:
-        raise ValidationFailed("a full export needs a reason", field="reason")
+    if full:
+        reason = pii_service.check_reason(reason)  # the same rule as every reveal
     stmt = in_scope(
         select(PatrolVolunteer, PatrolTeam.name).join(PatrolTeam, PatrolTeam.id == PatrolVolunteer.team_id),
         PatrolVolunteer.area_code,

@@ -6,12 +6,19 @@
   Content-Length and while streaming (chunked uploads cannot sneak past).
 - :func:`rate_limit` is a dependency for public routes: a token bucket per client IP and route group
   (``settings.rate_limits``, requests per minute), 429 with Retry-After when empty.
+- :func:`check_sign_in` is the one gate of both sign-ins (the API token endpoint and the web form): the
+  ``login`` limit per client address and per account name, then the progressive delay after consecutive
+  failures (:mod:`pingan.accounts.throttle`); :func:`note_sign_in` records each outcome.
+- :func:`install_log_redaction` keeps personal data in query strings out of every log.
+- With ``PINGAN_FORWARDED_ALLOW_IPS``, uvicorn's ``ProxyHeadersMiddleware`` applies the forwarded scheme and
+  client address sent by those proxies only (TLS terminated by nginx or Caddy: docs/deployment.md).
 - :func:`check_startup` refuses to serve with demo credentials, or without keys, outside demo mode.
 - ``AppProtector``: the installation's :class:`~pingan.core.pii.Protector` as a dependency.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -26,11 +33,13 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pingan.accounts import service as accounts
+from pingan.accounts.throttle import LoginGuard
 from pingan.core.config import Settings
 from pingan.core.errors import RateLimited
-from pingan.core.pii import Protector
+from pingan.core.pii import Protector, RedactPersonalData
 from pingan.web.deps import client_ip
 
 MIN_SECRET_KEY = 16
@@ -110,6 +119,34 @@ def rate_limit(group: str = "public") -> Callable[[Request], None]:
 
     _check.__name__ = f"rate_limit_{group}"
     return _check
+
+
+def check_sign_in(request: Request, username: str) -> None:
+    """429 (with Retry-After) when a sign-in must wait: one ``login`` limit per client address and per
+    account name for every way of signing in, then the delay after consecutive failures. Names are not
+    looked up here, so an unknown name is answered exactly like a real one."""
+    ip = client_ip(request) or "unknown"
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        for key in LoginGuard.keys(username, ip):
+            retry = limiter.hit("login", key)
+            if retry is not None:
+                raise TooManyRequests(retry, "login")
+    guard: LoginGuard | None = getattr(request.app.state, "login_guard", None)
+    wait = guard.wait(username, ip) if guard is not None else None
+    if wait is not None:
+        raise TooManyRequests(wait, "login")
+
+
+def note_sign_in(request: Request, username: str, *, ok: bool) -> None:
+    """Count a failed sign-in against the name and the client, or clear the name after a success."""
+    guard: LoginGuard | None = getattr(request.app.state, "login_guard", None)
+    if guard is None:
+        return
+    if ok:
+        guard.succeeded(username)
+    else:
+        guard.failed(username, client_ip(request))
 
 
 # --- request size -------------------------------------------------------------------------------------
@@ -287,9 +324,33 @@ def check_startup(settings: Settings, engine: Engine) -> None:
         raise StartupRefused("refusing to start:\n  - " + "\n  - ".join(problems))
 
 
+# --- logs ---------------------------------------------------------------------------------------------
+
+LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "pingan", "pingan.web", "")
+
+
+def install_log_redaction() -> None:
+    """Phone and ID numbers (and secrets) in query strings never reach a log: the filter on every logger that
+    writes request lines (uvicorn's access log, ours, the root), and on their handlers (idempotent)."""
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        targets: list[logging.Filterer] = [logger, *logger.handlers]
+        for target in targets:
+            if not any(isinstance(f, RedactPersonalData) for f in target.filters):
+                target.addFilter(RedactPersonalData())
+
+
 def install_security(app: Any, settings: Settings) -> None:
-    """Register the middleware and the rate limiter on an app (called by create_app)."""
+    """Register the middleware, the rate limiter and the sign-in guard on an app (called by create_app).
+
+    With ``settings.forwarded_allow_ips`` set, ``X-Forwarded-Proto``/``X-Forwarded-For`` from those proxies
+    (only) are applied first: the scheme (Secure cookies, HSTS) and the client address (rate limits, audit)
+    are then the browser's, not the proxy's."""
     app.state.rate_limiter = RateLimiter(settings.rate_limits)
+    app.state.login_guard = LoginGuard()
+    install_log_redaction()
     exempt = tuple(p for p in (app.docs_url, app.redoc_url) if p)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(settings), exempt_csp=exempt)
+    if settings.forwarded_allow_ips.strip():
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)

@@ -43,13 +43,13 @@ API_DOCS_HTML = """<!doctype html>
 
 def install_pages(app: FastAPI) -> None:
     """Mount our static files, the vendored libraries and every page router."""
-    from pingan.web.pages import auth, grids, resident, wall, work
+    from pingan.web.pages import audit, auth, clerk, grids, resident, wall, work
 
     node_modules = find_node_modules()
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static-app")
     for name, sub in VENDOR.items():
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=node_modules / sub), name=f"vendor-{name}")
-    for module in (auth, wall, work, grids, resident):
+    for module in (auth, wall, work, grids, resident, audit, clerk):
         include(app, module.router)
 
     @app.get("/docs", include_in_schema=False)
@@ -62,5 +62,5 @@ def install_pages(app: FastAPI) -> None:
         return sign_in_redirect(request)
 
     @app.exception_handler(PageForbidden)
-    async def _forbidden(request: Request, _exc: PageForbidden) -> Response:
-        return error_page(request, 403)
+    async def _forbidden(request: Request, exc: PageForbidden) -> Response:
+        return error_page(request, 403, actor=exc.actor)

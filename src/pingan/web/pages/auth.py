@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from pingan.accounts import service as accounts
 from pingan.core.errors import Unauthorized
 from pingan.web import i18n, sessions
-from pingan.web.deps import DbSession, OptionalActor
+from pingan.web.deps import DbSession, OptionalActor, client_ip
+from pingan.web.middleware import TooManyRequests, check_sign_in, note_sign_in
 from pingan.web.pages.common import home_for, lang_of, render, safe_next, secure
 
 router = APIRouter(include_in_schema=False)
@@ -41,11 +42,23 @@ async def login_submit(
         return _login_again(request, username, next, translate("login.expired"), 403)
     if not username.strip() or not password:
         return _login_again(request, username, next, translate("login.missing"), 422)
+    name = username.strip()
     try:
-        account = accounts.authenticate(session, username=username.strip(), password=password)
+        check_sign_in(request, name)
+    except TooManyRequests as exc:
+        message = translate("login.wait", seconds=exc.headers["Retry-After"])
+        response = _login_again(request, username, next, message, 429)
+        response.headers.update(exc.headers)
+        return response
+    try:
+        account = accounts.authenticate(
+            session, username=name, password=password, client_ip=client_ip(request)
+        )
     except Unauthorized as exc:
-        message = translate("login.locked") if exc.code == "locked" else translate("login.wrong")
-        return _login_again(request, username, next, message, 401)
+        note_sign_in(request, name, ok=exc.code != "bad_credentials")
+        session.commit()  # the failure count must outlive the refused request
+        return _login_again(request, username, next, translate("login.wrong"), 401)
+    note_sign_in(request, name, ok=True)
     actor = accounts.actor_for(account)
     response = RedirectResponse(safe_next(next, home_for(actor)), status_code=303)
     sessions.sign_in(session, request, response, account)

@@ -35,7 +35,12 @@ class SignInRequired(Exception):
 
 
 class PageForbidden(Exception):
-    """Raised by a page the signed-in user may not open; answered with the friendly 403 page."""
+    """Raised by a page the signed-in user may not open; answered with the friendly 403 page, which offers
+    the user's own landing page and sign-out."""
+
+    def __init__(self, actor: Actor | None = None) -> None:
+        super().__init__("forbidden")
+        self.actor = actor
 
 
 def lang_of(request: Request) -> str:
@@ -62,20 +67,29 @@ def require_staff(actor: Actor | None, *roles: Role) -> Actor:
     if actor is None:
         raise SignInRequired()
     if not actor.has_role(*(roles or STAFF_ROLES)):
-        raise PageForbidden()
+        raise PageForbidden(actor)
     return actor
 
 
+# Each role's own page, in order of precedence for an account holding several roles.
+LANDING: tuple[tuple[tuple[Role, ...], str], ...] = (
+    (COMMAND_ROLES, "/wall"),
+    ((Role.DEPARTMENT_HANDLER,), "/work"),
+    ((Role.GRID_WORKER, Role.LIAISON_CADRE), "/gridwork"),
+    ((Role.PATROL_VOLUNTEER,), "/patrol"),
+    ((Role.AUDITOR,), "/audit"),
+    ((Role.SECTOR_CLERK,), "/clerk"),
+)
+
+
 def home_for(actor: Actor | None) -> str:
-    """Where a user lands after signing in."""
+    """Where a user lands after signing in (and at ``/``): the page made for their role."""
     if actor is None:
         return "/login"
-    if actor.has_role(*COMMAND_ROLES):
-        return "/wall"
-    if actor.has_role(*STAFF_ROLES):
-        return "/work"
-    if actor.has_role(Role.PATROL_VOLUNTEER):
-        return "/patrol"
+    if not actor.is_system:
+        for roles, page in LANDING:
+            if actor.has_role(*roles):
+                return page
     return "/report"
 
 
@@ -104,6 +118,9 @@ def context(request: Request, actor: Actor | None, **extra: Any) -> dict[str, An
         "is_command": actor is not None and actor.has_role(*COMMAND_ROLES),
         "is_gridwork": actor is not None and actor.has_role(Role.GRID_WORKER, Role.LIAISON_CADRE),
         "is_patroller": actor is not None and actor.has_role(Role.PATROL_VOLUNTEER),
+        "is_auditor": actor is not None and actor.has_role(Role.AUDITOR),
+        "is_clerk": actor is not None and actor.has_role(Role.SECTOR_CLERK),
+        "home": home_for(actor),
         **extra,
     }
 
@@ -138,14 +155,15 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def error_page(request: Request, status: int, message: str = "") -> Response:
-    """The friendly page for 403, 404 and other errors (in the visitor's language)."""
+def error_page(request: Request, status: int, message: str = "", actor: Actor | None = None) -> Response:
+    """The friendly page for 403, 404 and other errors (in the visitor's language); a signed-in visitor is
+    offered their own page and sign-out rather than the sign-in link."""
     if status == 401:
         return sign_in_redirect(request)
     return render(
         request,
         "error.html",
-        None,
+        actor,
         status_code=status,
         status=status,
         detail=message,
