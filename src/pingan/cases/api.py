@@ -470,7 +470,11 @@ def digest(db: DbSession, actor: CurrentActor, day: date | None = None) -> list[
 
 
 @router.post("/api/v1/case-sla/tick", summary="Recompute SLA colours, reminders and escalations now")
-def sla_tick(request: Request, actor: CurrentActor) -> dict[str, Any]:
+def sla_tick(request: Request, actor: RememberedActor) -> dict[str, Any]:
+    # No request transaction (RememberedActor, not CurrentActor): the job takes its own short transactions,
+    # and on SQLite a request transaction would hold the writer queue the job then waits for.
+    if actor is None:
+        raise Unauthorized("sign in first", code="not_authenticated")
     require_role(actor, Role.DISTRICT_ADMIN)
     report = jobs.refresh_sla(request.app.state.session_factory, holder=f"api:{actor.username}")
     return report.to_dict()
