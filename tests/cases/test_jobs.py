@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 

@@ -41,7 +41,10 @@ class RevealRequest(BaseModel):
 
 
 class RatingCreate(BaseModel):
-    token: str | None = None
+    tracking_code: str | None = Field(
+        None, max_length=64, description="the code given when the case was filed"
+    )
+    token: str | None = Field(None, max_length=64, description="former name of tracking_code (deprecated)")
     is_fixed: bool
     satisfaction: Literal["satisfied", "basically_satisfied", "unsatisfied"] | None = None
     comment: str = Field("", max_length=1000)
