@@ -48,9 +48,9 @@ class TestRefreshSla:
         assert refreshed is not None and refreshed.sla_color == "red" and refreshed.is_supervised
         assert refreshed.escalation_level == "district"
         kinds = set(session.scalars(select(Reminder.kind).where(Reminder.case_id == case.id)))
-        assert kinds == {"warning", "overdue", "escalated"}
+        assert kinds == {"warning", "overdue", "escalated", "supervised"}  # district, and street/unit
         jobs.refresh_sla(session_factory, holder="t1", now=late + timedelta(minutes=1))
-        assert len(session.scalars(select(Reminder.id).where(Reminder.case_id == case.id)).all()) == 3
+        assert len(session.scalars(select(Reminder.id).where(Reminder.case_id == case.id)).all()) == 4
         session.close()
 
     def test_a_valid_lease_of_another_holder_skips(self, session_factory: sessionmaker[Session]) -> None:

@@ -113,7 +113,7 @@ class TestTransition:
 
     def test_start_keeps_the_handle_deadline_set_at_dispatch(self, session: Session) -> None:
         """The handler's "start" must not restart the stage clock: it runs from dispatch."""
-        case = new_case(session, "0401")  # natural clock: easy arithmetic
+        case = new_case(session)  # 0102, routed to the demo handler's unit (城管)
         step(session, "street", case, "register")
         dispatched_at = utcnow()
         workflow.transition(

@@ -136,7 +136,7 @@ def row_of(
         "reported_at": case.reported_at,
         "due": status_text(status, translate, lang),
         "supervised": case.is_supervised,
-        "escalated": case.escalation_level == "district",
+        "escalated": case.escalation_level == "district" and case.street_code is not None,
         "priority": case.priority,
     }
 
