@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.cases import jobs, service, workflow
 from pingan.cases.models import Case, JobLease, Reminder
 from pingan.core.clock import utcnow
+from pingan.core.config import Settings
+from pingan.core.db import create_db_engine, make_session_factory, transaction
 from pingan.core.security import Actor
 from tests.cases.helpers import point_in
 from tests.factories import actor
@@ -44,9 +48,9 @@ class TestRefreshSla:
         assert refreshed is not None and refreshed.sla_color == "red" and refreshed.is_supervised
         assert refreshed.escalation_level == "district"
         kinds = set(session.scalars(select(Reminder.kind).where(Reminder.case_id == case.id)))
-        assert kinds == {"warning", "overdue", "escalated"}
+        assert kinds == {"warning", "overdue", "escalated", "supervised"}  # district, and street/unit
         jobs.refresh_sla(session_factory, holder="t1", now=late + timedelta(minutes=1))
-        assert len(session.scalars(select(Reminder.id).where(Reminder.case_id == case.id)).all()) == 3
+        assert len(session.scalars(select(Reminder.id).where(Reminder.case_id == case.id)).all()) == 4
         session.close()
 
     def test_a_valid_lease_of_another_holder_skips(self, session_factory: sessionmaker[Session]) -> None:
@@ -107,3 +111,36 @@ class TestTicker:
         lease = session.get(JobLease, jobs.JOB)
         assert lease is not None and lease.last_run_at is not None and lease.holder == ticker.holder
         session.close()
+
+
+class TestTickOverHttp:
+    """``POST /api/v1/case-sla/tick`` on a real SQLite engine: the request must not hold the writer queue
+    while the job waits for it (it answered 500 "database is locked (writer queue)" after 30 s)."""
+
+    def test_admin_tick_answers_200(
+        self, demo_db_template: Path, tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from fastapi.testclient import TestClient
+
+        from pingan.core import db as core_db
+        from pingan.web.app import create_app
+        from tests.cases.server import copy_db
+        from tests.factories import auth
+
+        if not settings.resolved_database_url().startswith("sqlite"):
+            pytest.skip("the writer queue exists on SQLite only")
+        monkeypatch.setattr(core_db, "SQLITE_WRITER_WAIT_SECONDS", 2.0)  # fail fast instead of after 30 s
+        engine = create_db_engine(copy_db(demo_db_template, tmp_path / "tick.db"))
+        try:
+            app = create_app(settings, engine=engine)
+            with TestClient(app, raise_server_exceptions=False) as client:
+                with transaction(make_session_factory(engine)) as s:
+                    headers = auth(s, "admin")
+                r = client.post("/api/v1/case-sla/tick", headers=headers)
+                assert r.status_code == 200, r.text
+                assert r.json()["ran"] is True and r.json()["checked"] > 0
+                with transaction(make_session_factory(engine)) as s:
+                    street = auth(s, "street")
+                assert client.post("/api/v1/case-sla/tick", headers=street).status_code == 403
+        finally:
+            engine.dispose()

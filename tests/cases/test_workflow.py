@@ -111,6 +111,26 @@ class TestTransition:
         assert resumed.state == "registered" and resumed.paused_seconds == 3 * 3600
         assert resumed.close_due_at == close_before + timedelta(hours=3)
 
+    def test_start_keeps_the_handle_deadline_set_at_dispatch(self, session: Session) -> None:
+        """The handler's "start" must not restart the stage clock: it runs from dispatch."""
+        case = new_case(session)  # 0102, routed to the demo handler's unit (城管)
+        step(session, "street", case, "register")
+        dispatched_at = utcnow()
+        workflow.transition(
+            session, actor(session, "street"), case_id=case.id, action="dispatch", now=dispatched_at
+        )
+        due, started = case.stage_due_at, case.stage_started_at
+        assert due is not None and started == dispatched_at
+        workflow.transition(
+            session,
+            actor(session, "handler"),
+            case_id=case.id,
+            action="start",
+            now=dispatched_at + timedelta(hours=5),
+        )
+        assert case.state == "in_progress" and case.stage == "handle"
+        assert case.stage_started_at == started and case.stage_due_at == due
+
     def test_escalate_once_to_district(self, session: Session) -> None:
         case = new_case(session)
         assert (

@@ -115,6 +115,14 @@ class TestCaseLife:
         phone.get_by_label("照片", exact=False).set_input_files(_photo(tmp_path, "before.png"))
         shot(phone, "report-phone", full_page=True)
         assert_accessible(phone)
+
+        # the street operator's queue is open meanwhile: the report will appear there without a reload
+        desk_ctx = browser.new_context(
+            viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai", locale="zh-CN"
+        )
+        desk = desk_ctx.new_page()
+        sign_in(desk, base_url, "street", next_path="/work")
+        expect(desk.locator("#queue-live")).to_have_attribute("data-state", "on", timeout=10_000)
         phone.get_by_role("button", name="提交").click()
         phone.wait_for_url(re.compile(r"/report/done"))
         number = phone.locator("#case-number").inner_text()
@@ -126,13 +134,20 @@ class TestCaseLife:
         # (other live events, e.g. the SLA job's, may arrive too: find the report by its number)
         expect(wall.locator("#feed li", has_text=number)).to_have_count(1, timeout=10_000)
         shot(wall, "wall-live")
+        expect(desk.locator("#queue tbody tr", has_text=number)).to_have_count(1, timeout=10_000)
+        expect(desk.locator("#queue tbody tr.fresh", has_text=number)).to_have_count(1)
+        shot(desk, "workbench-live")
 
-        # the street operator registers and dispatches it from the workbench, with the keyboard
-        desk_ctx = browser.new_context(
+        # a handler's queue: the report is not theirs to act on until it is dispatched to their unit
+        handler_ctx = browser.new_context(
             viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai", locale="zh-CN"
         )
-        desk = desk_ctx.new_page()
-        sign_in(desk, base_url, "street", next_path="/work")
+        handler = handler_ctx.new_page()
+        sign_in(handler, base_url, "handler", next_path="/work")
+        expect(handler.locator("#queue-live")).to_have_attribute("data-state", "on", timeout=10_000)
+        expect(handler.locator("#queue tbody tr", has_text=number)).to_have_count(0)
+
+        # the street operator registers and dispatches it from the workbench, with the keyboard
         desk.get_by_label("搜索").fill(number)
         desk.get_by_label("搜索").press("Enter")
         expect(desk.locator("#queue tbody tr")).to_have_count(1)
@@ -154,14 +169,15 @@ class TestCaseLife:
         _act(desk, "dispatch", "dispatched")
         expect(wall.locator("#feed li", has_text=number)).to_contain_text("已派遣", timeout=10_000)
         case_url = desk.url.split("?")[0]
+        # the dispatch reaches the handler's open queue without a reload
+        expect(handler.locator("#queue tbody tr", has_text=number)).to_have_count(1, timeout=10_000)
 
         # the city-management handler starts, then reports it handled with an after photo
-        handler_ctx = browser.new_context(
-            viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai", locale="zh-CN"
-        )
-        handler = handler_ctx.new_page()
-        sign_in(handler, base_url, "handler", next_path=case_url.removeprefix(base_url))
+        handler.goto(case_url)
+        due_before = handler.locator("#case-sla").inner_text()
         _act(handler, "start", "in_progress")
+        expect(handler.locator("#case-sla")).to_have_attribute("data-color", re.compile("green|yellow|red"))
+        assert due_before  # the stage's deadline runs on from dispatch (tests/cases/test_workflow.py)
         handler.locator("#act-handle button[type=submit]").click()
         expect(handler.locator("#act-handle .error")).to_contain_text("处置结果")
         handler.locator("#act-handle textarea").fill("已清运垃圾并冲洗路面")
@@ -174,11 +190,12 @@ class TestCaseLife:
         _act(desk, "verify", "verified")
         _act(desk, "close", "closed")
         expect(desk.locator(".timeline")).to_contain_text("已清运垃圾并冲洗路面")
+        expect(desk.locator(".timeline")).not_to_contain_text("action.")
+        expect(desk.locator(".timeline")).not_to_contain_text("resident_web")
         expect(desk.locator(".photos img")).to_have_count(2)  # the report photo and the after photo
         shot(desk, "case", full_page=True)
         assert_accessible(desk)
         expect(wall.locator("#feed li", has_text=number)).to_contain_text("已结案", timeout=10_000)
-        desk_ctx.close()
 
         # the resident follows the case by number and code and rates the outcome
         phone.goto(f"{base_url}/track")
@@ -193,13 +210,25 @@ class TestCaseLife:
         phone.get_by_label("已解决").check()
         phone.get_by_role("button", name="提交评价").click()
         expect(phone.locator(".error")).to_contain_text("满意程度")
+        expect(phone.locator(".timeline")).not_to_contain_text("resident_web")
+        expect(phone.locator(".timeline")).not_to_contain_text("rule")
         phone.get_by_label("已解决").check()
         phone.get_by_label("满意", exact=True).check()
+        phone.get_by_label("意见建议", exact=False).fill("处理很及时，谢谢")
         phone.get_by_role("button", name="提交评价").click()
         expect(phone.get_by_role("status")).to_contain_text("感谢")
         shot(phone, "track", full_page=True)
         assert_accessible(phone)
         phone_ctx.close()
+
+        # the operator sees the resident's verdict and comment on the case page, the step labelled in Chinese
+        desk.goto(case_url)
+        expect(desk.locator("#ratings")).to_contain_text("已解决")
+        expect(desk.locator("#ratings")).to_contain_text("处理很及时，谢谢")
+        expect(desk.locator("#timeline li[data-action=rate]")).to_contain_text("群众（报事人）")
+        shot(desk, "case-rated", full_page=True)
+        desk_ctx.close()
+        handler_ctx.close()
         wall.context.close()
 
 
@@ -327,3 +356,57 @@ class TestMaps:
             js = page.evaluate("([lon, lat]) => PinganMap.wgsToGcj(lon, lat)", [lon, lat])
             py = wgs84_to_gcj02(lon, lat)
             assert abs(js[0] - py[0]) < 1e-9 and abs(js[1] - py[1]) < 1e-9
+
+
+class TestCommandChain:
+    def test_escalation_is_followed_by_the_district(self, browser: Browser, base_url: str) -> None:
+        """A street escalates a case (上报区级): the district finds it under the 上报区级 tab with a
+        reminder, the street can no longer dispatch it, and the district hands it back."""
+        import httpx
+
+        r = httpx.post(
+            f"{base_url}/api/v1/cases",
+            json={
+                "category_code": "0102",
+                "description": "跨街道河道边堆放大量建筑垃圾",
+                "lon": SPOT["longitude"],
+                "lat": SPOT["latitude"],
+                "reporter_phone": "13812345678",
+            },
+            timeout=90,  # the first report of a cold server builds the locator (on a busy machine)
+        )
+        assert r.status_code == 201, r.text
+        case_id, number = r.json()["id"], r.json()["number"]
+
+        street_ctx = browser.new_context(viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai")
+        street = street_ctx.new_page()
+        sign_in(street, base_url, "street", next_path=f"/work/cases/{case_id}")
+        expect(street.locator("#act-register")).to_have_count(1)
+        street.locator("#escalate-note").fill("涉及两个街道，需区级协调")
+        _act(street, "escalate", "reported")
+        expect(street.locator(".case-head")).to_contain_text("已上报区级")
+        expect(street.locator("#act-register")).to_have_count(0)  # the district's now
+        expect(street.locator("#act-dispatch")).to_have_count(0)
+
+        admin_ctx = browser.new_context(viewport=DESK, bypass_csp=True, timezone_id="Asia/Shanghai")
+        admin = admin_ctx.new_page()
+        sign_in(admin, base_url, "admin", next_path="/work")
+        admin.locator("#chain-tabs a", has_text="上报区级").click()
+        expect(admin).to_have_url(re.compile(r"chain=escalated"))
+        expect(admin.locator("#queue tbody tr", has_text=number)).to_have_count(1)
+        expect(admin.locator("#reminders li", has_text=number)).to_contain_text("上报区级")
+        shot(admin, "workbench-escalated")
+        assert_accessible(admin)
+        admin.goto(f"{base_url}/work?chain=bogus")
+        expect(admin.locator("#filter-problem")).to_contain_text("chain")
+
+        admin.goto(f"{base_url}/work/cases/{case_id}")
+        admin.locator("#hand_back-note").fill("由街道牵头，区城管配合")
+        _act(admin, "hand_back", "reported")
+        expect(admin.locator("#timeline li[data-action=hand_back]")).to_contain_text("交回街道")
+        street.goto(f"{base_url}/work")
+        expect(street.locator("#reminders li", has_text=number)).to_contain_text("区级交回")
+        street.goto(f"{base_url}/work/cases/{case_id}")
+        expect(street.locator("#act-register")).to_have_count(1)
+        admin_ctx.close()
+        street_ctx.close()

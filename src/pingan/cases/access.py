@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
 from pingan.cases.models import Case
@@ -36,11 +36,22 @@ INTAKE_ROLES = (
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 
+# A department handler sees the cases dispatched to their unit, not the reports routed to it that the command
+# centre has yet to register and dispatch (they could not act on them).
+NON_HANDLER_VIEW_ROLES = tuple(r for r in VIEW_ROLES if r is not Role.DEPARTMENT_HANDLER)
+
+
 def visible(stmt: Q, actor: Actor) -> Q:
-    """Restrict a SELECT on cases to what the actor may see (area scope, handler unit, own reports)."""
+    """Restrict a SELECT on cases to what the actor may see (area scope, handler unit once dispatched, own
+    reports)."""
     if actor.is_system:
         return stmt
-    clause = scope_clause(Case.area_code, actor, roles=VIEW_ROLES, unit_column=Case.owner_unit_id)
+    clause = scope_clause(Case.area_code, actor, roles=NON_HANDLER_VIEW_ROLES, unit_column=Case.owner_unit_id)
+    if actor.grants_for((Role.DEPARTMENT_HANDLER,)):
+        handled = scope_clause(
+            Case.area_code, actor, roles=(Role.DEPARTMENT_HANDLER,), unit_column=Case.owner_unit_id
+        )
+        clause = or_(clause, and_(handled, Case.dispatched_at.is_not(None)))
     if actor.account_id is not None:
         clause = or_(clause, Case.reporter_account_id == actor.account_id)
     return stmt.where(clause)
@@ -51,7 +62,11 @@ def can_see(actor: Actor, case: Case) -> bool:
         return True
     if actor.account_id is not None and case.reporter_account_id == actor.account_id:
         return True
-    return _in(actor, case, VIEW_ROLES, unit_id=case.owner_unit_id)
+    if _in(actor, case, NON_HANDLER_VIEW_ROLES, unit_id=case.owner_unit_id):
+        return True
+    return case.dispatched_at is not None and _in(
+        actor, case, (Role.DEPARTMENT_HANDLER,), unit_id=case.owner_unit_id
+    )
 
 
 ACT_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.DEPARTMENT_HANDLER, Role.GRID_WORKER)
@@ -84,9 +99,11 @@ def capacities(session: Session, actor: Actor, case: Case) -> set[str]:
     if actor.is_system:
         return {"operator", "handler", "inspector", "reporter", "district"}
     caps: set[str] = set()
-    if _in(actor, case, OPERATOR_ROLES):
+    district = _in(actor, case, (Role.DISTRICT_ADMIN,))
+    # once escalated (上报区级) the case belongs to the district until the district hands it back
+    if district or (case.escalation_level != "district" and _in(actor, case, OPERATOR_ROLES)):
         caps.add("operator")
-    if _in(actor, case, (Role.DISTRICT_ADMIN,)):
+    if district:
         caps.add("district")
     if _in(actor, case, (Role.GRID_WORKER,)):
         caps.add("inspector")

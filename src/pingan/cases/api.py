@@ -23,6 +23,7 @@ from pingan.cases import (
     public,
     routing,
     service,
+    sla,
     storage,
     workdays,
     workflow,
@@ -41,6 +42,7 @@ from pingan.cases.schemas import (
     RuleCreate,
     SnoozeCreate,
 )
+from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.core.events import bus
 from pingan.core.security import Actor, Role, require_role
@@ -219,8 +221,39 @@ def nearby(
     return dedupe.nearby_public(db, category_code=category_code, lon=lon, lat=lat, crs=crs)
 
 
+LIST_PARAMS = frozenset(
+    {
+        "state",
+        "category",
+        "area_code",
+        "owner_unit_id",
+        "source",
+        "sla_color",
+        "is_open",
+        "q",
+        "reporter_phone",
+        "reported_from",
+        "reported_to",
+        "escalation_level",
+        "is_supervised",
+        "page",
+        "page_size",
+    }
+)
+
+
+def reject_unknown_params(request: Request, known: frozenset[str]) -> None:
+    """422 naming a query parameter the endpoint does not know (a misspelt filter must not list all)."""
+    for name in request.query_params:
+        if name not in known:
+            raise ValidationFailed(
+                f"unknown query parameter {name!r}; known: {', '.join(sorted(known))}", field=name
+            )
+
+
 @router.get("/api/v1/cases", summary="Cases in the caller's scope (filters, pages)")
 def list_cases(
+    request: Request,
     db: DbSession,
     actor: CurrentActor,
     state: Annotated[list[str] | None, Query()] = None,
@@ -236,9 +269,12 @@ def list_cases(
     ] = None,
     reported_from: datetime | None = None,
     reported_to: datetime | None = None,
+    escalation_level: Annotated[str | None, Query(description="street or district (上报区级)")] = None,
+    is_supervised: Annotated[bool | None, Query(description="督办 cases only (true) or none of them")] = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    reject_unknown_params(request, LIST_PARAMS)
     search = CaseSearch(
         state=state,
         category=category,
@@ -251,6 +287,8 @@ def list_cases(
         reporter_phone=reporter_phone,
         reported_from=reported_from,
         reported_to=reported_to,
+        escalation_level=escalation_level,
+        is_supervised=is_supervised,
         page=page,
         page_size=page_size,
     )
@@ -278,10 +316,13 @@ def _case_page(db: Session, actor: Actor, f: CaseSearch) -> dict[str, Any]:
         reporter_phone=f.reporter_phone,
         reported_from=f.reported_from,
         reported_to=f.reported_to,
+        escalation_level=f.escalation_level,
+        is_supervised=f.is_supervised,
     )
     items, total = service.list_cases(db, actor, filters=filters, page=f.page, page_size=f.page_size)
+    now, calendar = utcnow(), sla.calendar_for(db)
     return {
-        "items": [service.case_dict(c) for c in items],
+        "items": [service.case_dict(c, now=now, calendar=calendar) for c in items],
         "total": total,
         "page": f.page,
         "page_size": f.page_size,
@@ -331,7 +372,7 @@ def download_attachment(db: DbSession, actor: CurrentActor, attachment_id: int) 
 
 
 def _detail(db: Session, actor: Actor, case: Any) -> dict[str, Any]:
-    body = service.case_dict(case)
+    body = service.case_dict(case, calendar=sla.calendar_for(db))
     body["timeline"] = [service.event_dict(e) for e in service.timeline(db, actor, case_id=case.id)]
     body["attachments"] = [service.attachment_dict(a) for a in service.attachments_of(db, case.id)]
     body["links"] = [
@@ -343,6 +384,7 @@ def _detail(db: Session, actor: Actor, case: Any) -> dict[str, Any]:
         }
         for link in service.links_of(db, case.id)
     ]
+    body["ratings"] = [service.rating_dict(r) for r in service.ratings_of(db, case.id)]
     body["allowed_actions"] = workflow.allowed_actions(db, actor, case)
     return body
 
@@ -503,7 +545,11 @@ def digest(db: DbSession, actor: CurrentActor, day: date | None = None) -> list[
 
 
 @router.post("/api/v1/case-sla/tick", summary="Recompute SLA colours, reminders and escalations now")
-def sla_tick(request: Request, actor: CurrentActor) -> dict[str, Any]:
+def sla_tick(request: Request, actor: RememberedActor) -> dict[str, Any]:
+    # No request transaction (RememberedActor, not CurrentActor): the job takes its own short transactions,
+    # and on SQLite a request transaction would hold the writer queue the job then waits for.
+    if actor is None:
+        raise Unauthorized("sign in first", code="not_authenticated")
     require_role(actor, Role.DISTRICT_ADMIN)
     report = jobs.refresh_sla(request.app.state.session_factory, holder=f"api:{actor.username}")
     return report.to_dict()
@@ -538,10 +584,49 @@ def case_kpis(
 # --- public tracking and rating ---
 
 
-@router.get("/api/v1/public/cases/{number}", summary="Follow a case by number and tracking token (no login)")
-def track(request: Request, db: DbSession, number: str, token: str = "") -> dict[str, Any]:
+def _tracking_code(tracking_code: str | None, token: str | None) -> str:
+    """The tracking code (``tracking_code``; ``token``, its former name, is still accepted)."""
+    return (tracking_code or token or "").strip()
+
+
+@router.get("/api/v1/public/cases/{number}", summary="Follow a case by number and tracking code (no login)")
+def track(
+    request: Request,
+    db: DbSession,
+    actor: OptionalActor,
+    number: str,
+    tracking_code: Annotated[str | None, Query(description="the code given when the case was filed")] = None,
+    token: Annotated[str | None, Query(deprecated=True, description="former name of tracking_code")] = None,
+) -> dict[str, Any]:
     limit_anonymous(request, "public")
-    return public.public_view(db, public.tracked_case(db, number=number, token=token))
+    code = _tracking_code(tracking_code, token)
+    case = public.tracked_or_own_case(db, actor, number=number, tracking_code=code)
+    return public.public_view(db, case, tracking_code=code)
+
+
+@router.get(
+    "/api/v1/public/cases/{number}/attachments/{attachment_id}",
+    summary="A public photo of a tracked case (the tracking code, or the reporter's own sign-in)",
+)
+def track_attachment(
+    request: Request,
+    db: DbSession,
+    actor: OptionalActor,
+    number: str,
+    attachment_id: int,
+    tracking_code: str | None = None,
+    token: Annotated[str | None, Query(deprecated=True, description="former name of tracking_code")] = None,
+) -> Response:
+    limit_anonymous(request, "public")
+    case = public.tracked_or_own_case(
+        db, actor, number=number, tracking_code=_tracking_code(tracking_code, token)
+    )
+    attachment, data = public.public_attachment(db, case, attachment_id=attachment_id)
+    return Response(
+        data,
+        media_type=attachment.content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.post("/api/v1/public/cases/{number}/rating", summary="Rate a closed case; 'not fixed' reopens it")
@@ -550,16 +635,17 @@ def rate(
 ) -> dict[str, Any]:
     if actor is None:
         limit_anonymous(request, "public")
+    code = _tracking_code(body.tracking_code, body.token)
     case = public.rate_case(
         db,
         actor,
         number=number,
-        token=body.token,
+        token=code,
         is_fixed=body.is_fixed,
         satisfaction=body.satisfaction,
         comment=body.comment,
     )
-    return public.public_view(db, case)
+    return public.public_view(db, case, tracking_code=code)
 
 
 # --- live feed (SSE) ---
@@ -572,6 +658,8 @@ def may_see_message(actor: Actor, message: dict[str, Any]) -> bool:
     case = message.get("case") or {}
     area = case.get("area_code")
     for grant in actor.grants_for(VIEW_ROLES):
+        if grant.role == Role.DEPARTMENT_HANDLER and case.get("is_dispatched") is False:
+            continue  # handlers see their unit's cases once dispatched (access.visible)
         if actor.can_see_area(area, roles=(grant.role,)) and (
             grant.unit_id is None or grant.unit_id == case.get("owner_unit_id")
         ):

@@ -97,6 +97,9 @@ class Report:
     reporter_phone: str | None = None
     is_anonymous_public: bool = False
     on_behalf: bool = False  # a hotline operator entering a caller's report
+    # the account the case is for when staff raise it for a resident (a resident's opinion made a case): that
+    # resident follows it as its reporter
+    reporter_account_id: int | None = None
     attributes: dict[str, Any] | None = None
     media_url: str | None = None
     files: list[tuple[str, bytes]] | None = None
@@ -192,7 +195,7 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
         escalation_level="district" if street_code is None else "street",
         is_supervised=False,
         duplicate_of_id=None,
-        reporter_account_id=None if report.on_behalf else actor.account_id,
+        reporter_account_id=report.reporter_account_id or (None if report.on_behalf else actor.account_id),
         reporter_name_enc=None,
         reporter_name_masked="",
         reporter_phone_enc=None,
@@ -695,7 +698,7 @@ def _link_duplicates(
                 action="link",
                 note=f"possible duplicate of {target_number} ({distance:.0f} m away); "
                 "an operator may merge or split",
-                details={"other_case_id": target_id},
+                details={"other_case_id": target_id, "other_number": target_number},
             )
         )
 
@@ -851,6 +854,7 @@ def created_body(d: Draft) -> dict[str, Any]:
     from pingan.cases.service import case_dict
 
     body = case_dict(cast(Case, d.case))
-    body["tracking_token"] = d.tracking_token
-    body["tracking_url"] = f"/api/v1/public/cases/{d.case.number}?token={d.tracking_token}"
+    body["tracking_code"] = d.tracking_token
+    body["tracking_token"] = d.tracking_token  # its former name, kept for clients written against it
+    body["tracking_url"] = f"/api/v1/public/cases/{d.case.number}?tracking_code={d.tracking_token}"
     return body

@@ -126,10 +126,10 @@ def _pass(session: Session, report: SlaReport, now: datetime) -> None:
                 case.sla_color = color
                 report.changed += 1
                 live.queue_change(session, case, "sla")
-            if color == "yellow" and _remind(session, case, "warning"):
+            if color == "yellow" and remind(session, case, "warning"):
                 report.warnings += 1
             if color == "red":
-                if _remind(session, case, "overdue"):
+                if remind(session, case, "overdue"):
                     report.overdue += 1
                 if _should_escalate(case, now, cs.escalate_overdue_share, calendar):
                     _escalate(session, system, case)
@@ -146,7 +146,9 @@ def _handler_account(session: Session, case: Case) -> int | None:
     )
 
 
-def _remind(session: Session, case: Case, kind: str) -> bool:
+def remind(session: Session, case: Case, kind: str) -> bool:
+    """Record a reminder of ``kind`` for the case's current stage once (warning, overdue, escalated,
+    supervised, handed_back); False when it exists already."""
     stage = case.stage or "close"
     exists = session.scalar(
         select(Reminder.id).where(Reminder.case_id == case.id, Reminder.kind == kind, Reminder.stage == stage)
@@ -189,8 +191,10 @@ def _escalate(session: Session, actor: Actor, case: Case) -> None:
     note = "overdue beyond the escalation threshold: supervised" + (
         "; escalated street → district" if before == "street" else ""
     )
-    add_event(session, case, actor, action="supervise", note=note, details={"auto": True})
-    _remind(session, case, "escalated")
+    details = {"auto": True, "reason": "overdue", "escalated": before == "street"}
+    add_event(session, case, actor, action="supervise", note=note, details=details)
+    remind(session, case, "escalated")
+    remind(session, case, "supervised")
     live.queue_change(session, case, "supervise")
 
 
@@ -231,6 +235,12 @@ def reminders_for(
     stmt = stmt.where(Reminder.case_id.in_(select(case_ids.c.id)))
     if not include_acknowledged:
         stmt = stmt.where(Reminder.acknowledged_at.is_(None))
+    # who a command-chain reminder is for: an escalation for the district that receives it; a supervision or
+    # a hand-back for the street and the owning unit (the district sent them)
+    if not actor.is_system and not actor.has_role(Role.DISTRICT_ADMIN):
+        stmt = stmt.where(Reminder.kind != "escalated")
+    elif not actor.is_system and not actor.has_role(*(r for r in VIEW_ROLES if r is not Role.DISTRICT_ADMIN)):
+        stmt = stmt.where(Reminder.kind.not_in(("supervised", "handed_back")))
     rows = session.execute(stmt.order_by(Reminder.created_at.desc()).limit(500)).all()
     return [
         {

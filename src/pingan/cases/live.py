@@ -52,6 +52,9 @@ def case_payload(case: Any, transition: str) -> dict[str, Any]:
             "sla_color": case.sla_color,
             "reported_at": case.reported_at.isoformat() if case.reported_at else None,
             "owner_unit_id": case.owner_unit_id,
+            "is_dispatched": case.dispatched_at is not None,
+            "escalation_level": case.escalation_level,
+            "is_supervised": bool(case.is_supervised),
         },
     }
 

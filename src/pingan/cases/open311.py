@@ -293,7 +293,11 @@ def _elements(session: Session, cases: list[Case], *, extensions: bool) -> list[
         notes = None
         if extensions:
             notes = [
-                {"datetime": _ts(e.at), "description": e.note or e.action, "type": e.action}
+                {
+                    "datetime": _ts(e.at),
+                    "description": service.public_text(e) or PUBLIC_STATE.get(e.to_state or "", e.action),
+                    "type": e.action,
+                }
                 for e in service.timeline(session, _system(), case_id=case.id, public_only=True)
             ]
         out.append(request_element(case, units, extensions=extensions, notes=notes))
@@ -443,7 +447,7 @@ def list_updates(session: Session, params: dict[str, str]) -> list[dict[str, Any
             "service_request_id": number,
             "status": UPDATE_STATUS.get(event.to_state or state, "OPEN"),
             "updated_datetime": _ts(event.at),
-            "description": event.note or PUBLIC_STATE.get(event.to_state or "", event.action),
+            "description": service.public_text(event) or PUBLIC_STATE.get(event.to_state or "", event.action),
             "media_url": media_url or "" if event.action == "report" else "",
         }
         for event, number, state, media_url in rows

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.cases import workflow
-from pingan.cases.models import RATINGS, Case, Rating, State
+from pingan.cases.models import RATINGS, Attachment, Case, Rating, State
 from pingan.cases.service import _digest, add_event, attachment_dict, attachments_of, event_dict, timeline
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
@@ -40,8 +41,35 @@ def tracked_case(session: Session, *, number: str, token: str) -> Case:
     return case
 
 
-def public_view(session: Session, case: Case) -> dict[str, Any]:
-    """What the reporter (or anyone with the token) sees: state, public steps, photos; no personal data."""
+def tracked_or_own_case(session: Session, actor: Actor | None, *, number: str, tracking_code: str) -> Case:
+    """The case by number and tracking code, or — without a code — the signed-in reporter's own case."""
+    if not tracking_code and actor is not None and actor.account_id is not None:
+        case = session.scalar(select(Case).where(Case.number == number))
+        if case is not None and case.reporter_account_id == actor.account_id:
+            return case
+    return tracked_case(session, number=number, token=tracking_code)
+
+
+def public_attachment(session: Session, case: Case, *, attachment_id: int) -> tuple[Attachment, bytes]:
+    """A public attachment of a tracked case with its bytes (NotFound for any other)."""
+    from pingan.cases.storage import get_store
+
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id or not attachment.is_public:
+        raise NotFound("no such attachment on this case", field="attachment_id")
+    return attachment, get_store().get(attachment.storage_key)
+
+
+def _public_attachment_dict(case: Case, a: Attachment, tracking_code: str) -> dict[str, Any]:
+    data = attachment_dict(a)
+    query = f"?{urlencode({'tracking_code': tracking_code})}" if tracking_code else ""
+    data["url"] = f"/api/v1/public/cases/{case.number}/attachments/{a.id}{query}"
+    return data
+
+
+def public_view(session: Session, case: Case, *, tracking_code: str = "") -> dict[str, Any]:
+    """What the reporter (or anyone with the tracking code) sees: state, public steps with their public text
+    only, photos (links that the same code opens); no personal data."""
     events = timeline(session, Actor.system("public"), case_id=case.id, public_only=True)
     ratings = session.scalars(select(Rating).where(Rating.case_id == case.id).order_by(Rating.id)).all()
     return {
@@ -57,7 +85,10 @@ def public_view(session: Session, case: Case) -> dict[str, Any]:
         "lon": case.lon,
         "lat": case.lat,
         "updates": [event_dict(e, public=True) for e in events],
-        "attachments": [attachment_dict(a) for a in attachments_of(session, case.id, public_only=True)],
+        "attachments": [
+            _public_attachment_dict(case, a, tracking_code)
+            for a in attachments_of(session, case.id, public_only=True)
+        ],
         "ratings": [
             {"is_fixed": r.is_fixed, "satisfaction": r.satisfaction, "at": r.created_at.isoformat()}
             for r in ratings

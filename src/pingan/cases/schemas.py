@@ -25,6 +25,8 @@ class CaseSearch(BaseModel):
     reporter_phone: str | None = None
     reported_from: datetime | None = None
     reported_to: datetime | None = None
+    escalation_level: str | None = None
+    is_supervised: bool | None = None
     page: int = 1
     page_size: int = 50
 
@@ -59,7 +61,10 @@ class CaseSplit(BaseModel):
 
 
 class RatingCreate(BaseModel):
-    token: str | None = None
+    tracking_code: str | None = Field(
+        None, max_length=64, description="the code given when the case was filed"
+    )
+    token: str | None = Field(None, max_length=64, description="former name of tracking_code (deprecated)")
     is_fixed: bool
     satisfaction: Literal["satisfied", "basically_satisfied", "unsatisfied"] | None = None
     comment: str = Field("", max_length=1000)

@@ -15,18 +15,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.audit import pii_service
-from pingan.cases import intake
+from pingan.cases import intake, sla
 from pingan.cases.access import OPERATOR_ROLES, ROLES_REVEAL, ensure_visible, visible
 from pingan.cases.config import get_protector
 from pingan.cases.models import (
     OPEN_STATES,
+    SOURCES,
     Attachment,
     Case,
     CaseEvent,
     CaseLink,
+    Rating,
     SnoozedKey,
+    State,
 )
 from pingan.cases.storage import save_upload
+from pingan.cases.worktime import WorkCalendar
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.pii import mask_phone, normalise_phone
@@ -50,8 +54,10 @@ def raise_case(
     priority: str | None = None,
     source_ref: str | None = None,
     dedupe_key: str | None = None,
+    reporter_account_id: int | None = None,
 ) -> Case:
-    """Open a case (or add a signal to the open case of ``dedupe_key``); never commits."""
+    """Open a case (or add a signal to the open case of ``dedupe_key``); never commits.
+    ``reporter_account_id``: the resident the case is raised for (they follow it as its reporter)."""
     report = intake.Report(
         category_code=category_code,
         description=description,
@@ -64,6 +70,7 @@ def raise_case(
         priority=priority,
         source_ref=source_ref,
         dedupe_key=dedupe_key,
+        reporter_account_id=reporter_account_id,
     )
     return _open(session, actor, report)
 
@@ -260,6 +267,28 @@ class CaseFilter:
     q: str | None = None
     is_open: bool | None = None
     reporter_phone: str | None = None
+    escalation_level: str | None = None  # street | district (上报区级)
+    is_supervised: bool | None = None  # 督办
+
+
+ESCALATION_LEVELS = ("street", "district")
+SLA_COLOURS = ("green", "yellow", "red", "grey")
+
+
+def check_filter(f: CaseFilter) -> None:
+    """Refuse filter values that match nothing by construction (a typo must not show everything)."""
+    states = {s.value for s in State}
+    for value in f.state or ():
+        if value not in states:
+            raise ValidationFailed(
+                f"state {value!r} is not one of {', '.join(sorted(states))}", field="state"
+            )
+    if f.source is not None and f.source not in SOURCES:
+        raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
+    if f.sla_color is not None and f.sla_color not in SLA_COLOURS:
+        raise ValidationFailed(f"sla_color must be one of {', '.join(SLA_COLOURS)}", field="sla_color")
+    if f.escalation_level is not None and f.escalation_level not in ESCALATION_LEVELS:
+        raise ValidationFailed("escalation_level must be street or district", field="escalation_level")
 
 
 def list_cases(
@@ -267,6 +296,7 @@ def list_cases(
 ) -> tuple[list[Case], int]:
     """Cases the actor may see, newest first, filtered and paged; returns (items, total)."""
     f = filters or CaseFilter()
+    check_filter(f)
     if page < 1:
         raise ValidationFailed("page starts at 1", field="page")
     if not 1 <= page_size <= 500:
@@ -289,6 +319,10 @@ def list_cases(
         stmt = stmt.where(Case.source == f.source)
     if f.sla_color:
         stmt = stmt.where(Case.sla_color == f.sla_color)
+    if f.escalation_level:
+        stmt = stmt.where(Case.escalation_level == f.escalation_level)
+    if f.is_supervised is not None:
+        stmt = stmt.where(Case.is_supervised.is_(f.is_supervised))
     if f.reported_from:
         stmt = stmt.where(Case.reported_at >= f.reported_from)
     if f.reported_to:
@@ -342,6 +376,22 @@ def get_attachment(session: Session, actor: Actor, *, attachment_id: int) -> tup
     return attachment, get_store().get(attachment.storage_key)
 
 
+def ratings_of(session: Session, case_id: int) -> list[Rating]:
+    """The reporter's verdicts on the case, oldest first (each "not fixed" reopened it)."""
+    return list(session.scalars(select(Rating).where(Rating.case_id == case_id).order_by(Rating.id)))
+
+
+def rating_dict(r: Rating) -> dict[str, Any]:
+    """A rating as staff see it: fixed or not, satisfaction and the reporter's comment."""
+    return {
+        "id": r.id,
+        "is_fixed": r.is_fixed,
+        "satisfaction": r.satisfaction,
+        "comment": r.comment,
+        "created_at": _iso(r.created_at),
+    }
+
+
 def links_of(session: Session, case_id: int) -> list[CaseLink]:
     return list(
         session.scalars(
@@ -382,8 +432,16 @@ def reveal_reporter(
     )
 
 
-def case_dict(case: Case, *, with_contact_masks: bool = True) -> dict[str, Any]:
-    """The staff view of a case (masked contact, never the clear text)."""
+def case_dict(
+    case: Case,
+    *,
+    with_contact_masks: bool = True,
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> dict[str, Any]:
+    """The staff view of a case (masked contact, never the clear text); ``sla`` and ``sla_color`` are the
+    time-limit status at ``now`` (``sla.status_of``), the same the pages show."""
+    status = sla.status_of(case, now, calendar=calendar)
     data: dict[str, Any] = {
         "id": case.id,
         "number": case.number,
@@ -411,7 +469,8 @@ def case_dict(case: Case, *, with_contact_masks: bool = True) -> dict[str, Any]:
         "stage": case.stage,
         "stage_due_at": _iso(case.stage_due_at),
         "close_due_at": _iso(case.close_due_at),
-        "sla_color": case.sla_color,
+        "sla_color": status.color,
+        "sla": status.to_dict(),
         "is_paused": case.paused_at is not None,
         "paused_seconds": case.paused_seconds,
         "reported_at": _iso(case.reported_at),
@@ -435,14 +494,26 @@ def case_dict(case: Case, *, with_contact_masks: bool = True) -> dict[str, Any]:
     return data
 
 
+# Steps whose note is written for the reporter (the handler's result, a refusal's reason, the reporter's own
+# words, a council's Open311 update). Every other note is internal — routing reasons, merges, duplicates,
+# supervision, comments — and never leaves the staff views, even on a public step.
+PUBLIC_NOTE_ACTIONS = frozenset({"handle", "reject", "close", "reopen", "open311_update"})
+
+
+def public_text(ev: CaseEvent) -> str:
+    """The text of a public step that the public may read ("" when its note is internal)."""
+    return ev.note if ev.action in PUBLIC_NOTE_ACTIONS else ""
+
+
 def event_dict(ev: CaseEvent, *, public: bool = False) -> dict[str, Any]:
+    """A timeline step; ``public``: the reporter's view (public text only, no actors or details)."""
     data: dict[str, Any] = {
         "id": ev.id,
         "at": _iso(ev.at),
         "action": ev.action,
         "from_state": ev.from_state,
         "to_state": ev.to_state,
-        "note": ev.note,
+        "note": public_text(ev) if public else ev.note,
         "unit_id": ev.unit_id,
     }
     if not public:

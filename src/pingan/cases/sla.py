@@ -18,12 +18,15 @@ calendar with the admin's days of that database (cached per engine).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pingan.cases.config import get_cases_settings
 from pingan.cases.models import STAGES, Case, Category, State
 from pingan.cases.workdays import calendar_for, default_calendar
 from pingan.cases.worktime import WorkCalendar
+from pingan.core.clock import utcnow
 
 __all__ = [
     "calendar_for",
@@ -33,7 +36,9 @@ __all__ = [
     "plan_close_due",
     "resume",
     "stage_minutes",
+    "SlaStatus",
     "start_stage",
+    "status_of",
     "used_share",
 ]
 
@@ -173,3 +178,78 @@ def color_of(
         return "red"
     share = used_share(case, now, calendar=calendar)
     return "yellow" if share is not None and share >= warning_share else "green"
+
+
+@dataclass(frozen=True)
+class SlaStatus:
+    """The one time-limit status of a case at a moment: what the queue, the case page, the wall's feed and
+    the API all show (``status_of``)."""
+
+    color: str  # green | yellow | red | grey (finished); a paused case keeps its colour, is_paused says so
+    is_paused: bool
+    stage: str | None
+    stage_due_at: datetime | None
+    close_due_at: datetime | None
+    # the deadline the status speaks of: the first one passed when overdue, else the stage's (else close)
+    due_at: datetime | None
+    due_kind: str | None  # "stage" | "close"
+    seconds_left: int | None  # to due_at (negative: overdue by that much); None when paused or finished
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.color == "red"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "color": self.color,
+            "is_paused": self.is_paused,
+            "is_overdue": self.is_overdue,
+            "stage": self.stage,
+            "stage_due_at": self.stage_due_at.isoformat() if self.stage_due_at else None,
+            "close_due_at": self.close_due_at.isoformat() if self.close_due_at else None,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "due_kind": self.due_kind,
+            "seconds_left": self.seconds_left,
+        }
+
+
+def status_of(
+    case: Case,
+    now: datetime | None = None,
+    *,
+    warning_share: float | None = None,
+    calendar: WorkCalendar | None = None,
+) -> SlaStatus:
+    """The case's time-limit status at ``now``: the colour (computed now, not the last job's) and the
+    deadline it speaks of with the time left or over — one computation for every place that shows it."""
+    now = now or utcnow()
+    if warning_share is None:
+        warning_share = get_cases_settings().sla_warning_share
+    finished = case.state in (State.CLOSED, State.REJECTED, State.MERGED)
+    color = color_of(case, now, warning_share, calendar=calendar)
+    paused = case.paused_at is not None
+    due_at, kind = _governing_due(case, now)
+    left = None if finished or paused or due_at is None else int((due_at - now).total_seconds())
+    return SlaStatus(
+        color=color,
+        is_paused=paused and not finished,
+        stage=None if finished else case.stage,
+        stage_due_at=None if finished else case.stage_due_at,
+        close_due_at=None if finished else case.close_due_at,
+        due_at=None if finished else due_at,
+        due_kind=None if finished else kind,
+        seconds_left=left,
+    )
+
+
+def _governing_due(case: Case, now: datetime) -> tuple[datetime | None, str | None]:
+    passed = [
+        (due, kind)
+        for due, kind in ((case.stage_due_at, "stage"), (case.close_due_at, "close"))
+        if due is not None and now > due
+    ]
+    if passed:
+        return min(passed, key=lambda p: p[0])
+    if case.stage_due_at is not None:
+        return case.stage_due_at, "stage"
+    return (case.close_due_at, "close") if case.close_due_at is not None else (None, None)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.audit import service as audit
-from pingan.cases import live, routing, sla
+from pingan.cases import jobs, live, routing, sla
 from pingan.cases.access import ACT_ROLES, OPERATOR_ROLES, capacities, ensure_visible, require_capacity
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import Case, CaseLink, Category, State
@@ -56,10 +56,12 @@ RULES: dict[str, Rule] = {
     "reopen": Rule((S.CLOSED,), S.DISPATCHED, ("reporter", "operator"), needs_reason=True, public=True),
     "escalate": Rule(_OPEN_ACTIVE, None, ("operator", "inspector"), needs_reason=True),
     "supervise": Rule((*_OPEN_ACTIVE, S.SUSPENDED), None, ("district",), needs_reason=True),
+    "hand_back": Rule((*_OPEN_ACTIVE, S.SUSPENDED), None, ("district",), needs_reason=True),
     "merge": Rule((S.REPORTED, S.REGISTERED, S.RETURNED), S.MERGED, ("operator",)),
     "comment": Rule(tuple(S), None, ("operator", "handler", "inspector")),
 }
 ACTIONS = tuple(RULES)
+KEEPS_STAGE_CLOCK = frozenset({"suspend", "start"})
 
 
 def allowed_actions(session: Session, actor: Actor, case: Case) -> list[str]:
@@ -75,6 +77,8 @@ def allowed_actions(session: Session, actor: Actor, case: Case) -> list[str]:
 def _extra_ok(action: str, case: Case) -> bool:
     if action == "escalate":
         return case.escalation_level == "street"
+    if action == "hand_back":  # back to the street that escalated it (cases of no street stay)
+        return case.escalation_level == "district" and case.street_code is not None
     return True
 
 
@@ -202,14 +206,21 @@ def _apply(
             area_code=case.area_code,
             reason=note,
         )
+        jobs.remind(session, case, "escalated")  # the district's operators see it in their queue
     elif action == "supervise":
         case.is_supervised = True
+        jobs.remind(session, case, "supervised")  # the street and the owning unit see it in their queue
+    elif action == "hand_back":
+        case.escalation_level = "street"
+        jobs.remind(session, case, "handed_back")
     elif action == "merge":
         _merge_into(session, actor, case, into_case_id)
         case.closed_at = now
     if rule.target is not None:
         case.state = rule.target.value
-        if action not in ("suspend",):
+        # "start" stays in the handle stage that dispatch began: its clock runs from dispatch (a handler
+        # cannot restart their own deadline); a suspension keeps the stage and pauses its clock
+        if action not in KEEPS_STAGE_CLOCK:
             sla.start_stage(case, category, now, calendar=calendar)
     return unit
 
@@ -240,7 +251,14 @@ def _merge_into(session: Session, actor: Actor, case: Case, into_case_id: int | 
     target.signal_count += case.signal_count
     case.duplicate_of_id = target.id
     session.add(CaseLink(case_id=case.id, other_case_id=target.id, kind="merged", created_by=actor.username))
-    add_event(session, target, actor, action="absorb", note=f"{case.number} merged into this case")
+    add_event(
+        session,
+        target,
+        actor,
+        action="absorb",
+        note=f"{case.number} merged into this case",
+        details={"other_number": case.number},
+    )
 
 
 def split_case(
@@ -282,7 +300,14 @@ def split_case(
         title=title,
     )
     session.add(CaseLink(case_id=new.id, other_case_id=case.id, kind="split_from", created_by=actor.username))
-    add_event(session, case, actor, action="split", note=f"split off as {new.number}")
+    add_event(
+        session,
+        case,
+        actor,
+        action="split",
+        note=f"split off as {new.number}",
+        details={"other_number": new.number},
+    )
     session.flush()
     return new
 

@@ -186,6 +186,8 @@ def opinion_to_case(
         area_code=opinion.area_code,
         title=title,
         source_ref=f"opinion:{opinion.id}",
+        # the resident whose opinion it is follows the case as its reporter (/track, "my reports")
+        reporter_account_id=opinion.account_id if opinion.channel == "resident" else None,
     )
     opinion.case_id = case.id
     opinion.case_number = case.number

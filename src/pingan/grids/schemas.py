@@ -317,10 +317,15 @@ class OpinionRead(BaseModel):
     answered_at: datetime | None
     case_id: int | None
     case_number: str | None
+    # where the resident follows the case made from their opinion (signed in, no tracking code needed)
+    tracking_url: str | None = None
 
     @classmethod
     def of(cls, o: Opinion) -> OpinionRead:
-        return cls.model_validate(o)
+        read = cls.model_validate(o)
+        if o.case_number:
+            read.tracking_url = f"/track?number={o.case_number}"
+        return read
 
 
 class VisitResultRead(BaseModel):

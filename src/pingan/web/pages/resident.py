@@ -18,7 +18,7 @@ from pingan.core.security import Actor, Role
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor, client_ip
 from pingan.web.pages.common import lang_of, render
-from pingan.web.pages.lookups import names
+from pingan.web.pages.lookups import names, timeline_view
 
 router = APIRouter(include_in_schema=False)
 MAX_PHOTO = 10 * 1024 * 1024
@@ -141,9 +141,11 @@ async def report_submit(request: Request, session: DbSession, actor: OptionalAct
             request, session, actor, form=form, errors={field: message}, status_code=exc.status
         )
     code = getattr(case, "tracking_token", "")
-    url = "/report/done?" + urlencode({"number": case.number, "code": code})
-    if wants_json:
-        return JSONResponse({"number": case.number, "code": code, "url": url}, status_code=201)
+    url = "/report/done?" + urlencode({"number": case.number, "tracking_code": code})
+    if wants_json:  # "code": the tracking code's former name here, kept for scripts written against it
+        return JSONResponse(
+            {"number": case.number, "tracking_code": code, "code": code, "url": url}, status_code=201
+        )
     return RedirectResponse(url, status_code=303)
 
 
@@ -165,8 +167,11 @@ def _form_field(field: str | None) -> str:
 
 
 @router.get("/report/done")
-def report_done(request: Request, actor: OptionalActor, number: str = "", code: str = "") -> Response:
-    return render(request, "report_done.html", actor, number=number[:24], code=code[:40])
+def report_done(
+    request: Request, actor: OptionalActor, number: str = "", tracking_code: str = "", code: str = ""
+) -> Response:
+    code = (tracking_code or code)[:40]
+    return render(request, "report_done.html", actor, number=number[:24], tracking_code=code)
 
 
 @router.get("/report/nearby")
@@ -204,26 +209,19 @@ def _own_reports(session: DbSession, actor: Actor | None) -> list[Any]:
 
 def _find_tracked(session: DbSession, actor: Actor | None, number: str, code: str) -> Any:
     """The case by number and tracking code, or the signed-in reporter's own case by number."""
-    if actor is not None and not code:
-        case = service.get_case_by_number(session, actor, number=number)
-        if case.reporter_account_id == actor.account_id:
-            return case
-        raise NotFound("no case with this number and code", field="number")
-    return public.tracked_case(session, number=number, token=code)
+    return public.tracked_or_own_case(session, actor, number=number, tracking_code=code)
 
 
 def _track_view(session: DbSession, actor: Actor | None, lang: str, number: str, code: str) -> dict[str, Any]:
     """What the reporter sees of the case (NotFound when number and code do not match)."""
     case = _find_tracked(session, actor, number, code)
-    view = public.public_view(session, case)
+    view = public.public_view(session, case, tracking_code=code)
     view["category"] = names(session, lang, within="-").category(case.category_code)
     view["reported_text"] = format_local(case.reported_at)
     view["closed_text"] = format_local(case.closed_at)
     view["expected_text"] = format_local(case.close_due_at) if view["is_open"] else ""
-    view["updates_view"] = [
-        {"at": format_local(e.at), "action": e.action, "to_state": e.to_state, "note": e.note}
-        for e in service.timeline(session, Actor.system("public"), case_id=case.id, public_only=True)
-    ]
+    events = service.timeline(session, Actor.system("public"), case_id=case.id, public_only=True)
+    view["updates_view"] = timeline_view(events, i18n.translator(lang), public=True)
     return view
 
 
@@ -268,12 +266,15 @@ def track(
     session: DbSession,
     actor: OptionalActor,
     number: str = "",
+    tracking_code: str = "",
     code: str = "",
     rated: str = "",
 ) -> Response:
-    """Follow a case by its number (and the code shown when it was filed)."""
+    """Follow a case by its number (and the tracking code shown when it was filed; ``code`` is its former
+    name in links)."""
+    code = (tracking_code or code).strip()[:40]
     return _track_page(
-        request, session, actor, number=number.strip().upper()[:24], code=code.strip()[:40], rated=bool(rated)
+        request, session, actor, number=number.strip().upper()[:24], code=code, rated=bool(rated)
     )
 
 
@@ -282,7 +283,7 @@ async def rate(request: Request, session: DbSession, actor: OptionalActor) -> Re
     """The reporter's verdict: fixed or not, and how satisfied (not fixed reopens the case)."""
     raw = await request.form()
     number = str(raw.get("number") or "").strip().upper()[:24]
-    code = str(raw.get("code") or "").strip()[:40]
+    code = str(raw.get("tracking_code") or raw.get("code") or "").strip()[:40]
     fixed = str(raw.get("is_fixed") or "")
     satisfaction = str(raw.get("satisfaction") or "") or None
     comment = str(raw.get("comment") or "")[:1000]
@@ -310,7 +311,7 @@ async def rate(request: Request, session: DbSession, actor: OptionalActor) -> Re
             problem = ("comment", translate("track.err.rate"))
     if problem is None:
         return RedirectResponse(
-            "/track?" + urlencode({"number": number, "code": code, "rated": "1"}), status_code=303
+            "/track?" + urlencode({"number": number, "tracking_code": code, "rated": "1"}), status_code=303
         )
     return _track_page(
         request,
@@ -330,13 +331,12 @@ def track_photo(
     actor: OptionalActor,
     attachment_id: int,
     number: str = "",
+    tracking_code: str = "",
     code: str = "",
 ) -> Response:
     """A public photo of a tracked case (the number and code, or the reporter's own session, unlock it)."""
-    case = _find_tracked(session, actor, number.strip().upper()[:24], code.strip()[:40])
-    attachment, data = service.get_attachment(session, Actor.system("public"), attachment_id=attachment_id)
-    if attachment.case_id != case.id or not attachment.is_public:
-        raise NotFound("no such photo", field="attachment_id")
+    case = _find_tracked(session, actor, number.strip().upper()[:24], (tracking_code or code).strip()[:40])
+    attachment, data = public.public_attachment(session, case, attachment_id=attachment_id)
     return Response(
         data, media_type=attachment.content_type, headers={"Cache-Control": "private, max-age=3600"}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,8 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from pingan.cases import dedupe, service, workflow
+from pingan.cases import dedupe, jobs, service, sla, workflow
+from pingan.cases.access import VIEW_ROLES
 from pingan.cases.models import OPEN_STATES, State
+from pingan.cases.worktime import WorkCalendar
+from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, PinganError
 from pingan.core.security import Actor
 from pingan.patrols import dispatch as patrol_dispatch
@@ -18,11 +22,12 @@ from pingan.patrols.common import DISPATCH_ROLES
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import STAFF_ROLES, lang_of, render, require_staff
-from pingan.web.pages.lookups import Names, due_text, names
+from pingan.web.pages.lookups import Names, names, status_text, timeline_view
 from pingan.web.pages.modules import has_module
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 30
+REMINDERS_SHOWN = 8
 SLA_COLOURS = ("green", "yellow", "red")
 STATES = [s.value for s in State]
 # the order in which a case page offers its actions (the main path first)
@@ -38,6 +43,7 @@ ACTION_ORDER = (
     "rework",
     "reassign",
     "escalate",
+    "hand_back",
     "supervise",
     "suspend",
     "resume",
@@ -55,9 +61,28 @@ PATROL_CANDIDATES = 5
 MAX_PATROL_NOTE = 500
 
 
+FILTER_KEYS = ("state", "category", "area", "sla", "chain", "q", "page")
+CHAINS = ("escalated", "supervised")  # the 上报/督办 tab: escalated to the district, or supervised
+PAGE_PARAMS = frozenset({*FILTER_KEYS, "lang"})
+
+
 def _filters(request: Request) -> dict[str, str]:
     q = request.query_params
-    return {k: (q.get(k) or "").strip()[:100] for k in ("state", "category", "area", "sla", "q", "page")}
+    return {k: (q.get(k) or "").strip()[:100] for k in FILTER_KEYS}
+
+
+def _filter_problem(request: Request, f: dict[str, str]) -> str | None:
+    """The first query parameter that is unknown or holds an unknown value (a typo must not show all)."""
+    for name in request.query_params:
+        if name not in PAGE_PARAMS:
+            return name
+    choices = {"state": ("open", "all", *STATES), "sla": SLA_COLOURS, "chain": CHAINS}
+    for name, allowed in choices.items():
+        if f[name] and f[name] not in allowed:
+            return name
+    if f["page"] and not f["page"].isdigit():
+        return "page"
+    return None
 
 
 def _case_filter(f: dict[str, str]) -> service.CaseFilter:
@@ -67,6 +92,8 @@ def _case_filter(f: dict[str, str]) -> service.CaseFilter:
         area_code=f["area"] or None,
         sla_color=f["sla"] if f["sla"] in SLA_COLOURS else None,
         q=f["q"] or None,
+        escalation_level="district" if f["chain"] == "escalated" else None,
+        is_supervised=True if f["chain"] == "supervised" else None,
     )
     if state == "open":
         flt.is_open = True
@@ -75,8 +102,27 @@ def _case_filter(f: dict[str, str]) -> service.CaseFilter:
     return flt
 
 
-def row_of(case: Any, lookup: Names, translate: i18n.Translator, lang: str) -> dict[str, Any]:
-    """One queue row, formatted for display."""
+def _live_config(translate: i18n.Translator) -> dict[str, Any]:
+    """How the queue stays live: the scoped SSE feed tells it that a case changed; it then reloads its own
+    rows (same filters and page) in the background, so what appears is exactly what the queue would list."""
+    return {
+        "feed": "/api/v1/live?heartbeat=20",
+        "debounce_ms": 600,
+        "strings": {k: translate(f"work.live.{k}") for k in ("connecting", "on", "lost", "updated")},
+    }
+
+
+def row_of(
+    case: Any,
+    lookup: Names,
+    translate: i18n.Translator,
+    lang: str,
+    *,
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> dict[str, Any]:
+    """One queue row, formatted for display; its colour and its due text are one status (sla.status_of)."""
+    status = sla.status_of(case, now, calendar=calendar)
     is_open = case.state in {s.value for s in OPEN_STATES}
     return {
         "id": case.id,
@@ -85,10 +131,12 @@ def row_of(case: Any, lookup: Names, translate: i18n.Translator, lang: str) -> d
         "category": lookup.category(case.category_code),
         "place": lookup.place(case.street_code, case.community_code, case.area_code),
         "state": case.state,
-        "sla": case.sla_color if is_open else None,
+        "sla": status.color if is_open else None,
+        "status": status,
         "reported_at": case.reported_at,
-        "due": due_text(case.stage_due_at, translate, lang) if is_open else "",
+        "due": status_text(status, translate, lang),
         "supervised": case.is_supervised,
+        "escalated": case.escalation_level == "district" and case.street_code is not None,
         "priority": case.priority,
     }
 
@@ -101,8 +149,15 @@ def queue(request: Request, session: DbSession, actor: OptionalActor) -> Respons
     f = _filters(request)
     page = int(f["page"]) if f["page"].isdigit() and int(f["page"]) > 0 else 1
     lookup = names(session, lang)
-    items, total = service.list_cases(session, actor, filters=_case_filter(f), page=page, page_size=PAGE_SIZE)
-    rows = [row_of(c, lookup, translate, lang) for c in items]
+    problem = _filter_problem(request, f)
+    if problem is None:
+        items, total = service.list_cases(
+            session, actor, filters=_case_filter(f), page=page, page_size=PAGE_SIZE
+        )
+    else:
+        items, total = [], 0
+    now, calendar = utcnow(), sla.calendar_for(session)
+    rows = [row_of(c, lookup, translate, lang, now=now, calendar=calendar) for c in items]
     scope = actor.area_prefixes(STAFF_ROLES)
     area_choices = [
         (code, name)
@@ -111,10 +166,20 @@ def queue(request: Request, session: DbSession, actor: OptionalActor) -> Respons
     ]
     base = {k: v for k, v in f.items() if v and k != "page"}
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    reminders = jobs.reminders_for(session, actor) if actor.has_role(*VIEW_ROLES) else []
     return render(
         request,
         "work_queue.html",
         actor,
+        status_code=422 if problem else 200,
+        problem=translate("work.bad_filter", name=problem) if problem else None,
+        chain_tabs=[
+            ("", f"/work?{urlencode({k: v for k, v in base.items() if k != 'chain'})}"),
+            *((c, f"/work?{urlencode({**base, 'chain': c})}") for c in CHAINS),
+        ],
+        reminders=reminders[:REMINDERS_SHOWN],
+        reminders_total=len(reminders),
+        live=_live_config(translate),
         rows=rows,
         total=total,
         page=page,
@@ -180,10 +245,11 @@ def _case_view(
         actor,
         status_code=status_code,
         case=case,
-        row=row_of(case, lookup, translate, lang),
+        row=row_of(case, lookup, translate, lang, calendar=sla.calendar_for(session)),
         category=lookup.category(case.category_code),
         place=lookup.place(case.street_code, case.community_code, case.area_code),
-        events=events,
+        events=timeline_view(events, translate),
+        ratings=service.ratings_of(session, case.id),
         photos=photos,
         nearby=nearby,
         actions=actions,
@@ -193,7 +259,6 @@ def _case_view(
         if units
         else _unit_name(session, case.owner_unit_id),
         is_open=is_open,
-        close_due=due_text(case.close_due_at, translate, lang) if is_open else "",
         errors=errors or {},
         values=values or {},
         alert=alert,
