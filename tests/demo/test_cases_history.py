@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from pingan.cases.models import Case, CaseEvent
 from pingan.core.clock import LOCAL_TZ, as_utc, utcnow
 
 
-def _last_year(session: Session) -> list[tuple[str, str, object]]:
+def _last_year(session: Session) -> list[tuple[str, str, datetime]]:
     since = utcnow() - timedelta(days=365)
     return [
         (source, code, as_utc(at).astimezone(LOCAL_TZ))
@@ -37,13 +37,13 @@ class TestCaseHistory:
 
     def test_weekdays_and_daytime_are_busier(self, session: Session) -> None:
         rows = _last_year(session)
-        per_weekday = Counter(at.weekday() for _, _, at in rows)  # type: ignore[attr-defined]
+        per_weekday = Counter(at.weekday() for _, _, at in rows)
         assert per_weekday[6] < per_weekday[2] * 0.85 and per_weekday[5] < per_weekday[2] * 0.9
-        night = sum(1 for _, _, at in rows if at.hour < 6)  # type: ignore[attr-defined]
-        morning = sum(1 for _, _, at in rows if 9 <= at.hour < 12)  # type: ignore[attr-defined]
+        night = sum(1 for _, _, at in rows if at.hour < 6)
+        morning = sum(1 for _, _, at in rows if 9 <= at.hour < 12)
         assert 0 < night < len(rows) * 0.06 and morning > len(rows) * 0.2
         staff = [at for source, _, at in rows if source == "grid_worker"]
-        assert all(8 <= at.hour < 20 for at in staff)  # type: ignore[attr-defined]
+        assert all(8 <= at.hour < 20 for at in staff)
 
     def test_rejected_cases_were_never_registered(self, session: Session) -> None:
         rejected = session.scalar(select(func.count()).select_from(Case).where(Case.state == "rejected"))
