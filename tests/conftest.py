@@ -1,15 +1,21 @@
 """Test database: a temporary SQLite file, or PostgreSQL when PINGAN_TEST_DATABASE_URL is set.
 
-The schema is built once per session with the real migrations (``alembic upgrade heads``) and the demo
-district is generated into it, so every test has the same named data (streets, communities, grids, units,
-one account per role). Each test runs inside a transaction that is rolled back afterwards; the app under
-test shares that transaction through savepoints.
+The schema is built with the real migrations (``alembic upgrade heads``) and the demo district is generated
+into it, so every test has the same named data (streets, communities, grids, units, one account per role).
+The full-size district takes a while to generate, so a run builds it once: the first xdist worker builds a
+template (a SQLite file, or a PostgreSQL template database) under a file lock, and every worker copies it
+(file copy, or ``CREATE DATABASE … TEMPLATE``). Each test runs inside a transaction that is rolled back
+afterwards; the app under test shares that transaction through savepoints.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,15 +89,105 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
-@pytest.fixture(scope="session")
-def engine(settings: Settings) -> Iterator[Engine]:
-    url = settings.resolved_database_url()
+def _run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory this run's workers share (xdist gives each worker a subdirectory of it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_demo(url: str) -> None:
     upgrade(url)
     engine = create_db_engine(url)
-    with transaction(sessionmaker(bind=engine, expire_on_commit=False)) as session:
-        generate_demo(session, seed=2016)
+    try:
+        with transaction(sessionmaker(bind=engine, expire_on_commit=False)) as session:
+            generate_demo(session, seed=2016)
+    finally:
+        engine.dispose()
+
+
+def _sqlite_template(run_dir: Path) -> Path:
+    """The run's demo SQLite file, built by the first worker to get here (the others wait, then copy);
+    ``PINGAN_TEST_DEMO_TEMPLATE`` names a ready one instead (a `pingan demo-data` file of today)."""
+    ready = os.environ.get("PINGAN_TEST_DEMO_TEMPLATE")
+    if ready:
+        return Path(ready)
+    template = run_dir / "demo-template.db"
+    with _locked(run_dir / "demo-template.lock"):
+        if not template.exists():
+            building = run_dir / "demo-template.building.db"
+            _build_demo(f"sqlite:///{building}")
+            conn = sqlite3.connect(building)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            building.rename(template)
+    return template
+
+
+def _sqlite_from_template(url: str, run_dir: Path) -> None:
+    """Copy the run's demo database to ``url``'s file."""
+    target = make_url(url).database
+    assert target
+    shutil.copyfile(_sqlite_template(run_dir), target)
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's demo district as a SQLite file (built once per run; copy it before serving it)."""
+    return _sqlite_template(_run_dir(tmp_path_factory))
+
+
+def _postgres_from_template(url: str, run_dir: Path) -> Callable[[], None]:
+    """Recreate ``url``'s database from the run's demo template database; returns the template's cleanup."""
+    target = make_url(url)
+    template = f"pingan_test_tpl_{run_dir.name.replace('-', '_')}"
+    admin = create_db_engine(
+        target.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
+    )
+    with _locked(run_dir / "demo-template.lock"):
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": template})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{template}"'))
+        if not exists:
+            _build_demo(target.set(database=template).render_as_string(hide_password=False))
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}" TEMPLATE "{template}"'))
+
+    def drop_template() -> None:  # every worker has made its copy at its start; a late one builds anew
+        with _locked(run_dir / "demo-template.lock"), admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        admin.dispose()
+
+    return drop_template
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url = settings.resolved_database_url()
+    run_dir = _run_dir(tmp_path_factory)
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    if url.startswith("sqlite"):
+        _sqlite_from_template(url, run_dir)
+    else:
+        cleanup = _postgres_from_template(url, run_dir)
+    upgrade(url)  # a no-op on the copy: the template is at the head already
+    engine = create_db_engine(url)
     yield engine
     engine.dispose()
+    cleanup()
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -169,8 +171,18 @@ def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
     seed: Annotated[int, typer.Option(help="random seed of the demo district")] = 2016,
+    live: Annotated[
+        bool, typer.Option("--live/--no-live", help="keep the district alive: patrols, reports, SOS, SLA job")
+    ] = True,
+    live_fix_seconds: Annotated[
+        float, typer.Option(help="live: seconds between a patroller's fixes")
+    ] = 120.0,
+    live_reports_per_day: Annotated[float, typer.Option(help="live: reports a day (all channels)")] = 260.0,
+    live_max_patrollers: Annotated[int, typer.Option(help="live: at most this many phones at once")] = 500,
+    live_sos_per_day: Annotated[float, typer.Option(help="live: SOS alarms a day")] = 1.0,
 ) -> None:
-    """Create/upgrade the database, generate the demo district if it is empty, then serve."""
+    """Create/upgrade the database, generate the demo district if it is empty, then serve it — alive: a
+    simulator sends patrol fixes, reports and the odd SOS over HTTP, the SLA job ticks (--no-live: off)."""
     settings = settings_for(db, demo_mode=True)
     url = settings.resolved_database_url()
     upgrade(url)
@@ -184,7 +196,43 @@ def demo(
         f"demo logins (password [bold]{DEMO_PASSWORD}[/]): admin, street, handler, gridworker, cadre, "
         "volunteer, clerk, resident, auditor"
     )
-    _serve(settings, host, port, workers=1)
+    on_ready = None
+    if live:
+        import os
+
+        from pingan.cases.config import get_cases_settings
+        from pingan.demo.live import DistrictSimulator, LiveRates
+
+        try:
+            rates = LiveRates(
+                fix_seconds=live_fix_seconds,
+                reports_per_day=live_reports_per_day,
+                max_patrollers=live_max_patrollers,
+                sos_per_day=live_sos_per_day,
+            )
+        except ValueError as exc:
+            err.print(f"[bold red]error[/]: {escape(str(exc))}")
+            raise typer.Exit(code=2) from None
+        os.environ.setdefault("PINGAN_CASES_SLA_TICK_SECONDS", "60")  # the SLA job ticks in the server
+        get_cases_settings.cache_clear()
+        client_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+        def on_ready() -> Any:
+            simulator = DistrictSimulator(
+                f"http://{client_host}:{port}",
+                make_session_factory(create_db_engine(url)),
+                rates=rates,
+                seed=seed,
+                password=DEMO_PASSWORD,
+            )
+            simulator.start()
+            console.print(
+                f"live demo: patrols send a fix every {rates.fix_seconds:g} s, ~{rates.reports_per_day:g} "
+                "reports a day, SLA job every minute (--no-live to turn it off)"
+            )
+            return simulator.stop
+
+    _serve(settings, host, port, workers=1, on_ready=on_ready)
 
 
 @app.command()
@@ -222,8 +270,16 @@ def serve(
 
 
 def _serve(
-    settings: Settings, host: str, port: int, *, workers: int, tls: tuple[str, str] | None = None
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    workers: int,
+    tls: tuple[str, str] | None = None,
+    on_ready: Callable[[], Any] | None = None,
 ) -> None:
+    """Serve; ``on_ready`` (one process only) runs once the server accepts requests and returns a function
+    called when it stops."""
     import os
 
     import uvicorn
@@ -240,17 +296,35 @@ def _serve(
     os.environ["PINGAN_DEMO_MODE"] = "true" if settings.demo_mode else "false"
     os.environ["PINGAN_FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
     get_settings.cache_clear()
-    uvicorn.run(
-        "pingan.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=False,  # trusted proxies' headers are applied by the app (web.middleware)
-        ssl_certfile=tls[0] if tls else None,
-        ssl_keyfile=tls[1] if tls else None,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": False,  # trusted proxies' headers are applied by the app (web.middleware)
+        "ssl_certfile": tls[0] if tls else None,
+        "ssl_keyfile": tls[1] if tls else None,
+    }
+    if on_ready is None:
+        uvicorn.run("pingan.web.app:create_app", workers=workers, **options)
+        return
+    import threading
+
+    server = uvicorn.Server(uvicorn.Config("pingan.web.app:create_app", **options))
+    stops: list[Callable[[], Any]] = []
+
+    def when_ready() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.1)
+        if server.started:
+            stops.append(on_ready())
+
+    threading.Thread(target=when_ready, name="pingan-on-ready", daemon=True).start()
+    try:
+        server.run()
+    finally:
+        for stop in stops:
+            stop()
 
 
 @areas_app.command("import")

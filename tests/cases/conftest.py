@@ -29,10 +29,6 @@ PNG = bytes.fromhex(
 
 
 @pytest.fixture(scope="session")
-def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo SQLite database file built once per test session (copied by tests that serve it)."""
-    from tests.cases.server import build_demo_db
-
-    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
-    build_demo_db(path)
-    return path
+def demo_db_template(demo_sqlite_template: Path) -> Path:
+    """A demo SQLite database file built once per test run (copied by tests that serve it)."""
+    return demo_sqlite_template

@@ -92,6 +92,26 @@ class TestProtector:
         with pytest.raises(ValueError):
             Protector([Fernet.generate_key()]).decrypt(token)
 
+    def test_encrypt_many_gives_fernet_tokens_of_each_value(self) -> None:
+        new, old = Fernet.generate_key(), Fernet.generate_key()
+        p = Protector([new, old])
+        values = [
+            "",
+            "王",
+            "张三丰",
+            "a" * 15,
+            "b" * 16,
+            "c" * 17,
+            "330108199001010010",
+            "13800138000",
+            "王" * 40,
+        ]
+        tokens = p.encrypt_many(values)
+        assert [Fernet(new).decrypt(t).decode() for t in tokens] == values  # the newest key, as encrypt
+        assert [p.decrypt(t) for t in tokens] == values
+        assert len(set(tokens)) == len(tokens) and p.encrypt_many([]) == []
+        assert p.encrypt_many(["x", "x"])[0] != p.encrypt_many(["x"])[0]  # a fresh IV for every value
+
     def test_blind_index_is_stable_with_an_index_key(self) -> None:
         index_key = b"index-key-from-config"
         a = Protector([Fernet.generate_key()], index_key=index_key)

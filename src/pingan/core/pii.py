@@ -16,12 +16,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
+import struct
+import time
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from pingan.core.errors import ValidationFailed
 
@@ -125,6 +131,7 @@ class Protector:
                 "PINGAN_PII_KEY must hold url-safe base64 32-byte keys (`pingan keys new` makes one)"
             ) from None
         self.key_count = len(keys)
+        self._primary = base64.urlsafe_b64decode(keys[0])  # MultiFernet encrypts with the first key
         self._index_key = hashlib.sha256(b"pingan-blind-index|" + (index_key or keys[-1])).digest()
 
     @classmethod
@@ -147,6 +154,41 @@ class Protector:
     def encrypt(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode("utf-8"))
 
+    def encrypt_many(self, values: Sequence[str]) -> list[bytes]:
+        """Fernet tokens of many values at once, exactly what :meth:`encrypt` would give (bulk loads).
+
+        The Fernet construction (AES-128-CBC with a random IV, PKCS7 padding, HMAC-SHA256 over version,
+        time, IV and ciphertext) done for all values of the same length in blocks together: one AES call
+        per block position instead of one cipher object per value.
+        """
+        signing, encryption = self._primary[:16], self._primary[16:]
+        header = b"\x80" + struct.pack(">Q", int(time.time()))
+        raw = [v.encode("utf-8") for v in values]
+        out: list[bytes] = [b""] * len(raw)
+        groups: dict[int, list[int]] = {}
+        for i, data in enumerate(raw):
+            groups.setdefault(len(data) // 16 + 1, []).append(i)
+        ecb = Cipher(algorithms.AES(encryption), modes.ECB()).encryptor()
+        for blocks, members in groups.items():
+            n = len(members)
+            padded = bytearray()
+            for i in members:
+                pad = blocks * 16 - len(raw[i])
+                padded += raw[i] + bytes([pad]) * pad
+            plain = np.frombuffer(bytes(padded), dtype=np.uint8).reshape(n, blocks, 16)
+            ivs = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16)
+            cipher = np.empty_like(plain)
+            previous = ivs
+            for b in range(blocks):
+                chained = np.bitwise_xor(plain[:, b, :], previous)
+                previous = np.frombuffer(ecb.update(chained.tobytes()), dtype=np.uint8).reshape(n, 16)
+                cipher[:, b, :] = previous
+            iv_bytes, cipher_bytes, size = ivs.tobytes(), cipher.tobytes(), blocks * 16
+            for k, i in enumerate(members):
+                body = header + iv_bytes[k * 16 : k * 16 + 16] + cipher_bytes[k * size : (k + 1) * size]
+                out[i] = base64.urlsafe_b64encode(body + hmac.digest(signing, body, "sha256"))
+        return out
+
     def decrypt(self, token: bytes) -> str:
         try:
             return self._fernet.decrypt(token).decode("utf-8")
@@ -159,7 +201,7 @@ class Protector:
 
     def blind_index(self, value: str) -> str:
         """Keyed hash for exact-match lookups (stable across encryption-key rotation: uses the oldest key)."""
-        return hmac.new(self._index_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.digest(self._index_key, value.encode("utf-8"), "sha256").hex()
 
 
 class Protected(NamedTuple):

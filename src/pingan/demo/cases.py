@@ -4,14 +4,13 @@ synthetic case history inserted in bulk (deterministic by seed; public-order cat
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
@@ -19,9 +18,10 @@ from pingan.areas.models import AreaLevel
 from pingan.cases import routing
 from pingan.cases.models import Case, CaseCounter, CaseEvent, Category, Rating, RoutingRule
 from pingan.cases.sla import WORKDAY, add_minutes, calendar_for, clock_of, minutes_between, stage_minutes
-from pingan.cases.worktime import WorkCalendar
-from pingan.core.clock import to_local, utcnow
+from pingan.cases.worktime import WorkCalendar, official_days
+from pingan.core.clock import LOCAL_TZ, as_utc, to_local, utcnow
 from pingan.core.security import Actor
+from pingan.demo.bulk import insert_columns, insert_rows
 from pingan.units import service as units
 
 Step = Callable[[str, float], None]
@@ -193,63 +193,307 @@ def generate_cases(session: Session, *, seed: int = 2016, step: Step | None = No
     return _history(session, seed=seed, months=months, report=report)
 
 
+# Reports a working day in the whole district, all channels (a district of ~270,000 registered residents
+# and as many again working or renting here: 12345 hotline, the app, grid workers, patrols, Open311/web).
+DAILY_REPORTS = 260
+# Share of the day's reports by channel (camera, sensor and inspection categories have their own source).
+CHANNELS = (
+    ("hotline", 0.38),
+    ("grid_worker", 0.26),
+    ("app", 0.14),
+    ("resident_web", 0.08),
+    ("patrol", 0.08),
+    ("open311", 0.06),
+)
+# Relative weight of each category among the day's reports (public-order ones follow their own trend).
+MIX = {
+    "0101": 2.0, "0102": 9.0, "0103": 3.0, "0104": 5.0, "0201": 4.0, "0301": 3.0, "0302": 2.0,
+    "0401": 0.3, "0402": 0.4, "0501": 6.0, "0502": 10.0, "0701": 3.0, "0702": 4.0, "0703": 1.5,
+    "0704": 1.0, "0801": 1.5, "0802": 0.2, "0901": 2.0, "0902": 2.0, "1001": 0.5, "1002": 1.5,
+    "1003": 0.7, "1103": 1.5, "1301": 6.0, "1302": 2.0, "1303": 0.5, "1401": 1.0, "1402": 3.0,
+    "1501": 1.5, "1601": 2.0,
+}  # fmt: skip
+PUBLIC_ORDER_DAILY = 24.0  # public-order reports a day at the start of the history, halving each year
+YEARLY_PUBLIC_ORDER = 0.503  # criminal and public-order cases −49.7 % year on year
+# Hour-of-day shape (Asia/Shanghai) of residents' reports and of staff on their rounds.
+RESIDENT_HOURS = (
+    0.6, 0.4, 0.3, 0.2, 0.2, 0.4, 1.0, 2.5, 5.0, 7.5, 8.0, 7.0,
+    5.0, 5.5, 7.0, 7.5, 7.0, 6.0, 5.0, 5.0, 4.5, 3.5, 2.0, 1.2,
+)  # fmt: skip
+STAFF_HOURS = (0, 0, 0, 0, 0, 0, 0, 0, 6, 9, 9, 7, 3, 4, 8, 9, 8, 6, 2, 1, 0, 0, 0, 0)
+PATROL_HOURS = (1, 1, 0.5, 0.5, 0.5, 0.5, 1, 2, 3, 4, 4, 3, 2, 3, 4, 4, 4, 4, 4, 5, 5, 4, 3, 2)
+SENSOR_HOURS = (1,) * 24
+OWN_SOURCE = {"1501": "camera", "0704": "inspection", "1001": "sensor"}
+REPORTER = {
+    "hotline": "12345热线",
+    "app": "平安App",
+    "resident_web": "网站",
+    "open311": "Open311",
+    "grid_worker": "网格员",
+    "patrol": "巡防队员",
+    "camera": "视频监控",
+    "sensor": "监测设备",
+    "inspection": "消防检查",
+}
+
+
+class _WorkIndex:
+    """Working minutes of the work calendar as a cumulative array over the history (minute resolution,
+    linear inside a minute): ``add`` is ``WorkCalendar.add`` for many instants at once."""
+
+    def __init__(self, calendar: WorkCalendar, first: date, days: int) -> None:
+        self.origin = datetime(first.year, first.month, first.day, tzinfo=LOCAL_TZ).astimezone(UTC)
+        working = np.zeros(days * 1440, dtype=np.float64)
+        for d in range(days):
+            if calendar.is_workday(first + timedelta(days=d)):
+                for a, b in calendar.periods:
+                    working[d * 1440 + a : d * 1440 + b] = 1.0
+        self.working = working
+        self.cum = np.concatenate([[0.0], np.cumsum(working)])
+
+    def minutes(self, when: datetime) -> float:
+        return (when - self.origin).total_seconds() / 60
+
+    def worked(self, t: np.ndarray) -> np.ndarray:
+        i = np.floor(t).astype(np.int64)
+        return self.cum[i] + self.working[i] * (t - i)
+
+    def add(self, t: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+        target = self.worked(t) + minutes
+        j = np.searchsorted(self.cum, target, side="left")
+        return (j - 1) + (target - self.cum[j - 1])
+
+
 def _history(session: Session, *, seed: int, months: int, report: Step) -> int:
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed + 11)
     grids = areas.list_areas(session, level=AreaLevel.GRID)
     everything = {a.code: a for a in areas.list_areas(session)}
     chains = {g.code: _chain(everything, g.code) for g in grids}
-    boxes = [(g.code, g.min_lon, g.min_lat, g.max_lon, g.max_lat) for g in grids]
+    boxes = [
+        (g, (g.min_lon or 0.0, g.min_lat or 0.0, g.max_lon or 0.0, g.max_lat or 0.0))
+        for g in grids
+        if None not in (g.min_lon, g.min_lat, g.max_lon, g.max_lat)
+    ]
     cats = {c.code: c for c in session.scalars(select(Category))}
     rules_unit = _rule_units(session)
     calendar = calendar_for(session)
     now = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)  # deterministic within a day
-    start = now - timedelta(days=int(months * 30.4))
-    days = (now - start).days
-    weights = {code: 1.0 for code, *_ in MINORS}
-    weights.update(
-        {"0102": 3.0, "0502": 3.0, "0501": 2.0, "0104": 2.0, "0702": 2.0, "1301": 1.5, "1402": 1.5}
+    start_day = to_local(now - timedelta(days=int(months * 30.4))).date()
+    days = (to_local(now).date() - start_day).days + 1
+    index = _WorkIndex(calendar, start_day, days + 200)  # deadlines reach past today
+    now_min = index.minutes(now)
+    official = {d: flag for d, (flag, _note) in official_days().items()}
+
+    # how many reports of each category each day: weekday/weekend, holidays, a summer swell, the trend
+    day_dates = [start_day + timedelta(days=d) for d in range(days)]
+    weekday = np.array([d.weekday() for d in day_dates])
+    factor = np.choose(np.minimum(weekday, 6), [1.0, 1.0, 1.0, 1.0, 0.97, 0.72, 0.62])
+    holiday = np.array([official.get(d) is False for d in day_dates])
+    factor = np.where(holiday, 0.6, factor)
+    doy = np.array([d.timetuple().tm_yday for d in day_dates])
+    factor = factor * (1 + 0.12 * np.sin(2 * np.pi * (doy - 100) / 365))
+    codes = [c for c in MIX if c in cats] + [c for c in PUBLIC_ORDER if c in cats]
+    weights = np.array([MIX.get(c, 0.0) for c in codes])
+    means = np.outer(factor, weights / weights.sum() * DAILY_REPORTS)
+    years = np.arange(days) / 365.0
+    for k, code in enumerate(codes):
+        if code in PUBLIC_ORDER:
+            means[:, k] = PUBLIC_ORDER_DAILY / len(PUBLIC_ORDER) * factor * YEARLY_PUBLIC_ORDER**years
+    counts = rng.poisson(means)
+    day_idx, code_idx = np.nonzero(counts)
+    reps = counts[day_idx, code_idx]
+    day_of = np.repeat(day_idx, reps)
+    code_of = np.repeat(code_idx, reps)
+    n = day_of.size
+    report("cases: history", 0.1)
+
+    # channel and time of day
+    channel_names = [c for c, _ in CHANNELS]
+    shares = np.array([s for _, s in CHANNELS])
+    source = np.array(channel_names, dtype=object)[rng.choice(len(CHANNELS), n, p=shares / shares.sum())]
+    code_arr = np.array(codes, dtype=object)[code_of]
+    for code, own in OWN_SOURCE.items():
+        source[code_arr == code] = own
+    hour = np.empty(n, dtype=np.int64)
+    for src in set(source.tolist()):
+        mask = source == src
+        shape = np.array(
+            STAFF_HOURS
+            if src in ("grid_worker", "inspection")
+            else PATROL_HOURS
+            if src == "patrol"
+            else SENSOR_HOURS
+            if src in ("camera", "sensor")
+            else RESIDENT_HOURS,
+            dtype=np.float64,
+        )
+        hour[mask] = rng.choice(24, int(mask.sum()), p=shape / shape.sum())
+    reported = day_of * 1440.0 + hour * 60 + rng.uniform(0, 60, n)
+    keep = reported < now_min
+    day_of, code_of, code_arr, source, reported = (
+        day_of[keep], code_of[keep], code_arr[keep], source[keep], reported[keep]
+    )  # fmt: skip
+    order = np.argsort(reported, kind="stable")  # case ids (and numbers) follow the time of report
+    code_arr, source, reported = code_arr[order], source[order], reported[order]
+    n = reported.size
+
+    # limits and the clock of each case's category; step times on that clock
+    limit = {stage: np.zeros(n) for stage in ("register", "dispatch", "handle", "verify")}
+    working = np.zeros(n, dtype=bool)
+    priority = np.empty(n, dtype=object)
+    for code in codes:
+        mask = code_arr == code
+        cat = cats[code]
+        for stage, minutes in stage_minutes(cat, cat.default_priority).items():
+            limit[stage][mask] = minutes
+        working[mask] = clock_of(cat) == "working"
+        priority[mask] = cat.default_priority
+
+    def after(t: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+        return np.where(working, index.add(t, minutes), t + minutes)
+
+    late = rng.random(n) < 0.12
+    handle = limit["handle"] * np.where(late, rng.uniform(1.05, 1.6, n), rng.uniform(0.1, 0.9, n))
+    registered = after(reported, 3 + rng.random(n) * (limit["register"] * 0.9 - 3))
+    dispatched = after(registered, 2 + rng.random(n) * (limit["dispatch"] * 0.9 - 2))
+    handled = after(dispatched, handle)
+    verified = after(handled, 10 + rng.random(n) * (limit["verify"] * 0.8 - 10))
+    closed = after(verified, rng.uniform(5, 60, n))
+    close_due = after(reported, limit["register"] + limit["dispatch"] + limit["handle"] + limit["verify"])
+    rejected = rng.random(n) < 0.04
+    rejected_at = reported + rng.uniform(10, 240, n)  # refused at the register step: never registered
+    returned = rng.random(n) < 0.06
+    rework = rng.random(n) < 0.05
+    supervised = late & (rng.random(n) < 0.5)
+    recent = (now_min - reported < 7 * 1440) & (rng.random(n) < 0.7)
+    cut = np.where(recent, reported + (now_min - reported) * rng.random(n), now_min)
+    report("cases: history", 0.4)
+
+    grid_pick = rng.integers(0, len(boxes), n)
+    jitter = rng.random((n, 2)) - 0.5
+    places = [  # grid, community, street, community name
+        (
+            g.code,
+            chains[g.code].community.code if chains[g.code].community else None,
+            chains[g.code].street.code if chains[g.code].street else None,
+            chains[g.code].community.name if chains[g.code].community else "",
+        )
+        for g, _ in boxes
+    ]
+    names = {code: cat.name_zh for code, cat in cats.items()}
+    local_days = (
+        (np.datetime64(index.origin.replace(tzinfo=None), "m") + np.floor(reported).astype("timedelta64[m]"))
+        + np.timedelta64(8 * 60, "m")  # Asia/Shanghai: UTC+8 all year
+    ).astype("datetime64[D]")
+    day_text = np.char.replace(local_days.astype(str), "-", "").tolist()
+    sources, priorities = source.tolist(), priority.tolist()
+    box = np.array([b for _, b in boxes])[grid_pick]  # min lon, min lat, max lon, max lat
+    lons = np.round((box[:, 0] + box[:, 2]) / 2 + jitter[:, 0] * (box[:, 2] - box[:, 0]) * 0.3, 6).tolist()
+    lats = np.round((box[:, 1] + box[:, 3]) / 2 + jitter[:, 1] * (box[:, 3] - box[:, 1]) * 0.3, 6).tolist()
+    first_id = int(session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0) + 1
+    origin = np.datetime64(index.origin.replace(tzinfo=None), "us")
+
+    def stamps(t: np.ndarray) -> list[datetime]:  # naive UTC datetimes (the columns' convention)
+        return (origin + (t * 60_000_000).astype("timedelta64[us]")).astype(object).tolist()
+
+    t_reported, t_registered, t_dispatched = stamps(reported), stamps(registered), stamps(dispatched)
+    t_handled, t_verified, t_closed = stamps(handled), stamps(verified), stamps(closed)
+    t_due, t_rejected, t_cut = stamps(close_due), stamps(rejected_at), stamps(cut)
+    rows: list[dict[str, Any]] = []
+    picks, codes_of = grid_pick.tolist(), code_arr.tolist()
+    closed_list, due_list, cut_list = closed.tolist(), close_due.tolist(), cut.tolist()
+    late_list, returned_list, rework_list = supervised.tolist(), returned.tolist(), rework.tolist()
+    rejected_list, working_list = rejected.tolist(), working.tolist()
+    for i in range(n):
+        grid_code, community_code, street_code, community_name = places[picks[i]]
+        code = codes_of[i]
+        case_id = first_id + i
+        unit = rules_unit.get(code)
+        row: dict[str, Any] = {
+            "id": case_id,
+            "number": f"BJ{day_text[i]}{case_id:04d}",
+            "category_code": code,
+            "title": f"{names[code]}：{community_name}",
+            "description": f"{names[code]}（演示数据）",
+            "lon": lons[i],
+            "lat": lats[i],
+            "area_code": grid_code,
+            "community_code": community_code,
+            "street_code": street_code,
+            "source": sources[i],
+            "last_signal_at": t_reported[i],
+            "priority": priorities[i],
+            "state": "closed",
+            "stage": None,
+            "stage_started_at": None,
+            "stage_due_at": None,
+            "owner_unit_id": unit,
+            "routed_unit_id": unit,
+            "is_supervised": late_list[i],
+            "tracking_digest": hashlib.sha256(f"demo-{case_id}".encode()).hexdigest(),
+            "close_due_at": t_due[i],
+            "sla_color": "grey",
+            "sla_clock": "working" if working_list[i] else "natural",
+            "reported_at": t_reported[i],
+            "registered_at": t_registered[i],
+            "dispatched_at": t_dispatched[i],
+            "started_at": t_dispatched[i] + timedelta(minutes=5),
+            "handled_at": t_handled[i],
+            "verified_at": t_verified[i],
+            "closed_at": t_closed[i],
+            "updated_at": t_closed[i],
+            "is_closed_on_time": closed_list[i] <= due_list[i],
+            "return_count": int(returned_list[i]),
+            "rework_count": int(rework_list[i]),
+        }
+        if rejected_list[i]:
+            row.update(
+                state="rejected",
+                registered_at=None,
+                dispatched_at=None,
+                started_at=None,
+                handled_at=None,
+                verified_at=None,
+                closed_at=t_rejected[i],
+                updated_at=t_rejected[i],
+                is_closed_on_time=None,
+                owner_unit_id=None,
+                return_count=0,
+                rework_count=0,
+            )
+        elif closed_list[i] > cut_list[i]:  # still open: caught at the step it had reached by then
+            row = {k: as_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+            _cut_open(row, as_utc(t_cut[i]), now, stage_minutes(cats[code], row["priority"]), calendar)
+        rows.append(row)
+    report("cases: history", 0.6)
+    events = _events(rows)
+    ratings = [
+        _rating(rng, row)
+        for row in rows
+        if row["state"] == "closed" and row["source"] in ("resident_web", "hotline", "app", "open311")
+        and rng.random() < 0.6
+    ]  # fmt: skip
+    report("cases: history", 0.7)
+    defaults: dict[str, Any] = {
+        "address": "", "source_crs": "wgs84", "source_ref": None, "dedupe_key": None, "signal_count": 1,
+        "suspended_from": None, "escalation_level": "street", "duplicate_of_id": None,
+        "reporter_account_id": None, "reporter_name_enc": None, "reporter_name_masked": "",
+        "reporter_phone_enc": None, "reporter_phone_index": None, "reporter_phone_masked": "",
+        "is_anonymous_public": False, "entered_by_id": None, "attributes": {}, "media_url": None,
+        "paused_at": None, "paused_seconds": 0, "reopen_count": 0, "public_note": "",
+    }  # fmt: skip
+    columns: dict[str, list[Any]] = {key: [row[key] for row in rows] for key in rows[0]} if rows else {}
+    for key, value in defaults.items():
+        columns[key] = [value] * len(rows)
+    insert_columns(session, Case, columns, progress=lambda done: report("cases: history", 0.7 + 0.1 * done))
+    insert_columns(
+        session, CaseEvent, events, progress=lambda done: report("cases: history", 0.8 + 0.15 * done)
     )
-    codes = [c for c, *_ in MINORS if cats[c].is_public or c in ("1501", "0704", "1001")]
-    case_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
-    rating_rows: list[dict[str, Any]] = []
-    next_id = int(session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0) + 1
-    first_n = next_id
-    for day in range(days):
-        when_day = start + timedelta(days=day)
-        share_of_year = day / 365.0
-        for code in codes:
-            base = weights.get(code, 1.0) * 0.16
-            if code in PUBLIC_ORDER:
-                # falls by half a year later: YoY ratio 0.503 → about 49.7% down
-                base = 0.9 * (0.503**share_of_year)
-            n = np.random.default_rng(rng.randrange(1 << 30)).poisson(base)
-            for _ in range(int(n)):
-                row = _one_case(
-                    rng, next_id, code, cats[code], when_day, now, boxes, chains, rules_unit, calendar
-                )
-                if row is None:
-                    continue
-                case_rows.append(row)
-                event_rows.extend(_events(row))
-                if (
-                    row["state"] == "closed"
-                    and row["source"] in ("resident_web", "hotline")
-                    and rng.random() < 0.6
-                ):
-                    rating_rows.append(_rating(rng, row))
-                next_id += 1
-        if day % 30 == 0:
-            report("cases: history", 0.9 * day / days)
-    for chunk in range(0, len(case_rows), 2000):
-        session.execute(insert(Case), case_rows[chunk : chunk + 2000])
-    for chunk in range(0, len(event_rows), 5000):
-        session.execute(insert(CaseEvent), event_rows[chunk : chunk + 5000])
-    if rating_rows:
-        session.execute(insert(Rating), rating_rows)
-    _bump_counter(session, next_id - 1)
+    if ratings:
+        insert_rows(session, Rating, ratings)
+    _bump_counter(session, first_id + n - 1)
     report("cases: done", 1.0)
-    return next_id - first_n
+    return n
 
 
 @dataclass(frozen=True)
@@ -284,127 +528,6 @@ def _bump_counter(session: Session, last: int) -> None:
     else:
         session.execute(update(CaseCounter).where(CaseCounter.name == "case").values(last=last))
     session.flush()
-
-
-def _one_case(
-    rng: random.Random,
-    case_id: int,
-    code: str,
-    cat: Category,
-    day: datetime,
-    now: datetime,
-    boxes: list[tuple[str, float | None, float | None, float | None, float | None]],
-    chains: dict[str, Any],
-    rules_unit: dict[str, int | None],
-    calendar: WorkCalendar,
-) -> dict[str, Any] | None:
-    reported = day + timedelta(minutes=rng.randrange(7 * 60, 22 * 60) - 8 * 60)
-    if reported >= now:
-        return None
-    grid_code, min_lon, min_lat, max_lon, max_lat = boxes[rng.randrange(len(boxes))]
-    chain = chains.get(grid_code)
-    if chain is None or min_lon is None or min_lat is None or max_lon is None or max_lat is None:
-        return None
-    lon = (min_lon + max_lon) / 2 + (rng.random() - 0.5) * (max_lon - min_lon) * 0.3
-    lat = (min_lat + max_lat) / 2 + (rng.random() - 0.5) * (max_lat - min_lat) * 0.3
-    priority = cat.default_priority
-    limits = stage_minutes(cat, priority)
-    clock = clock_of(cat)  # limits and times of each step count on the category's clock, as in the workflow
-
-    def after(start: datetime, minutes: float) -> datetime:
-        return add_minutes(clock, start, minutes, calendar)
-
-    close_due = after(reported, sum(limits.values()))
-    age = now - reported
-    source = rng.choice(("resident_web", "hotline", "hotline", "grid_worker", "grid_worker", "app", "patrol"))
-    if code in ("1501", "0704", "1001"):
-        source = {"1501": "camera", "0704": "inspection", "1001": "sensor"}[code]
-    rejected = rng.random() < 0.04
-    late = rng.random() < 0.12
-    handle = limits["handle"] * (rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.9))
-    registered = after(reported, rng.uniform(3, limits["register"] * 0.9))
-    dispatched = after(registered, rng.uniform(2, limits["dispatch"] * 0.9))
-    handled = after(dispatched, handle)
-    verified = after(handled, rng.uniform(10, limits["verify"] * 0.8))
-    closed = after(verified, rng.uniform(5, 60))
-    returned = rng.random() < 0.06
-    row: dict[str, Any] = {
-        "id": case_id,
-        "number": f"BJ{to_local(reported):%Y%m%d}{case_id:04d}",
-        "category_code": code,
-        "title": f"{cat.name_zh}：{chains[grid_code].community.name if chains[grid_code].community else ''}",
-        "description": f"{cat.name_zh}（演示数据）",
-        "address": "",
-        "lon": round(lon, 6),
-        "lat": round(lat, 6),
-        "source_crs": "wgs84",
-        "area_code": grid_code,
-        "community_code": chain.community.code if chain.community else None,
-        "street_code": chain.street.code if chain.street else None,
-        "source": source,
-        "source_ref": None,
-        "dedupe_key": None,
-        "signal_count": 1,
-        "last_signal_at": reported,
-        "priority": priority,
-        "state": "closed",
-        "suspended_from": None,
-        "owner_unit_id": rules_unit.get(code),
-        "routed_unit_id": rules_unit.get(code),
-        "escalation_level": "street",
-        "is_supervised": late and rng.random() < 0.5,
-        "duplicate_of_id": None,
-        "reporter_account_id": None,
-        "reporter_name_enc": None,
-        "reporter_name_masked": "",
-        "reporter_phone_enc": None,
-        "reporter_phone_index": None,
-        "reporter_phone_masked": "",
-        "is_anonymous_public": False,
-        "tracking_digest": hashlib.sha256(f"demo-{case_id}".encode()).hexdigest(),
-        "entered_by_id": None,
-        "attributes": {},
-        "media_url": None,
-        "stage": None,
-        "stage_started_at": None,
-        "stage_due_at": None,
-        "close_due_at": close_due,
-        "sla_color": "grey",
-        "sla_clock": clock,
-        "paused_at": None,
-        "paused_seconds": 0,
-        "reported_at": reported,
-        "registered_at": registered,
-        "dispatched_at": dispatched,
-        "started_at": dispatched + timedelta(minutes=5),
-        "handled_at": handled,
-        "verified_at": verified,
-        "closed_at": closed,
-        "updated_at": closed,
-        "is_closed_on_time": closed <= close_due,
-        "return_count": 1 if returned else 0,
-        "rework_count": 1 if rng.random() < 0.05 else 0,
-        "reopen_count": 0,
-        "public_note": "",
-    }
-    if rejected:
-        row.update(
-            state="rejected",
-            dispatched_at=None,
-            started_at=None,
-            handled_at=None,
-            verified_at=None,
-            closed_at=registered,
-            is_closed_on_time=None,
-            updated_at=registered,
-            owner_unit_id=None,
-        )
-        return row
-    cut = now
-    if age < timedelta(days=7) and rng.random() < 0.7:
-        cut = reported + age * rng.random()  # recent cases are caught at every stage of the workflow
-    _cut_open(row, cut, now, limits, calendar)
-    return row
 
 
 def _cut_open(
@@ -444,40 +567,45 @@ def _cut_open(
             return
 
 
-def _events(row: dict[str, Any]) -> list[dict[str, Any]]:
-    steps: tuple[tuple[str, str | None, str, str], ...] = (
-        ("report", None, "reported", "reported_at"),
-        ("register", "reported", "registered", "registered_at"),
-        ("dispatch", "registered", "dispatched", "dispatched_at"),
-        ("handle", "dispatched", "handled", "handled_at"),
-        ("verify", "handled", "verified", "verified_at"),
-        ("close", "verified", "closed", "closed_at"),
+def _events(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The history events of the cases, column-wise: one per step each case has taken."""
+    steps: tuple[tuple[str, str | None, str, str, str], ...] = (
+        ("report", None, "reported", "reported_at", ""),
+        ("register", "reported", "registered", "registered_at", "街道指挥室"),
+        ("dispatch", "registered", "dispatched", "dispatched_at", "街道指挥室"),
+        ("handle", "dispatched", "handled", "handled_at", "处置单位"),
+        ("verify", "handled", "verified", "verified_at", "街道指挥室"),
+        ("close", "verified", "closed", "closed_at", "街道指挥室"),
     )
-    out = []
-    if row["state"] == "rejected":
-        steps = (("report", None, "reported", "reported_at"), ("reject", "reported", "rejected", "closed_at"))
-    for action, before, after, column in steps:
-        if row[column] is None:
-            break
-        out.append(
-            {
-                "case_id": row["id"],
-                "at": row[column],
-                "account_id": None,
-                "actor_name": "演示",
-                "action": action,
-                "from_state": before,
-                "to_state": after,
-                "unit_id": row["owner_unit_id"] if action == "dispatch" else None,
-                "note": "",
-                "is_public": True,
-                "details": {},
-            }
-        )
+    rejected = (
+        ("report", None, "reported", "reported_at", ""),
+        ("reject", "reported", "rejected", "closed_at", "街道指挥室"),
+    )
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("case_id", "at", "actor_name", "action", "from_state", "to_state", "unit_id")
+    }
+    for row in rows:
+        for action, before, after, column, actor in rejected if row["state"] == "rejected" else steps:
+            if row[column] is None:
+                break
+            out["case_id"].append(row["id"])
+            out["at"].append(row[column])
+            out["actor_name"].append(actor or REPORTER.get(row["source"], "演示"))
+            out["action"].append(action)
+            out["from_state"].append(before)
+            out["to_state"].append(after)
+            out["unit_id"].append(row["owner_unit_id"] if action == "dispatch" else None)
+    size = len(out["case_id"])
+    out |= {
+        "account_id": [None] * size,
+        "note": [""] * size,
+        "is_public": [True] * size,
+        "details": [{}] * size,
+    }
     return out
 
 
-def _rating(rng: random.Random, row: dict[str, Any]) -> dict[str, Any]:
+def _rating(rng: np.random.Generator, row: dict[str, Any]) -> dict[str, Any]:
     roll = rng.random()
     satisfaction = "satisfied" if roll < 0.78 else ("basically_satisfied" if roll < 0.93 else "unsatisfied")
     return {
@@ -485,5 +613,5 @@ def _rating(rng: random.Random, row: dict[str, Any]) -> dict[str, Any]:
         "is_fixed": satisfaction != "unsatisfied" or rng.random() < 0.5,
         "satisfaction": satisfaction,
         "comment": "",
-        "created_at": row["closed_at"] + timedelta(hours=rng.uniform(1, 48)),
+        "created_at": row["closed_at"] + timedelta(hours=float(rng.uniform(1, 48))),
     }

@@ -5,19 +5,22 @@ opinions. Deterministic from the seed; bulk inserts keep it within a few seconds
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
+from pingan.accounts.models import Account
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
-from pingan.core.clock import utcnow
-from pingan.core.pii import Protector, id_check_char, mask_name, mask_phone
+from pingan.cases.worktime import official_days
+from pingan.core.clock import LOCAL_TZ, utcnow
+from pingan.core.pii import ID_CHECK, ID_WEIGHTS, Protector, mask_id_number, mask_name, mask_phone
+from pingan.demo.bulk import insert_columns, insert_rows
 from pingan.grids.models import (
     Building,
     CheckItem,
@@ -35,7 +38,6 @@ from pingan.grids.models import (
     Visit,
 )
 from pingan.grids.privacy import demo_protector
-from pingan.grids.registers import protected_person_fields
 from pingan.grids.visits import quarter_start
 
 Step = Callable[[str, float], None]
@@ -195,21 +197,6 @@ def _points_in(rng: np.random.Generator, geom: Any, n: int) -> np.ndarray:
     return np.vstack(out)[:n]
 
 
-def _id_number(rng: np.random.Generator, used: set[str], age_min: int = 0, age_max: int = 90) -> str:
-    reference = min(date.today(), REFERENCE_DAY)  # fixed, so that the numbers depend on the seed only
-    while True:
-        region = str(
-            rng.choice(["330108", "330106", "330109", "330110", "330621", "341122", "362323", "412721"])
-        )
-        born = reference - timedelta(days=int(rng.integers(age_min * 365 + 1, age_max * 365 + 365)))
-        seq = int(rng.integers(1, 1000))
-        first17 = f"{region}{born:%Y%m%d}{seq:03d}"
-        value = first17 + id_check_char(first17)
-        if value not in used:
-            used.add(value)
-            return value
-
-
 def generate_grids_demo(session: Session, *, seed: int = 2016, step: Step | None = None) -> dict[str, int]:
     """Fill the grids registers of the demo district; returns counts of what was created."""
     report = step or (lambda _label, _share: None)
@@ -226,7 +213,9 @@ def generate_grids_demo(session: Session, *, seed: int = 2016, step: Step | None
     report("key places", 0.2)
     counts["places"] = _places(session, rng, names, protector, grids, geoms)
     report("households and residents", 0.4)
-    households, residents = _registers(session, rng, names, protector, grids, geoms)
+    households, residents = _registers(
+        session, rng, protector, grids, geoms, lambda label, share: report(label, 0.4 + 0.35 * share)
+    )
     counts["households"], counts["residents"] = len(households), residents
     report("visits", 0.75)
     counts["visits"] = _visits(session, rng, households)
@@ -303,7 +292,7 @@ def _staff(
         for m, links in zip(members, roles, strict=True)
         for code, role in links
     ]
-    session.execute(insert(StaffLink), link_rows)
+    insert_rows(session, StaffLink, link_rows)
     cadres = sum(1 for links in roles if links and links[0][1] == StaffRole.LIAISON_CADRE.value)
     return {"staff": len(members), "liaison_cadres": cadres}
 
@@ -444,130 +433,302 @@ def _places(
 def _registers(
     session: Session,
     rng: np.random.Generator,
-    names: _Names,
     protector: Protector,
     grids: list[Any],
     geoms: dict[str, Any],
-) -> tuple[list[Household], int]:
-    buildings: list[Building] = []
+    report: Step,
+) -> tuple[list[tuple[int, str]], int]:
+    """Every household and resident the area statistics state, per grid: buildings filled floor by floor
+    until the grid's households are housed, its population spread over them. Returns (household id, grid)
+    of every household and the number of residents."""
+    building_rows: list[dict[str, Any]] = []
+    household_rows: list[dict[str, Any]] = []
+    next_building = int(session.scalar(select(func.max(Building.id))) or 0) + 1
+    next_household = int(session.scalar(select(func.max(Household.id))) or 0) + 1
+    sizes: list[np.ndarray] = []
     for g in grids:
-        pts = _points_in(rng, geoms[g.code], int(rng.integers(2, 4)))
+        target = int(g.households or 0)
+        if target <= 0:
+            continue
+        spots = _points_in(rng, geoms[g.code], 16)
         road = str(rng.choice(list(ROADS)))
-        for j, (x, y) in enumerate(pts):
-            kind = "rental" if rng.random() < 0.2 else "residential"
-            buildings.append(
-                Building(
-                    area_code=g.code,
-                    address=f"{road}{int(rng.integers(1, 600))}号{j + 1}幢",
-                    kind=kind,
-                    floors=int(rng.integers(5, 33)),
-                    lon=float(x),
-                    lat=float(y),
-                )
-            )
-    session.add_all(buildings)
-    session.flush()
-    households: list[Household] = []
-    for b in buildings:
-        for k in range(int(rng.integers(4, 8))):
-            unit = k // 4 + 1
-            room = f"{unit}单元{int(rng.integers(1, (b.floors or 6) + 1))}{k % 4 + 1:02d}室"
-            kind = "rental" if b.kind == "rental" or rng.random() < 0.15 else "registered"
-            households.append(Household(area_code=b.area_code, building_id=b.id, room=room, kind=kind))
-    session.add_all(households)
-    session.flush()
-    used: set[str] = set()
-    rows: list[dict[str, Any]] = []
-    for h in households:
-        size = 1 if rng.random() < 0.12 else int(rng.integers(2, 4))
-        for m in range(size):
-            elderly_alone = size == 1 and rng.random() < 0.5
-            id_number = (
-                _id_number(rng, used, 70, 92)
-                if elderly_alone
-                else _id_number(rng, used, 18 if m == 0 else 0, 80)
-            )
-            phone = names.phone() if m == 0 or rng.random() < 0.5 else None
-            category = (
-                "rental" if h.kind == "rental" else ("floating" if rng.random() < 0.15 else "registered")
-            )
-            tags = (
-                ["elderly_alone"]
-                if elderly_alone
-                else ([str(rng.choice(list(CARE_TAGS[1:])))] if rng.random() < 0.06 else [])
-            )
-            fields = protected_person_fields(protector, name=names.person(), id_number=id_number, phone=phone)
-            relation = (
-                "户主"
-                if m == 0
-                else ("租客" if category == "rental" else str(rng.choice(["配偶", "子女", "父母"])))
-            )
-            rows.append(
+        number = int(rng.integers(1, 400))
+        made = 0
+        while made < target:
+            floors, units = int(rng.integers(6, 34)), int(rng.integers(1, 4))
+            take = min(floors * units * 2, target - made)
+            rental_building = rng.random() < 0.15
+            x, y = spots[len(building_rows) % len(spots)]
+            building_rows.append(
                 {
-                    **fields,
-                    "area_code": h.area_code,
-                    "household_id": h.id,
-                    "category": category,
-                    "care_tags": tags,
-                    "relation": relation,
-                    "is_active": True,
+                    "id": next_building,
+                    "area_code": g.code,
+                    "address": f"{road}{number}号{len(building_rows) % 9 + 1}幢",
+                    "kind": "rental" if rental_building else "residential",
+                    "floors": floors,
+                    "lon": float(x) + float(rng.normal(0, 0.0003)),
+                    "lat": float(y) + float(rng.normal(0, 0.0003)),
                 }
             )
-    session.execute(insert(Resident), rows)
-    return households, len(rows)
+            rental = rng.random(take) < (1.0 if rental_building else 0.15)
+            for k in range(take):
+                per_unit = floors * 2
+                household_rows.append(
+                    {
+                        "id": next_household,
+                        "area_code": g.code,
+                        "building_id": next_building,
+                        "room": f"{k // per_unit + 1}单元{k % per_unit // 2 + 1}{k % 2 + 1:02d}室",
+                        "kind": "rental" if rental[k] else "registered",
+                    }
+                )
+                next_household += 1
+            next_building += 1
+            made += take
+        # the grid's population over its households: everyone has a household, some live alone
+        extra = max(int(g.population or 0) - target, 0)
+        weights = rng.gamma(1.6, 1.0, target)
+        sizes.append(1 + rng.multinomial(extra, weights / weights.sum()))
+    insert_rows(session, Building, building_rows)
+    insert_rows(session, Household, household_rows)
+    report("households and residents", 0.1)
+    size = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+    residents = _residents(session, rng, protector, household_rows, size, report)
+    return [(h["id"], h["area_code"]) for h in household_rows], residents
 
 
-def _visits(session: Session, rng: np.random.Generator, households: list[Household]) -> int:
-    cadres: dict[str, list[int]] = {}
-    for staff_id, code in session.execute(
-        select(StaffLink.staff_id, StaffLink.area_code).where(StaffLink.role == StaffRole.LIAISON_CADRE.value)
-    ):
-        cadres.setdefault(code, []).append(staff_id)
-    workers = {
-        code: staff_id
-        for staff_id, code in session.execute(
-            select(StaffLink.staff_id, StaffLink.area_code).where(StaffLink.role == StaffRole.FULL_TIME.value)
-        )
+def _residents(
+    session: Session,
+    rng: np.random.Generator,
+    protector: Protector,
+    households: list[dict[str, Any]],
+    size: np.ndarray,
+    report: Step,
+) -> int:
+    """The people of the households (``size`` of each), their personal data protected in bulk."""
+    n = int(size.sum())
+    if n == 0:
+        return 0
+    owner = np.repeat(np.arange(len(households)), size)
+    member = np.arange(n) - np.repeat(np.cumsum(size) - size, size)  # 0 = the head of the household
+    alone = np.repeat(size == 1, size)
+    elderly_alone = alone & (rng.random(n) < 0.5)
+    age = np.where(member == 0, rng.integers(22, 86, n), rng.integers(0, 81, n))
+    age = np.where(elderly_alone, rng.integers(70, 93, n), age)
+    ids = _id_numbers(rng, age)
+    names = _person_names(rng, n)
+    with_phone = (member == 0) | (rng.random(n) < 0.5)
+    phones = _phone_numbers(rng, int(with_phone.sum()))
+    rental = np.array([h["kind"] == "rental" for h in households])[owner]
+    floating = rng.random(n) < 0.15
+    tag_draw = rng.random(n)
+    tag_pick = rng.integers(1, len(CARE_TAGS), n)
+    relation_pick = rng.integers(0, 3, n)
+    report("households and residents", 0.2)
+    name_enc = protector.encrypt_many(names)
+    id_enc = protector.encrypt_many(ids)
+    phone_enc = protector.encrypt_many(phones)
+    report("households and residents", 0.7)
+    phone_at = (np.cumsum(with_phone) - 1).tolist()
+    has_phone, heads = with_phone.tolist(), (member == 0).tolist()
+    rental_of, floating_of = rental.tolist(), floating.tolist()
+    alone_of, draws, picks = elderly_alone.tolist(), tag_draw.tolist(), tag_pick.tolist()
+    relations = [("配偶", "子女", "父母")[k] for k in relation_pick.tolist()]
+    households_of = owner.tolist()
+    alone_tags, no_tags = ["elderly_alone"], list[str]()  # shared: the same JSON text for the same list
+    care = {k: [CARE_TAGS[k]] for k in range(len(CARE_TAGS))}
+    columns: dict[str, list[Any]] = {
+        "area_code": [households[h]["area_code"] for h in households_of],
+        "household_id": [households[h]["id"] for h in households_of],
+        "name_enc": name_enc,
+        "name_masked": [mask_name(v) for v in names],
+        "id_number_enc": id_enc,
+        "id_number_index": [protector.blind_index("id:" + v) for v in ids],
+        "id_number_masked": [mask_id_number(v) for v in ids],
+        "phone_enc": [phone_enc[phone_at[i]] if has_phone[i] else None for i in range(n)],
+        "phone_index": [protector.blind_index("phone:" + p) for p in phones],
+        "phone_masked": [mask_phone(p) for p in phones],
+        "sex": ["male" if int(v[16]) % 2 else "female" for v in ids],
+        "birth_year": [int(v[6:10]) for v in ids],
+        "category": [
+            "rental" if r else ("floating" if f else "registered")
+            for r, f in zip(rental_of, floating_of, strict=True)
+        ],
+        "care_tags": [
+            alone_tags if a else (care[k] if d < 0.06 else no_tags)
+            for a, d, k in zip(alone_of, draws, picks, strict=True)
+        ],
+        "relation": [
+            "户主" if head else ("租客" if r else rel)
+            for head, r, rel in zip(heads, rental_of, relations, strict=True)
+        ],
+        "is_active": [True] * n,
     }
-    now = utcnow()
-    start = quarter_start(now)
-    span = max((now - start).total_seconds(), 3600.0)
-    rows = []
-    for h in households:
-        r = rng.random()
-        if r < 0.35:  # never visited
-            continue
-        staff = cadres.get(h.area_code, [None])[0] if rng.random() < 0.5 else workers.get(h.area_code)
-        if r < 0.55:  # visited last quarter only
-            when = start - timedelta(days=float(rng.uniform(5, 80)))
-        else:
-            when = start + timedelta(seconds=float(rng.uniform(0, span * 0.95)))
-        rows.append(
-            {
-                "area_code": h.area_code,
-                "household_id": h.id,
-                "staff_id": staff,
-                "account_id": None,
-                "username": "demo",
-                "visited_at": when,
-                "lon": None,
-                "lat": None,
-                "notes": str(
-                    rng.choice(
-                        [
-                            "入户走访，了解家庭情况",
-                            "宣传防诈骗知识",
-                            "燃气安全检查",
-                            "独居老人关怀",
-                            "政策宣传",
-                        ]
-                    )
-                ),
-                "issues": [],
-                "created_at": now,
-            }
+    # the phone columns per person (the protected values were computed once per phone)
+    for name in ("phone_index", "phone_masked"):
+        per_phone = columns[name]
+        columns[name] = [
+            per_phone[phone_at[i]] if has_phone[i] else (None if name == "phone_index" else "")
+            for i in range(n)
+        ]
+    report("households and residents", 0.8)
+    insert_columns(
+        session,
+        Resident,
+        columns,
+        progress=lambda done: report("households and residents", 0.8 + 0.2 * done),
+    )
+    return n
+
+
+def _id_numbers(rng: np.random.Generator, age: np.ndarray) -> list[str]:
+    """Unique ID numbers (GB 11643 check characters) of people of the given ages (in years)."""
+    reference = min(date.today(), REFERENCE_DAY).toordinal()  # fixed: the numbers depend on the seed only
+    n = len(age)
+    regions = np.array(["330108", "330106", "330109", "330110", "330621", "341122", "362323", "412721"])
+    region = regions[rng.choice(len(regions), n, p=[0.45, 0.1, 0.08, 0.07, 0.1, 0.07, 0.07, 0.06])]
+    born = reference - age * 365 - rng.integers(1, 365, n)
+    seq = rng.integers(1, 1000, n)
+    days = np.datetime64("0001-01-01") + (born - 1).astype("timedelta64[D]")  # ordinal → numpy date
+    ymd = np.char.replace(days.astype(str), "-", "").tolist()
+    first17 = [f"{r}{d}{q:03d}" for r, d, q in zip(region.tolist(), ymd, seq.tolist(), strict=True)]
+    seen: set[str] = set()
+    for i, value in enumerate(first17):
+        while value in seen:  # a rare clash: the next sequence number of the same day
+            value = value[:14] + f"{(int(value[14:]) % 999) + 1:03d}"
+        seen.add(value)
+        first17[i] = value
+    digits = np.frombuffer("".join(first17).encode("ascii"), dtype=np.uint8).reshape(n, 17) - 48
+    checks = (digits.astype(np.int64) @ np.array(ID_WEIGHTS, dtype=np.int64)) % 11
+    return [f + ID_CHECK[c] for f, c in zip(first17, checks.tolist(), strict=True)]
+
+
+def _person_names(rng: np.random.Generator, n: int) -> list[str]:
+    surnames = rng.integers(0, len(SURNAMES), n).tolist()
+    first = rng.integers(0, len(GIVEN), n).tolist()
+    second = rng.integers(0, len(GIVEN), n).tolist()
+    two = (rng.random(n) < 0.65).tolist()
+    return [
+        SURNAMES[s] + GIVEN[a] + (GIVEN[b] if t else "")
+        for s, a, b, t in zip(surnames, first, second, two, strict=True)
+    ]
+
+
+def _phone_numbers(rng: np.random.Generator, n: int) -> list[str]:
+    second = np.array(list("35789"))[rng.integers(0, 5, n)].tolist()
+    rest = rng.integers(0, 1_000_000_000, n).tolist()
+    return [f"1{a}{b:09d}" for a, b in zip(second, rest, strict=True)]
+
+
+VISIT_NOTES = (
+    "入户走访，了解家庭情况",
+    "宣传防诈骗知识",
+    "燃气安全检查",
+    "独居老人关怀",
+    "政策宣传",
+    "出租房信息核对",
+    "电动自行车充电安全提醒",
+    "收集居民意见建议",
+)
+# Visits per person per working day: the full-time grid worker walks the grid, the others join now and then.
+VISIT_RATES = {
+    StaffRole.FULL_TIME.value: 4.0,
+    StaffRole.GRID_LEADER.value: 1.0,
+    StaffRole.PART_TIME.value: 0.8,
+    StaffRole.LIAISON_CADRE.value: 0.15,
+}
+
+
+def _visits(session: Session, rng: np.random.Generator, households: list[tuple[int, str]]) -> int:
+    """Door-to-door visits of the last and the current quarter by each grid's own staff, in working hours
+    (Asia/Shanghai) on working days and some Saturdays; every household in turn, no one twice a quarter
+    while others wait."""
+    staff: dict[str, list[tuple[int, str, str]]] = {}
+    accounts_of = dict(session.execute(select(Account.id, Account.username)).all())
+    for staff_id, code, role, name, account_id in session.execute(
+        select(
+            StaffLink.staff_id, StaffLink.area_code, StaffLink.role, StaffMember.name, StaffMember.account_id
         )
-    session.execute(insert(Visit), rows)
+        .join(StaffMember, StaffMember.id == StaffLink.staff_id)
+        .order_by(StaffLink.staff_id)
+    ):
+        username = accounts_of.get(account_id) if account_id is not None else None
+        staff.setdefault(code, []).append((staff_id, role, username or name))
+    by_grid: dict[str, list[int]] = {}
+    for hid, code in households:
+        by_grid.setdefault(code, []).append(hid)
+    now = utcnow()
+    today = now.astimezone(LOCAL_TZ).date()
+    current = quarter_start(now)
+    previous = quarter_start(current - timedelta(days=1))
+    official = official_days()
+    days: list[tuple[date, float]] = []  # (day, share of a working day's visits)
+    day = previous.astimezone(LOCAL_TZ).date()
+    while day <= today:
+        flag = official.get(day)
+        workday = day.weekday() < 5 if flag is None else flag[0]
+        if workday:
+            days.append((day, 1.0))
+        elif day.weekday() == 5 and flag is None:
+            days.append((day, 0.25))  # some Saturday visits to families out at work in the week
+        day += timedelta(days=1)
+    quarter_of_day = np.array([d >= current.astimezone(LOCAL_TZ).date() for d, _ in days])
+    share = np.array([s for _, s in days])
+    midnight = np.array(
+        [datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).timestamp() for d, _ in days], dtype=np.float64
+    )
+    rows: list[dict[str, Any]] = []
+    no_issues: list[Any] = []
+    for code in sorted(by_grid):
+        people = staff.get(code, [])
+        homes = by_grid[code]
+        if not people or not homes:
+            continue
+        rates = np.array([VISIT_RATES.get(role, 0.5) for _, role, _ in people])
+        counts = rng.poisson(np.outer(share, rates))  # days × people
+        day_idx, person_idx = np.nonzero(counts)
+        reps = counts[day_idx, person_idx]
+        day_of = np.repeat(day_idx, reps)
+        who = np.repeat(person_idx, reps)
+        # 08:30–17:30 mostly, a tenth in the early evening (17:30–19:45) when families are home
+        minute = np.where(
+            rng.random(day_of.size) < 0.9,
+            rng.uniform(510, 1050, day_of.size),
+            rng.uniform(1050, 1185, day_of.size),
+        )
+        at = midnight[day_of] + minute * 60
+        order = np.argsort(at, kind="stable")
+        walk: dict[bool, np.ndarray] = {q: rng.permutation(len(homes)) for q in (False, True)}
+        seen = {False: 0, True: 0}
+        notes = rng.integers(0, len(VISIT_NOTES), day_of.size)
+        stamps = (np.datetime64("1970-01-01T00:00:00", "us") + (at * 1e6).astype("timedelta64[us]")).astype(
+            object
+        )
+        now_ts = now.timestamp()
+        for k in order.tolist():
+            if at[k] > now_ts:
+                continue
+            when = stamps[k]  # naive UTC (the columns' convention)
+            q = bool(quarter_of_day[day_of[k]])
+            home = homes[int(walk[q][seen[q] % len(homes)])]
+            seen[q] += 1
+            staff_id, _role, username = people[int(who[k])]
+            rows.append(
+                {
+                    "area_code": code,
+                    "household_id": home,
+                    "staff_id": staff_id,
+                    "account_id": None,
+                    "username": username,
+                    "visited_at": when,
+                    "lon": None,
+                    "lat": None,
+                    "notes": VISIT_NOTES[int(notes[k])],
+                    "issues": no_issues,
+                    "created_at": when,
+                }
+            )
+    insert_rows(session, Visit, rows)
     return len(rows)
 
 
@@ -638,7 +799,7 @@ def _tasks(session: Session, rng: np.random.Generator, grids: list[str], demo_gr
                     "note": "已完成排查" if done else "",
                 }
             )
-        session.execute(insert(TaskTarget), target_rows)
+        insert_rows(session, TaskTarget, target_rows)
         if kind == "population_check":
             tids = dict(
                 session.execute(
@@ -675,21 +836,21 @@ def _tasks(session: Session, rng: np.random.Generator, grids: list[str], demo_gr
                     }
                 )
             if items:
-                session.execute(insert(CheckItem), items)
+                insert_rows(session, CheckItem, items)
     return len(plan)
 
 
-def _opinions(session: Session, rng: np.random.Generator, households: list[Household]) -> int:
+def _opinions(session: Session, rng: np.random.Generator, households: list[tuple[int, str]]) -> int:
     now = utcnow()
     rows = []
     for i in range(80):
-        h = households[int(rng.integers(0, len(households)))]
+        household_id, area_code = households[int(rng.integers(0, len(households)))]
         text, tags = OPINION_TEXTS[i % len(OPINION_TEXTS)]
         answered = rng.random() < 0.5
         rows.append(
             {
-                "area_code": h.area_code,
-                "household_id": h.id,
+                "area_code": area_code,
+                "household_id": household_id,
                 "visit_id": None,
                 "channel": str(rng.choice(["cadre", "grid_worker"])),
                 "content": text,
@@ -707,5 +868,5 @@ def _opinions(session: Session, rng: np.random.Generator, households: list[House
                 "case_number": None,
             }
         )
-    session.execute(insert(Opinion), rows)
+    insert_rows(session, Opinion, rows)
     return len(rows)

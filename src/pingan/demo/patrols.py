@@ -21,6 +21,7 @@ from pingan.areas.models import AreaLevel
 from pingan.core.clock import utcnow
 from pingan.core.errors import NotFound
 from pingan.core.pii import ID_CHECK, ID_WEIGHTS, mask_id_number, mask_name, mask_phone
+from pingan.demo.bulk import insert_rows
 from pingan.patrols.common import get_protector
 from pingan.patrols.models import (
     Activity,
@@ -133,7 +134,7 @@ def generate_patrols(
 
 def _teams(session: Session, communities: list[Any]) -> list[PatrolTeam]:
     rows = [{"name": f"{c.name}巡防队", "area_code": c.code} for c in communities]
-    session.execute(insert(PatrolTeam), rows)
+    insert_rows(session, PatrolTeam, rows)
     return list(session.scalars(select(PatrolTeam).order_by(PatrolTeam.area_code)))
 
 
@@ -179,7 +180,7 @@ def _volunteers(
         )
     rows[0]["status"] = "active"
     for start in range(0, n, 5000):
-        session.execute(insert(PatrolVolunteer), rows[start : start + 5000])
+        insert_rows(session, PatrolVolunteer, rows[start : start + 5000])
     return {
         vid: (tid, area)
         for vid, tid, area in session.execute(
@@ -301,7 +302,7 @@ def _shifts(
                 shift_rows.append(
                     {"grid_code": grid.code, "starts_at": start, "ends_at": end, "headcount": 2, "note": ""}
                 )
-    session.execute(insert(Shift), shift_rows)
+    insert_rows(session, Shift, shift_rows)
     shift_list = session.execute(
         select(Shift.id, Shift.grid_code, Shift.starts_at, Shift.ends_at).order_by(Shift.id)
     ).all()
@@ -362,9 +363,9 @@ def _shifts(
         insert(ShiftAssignment), [{k: v for k, v in r.items() if k != "grid_code"} for r in unique]
     )
     if activities:
-        session.execute(insert(Activity), activities)
+        insert_rows(session, Activity, activities)
     if events:
-        session.execute(insert(PatrolEvent), events)
+        insert_rows(session, PatrolEvent, events)
     return unique
 
 
@@ -510,8 +511,7 @@ def _tracks(
             vid.tolist(), t.tolist(), lon.tolist(), lat.tolist(), speed.tolist(), idx.tolist(), strict=True
         )
     ]
-    for start in range(0, len(rows), 20_000):
-        session.execute(insert(PatrolPosition), rows[start : start + 20_000])
+    insert_rows(session, PatrolPosition, rows)
     last: dict[int, dict[str, Any]] = {}
     area_of = dict(session.execute(select(PatrolVolunteer.id, PatrolVolunteer.area_code)).all())
     for r in rows:
