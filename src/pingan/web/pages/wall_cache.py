@@ -43,7 +43,8 @@ class WallSnapshots:
         self.builds = 0
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
-        _LIVE.add(self)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
 
     def get(self, key: Hashable, scope: str, build: Callable[[], bytes]) -> bytes:
         """The snapshot of ``key``, built by ``build`` when missing or due (see the module's docstring)."""
@@ -106,10 +107,13 @@ class WallSnapshots:
 
 
 _LIVE: weakref.WeakSet[WallSnapshots] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
 
 
 def _case_changed(payload: dict[str, Any]) -> None:
-    for snapshots in list(_LIVE):
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for snapshots in live:
         snapshots.case_changed(payload)
 
 
