@@ -33,3 +33,15 @@ function request()
     '{"category_code":"0102","description":"mixed %d-%d","lon":%s,"lat":%s,"source":"app"}', id, counter, p[1], p[2])
   return wrk.format("POST", "/api/v1/cases", headers, body)
 end
+
+statuses = {}
+
+function response(status, headers, body)
+  if status >= 300 then statuses[status] = (statuses[status] or 0) + 1 end
+end
+
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    for status, n in pairs(t:get("statuses")) do io.write(string.format("status %d %d\n", status, n)) end
+  end
+end
