@@ -136,7 +136,20 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_state_stage_due", "state", "stage_due_at"),
+        # by state (the SLA job, open-case lists), and the wall's roll-ups of open cases read from the index
+        # alone (pingan.cases.rollups: open cases per grid and SLA colour, the most urgent ones)
+        Index(
+            "ix_cases_open_rollup",
+            "state",
+            "stage_due_at",
+            "sla_color",
+            "area_code",
+            "street_code",
+            "community_code",
+            "reported_at",
+        ),
+        # by report time (lists, KPIs), and received cases per day and category read from the index alone
+        Index("ix_cases_reported_rollup", "reported_at", "state", "area_code", "category_code"),
         Index("ix_cases_category_reported", "category_code", "reported_at"),
         # nearby duplicates: a latitude band of a category's cases that are not duplicates themselves
         Index(
@@ -167,7 +180,7 @@ class Case(Base):
     signal_count: Mapped[int] = mapped_column(Integer, default=1)
     last_signal_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     priority: Mapped[str] = mapped_column(String(10), default="normal")
-    state: Mapped[str] = mapped_column(String(16))  # indexed by ix_cases_state_stage_due
+    state: Mapped[str] = mapped_column(String(16))  # indexed by ix_cases_open_rollup
     suspended_from: Mapped[str | None] = mapped_column(String(16))
     owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     routed_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
@@ -197,7 +210,7 @@ class Case(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
     # milestones
-    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # ix_cases_reported_rollup
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

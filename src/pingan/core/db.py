@@ -69,18 +69,28 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# A request that finds every pooled connection busy waits this long for one, then fails fast with 503 and
+# Retry-After (``pingan.web.app``: sqlalchemy.exc.TimeoutError) instead of queueing for 30 s and failing 500.
+POOL_TIMEOUT_SECONDS = 3.0
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the URL; SQLite files get WAL, foreign keys and a busy timeout."""
+    """An engine for the URL; SQLite files get WAL, foreign keys and a busy timeout. Pooled engines wait at
+    most ``POOL_TIMEOUT_SECONDS`` for a free connection (``pool_timeout=`` overrides)."""
+    pooled = "poolclass" not in kwargs
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if pooled:  # a file: QueuePool (5 + 10 connections by default)
+                kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    if "poolclass" not in kwargs:
+    if pooled:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 

@@ -28,6 +28,7 @@ class EventBus:
     _subscribers: list[_Subscriber] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sink: Callable[[str, dict[str, Any]], None] | None = None
+    _listeners: list[tuple[str, Callable[[dict[str, Any]], None]]] = field(default_factory=list)
 
     def subscribe(self, topics: set[str] | None = None) -> asyncio.Queue[dict[str, Any]]:
         """A queue that receives every message of the given topics (all topics when None)."""
@@ -46,10 +47,20 @@ class EventBus:
         publishes for its parent to publish: ``pingan.core.workerprocess``); None stops."""
         self._sink = sink
 
+    def listen(self, topic: str, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``callback(payload)`` in the publisher's thread for every message of ``topic`` (it must be
+        quick and never raise: caches of this process mark themselves stale this way)."""
+        with self._lock:
+            if (topic, callback) not in self._listeners:
+                self._listeners.append((topic, callback))
+
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Deliver to local subscribers; safe to call from any thread."""
         if self._sink is not None:
             self._sink(topic, payload)
+        for wanted, callback in self._listeners:
+            if wanted == topic:
+                callback(payload)
         message = {"topic": topic, **payload}
         with self._lock:
             subscribers = list(self._subscribers)

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pingan import __version__
@@ -23,6 +24,7 @@ from pingan.web.middleware import check_startup, install_security
 from pingan.web.routing import include
 
 log = logging.getLogger("pingan.web")
+RETRY_AFTER_SECONDS = 2
 
 
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
@@ -144,6 +146,21 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"error": {"code": code, "message": str(exc.detail)}},
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_full(_request: Request, exc: PoolTimeout) -> Response:
+        # every database connection is busy (a burst of heavy requests): ask the client to retry shortly
+        log.warning("database connection pool exhausted: %s", exc)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if wants_html(_request):
+            response = error_page(_request, 503)
+            response.headers.update(headers)
+            return response
+        return JSONResponse(
+            {"error": {"code": "busy", "message": "the server is busy; try again in a few seconds"}},
+            status_code=503,
+            headers=headers,
         )
 
     @app.exception_handler(Exception)

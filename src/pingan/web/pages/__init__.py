@@ -34,6 +34,7 @@ def find_node_modules() -> Path:
 
 API_DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pingan 平安 API</title>
+<link rel="icon" href="/static/app/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
@@ -51,6 +52,15 @@ def install_pages(app: FastAPI) -> None:
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=node_modules / sub), name=f"vendor-{name}")
     for module in (auth, wall, work, grids, resident, audit, clerk):
         include(app, module.router)
+
+    favicon = (STATIC_DIR / "favicon.svg").read_bytes()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon_ico() -> Response:
+        """The icon for clients that ask the conventional path (every page links /static/app/favicon.svg)."""
+        return Response(
+            favicon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.clock import format_local, utcnow
-from pingan.core.security import Actor
+from pingan.core.security import Actor, scope_prefix
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages import wall_data
 from pingan.web.pages.common import COMMAND_ROLES, lang_of, render, require_staff
 from pingan.web.pages.modules import has_module
+from pingan.web.pages.wall_cache import WallSnapshots
 
 router = APIRouter(include_in_schema=False)
 GRID_SIMPLIFY = 0.00005
 STREET_SIMPLIFY = 0.0001
-FEED_SIZE = 14
+RANK_SECONDS = 8  # the ranking turns its page this often when its rows do not fit at once
 
 
 def scope_code(session: DbSession, actor: Actor) -> str:
@@ -30,6 +33,18 @@ def scope_code(session: DbSession, actor: Actor) -> str:
         return prefixes[0]
     districts = areas.list_areas(session, level=AreaLevel.DISTRICT)
     return districts[0].code if districts else (prefixes[0] if prefixes else "")
+
+
+def district_label(name: str, lang: str) -> str:
+    """The district's name as pages show it (the configured name in Chinese, the catalogue's in English)."""
+    return name if lang == "zh" else i18n.translator(lang)("district.name")
+
+
+def scope_name(area: Any, district_name: str, lang: str) -> str:
+    """What the wall's header names: the district, or "district · street" for a street's wall."""
+    if area.level == AreaLevel.DISTRICT.value:
+        return district_label(district_name, lang)
+    return i18n.translator(lang)("wall.scope", district=district_label(district_name, lang), area=area.name)
 
 
 @router.get("/wall")
@@ -47,7 +62,13 @@ def wall(request: Request, session: DbSession, actor: OptionalActor) -> Response
         else [120.2, 30.2]
     )
     settings = request.app.state.settings
-    streets = {a.code: a.name for a in areas.list_areas(session, level=AreaLevel.STREET, within=code)}
+    # names of the streets and communities of the scope: the feed shows the same place for items loaded with
+    # the page and items pushed live (both carry only codes)
+    places = {
+        a.code: a.name
+        for level in (AreaLevel.STREET, AreaLevel.COMMUNITY)
+        for a in areas.list_areas(session, level=level, within=code)
+    }
     extra_tiles = [name for name in wall_data.MODULE_TILES if has_module(request.app, name)]
     config: dict[str, Any] = {
         "lang": lang,
@@ -60,8 +81,9 @@ def wall(request: Request, session: DbSession, actor: OptionalActor) -> Response
         "streets_url": f"/api/v1/areas/geojson?level=street&within={code}&simplify={STREET_SIMPLIFY}",
         "data_url": "/wall/data.json",
         "live_url": "/api/v1/live",
-        "streets": streets,
-        "feed_size": FEED_SIZE,
+        "places": places,
+        "feed_size": wall_data.FEED_SIZE,
+        "rank_seconds": RANK_SECONDS,
     }
     return render(
         request,
@@ -71,13 +93,39 @@ def wall(request: Request, session: DbSession, actor: OptionalActor) -> Response
         extra_tiles=extra_tiles,
         now_text=format_local(utcnow()),
         area=area,
+        scope_name=scope_name(area, settings.district_name, lang),
         rank_level="community" if area.level == AreaLevel.STREET.value else "street",
     )
 
 
+def visibility(actor: Actor, scope: str) -> Hashable:
+    """Who sees the same wall: everyone who commands the whole scope sees all of its cases (one shared
+    snapshot); anyone else (several streets shown on a district's wall) gets a snapshot of their own."""
+    for grant in actor.grants_for(COMMAND_ROLES):
+        if grant.unit_id is None and scope.startswith(scope_prefix(grant.area_code)):
+            return "scope"
+    return ("actor", actor.account_id, actor.grants)
+
+
+def snapshots(request: Request) -> WallSnapshots:
+    """The application's shared wall snapshots."""
+    found: WallSnapshots | None = getattr(request.app.state, "wall_snapshots", None)
+    if found is None:
+        found = request.app.state.wall_snapshots = WallSnapshots()
+    return found
+
+
 @router.get("/wall/data.json")
-def wall_json(request: Request, session: DbSession, actor: OptionalActor) -> dict[str, Any]:
-    """Everything the wall shows apart from the boundaries, already formatted in the viewer's language."""
+def wall_json(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    """Everything the wall shows apart from the boundaries, already formatted in the viewer's language
+    (one shared snapshot per scope and language: ``wall_cache``)."""
     actor = require_staff(actor, *COMMAND_ROLES)
     modules = frozenset(name for name in wall_data.MODULE_TILES if has_module(request.app, name))
-    return wall_data.build(session, actor, scope_code(session, actor), lang_of(request), modules)
+    scope, lang = scope_code(session, actor), lang_of(request)
+    key = (scope, visibility(actor, scope), lang, modules)
+
+    def build() -> bytes:
+        return orjson.dumps(wall_data.build(session, actor, scope, lang, modules))
+
+    body = snapshots(request).get(key, scope, build)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})

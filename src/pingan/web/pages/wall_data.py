@@ -1,13 +1,18 @@
-"""The wall's figures, from the cases service and KPIs, formatted in the viewer's language.
+"""The wall's figures, from roll-ups of the cases (counted by the database), in the viewer's language.
 
-Every number says what it counts and over what period; every change shows its arrow and its base.
+Every number says what it counts and over what period; every change shows its arrow and its base. Nothing
+here loads case rows: open cases are counted per grid and SLA colour, received and closed cases per day,
+so the cost of one build does not grow with the number of open cases (the map shows the most urgent
+``MARKERS`` of them; the grid colours count all). ``pingan.web.pages.wall_cache`` shares one build per
+scope between every wall that shows it.
 """
 
 from __future__ import annotations
 
+import calendar
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,20 +20,20 @@ from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
-from pingan.cases import kpis, service
-from pingan.core.clock import LOCAL_TZ, to_local, utcnow
+from pingan.cases import rollups
+from pingan.core.clock import LOCAL_TZ, utcnow
+from pingan.core.db import base_engine
 from pingan.core.errors import NotFound
 from pingan.core.security import Actor
 from pingan.web import i18n
 from pingan.web.pages.lookups import names
 
-PAGE = 500
-MAX_OPEN = 5000
 FEED_SIZE = 14
-RECENT_DAYS = 90
+MARKERS = 400  # the most urgent open cases drawn on the map (overdue first); grid colours count every one
 # optional modules with a wall tile, shown only when installed (camera and river tiles join when they exist)
 MODULE_TILES = ("patrols",)
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+FINAL = ("closed", "rejected", "merged")
 
 
 def change_text(translate: i18n.Translator, key: str, value: int, base: int) -> tuple[str, str]:
@@ -41,96 +46,67 @@ def change_text(translate: i18n.Translator, key: str, value: int, base: int) -> 
     return translate(key, arrow=arrow, pct=f"{abs(pct):.1f}%", base=base, value=value), trend
 
 
-def _open_cases(session: Session, actor: Actor, scope: str) -> tuple[list[Any], int]:
-    found: list[Any] = []
-    page, total = 1, 0
-    while len(found) < MAX_OPEN:
-        items, total = service.list_cases(
-            session,
-            actor,
-            filters=service.CaseFilter(is_open=True, area_code=scope),
-            page=page,
-            page_size=PAGE,
-        )
-        found.extend(items)
-        if len(items) < PAGE:
-            break
-        page += 1
-    return found, total
+def midnight(day: date) -> datetime:
+    """The start of a local (Asia/Shanghai) day."""
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
 
 
-def _recent(session: Session, actor: Actor, scope: str, since: datetime) -> list[Any]:
-    found: list[Any] = []
-    page = 1
-    while True:
-        items, _total = service.list_cases(
-            session,
-            actor,
-            filters=service.CaseFilter(area_code=scope, reported_from=since),
-            page=page,
-            page_size=PAGE,
+def received(session: Session, actor: Actor, scope: str, first: date, last: date) -> Counter[date]:
+    """Cases received per local day from ``first`` to ``last`` (inclusive), counted as the KPI API counts
+    them (``GET /api/v1/case-kpis``: merged cases excluded). The wall's one place that counts received cases
+    (today, the 30 days, month-to-date, the monthly series): switch it to ``cases.kpis``' shared count."""
+    return rollups.received_by_day(
+        session, actor, within=scope or None, start=midnight(first), end=midnight(last + timedelta(days=1))
+    )
+
+
+_HISTORY: dict[tuple[Any, ...], tuple[float, Counter[date]]] = {}
+HISTORY_TTL = 600.0
+RECENT_DAYS = 40  # counted afresh at every build; the days before change seldom and are kept HISTORY_TTL
+
+
+def received_days(session: Session, actor: Actor, scope: str, first: date, today: date) -> Counter[date]:
+    """``received`` from ``first`` to today: the last ``RECENT_DAYS`` counted now, the months before them
+    remembered for ``HISTORY_TTL`` seconds (per database, scope, viewer's grants and day)."""
+    split = today - timedelta(days=RECENT_DAYS)
+    key = (id(base_engine(session.get_bind())), scope, actor.grants, actor.account_id, first, split)
+    hit = _HISTORY.get(key)
+    if hit is None or time.monotonic() - hit[0] > HISTORY_TTL:
+        if len(_HISTORY) > 64:
+            _HISTORY.clear()
+        hit = _HISTORY[key] = (
+            time.monotonic(),
+            received(session, actor, scope, first, split - timedelta(days=1)),
         )
-        found.extend(items)
-        if len(items) < PAGE or len(found) >= 20_000:
-            return found
-        page += 1
+    return hit[1] + received(session, actor, scope, split, today)
 
 
 @dataclass
-class Recent:
-    """Counts over the cases reported in the last 90 days (one read, several figures)."""
+class OpenCounts:
+    """Open cases by SLA colour, per grid and per ranked area (street or community)."""
 
-    received: Counter[date] = field(default_factory=Counter)
-    closed: Counter[date] = field(default_factory=Counter)
-    majors_this_month: Counter[str] = field(default_factory=Counter)
+    colours: Counter[str]
+    grids: dict[str, dict[str, int]]
+    by_rank: Counter[str]
+    red_by_rank: Counter[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.colours.values())
 
 
-def _recent_counts(session: Session, actor: Actor, scope: str, today: date) -> Recent:
-    since = datetime(today.year, today.month, today.day, tzinfo=LOCAL_TZ) - timedelta(days=RECENT_DAYS)
-    month = (today.year, today.month)
-    counts = Recent()
-    for case in _recent(session, actor, scope, since):
-        day = to_local(case.reported_at).date()
-        counts.received[day] += 1
-        if (day.year, day.month) == month and case.state != "merged":
-            counts.majors_this_month[case.category_code[:2]] += 1
-        if case.closed_at is not None:
-            counts.closed[to_local(case.closed_at).date()] += 1
+def open_counts(session: Session, actor: Actor, scope: str, rank_level: AreaLevel) -> OpenCounts:
+    """Open cases counted by the database per grid and SLA colour."""
+    counts = OpenCounts(Counter(), defaultdict(lambda: {"open": 0, "overdue": 0}), Counter(), Counter())
+    for g in rollups.open_groups(session, actor, within=scope or None):
+        counts.colours[g.sla_color] += g.count
+        counts.grids[g.area_code]["open"] += g.count
+        rank_key = g.community_code if rank_level == AreaLevel.COMMUNITY else g.street_code
+        counts.by_rank[rank_key or ""] += g.count
+        if g.sla_color == "red":
+            counts.grids[g.area_code]["overdue"] += g.count
+            counts.red_by_rank[rank_key or ""] += g.count
     return counts
-
-
-def _daily(recent: Recent, today: date, lang: str) -> dict[str, Any]:
-    """Reported and closed per day over the last 30 days (closures of cases reported in the last 90 days)."""
-    days = [today - timedelta(days=29 - i) for i in range(30)]
-    return {
-        "labels": [f"{d.month}/{d.day}" if lang == "en" else f"{d.month}-{d.day:02d}" for d in days],
-        "received": [recent.received[d] for d in days],
-        "closed": [recent.closed[d] for d in days],
-    }
-
-
-_MONTHS_CACHE: dict[tuple[Any, ...], tuple[float, list[dict[str, Any]]]] = {}
-MONTHS_TTL = 300.0
-
-
-def _months(session: Session, actor: Actor, scope: str, today: date) -> list[dict[str, Any]]:
-    """Cases per month over the last 12 months with the same months a year before (cached 5 minutes)."""
-    key = (actor.grants, actor.is_system, scope, today)
-    hit = _MONTHS_CACHE.get(key)
-    if hit is not None and time.monotonic() - hit[0] < MONTHS_TTL:
-        return hit[1]
-    groups: list[dict[str, Any]] = kpis.case_kpis(
-        session,
-        actor,
-        group_by="month",
-        date_from=_shift_month(today.replace(day=1), -11),
-        date_to=today,
-        area_code=scope,
-    )["groups"]
-    if len(_MONTHS_CACHE) > 100:
-        _MONTHS_CACHE.clear()
-    _MONTHS_CACHE[key] = (time.monotonic(), groups)
-    return groups
 
 
 def _level_of(session: Session, code: str) -> str | None:
@@ -140,9 +116,56 @@ def _level_of(session: Session, code: str) -> str | None:
         return None
 
 
-def _month_label(month: str, lang: str, translate: i18n.Translator) -> str:
-    m = int(month[5:7])
-    return MONTHS_EN[m - 1] if lang == "en" else translate("wall.month", m=m, name=MONTHS_EN[m - 1])
+def _month_label(month: date, lang: str, translate: i18n.Translator) -> str:
+    name = MONTHS_EN[month.month - 1]
+    return name if lang == "en" else translate("wall.month", m=month.month, name=name)
+
+
+def shift_month(day: date, months: int) -> date:
+    """The first day of the month ``months`` before/after ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def same_days(day: date, months: int) -> date:
+    """The same day of the month ``months`` away (clamped to that month's length)."""
+    first = shift_month(day, months)
+    return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
+
+
+def month_series(
+    daily: Counter[date], today: date, now: datetime, lang: str, translate: i18n.Translator
+) -> dict[str, Any]:
+    """Received per month over the last 12 months and the same months a year before.
+
+    The current month is month-to-date: its point is the month projected from the days elapsed so far
+    (marked as a projection), and the year-on-year text compares month-to-date with the same days a year
+    before — like with like, never a part of a month against a whole one."""
+    month_start = today.replace(day=1)
+    months = [shift_month(month_start, -11 + i) for i in range(12)]
+    by_month: Counter[tuple[int, int]] = Counter()
+    for day, n in daily.items():
+        by_month[(day.year, day.month)] += n
+    this_year = [by_month[(m.year, m.month)] for m in months]
+    last_year = [by_month[(m.year - 1, m.month)] for m in months]
+    mtd = this_year[-1]
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    elapsed = (now - midnight(month_start)).total_seconds() / 86400
+    projected = round(mtd * days_in_month / elapsed) if elapsed >= 1 else None
+    labels = [_month_label(m, lang, translate) for m in months]
+    labels[-1] = translate("wall.month_to_date", month=labels[-1], day=today.day)
+    return {
+        "labels": labels,
+        "this_year": this_year[:-1] + [projected],
+        "last_year": last_year,
+        "month_to_date": mtd,
+        "projected": projected,
+        "last_year_same_days": sum(
+            n
+            for d, n in daily.items()
+            if d.year == today.year - 1 and d.month == today.month and d.day <= today.day
+        ),
+    }
 
 
 def build(
@@ -154,74 +177,59 @@ def build(
     now = utcnow()
     today = now.astimezone(LOCAL_TZ).date()
     month_start = today.replace(day=1)
-    open_cases, open_total = _open_cases(session, actor, scope)
-    by_colour = Counter(c.sla_color for c in open_cases)
-    recent = _recent_counts(session, actor, scope, today)
-
-    grids: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
-    for case in open_cases:
-        grids[case.area_code]["open"] += 1
-        if case.sla_color == "red":
-            grids[case.area_code]["overdue"] += 1
-
-    today_n = recent.received[today]
-    yesterday_n = recent.received[today - timedelta(days=1)]
-
-    # this month by street: on-time closure rate, and the same dates a year before for the change
     # a district wall ranks its streets; a street's wall ranks its communities
     rank_level = (
         AreaLevel.COMMUNITY if _level_of(session, scope) == AreaLevel.STREET.value else AreaLevel.STREET
     )
-    month_streets = kpis.case_kpis(
-        session, actor, group_by=rank_level.value, date_from=month_start, date_to=today, area_code=scope
-    )["groups"]
-    closed = sum(g["closed"] for g in month_streets)
-    on_time = sum(g["closed_on_time"] for g in month_streets)
-    should = sum(g["should_close"] for g in month_streets)
+    counts = open_counts(session, actor, scope, rank_level)
+    daily = received_days(session, actor, scope, shift_month(month_start, -23), today)
+    month_end = midnight(today + timedelta(days=1))
+    closures = rollups.closure_by_area(
+        session,
+        actor,
+        within=scope or None,
+        level=rank_level.value,
+        start=midnight(month_start),
+        end=month_end,
+        now=now,
+    )
+    closed = sum(c.closed for c in closures)
+    on_time = sum(c.closed_on_time for c in closures)
+    should = sum(c.should_close for c in closures)
     rate = f"{on_time / should * 100:.1f}%" if should else "–"
-    this_month = sum(g["received"] for g in month_streets)
-    last_year_same = sum(g["received_yoy"] for g in month_streets)
-    yoy_text, yoy_trend = change_text(translate, "wall.sub.yoy", this_month, last_year_same)
-    last_month_same = sum(g["received_mom"] for g in month_streets)
-    mom_text, mom_trend = change_text(translate, "wall.sub.mom", this_month, last_month_same)
-    months = _months(session, actor, scope, today)
-    rate_by_street = {g["key"]: g for g in month_streets}
-    streets = areas.list_areas(session, level=rank_level, within=scope or None)
-    key = (lambda c: c.community_code) if rank_level == AreaLevel.COMMUNITY else (lambda c: c.street_code)
-    street_open: Counter[str] = Counter(key(c) for c in open_cases)
-    street_red: Counter[str] = Counter(key(c) for c in open_cases if c.sla_color == "red")
+    series = month_series(daily, today, now, lang, translate)
+    mtd = series["month_to_date"]
+    yoy_text, yoy_trend = change_text(translate, "wall.sub.yoy", mtd, series["last_year_same_days"])
+    last_month = sum(n for d, n in daily.items() if shift_month(month_start, -1) <= d <= same_days(today, -1))
+    mom_text, mom_trend = change_text(translate, "wall.sub.mom", mtd, last_month)
+    by_key = {c.key: c for c in closures}
     ranking: list[dict[str, Any]] = []
-    for street in streets:
-        g = rate_by_street.get(street.code)
-        r = g["on_time_closure_rate"] if g else None
+    for area in areas.list_areas(session, level=rank_level, within=scope or None):
+        r = by_key[area.code].rate if area.code in by_key else None
         ranking.append(
             {
-                "code": street.code,
-                "name": street.name,
-                "open": street_open[street.code],
-                "overdue": street_red[street.code],
+                "code": area.code,
+                "name": area.name,
+                "open": counts.by_rank[area.code],
+                "overdue": counts.red_by_rank[area.code],
                 "on_time": f"{r * 100:.1f}%" if r is not None else "–",
             }
         )
     ranking.sort(key=lambda r: (-r["open"], r["code"]))
-
-    feed_items, _n = service.list_cases(
-        session, actor, filters=service.CaseFilter(area_code=scope), page=1, page_size=FEED_SIZE
+    majors = rollups.received_by_major(
+        session, actor, within=scope or None, start=midnight(month_start), end=month_end
     )
-    feed = [
-        {
-            "id": c.id,
-            "number": c.number,
-            "title": c.title,
-            "state": c.state,
-            "sla_color": c.sla_color if c.state not in ("closed", "rejected", "merged") else None,
-            "at_text": f"{to_local(c.reported_at):%m-%d %H:%M}",
-            "where": lookup.place(c.street_code, c.community_code),
-        }
-        for c in feed_items
-    ]
+    start_30 = today - timedelta(days=29)
+    closed_days = rollups.closed_by_day(
+        session, actor, within=scope or None, start=midnight(start_30), end=month_end
+    )
+    days = [start_30 + timedelta(days=i) for i in range(30)]
+    red, total = counts.colours["red"], counts.total
     kpi = {
-        "today_received": {"value": str(today_n), "sub": translate("wall.sub.yesterday", n=yesterday_n)},
+        "today_received": {
+            "value": str(daily[today]),
+            "sub": translate("wall.sub.yesterday", n=daily[today - timedelta(days=1)]),
+        },
         "on_time_rate": {
             "value": rate,
             "sub": translate("wall.sub.on_time", closed=closed, on_time=on_time)
@@ -229,62 +237,73 @@ def build(
             else translate("wall.sub.on_time_none"),
         },
         "overdue": {
-            "value": str(by_colour["red"]),
-            "sub": translate("wall.sub.overdue", share=f"{by_colour['red'] / open_total * 100:.1f}%")
-            if open_total
-            else "",
+            "value": str(red),
+            "sub": translate("wall.sub.overdue", share=f"{red / total * 100:.1f}%") if total else "",
         },
         "open": {
-            "value": str(open_total),
-            "sub": translate("wall.sub.open", yellow=by_colour["yellow"], green=by_colour["green"]),
+            "value": str(total),
+            "sub": translate("wall.sub.open", yellow=counts.colours["yellow"], green=counts.colours["green"]),
         },
     }
     module_tiles, patrollers = _module_kpis(session, actor, scope, translate, modules)
     kpi.update(module_tiles)
+    markers = rollups.urgent_open(session, actor, within=scope or None, limit=MARKERS)
     return {
         "generated_at": now.isoformat(),
         "patrollers": patrollers,
         "ranking_level": rank_level.value,
         "kpis": kpi,
-        "grids": grids,
+        "grids": counts.grids,
         "ranking": ranking,
-        "feed": feed,
-        "markers": [
-            {
-                "id": c.id,
-                "number": c.number,
-                "title": c.title,
-                "lon": c.lon,
-                "lat": c.lat,
-                "sla_color": c.sla_color,
-            }
-            for c in open_cases
-            if c.lon is not None and c.lat is not None
+        "feed": [
+            _feed_item(c) for c in rollups.newest(session, actor, within=scope or None, limit=FEED_SIZE)
         ],
+        "markers": [
+            {k: getattr(c, k) for k in ("id", "number", "title", "lon", "lat", "sla_color")} for c in markers
+        ],
+        "markers_note": translate("wall.markers_capped", shown=len(markers), total=total)
+        if total > len(markers)
+        else "",
         "trends": {
-            "daily": _daily(recent, today, lang),
+            "daily": {
+                "labels": [f"{d.month}/{d.day}" if lang == "en" else f"{d.month}-{d.day:02d}" for d in days],
+                "received": [daily[d] for d in days],
+                "closed": [closed_days[d] for d in days],
+            },
             "yoy": {
-                "labels": [_month_label(g["key"], lang, translate) for g in months],
-                "this_year": [g["received"] for g in months],
-                "last_year": [g["received_yoy"] for g in months],
+                "labels": series["labels"],
+                "this_year": series["this_year"],
+                "last_year": series["last_year"],
                 "this_label": translate("wall.series.this_year_12"),
                 "last_label": translate("wall.series.last_year_12"),
+                "projected_note": translate(
+                    "wall.sub.projected", mtd=mtd, projected=series["projected"], day=today.day
+                )
+                if series["projected"] is not None
+                else "",
                 "summary": yoy_text,
                 "trend": yoy_trend,
                 "mom_summary": mom_text,
                 "mom_trend": mom_trend,
             },
-            "categories": [
-                {"name": lookup.category(code), "value": n}
-                for code, n in recent.majors_this_month.most_common(8)
-            ],
+            "categories": [{"name": lookup.category(code), "value": n} for code, n in majors.most_common(8)],
         },
     }
 
 
-def _shift_month(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+def _feed_item(c: Any) -> dict[str, Any]:
+    """One line of the live feed, in the shape of the live feed's messages (``cases.live.case_payload``): the
+    page renders both the same way, place names included."""
+    return {
+        "id": c.id,
+        "number": c.number,
+        "title": c.title,
+        "state": c.state,
+        "sla_color": c.sla_color if c.state not in FINAL else None,
+        "reported_at": c.reported_at.isoformat(),
+        "area_code": c.area_code,
+        "street_code": c.street_code,
+    }
 
 
 def _module_kpis(
@@ -297,11 +316,15 @@ def _module_kpis(
         from pingan.patrols import dispatch
 
         duty = dispatch.on_duty_now(session, actor, within=scope or None)
-        counts = duty["counts"]
+        counts = duty["counts"]  # every patroller on duty is in exactly one bucket: they add up
         tiles["patrols"] = {
             "value": str(duty["on_duty"]),
             "sub": translate(
-                "wall.sub.patrols", online=counts["online"], offline=counts["offline"], sos=counts["sos"]
+                "wall.sub.patrols",
+                online=counts["online"],
+                unknown=counts["unknown"],
+                offline=counts["offline"],
+                sos=counts["sos"],
             ),
         }
         # positions and liveness only: no names on the wall

@@ -102,6 +102,16 @@
     return String(s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; });
   }
 
+  /* the district fills the map beside the controls (top right) and the zoom buttons (bottom right), never
+     under them: the right-hand padding is as wide as the controls */
+  function fitDistrict() {
+    if (!state.gridLayer) { return; }
+    var tools = document.querySelector(".map-tools").getBoundingClientRect();
+    var right = Math.ceil(tools.width) + 28;
+    state.map.fitBounds(state.gridLayer.getBounds(), { paddingTopLeft: [24, 24], paddingBottomRight: [right, 24] });
+    document.body.setAttribute("data-fitted", "1");
+  }
+
   function initMap() {
     var map = PinganMap.create("map", config, { zoomControl: false });
     L.control.zoom({ position: "bottomright" }).addTo(map);
@@ -116,7 +126,7 @@
         layer.bindTooltip(function () { return gridTip(layer); }, { sticky: true, className: "grid-tip" });
         layer.on("click", function () { window.location.href = "/grids/" + f.properties.code; });
       } }).addTo(map);
-      map.fitBounds(state.gridLayer.getBounds(), { padding: [10, 10] });
+      fitDistrict();
       document.body.setAttribute("data-grids", String(geo.features.length));
       return streetReq;
     }).then(function (geo) {
@@ -168,36 +178,88 @@
       }
     });
   }
-  function fillRanking(rows) {
+  /* the ranking shows every row: as many as fit at a time, the pages turning every few seconds
+     (no scroll bars on the wall), with the page shown beside the title */
+  var rank = { rows: [], page: 0, size: 0, timer: null };
+  function rankRow(r, i) {
+    var tr = el("tr");
+    tr.appendChild(el("td", "num", String(i + 1)));
+    var name = el("td", "name"); var a = el("a", "", r.name); a.href = "/work?area=" + r.code; name.appendChild(a); tr.appendChild(name);
+    tr.appendChild(el("td", "num", String(r.open)));
+    tr.appendChild(el("td", "num", String(r.overdue)));
+    tr.appendChild(el("td", "num", r.on_time));
+    return tr;
+  }
+  function rankFits() {
+    var panel = document.querySelector(".rank-panel"), table = document.getElementById("ranking");
+    var body = table.querySelector("tbody");
+    body.textContent = "";
+    if (!rank.rows.length) { return 1; }
+    body.appendChild(rankRow(rank.rows[0], 0));
+    var rowH = body.firstChild.getBoundingClientRect().height || 40;
+    var room = panel.getBoundingClientRect().bottom - body.getBoundingClientRect().top - 14;
+    return Math.max(1, Math.floor(room / rowH));
+  }
+  function showRankPage() {
+    var pages = Math.max(1, Math.ceil(rank.rows.length / rank.size));
+    if (rank.page >= pages) { rank.page = 0; }
     var body = document.querySelector("#ranking tbody");
     body.textContent = "";
-    rows.forEach(function (r, i) {
-      var tr = el("tr");
-      tr.appendChild(el("td", "num", String(i + 1)));
-      var name = el("td"); var a = el("a", "", r.name); a.href = "/work?area=" + r.code; name.appendChild(a); tr.appendChild(name);
-      tr.appendChild(el("td", "num", String(r.open)));
-      tr.appendChild(el("td", "num", String(r.overdue)));
-      tr.appendChild(el("td", "num", r.on_time));
-      body.appendChild(tr);
-    });
+    var start = rank.page * rank.size;
+    rank.rows.slice(start, start + rank.size).forEach(function (r, i) { body.appendChild(rankRow(r, start + i)); });
+    var pager = document.getElementById("rank-page");
+    pager.textContent = pages > 1 ? T["wall.rank.page"].replace("{page}", rank.page + 1).replace("{pages}", pages) : "";
+    var table = document.getElementById("ranking");
+    table.setAttribute("data-page", String(rank.page + 1));
+    table.setAttribute("data-pages", String(pages));
+  }
+  function fillRanking(rows) {
+    rank.rows = rows;
+    rank.size = rankFits();
+    showRankPage();
+    if (!rank.timer) {
+      rank.timer = setInterval(function () { rank.page += 1; showRankPage(); }, (config.rank_seconds || 8) * 1000);
+    }
   }
   var FINAL = ["closed", "rejected", "merged"];
+  /* one rendering for the items loaded with the data and the items pushed live: both carry the case's codes,
+     the place is named from them here; the title has the first line to itself */
+  function placeOf(c) {
+    var code = c.area_code || "", names = config.places || {};
+    var parts = [names[c.street_code || code.slice(0, 9)], names[code.slice(0, 12)]].filter(function (x, i, all) {
+      return x && all.indexOf(x) === i;
+    });
+    return parts.join(" · ");
+  }
   function feedItem(c, fresh) {
     var li = el("li", fresh ? "fresh" : "");
     li.setAttribute("data-case", String(c.id));
-    li.appendChild(el("span", "time", c.at_text));
-    var what = el("span", "what"); var a = el("a", "", c.number + " " + c.title); a.href = "/work/cases/" + c.id; what.appendChild(a);
+    var what = el("span", "what"); var a = el("a", "", c.title || c.number); a.href = "/work/cases/" + c.id;
+    a.title = c.title || ""; what.appendChild(a);
     li.appendChild(what);
     var done = FINAL.indexOf(c.state) >= 0 || !c.sla_color;
     li.appendChild(done ? el("span", "state-final", T["state." + c.state] || c.state)
       : el("span", "sla sla-" + c.sla_color, T["sla." + c.sla_color] || c.sla_color));
-    li.appendChild(el("span", "where", (c.where ? c.where + " · " : "") + (T["state." + c.state] || c.state)));
+    var when = c.reported_at ? localText(new Date(c.reported_at), false).slice(5) : "";
+    var place = placeOf(c);
+    li.appendChild(el("span", "meta", [when, c.number, place, T["state." + c.state] || c.state].filter(Boolean).join(" · ")));
     return li;
+  }
+  /* whole items only: those that would be cut by the panel's bottom edge are hidden */
+  function trimFeed() {
+    var feed = document.getElementById("feed"), bottom = feed.getBoundingClientRect().bottom;
+    var full = false;
+    Array.prototype.forEach.call(feed.children, function (li) { li.hidden = false; });
+    Array.prototype.forEach.call(feed.children, function (li) {
+      full = full || li.getBoundingClientRect().bottom > bottom + 1;
+      li.hidden = full;
+    });
   }
   function fillFeed(items) {
     var feed = document.getElementById("feed");
     feed.textContent = "";
     items.slice(0, config.feed_size).forEach(function (c) { feed.appendChild(feedItem(c, false)); });
+    trimFeed();
   }
   function loadData(resync) {
     return fetch(config.data_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -209,6 +271,7 @@
         fillRanking(data.ranking);
         if (first || resync) { fillFeed(data.feed); }
         state.markers.setItems(data.markers);  // SLA colours change with time; the feed stays put
+        document.getElementById("markers-note").textContent = data.markers_note || "";
         if (showPatrols) { drawPatrols(); }
         recolour();
         document.body.setAttribute("data-loaded", "1");
@@ -228,13 +291,14 @@
     var view = {
       id: c.id, number: c.number, title: c.title || "", state: c.state,
       sla_color: FINAL.indexOf(c.state) >= 0 ? null : (c.sla_color || "green"),
-      at_text: localText(new Date(), false).slice(5), where: (config.streets && config.streets[c.street_code]) || ""
+      reported_at: c.reported_at, area_code: c.area_code, street_code: c.street_code
     };
     var feed = document.getElementById("feed");
     var old = feed.querySelector('[data-case="' + c.id + '"]');
     if (old) { old.remove(); }
     feed.insertBefore(feedItem(view, true), feed.firstChild);
     while (feed.children.length > config.feed_size) { feed.removeChild(feed.lastChild); }
+    trimFeed();
     var closed = ["closed", "rejected", "merged"].indexOf(c.state) >= 0;
     if (closed) { state.markers.remove(c.id); }
     else if (c.lon !== null && c.lon !== undefined) {
@@ -243,6 +307,10 @@
     document.body.setAttribute("data-last-case", c.number);
     scheduleRefresh();
   }
+  function handle(ev) {
+    try { var msg = JSON.parse(ev.data); if (msg && msg.type === "case") { onCase(msg); } } catch (e) { /* ignore */ }
+  }
+  state.onLive = handle;
   var source = null, retry = null, wasLost = false;
   function connect() {
     if (!window.EventSource) { return; }
@@ -259,14 +327,16 @@
         retry = setTimeout(function () { retry = null; connect(); }, 3000);
       }
     };
-    function handle(ev) {
-      try { var msg = JSON.parse(ev.data); if (msg && msg.type === "case") { onCase(msg); } } catch (e) { /* ignore */ }
-    }
     source.onmessage = handle;
     source.addEventListener("case", handle);
   }
   window.addEventListener("offline", function () { wasLost = true; setLive("reconnecting"); });
   window.addEventListener("online", function () { connect(); });
+
+  window.addEventListener("resize", function () {
+    if (rank.rows.length) { rank.size = rankFits(); showRankPage(); }
+    fitDistrict();
+  });
 
   initMap();
   loadData().catch(function () { document.body.setAttribute("data-load-error", "1"); });
