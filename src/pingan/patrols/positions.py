@@ -668,8 +668,14 @@ class GroupCommitWriter:
         self.fixes = 0
 
     async def submit(self, fixes: list[Fix]) -> list[str]:
-        """Queue fixes and wait until they are committed; returns one result per fix."""
-        return [str(r) for r in await self._group.submit(fixes)]
+        """Queue fixes and wait until they are committed; returns one result per fix. A fix the writer could
+        not store raises its exception here (the request's other fixes are stored; a retry finds them as
+        duplicates); the other requests' fixes are not affected (:mod:`pingan.core.groupcommit`)."""
+        results = await self._group.submit(fixes)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results  # type: ignore[return-value]
 
     def write(self, fixes: list[Fix]) -> list[str]:
         """One transaction for a batch (committed before returning). The cyclic garbage collector is paused
