@@ -282,6 +282,40 @@ class TestIngestFixes:
         state = session.get(DeviceState, volunteer.id)
         assert state is not None and state.sos_ms == t + 5_000
 
+    def test_a_snoozed_sos_stores_the_batch_and_answers_ok(
+        self, session: Session, volunteer: PatrolVolunteer, place: Place
+    ) -> None:
+        """A snooze suppresses the SOS case only: the batch (with another phone's fixes) is stored, the SOS
+        fix too, and every fix is answered ok; the suppressed press is counted and kept as an event."""
+        from pingan.cases import service as cases
+        from pingan.cases.models import Case, SnoozedKey
+        from pingan.core.security import Actor
+        from tests.patrols.conftest import register
+
+        other = register(session, place.team_id, device_id=f"SZ{_now_ms()}")
+        device = volunteer.device_id or ""
+        cases.snooze_key(session, Actor.system("test"), dedupe_key=f"sos:{device}", minutes=60)
+        lon, lat = centre_of(session, place.grid)
+        t = _now_ms() - 60_000
+        fixes = [
+            Fix(device_id=other.device_id or "", fixed_ms=t + i * 1000, lon=lon, lat=lat) for i in range(16)
+        ]
+        fixes.insert(7, Fix(device_id=device, fixed_ms=t, lon=lon, lat=lat, alarm="sos"))
+        assert ingest_fixes(session, fixes) == [OK] * 17
+        assert len(_rows(session, other.id)) == 16
+        [sos] = _rows(session, volunteer.id)
+        assert sos.flags & PositionFlag.SOS
+        assert (
+            session.scalar(select(func.count()).select_from(Case).where(Case.dedupe_key == f"sos:{device}"))
+            == 0
+        )
+        snooze = session.get(SnoozedKey, f"sos:{device}")
+        assert snooze is not None and snooze.suppressed == 1
+        event = session.scalar(
+            select(PatrolEvent).where(PatrolEvent.volunteer_id == volunteer.id, PatrolEvent.kind == "sos")
+        )
+        assert event is not None and event.details.get("suppressed") is True
+
     def test_left_volunteer_device_is_unknown(self, session: Session, volunteer: PatrolVolunteer) -> None:
         volunteer.status = "left"
         session.flush()
