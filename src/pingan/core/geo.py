@@ -11,7 +11,8 @@ Accuracy: the forward transforms are the public GCJ-02/BD-09 formulas (Krasovsky
 a = 6378245.0). The inverses are fixed-point iterations of the forward transforms, each point stopped once
 its own step is below 1e-10 degrees (about 0.01 mm), at most 40 rounds — so a point's answer never depends
 on the other points converted with it; the round trip error is therefore below 1e-6 m. The real-world error
-of GCJ-02 → WGS-84 is bounded by how well the public formula matches the official one (sub-metre reported). Outside China's rough bounding box GCJ-02 equals WGS-84 (input returned unchanged).
+of GCJ-02 → WGS-84 is bounded by how well the public formula matches the official one (sub-metre reported).
+Outside China's rough bounding box GCJ-02 equals WGS-84 (input returned unchanged).
 """
 
 from __future__ import annotations
