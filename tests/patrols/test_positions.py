@@ -186,12 +186,34 @@ class TestIngestFixes:
         ) == [UNKNOWN_DEVICE]
         assert session.scalar(select(func.count()).select_from(PatrolPosition)) == before
 
-    def test_device_key_must_match_when_set(self, session: Session, volunteer: PatrolVolunteer) -> None:
-        volunteer.device_key = "s3cret"
-        session.flush()
-        fix = Fix(device_id=volunteer.device_id or "", fixed_ms=_now_ms(), lon=120.2, lat=30.2, key="wrong")
+    def test_a_public_fix_needs_its_device_key(self, session: Session, volunteer: PatrolVolunteer) -> None:
+        """Every device has a key from registration; a fix of the public receiver without it, or with a wrong
+        one, is refused and counted on the volunteer; the right key is accepted."""
+        key = getattr(volunteer, "new_device_key", None)
+        assert key and volunteer.has_device_key and volunteer.device_key_enc != key.encode()
+        fix = Fix(
+            device_id=volunteer.device_id or "", fixed_ms=_now_ms(), lon=120.2, lat=30.2, authenticated=False
+        )
         assert ingest_fixes(session, [fix]) == [UNKNOWN_DEVICE]
-        fix.key = "s3cret"
+        fix.key = "wrong"
+        assert ingest_fixes(session, [fix]) == [UNKNOWN_DEVICE]
+        session.refresh(volunteer)
+        assert volunteer.key_rejects == 2 and volunteer.key_rejected_at is not None
+        fix.key = key
+        assert ingest_fixes(session, [fix]) == [OK]
+
+    def test_a_keyless_device_only_by_configuration(
+        self, session: Session, volunteer: PatrolVolunteer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from pingan.core.config import get_settings
+
+        volunteer.device_key_enc = volunteer.device_key_index = None
+        session.flush()
+        fix = Fix(
+            device_id=volunteer.device_id or "", fixed_ms=_now_ms(), lon=120.2, lat=30.2, authenticated=False
+        )
+        assert ingest_fixes(session, [fix]) == [UNKNOWN_DEVICE]
+        monkeypatch.setattr(get_settings(), "patrols_keyless_devices", True)
         assert ingest_fixes(session, [fix]) == [OK]
 
     def test_out_of_order_is_kept_flagged_and_does_not_move_the_state(

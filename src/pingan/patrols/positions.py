@@ -8,6 +8,7 @@ one transaction and answers each only after that transaction has committed.
 from __future__ import annotations
 
 import gc
+import hmac
 import logging
 import math
 import operator
@@ -24,12 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.areas import service as areas
 from pingan.core.clock import utcnow
+from pingan.core.config import get_settings
 from pingan.core.db import transaction
 from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.geo import haversine_m
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.security import Actor
-from pingan.patrols.common import from_ms, to_ms
+from pingan.patrols.common import from_ms, get_protector, to_ms
 from pingan.patrols.models import (
     DeviceState,
     PatrolEvent,
@@ -81,6 +83,9 @@ class Fix:
     valid: bool = True
     alarm: str | None = None
     key: str | None = None
+    # False for fixes of the public OsmAnd receiver, which must carry their device's key; fixes handed in
+    # by a signed-in caller (the batch API) or by other services need none
+    authenticated: bool = True
 
 
 # --- parsing ------------------------------------------------------------------------------------------
@@ -163,6 +168,7 @@ def parse_osmand_query(params: Mapping[str, str]) -> Fix:
         valid=params.get("valid") is None or _bool(params.get("valid")),
         alarm=(params.get("alarm") or None),
         key=params.get("key") or None,
+        authenticated=False,
     )
     if (fix.lat is None) != (fix.lon is None):
         raise ValidationFailed("lat and lon come together", field="lat" if fix.lat is None else "lon")
@@ -212,6 +218,7 @@ def parse_osmand_json(doc: Any) -> Fix:
         mock=bool(location.get("mock") or extras.get("mock")),
         alarm=str(location.get("alarm") or extras.get("alarm") or "") or None,
         key=str(extras.get("key") or doc.get("key") or "") or None,
+        authenticated=False,
     )
     if (fix.lat is None) != (fix.lon is None):
         raise ValidationFailed("latitude and longitude come together", field="location.coords")
@@ -306,35 +313,43 @@ def parse_batch(items: list[Any]) -> list[Fix]:
 class _Known:
     volunteer_id: int
     area_code: str
-    device_key: str | None
+    key_index: str | None  # the blind index of the device's key (None: a keyless device)
     state: dict[str, Any] | None
     max_ms: int | None = None  # the newest stored fix of the volunteer: later fixes cannot be duplicates
+    has_state: bool = False  # a device-state row exists (updated, not inserted)
+
+
+_VOLUNTEERS: Any = PatrolVolunteer.__table__
+_STATES: Any = DeviceState.__table__
+_KNOWN_COLUMNS = (
+    _VOLUNTEERS.c.device_id,
+    _VOLUNTEERS.c.id,
+    _VOLUNTEERS.c.area_code,
+    _VOLUNTEERS.c.device_key_index,
+    _STATES.c.fixed_ms,
+    _STATES.c.lon,
+    _STATES.c.lat,
+    _STATES.c.grid_code,
+    _STATES.c.max_fixed_ms,
+)
 
 
 def _known_devices(session: Session, devices: list[str]) -> dict[str, _Known]:
+    """The volunteers (not left) of these devices with their device state, by Core (one query per 500)."""
     found: dict[str, _Known] = {}
+    connection = session.connection()
     for start in range(0, len(devices), 500):
         chunk = devices[start : start + 500]
-        rows = session.execute(
-            select(
-                PatrolVolunteer.device_id,
-                PatrolVolunteer.id,
-                PatrolVolunteer.area_code,
-                PatrolVolunteer.device_key,
-                DeviceState.fixed_ms,
-                DeviceState.lon,
-                DeviceState.lat,
-                DeviceState.grid_code,
-                DeviceState.max_fixed_ms,
-            )
-            .outerjoin(DeviceState, DeviceState.volunteer_id == PatrolVolunteer.id)
-            .where(PatrolVolunteer.device_id.in_(chunk), PatrolVolunteer.status != VolunteerStatus.LEFT.value)
+        rows = connection.execute(
+            select(*_KNOWN_COLUMNS)
+            .select_from(_VOLUNTEERS.outerjoin(_STATES, _STATES.c.volunteer_id == _VOLUNTEERS.c.id))
+            .where(_VOLUNTEERS.c.device_id.in_(chunk), _VOLUNTEERS.c.status != VolunteerStatus.LEFT.value)
         ).all()
         for device, vid, area, key, fixed_ms, lon, lat, grid, max_ms in rows:
             if device is None:
                 continue
             state = None if fixed_ms is None else {"fixed_ms": fixed_ms, "lon": lon, "lat": lat, "grid": grid}
-            found[device] = _Known(vid, area, key, state, max_ms)
+            found[device] = _Known(vid, area, key, state, max_ms, has_state=state is not None)
     return found
 
 
@@ -364,9 +379,10 @@ def ingest_fixes(session: Session, fixes: list[Fix], *, now_ms: int | None = Non
     results = [OK] * len(fixes)
     accepted: list[tuple[int, Fix, _Known]] = []
     batch_keys: set[tuple[str, int]] = set()
+    check_key = _KeyCheck()
     for i, fix in enumerate(fixes):
         k = known.get(fix.device_id)
-        if k is None or (k.device_key and fix.key != k.device_key):
+        if k is None or not (fix.authenticated or check_key(fix.key, k)):
             results[i] = UNKNOWN_DEVICE
             continue
         if fix.fixed_ms is None:
@@ -398,7 +414,49 @@ def ingest_fixes(session: Session, fixes: list[Fix], *, now_ms: int | None = Non
     _record_transitions(session, transitions, now_ms)
     for fix, known_device, row in sos:
         _raise_sos(session, fix, known_device, row)
+    _count_rejects(session, check_key.rejected, now_ms)
     return results
+
+
+class _KeyCheck:
+    """Whether a fix's ``key`` is its device's (blind indexes compared, each key computed once a batch); a
+    keyless device passes only when ``PINGAN_PATROLS_KEYLESS_DEVICES`` allows it. Refusals counted."""
+
+    def __init__(self) -> None:
+        self.keyless = get_settings().patrols_keyless_devices
+        self.rejected: dict[int, int] = {}
+        self._indexes: dict[str, str] = {}
+        self._protector: Any = None
+
+    def __call__(self, key: str | None, known: _Known) -> bool:
+        if known.key_index is None:
+            ok = self.keyless
+        elif not key:
+            ok = False
+        else:
+            index = self._indexes.get(key)
+            if index is None:
+                if self._protector is None:
+                    self._protector = get_protector()
+                index = self._indexes[key] = self._protector.blind_index("device-key:" + key)
+            ok = hmac.compare_digest(index, known.key_index)
+        if not ok:
+            self.rejected[known.volunteer_id] = self.rejected.get(known.volunteer_id, 0) + 1
+        return ok
+
+
+def _count_rejects(session: Session, rejected: dict[int, int], now_ms: int) -> None:
+    """Add the batch's refused fixes (wrong or missing key) to each volunteer's count (seen by operators)."""
+    if not rejected:
+        return
+    table = _VOLUNTEERS
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("v_id"))
+        .values(key_rejects=table.c.key_rejects + bindparam("v_n"), key_rejected_at=bindparam("v_at"))
+    )
+    at = from_ms(now_ms)
+    session.connection().execute(stmt, [{"v_id": vid, "v_n": n, "v_at": at} for vid, n in rejected.items()])
 
 
 def _grids_of(session: Session, fresh: list[tuple[int, Fix, _Known]]) -> list[str | None]:
@@ -561,9 +619,7 @@ def _update_states(
             )
     if not latest:
         return
-    have = set(
-        session.scalars(select(DeviceState.volunteer_id).where(DeviceState.volunteer_id.in_(list(latest))))
-    )
+    have = {k.volunteer_id for _, _, k in accepted if k.has_state}  # read with the devices, under the lock
     new = [e for vid, e in latest.items() if vid not in have and "fixed_ms" in e]
     if new:
         session.execute(insert(DeviceState), [_state_defaults(e) for e in new])
