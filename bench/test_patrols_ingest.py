@@ -1,7 +1,7 @@
 """Position ingestion over HTTP: the OsmAnd receiver vs a bare endpoint of the same server, and the batch API.
 
 - Single fixes: wrk, 32 connections (2 threads) on loopback against one uvicorn worker, each request one
-  Traccar-Client-style ``POST /osmand?id=…&timestamp=…&lat=…`` with an empty body (200 devices, unique
+  Traccar-Client-style ``POST /osmand?id=…&key=…&timestamp=…&lat=…`` with an empty body (200 devices, unique
   timestamps), beside ``POST /bench/bare?…`` (same app and middleware, an empty 200) in the same run.
   Target: ≥ 60 % of the bare rate, 0 errors, and every acknowledged fix in the database (counted afterwards).
 - Batches: ``POST /api/v1/patrols/positions`` with 50,000 fixes per request (2 clients in parallel), 500,000
@@ -46,7 +46,8 @@ function init(args)
 end
 function request()
   n = n + 1
-  local path = target .. "?id=B" .. tid .. "-" .. (n % DEVICES) .. "&timestamp=" .. (base + n) ..
+  local d = tid .. "-" .. (n % DEVICES)
+  local path = target .. "?id=B" .. d .. "&key=k" .. d .. "&timestamp=" .. (base + n) ..
     "&lat=" .. lat .. "&lon=" .. lon .. "&speed=1.2&bearing=90.0&altitude=9.0&accuracy=5.0&batt=80.0"
   return wrk.format("POST", path, nil, "")
 end
@@ -76,6 +77,7 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
     from pingan.demo.generate import generate_demo
     from pingan.patrols.common import get_protector
     from pingan.patrols.models import PatrolTeam, PatrolVolunteer
+    from pingan.patrols.volunteers import device_key_columns
 
     upgrade(url)
     engine = create_db_engine(url)
@@ -106,6 +108,7 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
                         "skills": [],
                         "status": "active",
                         "device_id": f"B{t}-{d}",
+                        **device_key_columns(f"k{t}-{d}", protector),  # the key the phone sends
                     }
                 )
         session.execute(insert(PatrolVolunteer), rows)

@@ -4,8 +4,11 @@ report failing alone, and the group commit answering each request with its own r
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -165,3 +168,53 @@ def test_group_commit_lingers_for_the_rest_of_a_cohort_under_load(linger: float)
         assert cohort[0] == 1, batches  # started alone, the rest waited behind it
     # lingering after that slow batch would have held the quiet request min(linger, 0.3 s) = 0.2 s
     assert batches[-2:] == [1, 1] and quiet < 0.02 + 0.15, (batches, quiet)
+
+
+BAD_TEXT = "broken \ud800 text"  # a lone surrogate: neither SQLite nor PostgreSQL can store it
+
+
+def _kind_of(i: int, kind: str | None, lon: float, lat: float) -> intake.Pending:
+    if kind == "text":
+        return _report(lon, lat, BAD_TEXT)
+    pending = _report(lon, lat, f"isolation {i} {uuid.uuid4().hex}")
+    if kind == "file":  # refused only when the batch stores its files (a PinganError from the write)
+        pending.report.files = [("note.txt", b"not a photo")]
+    return pending
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(plan=[None, "file", None, None])
+@given(st.lists(st.sampled_from([None, None, "text", "file"]), min_size=2, max_size=16))
+def test_a_report_the_write_refuses_fails_alone(
+    session_factory: sessionmaker[Session], plan: list[str | None]
+) -> None:
+    """Reports that pass the checks but fail when the batch is written (the whole transaction fails: text
+    the database cannot store, an attachment that is not a photo) are thrown among good ones: every good one
+    is written and answered, only the bad ones get an error."""
+    session = session_factory()
+    lon, lat = point_in(session)
+    session.close()
+    writer = intake.IntakeWriter(session_factory, process=False)
+    reports = [_kind_of(i, kind, lon, lat) for i, kind in enumerate(plan)]
+
+    async def one(pending: intake.Pending) -> object:
+        try:
+            return await writer.submit(pending)
+        except Exception as exc:  # noqa: BLE001 - a bad report's own answer
+            return exc
+
+    async def main() -> list[object]:
+        return list(await asyncio.gather(*(one(p) for p in reports)))
+
+    answers = asyncio.run(main())
+    good = []
+    for pending, kind, answer in zip(reports, plan, answers, strict=True):
+        if kind is None:
+            assert isinstance(answer, dict) and answer["description"] == pending.report.description
+            good.append(pending.report.description)
+        else:
+            assert isinstance(answer, Exception)
+    check = session_factory()
+    stored = check.scalars(select(Case.description).where(Case.description.in_(good))).all()
+    check.close()
+    assert sorted(stored) == sorted(good)

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pingan.core import geo
 from pingan.core.errors import ValidationFailed
@@ -52,3 +54,32 @@ class TestParseCrs:
         with pytest.raises(ValidationFailed) as info:
             geo.parse_crs("utm50")
         assert info.value.field == "crs"
+
+
+class TestInverseIsPerPoint:
+    """A point's conversion does not depend on the other points of its request (each point converges on
+    its own): a point on a grid edge is placed in the same grid alone or in any batch."""
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.tuples(st.floats(120.0, 120.4), st.floats(30.0, 30.4)),
+        st.lists(
+            st.tuples(st.floats(73.0, 135.0), st.floats(4.0, 53.0))
+            | st.tuples(st.floats(-180.0, 180.0), st.floats(-90.0, 90.0)),
+            min_size=1,
+            max_size=40,
+        ),
+        st.integers(0, 40),
+        st.sampled_from([geo.CRS.GCJ02, geo.CRS.BD09]),
+    )
+    def test_alone_equals_in_any_batch(
+        self, point: tuple[float, float], others: list[tuple[float, float]], at: int, crs: geo.CRS
+    ) -> None:
+        at = min(at, len(others))
+        points = others[:at] + [point] + others[at:]
+        lons = np.array([p[0] for p in points])
+        lats = np.array([p[1] for p in points])
+        blon, blat = geo.to_wgs84(lons, lats, crs)
+        alon, alat = geo.to_wgs84(np.array([point[0]]), np.array([point[1]]), crs)
+        assert (blon[at], blat[at]) == (alon[0], alat[0])
+        assert (blon[at], blat[at]) == geo.to_wgs84(point[0], point[1], crs)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
+from pingan.demo.patrols import demo_device_key
 from tests.e2e.helpers import DESK, PHONE, assert_accessible, shot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +68,14 @@ class TestDispatchNearestVolunteer:
         # the volunteer's phone (Traccar Client, OsmAnd protocol) reports standing at the scene
         r = httpx.post(
             f"{base_url}/osmand",
-            params={"id": DEMO_DEVICE, "timestamp": int(time.time()), "lat": lat, "lon": lon, "accuracy": 5},
+            params={
+                "id": DEMO_DEVICE,
+                "key": demo_device_key(2016, DEMO_DEVICE),
+                "timestamp": int(time.time()),
+                "lat": lat,
+                "lon": lon,
+                "accuracy": 5,
+            },
             timeout=10,
         )
         assert r.status_code == 200, r.text

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from pingan.core.clock import utcnow
 from pingan.core.security import Actor, Role
+from pingan.demo.patrols import demo_device_key
 from pingan.patrols import dispatch, shifts, training
 from pingan.patrols.models import PatrolTeam
 from tests.patrols.conftest import make_id_number, make_phone, register
@@ -33,6 +34,7 @@ REVEAL = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR)
 BATCH = (Role.DISTRICT_ADMIN, Role.PATROL_VOLUNTEER)
 ADMIN = (Role.DISTRICT_ADMIN,)
 DEMO_DEVICE = "31007745"
+DEMO_KEY = demo_device_key(2016, DEMO_DEVICE)
 
 
 def team(c: Ctx, grid: str) -> int:
@@ -153,6 +155,7 @@ def _vol(suffix: str = "", **kwargs: Any) -> Any:
 
 scoped("GET", "/volunteers/{volunteer_id}", READ, _vol())
 scoped("PATCH", "/volunteers/{volunteer_id}", MANAGE, _vol(json={"skills": ["first_aid"]}))
+scoped("POST", "/volunteers/{volunteer_id}/device-key", MANAGE, _vol("/device-key"))
 scoped(
     "POST",
     "/volunteers/{volunteer_id}/reveal",
@@ -305,7 +308,10 @@ rule("POST", P + "/positions", ROLE, roles=BATCH, build=_batch)
 
 def _osmand(c: Ctx) -> Target:
     t = int(time.time()) - 7200 - int(c.unique(""))
-    return Target(P + "/osmand", params={"id": DEMO_DEVICE, "timestamp": t, "lat": 30.19, "lon": 120.2})
+    return Target(
+        P + "/osmand",
+        params={"id": DEMO_DEVICE, "key": DEMO_KEY, "timestamp": t, "lat": 30.19, "lon": 120.2},
+    )
 
 
 for _method in ("GET", "POST", "PUT"):

@@ -35,6 +35,13 @@ def _count(session: Session, volunteer_id: int) -> int:
     )
 
 
+def _key(volunteer: PatrolVolunteer) -> str:
+    """The device key the volunteer got at registration (shown once)."""
+    key = getattr(volunteer, "new_device_key", None)
+    assert key
+    return str(key)
+
+
 class TestOsmandReceiver:
     def test_legacy_android_post_with_query_and_empty_body(
         self, client: TestClient, session: Session, volunteer: PatrolVolunteer, place: Place
@@ -42,7 +49,7 @@ class TestOsmandReceiver:
         lon, lat = centre_of(session, place.grid)
         t = int(time.time()) - 120
         query = (
-            f"id={volunteer.device_id}&timestamp={t}&lat={lat}&lon={lon}"
+            f"id={volunteer.device_id}&key={_key(volunteer)}&timestamp={t}&lat={lat}&lon={lon}"
             "&speed=2.7&bearing=88.0&altitude=9.0&accuracy=0.0&batt=76.0"
         )
         r = client.post(f"/osmand?{query}", content=b"")
@@ -60,6 +67,7 @@ class TestOsmandReceiver:
             "/api/v1/patrols/osmand",
             params={
                 "id": volunteer.device_id,
+                "key": _key(volunteer),
                 "lat": 30.2085,
                 "lon": 120.2119,
                 "timestamp": "2026-03-08T01:30:00Z",
@@ -70,7 +78,7 @@ class TestOsmandReceiver:
     def test_form_body(self, client: TestClient, session: Session, volunteer: PatrolVolunteer) -> None:
         r = client.post(
             "/osmand",
-            content=f"id={volunteer.device_id}&lat=30.2&lon=120.2&timestamp=1772933400&mock=true".encode(),
+            content=f"id={volunteer.device_id}&key={_key(volunteer)}&lat=30.2&lon=120.2&timestamp=1772933400&mock=true".encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert r.status_code == 200
@@ -96,7 +104,7 @@ class TestOsmandReceiver:
                 "_": "&id=nobody&lat=0&lon=0&",
             },
         }
-        r = client.post("/osmand", json=body)
+        r = client.post(f"/osmand?key={_key(volunteer)}", json=body)  # the key in the server URL
         assert r.status_code == 200
         row = session.scalar(select(PatrolPosition).where(PatrolPosition.volunteer_id == volunteer.id))
         assert row is not None and row.speed_mps == 1.4 and row.battery == 0.5
@@ -124,7 +132,8 @@ class TestOsmandReceiver:
         self, client: TestClient, session: Session, volunteer: PatrolVolunteer
     ) -> None:
         r = client.post(
-            f"/osmand?id={volunteer.device_id}&timestamp={int(time.time())}&lat=30.2086&lon=120.212&alarm=sos"
+            f"/osmand?id={volunteer.device_id}&key={_key(volunteer)}&timestamp={int(time.time())}"
+            "&lat=30.2086&lon=120.212&alarm=sos"
         )
         assert r.status_code == 200
         event = session.scalar(
@@ -154,7 +163,7 @@ class TestBatchPositions:
     def test_bad_item_names_its_index(self, client: TestClient, session: Session) -> None:
         r = client.post(
             "/api/v1/patrols/positions",
-            json={"positions": [{"device_id": "x1y", "t": 1, "lon": 120.2, "lat": 300}]},
+            json={"positions": [{"device_id": "x1y", "t": int(time.time()), "lon": 120.2, "lat": 300}]},
             headers=auth(session, "admin"),
         )
         assert r.status_code == 422 and r.json()["error"]["field"] == "positions[0].lat"
@@ -254,13 +263,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(settings: Settings, engine: Engine) -> Iterator[tuple[str, int]]:
+def live_server(settings: Settings, engine: Engine) -> Iterator[tuple[str, int, str]]:
     """A uvicorn server on 127.0.0.1 over the test database, with one committed volunteer (removed after)."""
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with transaction(factory) as s:
         team_id = s.scalar(select(PatrolVolunteer.team_id).where(PatrolVolunteer.device_id == "31007745"))
         assert team_id is not None
-        volunteer_id = register(s, team_id, device_id=f"HTTP{_free_port()}").id
+        registered = register(s, team_id, device_id=f"HTTP{_free_port()}")
+        volunteer_id, key = registered.id, _key(registered)
     app = create_app(settings, engine=engine)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -271,7 +281,7 @@ def live_server(settings: Settings, engine: Engine) -> Iterator[tuple[str, int]]
             break
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", volunteer_id
+        yield f"http://127.0.0.1:{port}", volunteer_id, key
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -282,8 +292,10 @@ def live_server(settings: Settings, engine: Engine) -> Iterator[tuple[str, int]]
 
 
 class TestOverRealHttp:
-    def test_concurrent_phones_are_all_stored(self, live_server: tuple[str, int], engine: Engine) -> None:
-        base, volunteer_id = live_server
+    def test_concurrent_phones_are_all_stored(
+        self, live_server: tuple[str, int, str], engine: Engine
+    ) -> None:
+        base, volunteer_id, key = live_server
         factory = sessionmaker(bind=engine)
         with factory() as s:
             device = s.scalar(select(PatrolVolunteer.device_id).where(PatrolVolunteer.id == volunteer_id))
@@ -294,7 +306,8 @@ class TestOverRealHttp:
             with httpx.Client() as c:
                 for i in range(offset, offset + 20):
                     r = c.post(
-                        f"{base}/osmand?id={device}&timestamp={t0 + i}&lat=30.2085&lon=120.2119&batt=80"
+                        f"{base}/osmand?id={device}&key={key}&timestamp={t0 + i}"
+                        "&lat=30.2085&lon=120.2119&batt=80"
                     )
                     if r.status_code != 200:
                         errors.append(r.status_code)
@@ -312,7 +325,7 @@ class TestOverRealHttp:
                 "coords": {"latitude": 30.2, "longitude": 120.2},
             },
         }
-        assert httpx.post(f"{base}/osmand", json=json_fix).status_code == 200
+        assert httpx.post(f"{base}/osmand?key={key}", json=json_fix).status_code == 200
         assert httpx.post(f"{base}/osmand?id=ghost-phone&lat=30.2&lon=120.2").status_code == 400
         with factory() as s:
             stored = s.scalar(

@@ -186,12 +186,34 @@ class TestIngestFixes:
         ) == [UNKNOWN_DEVICE]
         assert session.scalar(select(func.count()).select_from(PatrolPosition)) == before
 
-    def test_device_key_must_match_when_set(self, session: Session, volunteer: PatrolVolunteer) -> None:
-        volunteer.device_key = "s3cret"
-        session.flush()
-        fix = Fix(device_id=volunteer.device_id or "", fixed_ms=_now_ms(), lon=120.2, lat=30.2, key="wrong")
+    def test_a_public_fix_needs_its_device_key(self, session: Session, volunteer: PatrolVolunteer) -> None:
+        """Every device has a key from registration; a fix of the public receiver without it, or with a wrong
+        one, is refused and counted on the volunteer; the right key is accepted."""
+        key = getattr(volunteer, "new_device_key", None)
+        assert key and volunteer.has_device_key and volunteer.device_key_enc != key.encode()
+        fix = Fix(
+            device_id=volunteer.device_id or "", fixed_ms=_now_ms(), lon=120.2, lat=30.2, authenticated=False
+        )
         assert ingest_fixes(session, [fix]) == [UNKNOWN_DEVICE]
-        fix.key = "s3cret"
+        fix.key = "wrong"
+        assert ingest_fixes(session, [fix]) == [UNKNOWN_DEVICE]
+        session.refresh(volunteer)
+        assert volunteer.key_rejects == 2 and volunteer.key_rejected_at is not None
+        fix.key = key
+        assert ingest_fixes(session, [fix]) == [OK]
+
+    def test_a_keyless_device_only_by_configuration(
+        self, session: Session, volunteer: PatrolVolunteer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from pingan.core.config import get_settings
+
+        volunteer.device_key_enc = volunteer.device_key_index = None
+        session.flush()
+        fix = Fix(
+            device_id=volunteer.device_id or "", fixed_ms=_now_ms(), lon=120.2, lat=30.2, authenticated=False
+        )
+        assert ingest_fixes(session, [fix]) == [UNKNOWN_DEVICE]
+        monkeypatch.setattr(get_settings(), "patrols_keyless_devices", True)
         assert ingest_fixes(session, [fix]) == [OK]
 
     def test_out_of_order_is_kept_flagged_and_does_not_move_the_state(
@@ -281,6 +303,40 @@ class TestIngestFixes:
         assert event is not None and event.details["case_number"] == cases[0].number
         state = session.get(DeviceState, volunteer.id)
         assert state is not None and state.sos_ms == t + 5_000
+
+    def test_a_snoozed_sos_stores_the_batch_and_answers_ok(
+        self, session: Session, volunteer: PatrolVolunteer, place: Place
+    ) -> None:
+        """A snooze suppresses the SOS case only: the batch (with another phone's fixes) is stored, the SOS
+        fix too, and every fix is answered ok; the suppressed press is counted and kept as an event."""
+        from pingan.cases import service as cases
+        from pingan.cases.models import Case, SnoozedKey
+        from pingan.core.security import Actor
+        from tests.patrols.conftest import register
+
+        other = register(session, place.team_id, device_id=f"SZ{_now_ms()}")
+        device = volunteer.device_id or ""
+        cases.snooze_key(session, Actor.system("test"), dedupe_key=f"sos:{device}", minutes=60)
+        lon, lat = centre_of(session, place.grid)
+        t = _now_ms() - 60_000
+        fixes = [
+            Fix(device_id=other.device_id or "", fixed_ms=t + i * 1000, lon=lon, lat=lat) for i in range(16)
+        ]
+        fixes.insert(7, Fix(device_id=device, fixed_ms=t, lon=lon, lat=lat, alarm="sos"))
+        assert ingest_fixes(session, fixes) == [OK] * 17
+        assert len(_rows(session, other.id)) == 16
+        [sos] = _rows(session, volunteer.id)
+        assert sos.flags & PositionFlag.SOS
+        assert (
+            session.scalar(select(func.count()).select_from(Case).where(Case.dedupe_key == f"sos:{device}"))
+            == 0
+        )
+        snooze = session.get(SnoozedKey, f"sos:{device}")
+        assert snooze is not None and snooze.suppressed == 1
+        event = session.scalar(
+            select(PatrolEvent).where(PatrolEvent.volunteer_id == volunteer.id, PatrolEvent.kind == "sos")
+        )
+        assert event is not None and event.details.get("suppressed") is True
 
     def test_left_volunteer_device_is_unknown(self, session: Session, volunteer: PatrolVolunteer) -> None:
         volunteer.status = "left"

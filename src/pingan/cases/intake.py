@@ -789,22 +789,9 @@ class IntakeWriter:
         return cast(list[dict[str, Any] | BaseException], await worker.call(items))
 
     def write_here(self, items: list[Pending]) -> list[dict[str, Any] | BaseException]:
-        """Write a batch in this process: one transaction; one by one if it fails as a whole."""
-        try:
-            return self._write(items)
-        except PinganError:
-            raise
-        except Exception:
-            if len(items) == 1:
-                raise
-            log.exception("intake batch of %d failed; writing its reports one by one", len(items))
-            results: list[dict[str, Any] | BaseException] = []
-            for item in items:
-                try:
-                    results.extend(self._write([item]))
-                except Exception as exc:  # noqa: BLE001 - reported to that request alone
-                    results.append(exc)
-            return results
+        """Write a batch in this process, in one transaction. If it fails as a whole, the group commit
+        (:mod:`pingan.core.groupcommit`) writes its halves again until the failing report stands alone."""
+        return self._write(items)
 
     def _write(self, items: list[Pending]) -> list[dict[str, Any] | BaseException]:
         results: list[dict[str, Any] | BaseException | None] = [None] * len(items)
@@ -844,7 +831,7 @@ def process_writer(
     for ref in address_locators:
         register_address_locator(ref)
     # No ping before each batch (a round trip on PostgreSQL): a connection that went stale fails its batch,
-    # the pool drops it, and write_here writes the batch's reports again one by one on a fresh one.
+    # the pool drops it, and the group commit writes the batch's reports again (in halves) on a fresh one.
     engine = create_db_engine(url, pool_pre_ping=False)
     return IntakeWriter(make_session_factory(engine), process=False).write_here
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         default_factory=lambda: {"public": 30, "login": 10},
         description="requests per minute per client IP for each route group of public endpoints",
     )
+    patrols_keyless_devices: bool = Field(
+        False, description="accept OsmAnd fixes from devices that have no key (otherwise refused)"
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, or a SQLite file in the data folder."""

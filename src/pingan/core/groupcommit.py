@@ -7,7 +7,15 @@ batches grow by themselves and the per-request cost of a transaction (locks, com
 
 ``write`` gets the items of a batch and returns one result per item, in order. A result that is an
 exception is raised to the request that sent the item, and only to it (a bad item does not fail its batch).
-If ``write`` itself raises, every request of the batch gets that exception.
+
+One bad item never fails its neighbours: when ``write`` itself raises (the whole transaction rolled back, say
+an integer SQLite cannot store), the batch is split in halves and each half written again, down to the item
+that fails alone, which gets the exception; every other item is written and answered as usual. A batch with
+one bad item among n costs about 2·log2(n) more transactions. So that a failure of the database itself does
+not turn one batch into thousands of attempts, a batch gets at most ``RETRIES`` more calls of ``write``;
+the items still unwritten then get the exception of their last attempt. A failure that says the service
+itself is unavailable (a :class:`~pingan.core.errors.PinganError` with status 503, such as a writer process
+that could not be started) is not an item's fault: every item of the batch gets it at once.
 
 Under load, clients answered together come back together, and their requests reach ``submit`` one by one
 as the event loop works through them. Started at the first of them, a batch would hold that one request
@@ -26,10 +34,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from pingan.core.errors import PinganError
+
 log = logging.getLogger("pingan.core.groupcommit")
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+RETRIES = 256  # calls of ``write`` a failed batch may make to isolate its bad items
 
 
 class GroupCommit(Generic[T, R]):
@@ -94,6 +106,33 @@ class GroupCommit(Generic[T, R]):
             self._running.add(task)
             task.add_done_callback(lambda _task: self._start() if self._pending else None)
 
+    async def _call(self, items: list[T]) -> Sequence[R | BaseException]:
+        if inspect.iscoroutinefunction(self._write):
+            results = await self._write(items)
+        else:
+            results = await asyncio.get_running_loop().run_in_executor(None, self._write, items)
+        if len(results) != len(items):
+            raise RuntimeError(f"write returned {len(results)} results for {len(items)} items")
+        return results
+
+    async def _isolate(
+        self, items: list[T], failure: Exception, budget: list[int]
+    ) -> list[R | BaseException]:
+        """Results of ``items``, whose write failed with ``failure``: halves written again, recursively."""
+        if len(items) == 1 or budget[0] <= 0 or (isinstance(failure, PinganError) and failure.status == 503):
+            if len(items) == 1:
+                log.error("group commit item failed alone: %r", failure, exc_info=failure)
+            return [failure] * len(items)
+        half = len(items) // 2
+        results: list[R | BaseException] = []
+        for part in (items[:half], items[half:]):
+            budget[0] -= 1
+            try:
+                results.extend(await self._call(part))
+            except Exception as exc:  # noqa: BLE001 - narrowed down further
+                results.extend(await self._isolate(part, exc, budget))
+        return results
+
     def _should_linger(self) -> bool:
         if self._linger <= 0:
             return False
@@ -108,16 +147,10 @@ class GroupCommit(Generic[T, R]):
         items = [item for entries, _ in batch for item in entries]
         started = time.monotonic()
         try:
-            if inspect.iscoroutinefunction(self._write):
-                results = await self._write(items)
-            else:
-                results = await asyncio.get_running_loop().run_in_executor(None, self._write, items)
-        except Exception as exc:  # noqa: BLE001 - every waiting request learns of the failure
-            log.exception("group commit of %d items failed", len(items))
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+            results = await self._call(items)
+        except Exception as exc:  # noqa: BLE001 - isolated below: each item gets its own result
+            log.warning("group commit of %d items failed (%r); isolating the failing items", len(items), exc)
+            results = await self._isolate(items, exc, [RETRIES])
         self._last_size, self._last_seconds = len(items), time.monotonic() - started
         self.batches += 1
         self.items += len(items)

@@ -5,6 +5,8 @@ on duty now. Written with bulk inserts (SQLAlchemy Core)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -38,6 +40,7 @@ from pingan.patrols.models import (
     TrainingCourse,
     TrainingSession,
 )
+from pingan.patrols.volunteers import device_key_columns
 
 Step = Callable[[str, float], None]
 VOLUNTEERS = 21_863
@@ -153,6 +156,7 @@ def _volunteers(
     status_draw = rng.random((n, 2))
     joined = rng.integers(0, 600, n)
     account = _demo_account(session)
+    device_ids = demo_device_ids(seed, n)  # random-looking 8-digit ids (like the app's own), unique
     rows = []
     for i in range(n):
         team = teams[int(team_index[i])] if i else yueming
@@ -173,7 +177,8 @@ def _volunteers(
                 "birth_year": int(ids[i][6:10]),
                 "skills": sorted({skills_pool[j] for j in picks[i, : k[i]].tolist()}),
                 "status": status,
-                "device_id": DEMO_DEVICE if i == 0 else f"{31_000_000 + 37 * i + 1}",
+                "device_id": device_ids[i],
+                **device_key_columns(demo_device_key(seed, device_ids[i]), protector),
                 "joined_on": JOINED + timedelta(days=int(joined[i])),
                 "account_id": account if i == 0 else None,
             }
@@ -539,3 +544,18 @@ def _tracks(
         ],
     ) if last else None
     return len(rows)
+
+
+def demo_device_ids(seed: int, n: int) -> list[str]:
+    """The demo devices' ids: the demo volunteer's first, then ``n - 1`` random-looking unique 8-digit ids
+    drawn from the seed (not a sequence someone could walk)."""
+    drawn = np.random.default_rng([seed, 0x0D1CE]).choice(90_000_000, size=n, replace=False) + 10_000_000
+    others = [str(d) for d in drawn.tolist() if str(d) != DEMO_DEVICE][: n - 1]
+    return [DEMO_DEVICE, *others]
+
+
+def demo_device_key(seed: int, device_id: str) -> str:
+    """A demo device's key, derived from the seed (the demo's simulator and tests can rebuild it; it is also
+    stored, encrypted, like any device key: ``pingan.patrols.volunteers.device_key_of``)."""
+    digest = hashlib.sha256(f"pingan-demo-device-key|{seed}|{device_id}".encode()).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")

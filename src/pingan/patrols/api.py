@@ -33,6 +33,7 @@ from pingan.patrols.schemas import (
     BookingRead,
     CertificatesCreate,
     CourseCreate,
+    DeviceKeyRead,
     DispatchCreate,
     DispatchReport,
     HandbookAckCreate,
@@ -148,6 +149,25 @@ def update_volunteer(
 ) -> VolunteerRead:
     v = volunteers.update_volunteer(session, actor, volunteer_id=volunteer_id, **body.model_dump())
     return VolunteerRead.model_validate(v)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/device-key",
+    response_model=DeviceKeyRead,
+    summary="A new key for the volunteer's device (the old one stops working): shown once, with a QR code",
+)
+def rotate_device_key(
+    request: Request, session: DbSession, actor: CurrentActor, volunteer_id: int
+) -> DeviceKeyRead:
+    v, key = volunteers.rotate_device_key(session, actor, volunteer_id=volunteer_id)
+    url = volunteers.setup_url(str(request.base_url), key)
+    return DeviceKeyRead(
+        volunteer_id=v.id,
+        device_id=v.device_id or "",
+        device_key=key,
+        server_url=url,
+        qr_svg=volunteers.setup_qr_svg(url),
+    )
 
 
 @router.post("/volunteers/{volunteer_id}/reveal", summary="Full name, ID number and phone (reason; audited)")

@@ -160,3 +160,30 @@ def on_duty(
         wall = dispatch.on_duty_now(session, _actor(), within=within)
     counts = ", ".join(f"{k} {v}" for k, v in wall["counts"].items())
     console.print(f"on duty now: [bold]{wall['on_duty']}[/] ({counts})")
+
+
+@patrols_app.command("rotate-key")
+def rotate_key(
+    volunteer_id: Annotated[int, typer.Argument(help="the volunteer whose device gets a new key")],
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="this server's public address, for the app's server URL")
+    ] = "http://127.0.0.1:8000",
+    qr: Annotated[Path | None, typer.Option("--qr", help="also write the setup QR code here (.svg)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Give a volunteer's device a new key (the old one stops working); prints it once with the app's URL."""
+    from pingan.patrols import volunteers
+
+    try:
+        with _session(db) as session:
+            volunteer, key = volunteers.rotate_device_key(session, _actor(), volunteer_id=volunteer_id)
+            device = volunteer.device_id
+    except PinganError as exc:
+        _fail(exc)
+        return
+    url = volunteers.setup_url(base_url, key)
+    console.print(f"device {escape(device or '')}: key [bold]{escape(key)}[/]")
+    console.print(f"server URL for the app: {escape(url)}")
+    if qr is not None:
+        qr.write_text(volunteers.setup_qr_svg(url), encoding="utf-8")
+        console.print(f"QR code written to {escape(str(qr))}")

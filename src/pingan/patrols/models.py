@@ -92,11 +92,21 @@ class PatrolVolunteer(Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(10), default=VolunteerStatus.ACTIVE.value, index=True)
     device_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    device_key: Mapped[str | None] = mapped_column(String(64))
+    # The device's key (the app sends it as ``key=`` in its server URL): encrypted (shown once, read back only
+    # by the demo's simulator) and a blind index that the receiver compares; wrong or missing keys counted.
+    device_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    device_key_index: Mapped[str | None] = mapped_column(String(64))
+    key_rejects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    key_rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     joined_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def has_device_key(self) -> bool:
+        """Whether the device has a key (fixes without it are refused)."""
+        return self.device_key_index is not None
 
 
 class TrainingCourse(Base):

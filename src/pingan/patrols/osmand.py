@@ -5,6 +5,11 @@ Mounted at ``/osmand`` and ``/api/v1/patrols/osmand`` (point the app's server UR
 form body when the query string is empty. Answers (what the apps expect): 200 with an empty body once the fix
 is committed (duplicates too, so the app drops them from its buffer); 400 for an unknown device in the
 query variant, 404 in the JSON variant; 400 for an unreadable fix. The app retries anything else.
+
+Every phone sends a request per fix, so the receiver is the application's hottest route: :func:`install`
+puts it first among the application's routes as a plain Starlette route (matched before the ~200 others,
+and without FastAPI's per-request dependency resolution, which has nothing to resolve here). The same paths
+are also declared on :data:`router` for the OpenAPI document; requests never reach those copies.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from pingan.core.errors import ValidationFailed
 from pingan.patrols.positions import UNKNOWN_DEVICE, GroupCommitWriter, parse_osmand_json, parse_osmand_query
@@ -51,8 +57,11 @@ async def receive(request: Request) -> Response:
             except orjson.JSONDecodeError:
                 raise ValidationFailed("body is not valid JSON", field="body") from None
             fix = parse_osmand_json(doc)
+            if fix.key is None and request.scope.get("query_string"):  # the key in the app's server URL
+                fix.key = dict(parse_qsl(request.scope["query_string"].decode("latin-1"))).get("key") or None
         else:
-            params: Any = request.query_params
+            raw = request.scope.get("query_string", b"")
+            params: Any = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else None
             if not params:
                 body = await request.body()
                 if len(body) > MAX_BODY:
@@ -65,6 +74,15 @@ async def receive(request: Request) -> Response:
     if result == UNKNOWN_DEVICE:
         return Response(status_code=404 if is_json else 400)
     return Response(status_code=200)
+
+
+PATHS = ("/osmand", "/api/v1/patrols/osmand")
+
+
+def install(app: FastAPI) -> None:
+    """Put the receiver's routes first among the application's routes (see the module's docstring)."""
+    for path in reversed(PATHS):
+        app.router.routes.insert(0, Route(path, receive, methods=METHODS, include_in_schema=False))
 
 
 router.add_api_route("/osmand", receive, methods=METHODS, include_in_schema=False)

@@ -8,6 +8,7 @@ one transaction and answers each only after that transaction has committed.
 from __future__ import annotations
 
 import gc
+import hmac
 import logging
 import math
 import operator
@@ -24,12 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.areas import service as areas
 from pingan.core.clock import utcnow
+from pingan.core.config import get_settings
 from pingan.core.db import transaction
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.geo import haversine_m
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.security import Actor
-from pingan.patrols.common import from_ms, to_ms
+from pingan.patrols.common import from_ms, get_protector, to_ms
 from pingan.patrols.models import (
     DeviceState,
     PatrolEvent,
@@ -46,7 +48,17 @@ KNOTS = 0.514444  # m/s per knot
 POOR_ACCURACY_M = 50.0
 JUMP_SPEED_MPS = 50.0  # 180 km/h between two fixes on foot or bicycle is not plausible
 JUMP_MIN_M = 300.0
-FUTURE_TOLERANCE_MS = 10 * 60 * 1000
+FUTURE_TOLERANCE_MS = 10 * 60 * 1000  # later than this ahead of the server's clock: stored, flagged invalid
+# What a fix may say at all (refused with a 400 naming the field, before it reaches the writer): a fix time
+# from 2000 on and at most a day ahead of the server's clock (a phone whose clock is off by hours is flagged,
+# one from 1970 or year 1 is refused); a speed below 1,000 m/s; an accuracy below 100 km; an altitude between
+# -1 km and 50 km; a bearing of 0–360°; a battery of 0–100 % (JSON and batch: 0–1). Negative speed, bearing,
+# accuracy and battery mean "unknown" (the apps send -1).
+MIN_FIX_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_AHEAD_MS = 24 * 60 * 60 * 1000
+MAX_SPEED_MPS = 1000.0
+MAX_ACCURACY_M = 100_000.0
+MIN_ALTITUDE_M, MAX_ALTITUDE_M = -1000.0, 50_000.0
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 OK, DUPLICATE, UNKNOWN_DEVICE = "ok", "duplicate", "unknown_device"
@@ -71,29 +83,41 @@ class Fix:
     valid: bool = True
     alarm: str | None = None
     key: str | None = None
+    # False for fixes of the public OsmAnd receiver, which must carry their device's key; fixes handed in
+    # by a signed-in caller (the batch API) or by other services need none
+    authenticated: bool = True
 
 
 # --- parsing ------------------------------------------------------------------------------------------
 
 
 def parse_time(value: Any, *, field: str = "timestamp") -> int:
-    """Epoch ms from unix seconds or milliseconds, ISO-8601, or 'yyyy-MM-dd HH:mm:ss' (Shanghai time)."""
+    """Epoch ms from unix seconds or milliseconds, ISO-8601, or 'yyyy-MM-dd HH:mm:ss' (Shanghai time); from
+    2000 on and at most a day ahead (:data:`MIN_FIX_MS`, :data:`MAX_AHEAD_MS`), else ValidationFailed."""
     text = str(value).strip()
     try:
         number = float(text)
     except ValueError:
         number = math.nan
     if math.isfinite(number):
-        return int(number * 1000) if number < 2**31 else int(number)
+        return check_time(int(number * 1000) if abs(number) < 2**31 else int(number), field)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=SHANGHAI)
+        ms = int(round(moment.timestamp() * 1000))
+    except (ValueError, OverflowError):
         raise ValidationFailed(
-            "timestamp must be unix seconds/milliseconds or an ISO-8601 time", field=field
+            f"{field} must be unix seconds/milliseconds or an ISO-8601 time", field=field
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SHANGHAI)
-    return int(round(moment.timestamp() * 1000))
+    return check_time(ms, field)
+
+
+def check_time(ms: int, field: str) -> int:
+    """``ms`` if it is a possible fix time (2000 to a day ahead), else ValidationFailed naming the field."""
+    if not MIN_FIX_MS <= ms <= time.time() * 1000 + MAX_AHEAD_MS:
+        raise ValidationFailed(f"{field} must lie between 2000-01-01 and a day from now", field=field)
+    return ms
 
 
 def _float(value: Any, field: str, *, low: float = -math.inf, high: float = math.inf) -> float | None:
@@ -137,20 +161,21 @@ def parse_osmand_query(params: Mapping[str, str]) -> Fix:
         fixed_ms=parse_time(params["timestamp"]) if params.get("timestamp") not in (None, "") else None,
         lat=_float(lat, "lat", low=-90, high=90),
         lon=_float(lon, "lon", low=-180, high=180),
-        bearing=_unknown_negative(_float(params.get("bearing", params.get("heading")), "bearing")),
-        altitude=_float(params.get("altitude"), "altitude"),
-        accuracy_m=_unknown_negative(_float(params.get("accuracy"), "accuracy")),
+        bearing=_unknown_negative(_float(params.get("bearing", params.get("heading")), "bearing", high=360)),
+        altitude=_float(params.get("altitude"), "altitude", low=MIN_ALTITUDE_M, high=MAX_ALTITUDE_M),
+        accuracy_m=_unknown_negative(_float(params.get("accuracy"), "accuracy", high=MAX_ACCURACY_M)),
         mock=_bool(params.get("mock", params.get("is_mock", ""))),
         valid=params.get("valid") is None or _bool(params.get("valid")),
         alarm=(params.get("alarm") or None),
         key=params.get("key") or None,
+        authenticated=False,
     )
     if (fix.lat is None) != (fix.lon is None):
         raise ValidationFailed("lat and lon come together", field="lat" if fix.lat is None else "lon")
-    speed = _float(params.get("speed"), "speed")
+    speed = _float(params.get("speed"), "speed", high=MAX_SPEED_MPS / KNOTS)
     fix.speed_mps = None if speed is None or speed < 0 else speed * KNOTS
-    batt = _float(params.get("batt"), "batt")
-    fix.battery = None if batt is None or batt < 0 else min(batt, 100.0) / 100.0
+    batt = _float(params.get("batt"), "batt", high=100)
+    fix.battery = None if batt is None or batt < 0 else batt / 100.0
     return fix
 
 
@@ -170,7 +195,7 @@ def parse_osmand_json(doc: Any) -> Fix:
     activity: dict[str, Any] = location["activity"] if isinstance(location.get("activity"), dict) else {}
     extras: dict[str, Any] = location["extras"] if isinstance(location.get("extras"), dict) else {}
     stamp = location.get("timestamp")
-    level = _float(battery.get("level"), "location.battery.level")
+    level = _float(battery.get("level"), "location.battery.level", high=1)
     moving = location.get("is_moving")
     if moving is None and activity.get("type"):
         moving = activity["type"] not in ("still", "unknown")
@@ -179,16 +204,21 @@ def parse_osmand_json(doc: Any) -> Fix:
         fixed_ms=parse_time(stamp, field="location.timestamp") if stamp not in (None, "") else None,
         lat=_float(coords.get("latitude"), "location.coords.latitude", low=-90, high=90),
         lon=_float(coords.get("longitude"), "location.coords.longitude", low=-180, high=180),
-        speed_mps=_unknown_negative(_float(coords.get("speed"), "location.coords.speed")),
-        bearing=_unknown_negative(_float(coords.get("heading"), "location.coords.heading")),
-        altitude=_float(coords.get("altitude"), "location.coords.altitude"),
-        accuracy_m=_unknown_negative(_float(coords.get("accuracy"), "location.coords.accuracy")),
-        battery=None if level is None or level < 0 else min(level, 1.0),
+        speed_mps=_unknown_negative(_float(coords.get("speed"), "location.coords.speed", high=MAX_SPEED_MPS)),
+        bearing=_unknown_negative(_float(coords.get("heading"), "location.coords.heading", high=360)),
+        altitude=_float(
+            coords.get("altitude"), "location.coords.altitude", low=MIN_ALTITUDE_M, high=MAX_ALTITUDE_M
+        ),
+        accuracy_m=_unknown_negative(
+            _float(coords.get("accuracy"), "location.coords.accuracy", high=MAX_ACCURACY_M)
+        ),
+        battery=None if level is None or level < 0 else level,
         is_moving=None if moving is None else bool(moving),
         event=str(location["event"])[:20] if location.get("event") else None,
         mock=bool(location.get("mock") or extras.get("mock")),
         alarm=str(location.get("alarm") or extras.get("alarm") or "") or None,
         key=str(extras.get("key") or doc.get("key") or "") or None,
+        authenticated=False,
     )
     if (fix.lat is None) != (fix.lon is None):
         raise ValidationFailed("latitude and longitude come together", field="location.coords")
@@ -211,9 +241,9 @@ def parse_batch_item(item: Any, index: int) -> Fix:
         fixed_ms=parse_time(item["t"], field=f"{where}.t"),
         lon=_float(item["lon"], f"{where}.lon", low=-180, high=180),
         lat=_float(item["lat"], f"{where}.lat", low=-90, high=90),
-        speed_mps=_float(item.get("speed"), f"{where}.speed", low=0, high=1000),
-        bearing=_float(item.get("bearing"), f"{where}.bearing"),
-        accuracy_m=_float(item.get("accuracy"), f"{where}.accuracy", low=0),
+        speed_mps=_float(item.get("speed"), f"{where}.speed", low=0, high=MAX_SPEED_MPS),
+        bearing=_float(item.get("bearing"), f"{where}.bearing", low=0, high=360),
+        accuracy_m=_float(item.get("accuracy"), f"{where}.accuracy", low=0, high=MAX_ACCURACY_M),
         battery=battery,
         is_moving=None if item.get("is_moving") is None else bool(item["is_moving"]),
         mock=bool(item.get("mock")),
@@ -260,9 +290,14 @@ def parse_batch(items: list[Any]) -> list[Fix]:
             and 0 < len(f.device_id) <= 64
             for f in fixes
         )
-        if numeric and (np.abs(lon) <= 180).all() and (np.abs(lat) <= 90).all():
+        if numeric and (np.abs(lon) <= 180).all() and (np.abs(lat) <= 90).all():  # NaN compares False
+            latest = time.time() * 1000 + MAX_AHEAD_MS
             if all(
-                (f.battery is None or 0 <= f.battery <= 1) and (f.speed_mps is None or f.speed_mps >= 0)
+                MIN_FIX_MS <= f.fixed_ms <= latest  # type: ignore[operator]
+                and (f.battery is None or 0 <= f.battery <= 1)
+                and (f.speed_mps is None or 0 <= f.speed_mps <= MAX_SPEED_MPS)
+                and (f.accuracy_m is None or 0 <= f.accuracy_m <= MAX_ACCURACY_M)
+                and (f.bearing is None or 0 <= f.bearing <= 360)
                 for f in fixes
             ):
                 return fixes
@@ -278,35 +313,43 @@ def parse_batch(items: list[Any]) -> list[Fix]:
 class _Known:
     volunteer_id: int
     area_code: str
-    device_key: str | None
+    key_index: str | None  # the blind index of the device's key (None: a keyless device)
     state: dict[str, Any] | None
     max_ms: int | None = None  # the newest stored fix of the volunteer: later fixes cannot be duplicates
+    has_state: bool = False  # a device-state row exists (updated, not inserted)
+
+
+_VOLUNTEERS: Any = PatrolVolunteer.__table__
+_STATES: Any = DeviceState.__table__
+_KNOWN_COLUMNS = (
+    _VOLUNTEERS.c.device_id,
+    _VOLUNTEERS.c.id,
+    _VOLUNTEERS.c.area_code,
+    _VOLUNTEERS.c.device_key_index,
+    _STATES.c.fixed_ms,
+    _STATES.c.lon,
+    _STATES.c.lat,
+    _STATES.c.grid_code,
+    _STATES.c.max_fixed_ms,
+)
 
 
 def _known_devices(session: Session, devices: list[str]) -> dict[str, _Known]:
+    """The volunteers (not left) of these devices with their device state, by Core (one query per 500)."""
     found: dict[str, _Known] = {}
+    connection = session.connection()
     for start in range(0, len(devices), 500):
         chunk = devices[start : start + 500]
-        rows = session.execute(
-            select(
-                PatrolVolunteer.device_id,
-                PatrolVolunteer.id,
-                PatrolVolunteer.area_code,
-                PatrolVolunteer.device_key,
-                DeviceState.fixed_ms,
-                DeviceState.lon,
-                DeviceState.lat,
-                DeviceState.grid_code,
-                DeviceState.max_fixed_ms,
-            )
-            .outerjoin(DeviceState, DeviceState.volunteer_id == PatrolVolunteer.id)
-            .where(PatrolVolunteer.device_id.in_(chunk), PatrolVolunteer.status != VolunteerStatus.LEFT.value)
+        rows = connection.execute(
+            select(*_KNOWN_COLUMNS)
+            .select_from(_VOLUNTEERS.outerjoin(_STATES, _STATES.c.volunteer_id == _VOLUNTEERS.c.id))
+            .where(_VOLUNTEERS.c.device_id.in_(chunk), _VOLUNTEERS.c.status != VolunteerStatus.LEFT.value)
         ).all()
         for device, vid, area, key, fixed_ms, lon, lat, grid, max_ms in rows:
             if device is None:
                 continue
             state = None if fixed_ms is None else {"fixed_ms": fixed_ms, "lon": lon, "lat": lat, "grid": grid}
-            found[device] = _Known(vid, area, key, state, max_ms)
+            found[device] = _Known(vid, area, key, state, max_ms, has_state=state is not None)
     return found
 
 
@@ -336,9 +379,10 @@ def ingest_fixes(session: Session, fixes: list[Fix], *, now_ms: int | None = Non
     results = [OK] * len(fixes)
     accepted: list[tuple[int, Fix, _Known]] = []
     batch_keys: set[tuple[str, int]] = set()
+    check_key = _KeyCheck()
     for i, fix in enumerate(fixes):
         k = known.get(fix.device_id)
-        if k is None or (k.device_key and fix.key != k.device_key):
+        if k is None or not (fix.authenticated or check_key(fix.key, k)):
             results[i] = UNKNOWN_DEVICE
             continue
         if fix.fixed_ms is None:
@@ -370,7 +414,49 @@ def ingest_fixes(session: Session, fixes: list[Fix], *, now_ms: int | None = Non
     _record_transitions(session, transitions, now_ms)
     for fix, known_device, row in sos:
         _raise_sos(session, fix, known_device, row)
+    _count_rejects(session, check_key.rejected, now_ms)
     return results
+
+
+class _KeyCheck:
+    """Whether a fix's ``key`` is its device's (blind indexes compared, each key computed once a batch); a
+    keyless device passes only when ``PINGAN_PATROLS_KEYLESS_DEVICES`` allows it. Refusals counted."""
+
+    def __init__(self) -> None:
+        self.keyless = get_settings().patrols_keyless_devices
+        self.rejected: dict[int, int] = {}
+        self._indexes: dict[str, str] = {}
+        self._protector: Any = None
+
+    def __call__(self, key: str | None, known: _Known) -> bool:
+        if known.key_index is None:
+            ok = self.keyless
+        elif not key:
+            ok = False
+        else:
+            index = self._indexes.get(key)
+            if index is None:
+                if self._protector is None:
+                    self._protector = get_protector()
+                index = self._indexes[key] = self._protector.blind_index("device-key:" + key)
+            ok = hmac.compare_digest(index, known.key_index)
+        if not ok:
+            self.rejected[known.volunteer_id] = self.rejected.get(known.volunteer_id, 0) + 1
+        return ok
+
+
+def _count_rejects(session: Session, rejected: dict[int, int], now_ms: int) -> None:
+    """Add the batch's refused fixes (wrong or missing key) to each volunteer's count (seen by operators)."""
+    if not rejected:
+        return
+    table = _VOLUNTEERS
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("v_id"))
+        .values(key_rejects=table.c.key_rejects + bindparam("v_n"), key_rejected_at=bindparam("v_at"))
+    )
+    at = from_ms(now_ms)
+    session.connection().execute(stmt, [{"v_id": vid, "v_n": n, "v_at": at} for vid, n in rejected.items()])
 
 
 def _grids_of(session: Session, fresh: list[tuple[int, Fix, _Known]]) -> list[str | None]:
@@ -533,9 +619,7 @@ def _update_states(
             )
     if not latest:
         return
-    have = set(
-        session.scalars(select(DeviceState.volunteer_id).where(DeviceState.volunteer_id.in_(list(latest))))
-    )
+    have = {k.volunteer_id for _, _, k in accepted if k.has_state}  # read with the devices, under the lock
     new = [e for vid, e in latest.items() if vid not in have and "fixed_ms" in e]
     if new:
         session.execute(insert(DeviceState), [_state_defaults(e) for e in new])
@@ -598,23 +682,15 @@ def _raise_sos(session: Session, fix: Fix, known: _Known, row: dict[str, Any]) -
     except ImportError:  # the cases module is not installed in this build
         cases = None  # type: ignore[assignment]
     if cases is not None:
-        case = cases.raise_case(
-            session,
-            Actor.system("patrols"),
-            category_code="0410",
-            description=(
-                f"巡防队员紧急求助(SOS)：设备 {fix.device_id}，定位精度 {row['accuracy_m'] or '未知'} 米"
-            ),
-            source="patrol",
-            lon=row["lon"],
-            lat=row["lat"],
-            priority="urgent",
-            source_ref=f"patrol_volunteer:{known.volunteer_id}",
-            # one open case per device: repeated presses add signals to it (an hourly key split a press
-            # at 07:59:58 and one at 08:00:03 into two cases); once it is closed, a new SOS opens a new one
-            dedupe_key=f"sos:{fix.device_id}",
-        )
-        details.update(case_id=case.id, case_number=case.number)
+        try:
+            case = _sos_case(session, cases, fix, known, row)
+        except PinganError as exc:
+            if exc.code != "snoozed":
+                raise
+            # an operator snoozed this device's SOS: the case is suppressed (and counted), the fix is not
+            details.update(suppressed=True)
+        else:
+            details.update(case_id=case.id, case_number=case.number)
     else:
         log.error("SOS from device %s but no cases module to raise a case", fix.device_id)
     session.add(
@@ -626,6 +702,26 @@ def _raise_sos(session: Session, fix: Fix, known: _Known, row: dict[str, Any]) -
             grid_code=row["grid_code"],
             details=details,
         )
+    )
+
+
+def _sos_case(session: Session, cases: Any, fix: Fix, known: _Known, row: dict[str, Any]) -> Any:
+    """The urgent case of an SOS (Conflict "snoozed" while an operator snoozed the device's SOS)."""
+    return cases.raise_case(
+        session,
+        Actor.system("patrols"),
+        category_code="0410",
+        description=(
+            f"巡防队员紧急求助(SOS)：设备 {fix.device_id}，定位精度 {row['accuracy_m'] or '未知'} 米"
+        ),
+        source="patrol",
+        lon=row["lon"],
+        lat=row["lat"],
+        priority="urgent",
+        source_ref=f"patrol_volunteer:{known.volunteer_id}",
+        # one open case per device: repeated presses add signals to it (an hourly key split a press
+        # at 07:59:58 and one at 08:00:03 into two cases); once it is closed, a new SOS opens a new one
+        dedupe_key=f"sos:{fix.device_id}",
     )
 
 
@@ -668,8 +764,14 @@ class GroupCommitWriter:
         self.fixes = 0
 
     async def submit(self, fixes: list[Fix]) -> list[str]:
-        """Queue fixes and wait until they are committed; returns one result per fix."""
-        return [str(r) for r in await self._group.submit(fixes)]
+        """Queue fixes and wait until they are committed; returns one result per fix. A fix the writer could
+        not store raises its exception here (the request's other fixes are stored; a retry finds them as
+        duplicates); the other requests' fixes are not affected (:mod:`pingan.core.groupcommit`)."""
+        results = await self._group.submit(fixes)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results  # type: ignore[return-value]
 
     def write(self, fixes: list[Fix]) -> list[str]:
         """One transaction for a batch (committed before returning). The cyclic garbage collector is paused

@@ -52,6 +52,14 @@ class VolunteerRead(BaseModel):
     status: str
     device_id: str | None
     joined_on: date | None
+    has_device_key: bool = False
+    key_rejects: int = Field(0, description="fixes refused for a wrong or missing device key")
+    key_rejected_at: datetime | None = None
+    device_key: str | None = Field(
+        None,
+        validation_alias="new_device_key",
+        description="the device's new key: only in the answer that created it (registration, rotation)",
+    )
 
 
 class VolunteerSearch(BaseModel):
@@ -163,3 +171,13 @@ class BatchResult(BaseModel):
     duplicates: int
     unknown_devices: list[str]
     results: list[str] | None = None
+
+
+class DeviceKeyRead(BaseModel):
+    """A device's new key, shown once, and how to set up the phone app with it."""
+
+    volunteer_id: int
+    device_id: str
+    device_key: str
+    server_url: str = Field(description="the app's server URL with the key (Traccar Client / OsmAnd)")
+    qr_svg: str = Field(description="a QR code of the setup link, as SVG (scan with Traccar Client)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -147,10 +148,33 @@ def clean_device_id(device_id: str | None) -> str | None:
     return device
 
 
-def protected_row(data: VolunteerInput, protector: Protector, *, team: PatrolTeam) -> dict[str, Any]:
-    """The column values of one volunteer (encrypted, indexed, masked) for ORM or bulk insert."""
+def new_device_key() -> str:
+    """A fresh device key: 128 random bits, URL-safe (it travels in the app's server URL as ``key=``)."""
+    return secrets.token_urlsafe(16)
+
+
+def device_key_index(key: str, protector: Protector | None = None) -> str:
+    """The blind index the receiver compares a fix's ``key`` with."""
+    return (protector or get_protector()).blind_index("device-key:" + key)
+
+
+def device_key_columns(key: str, protector: Protector | None = None) -> dict[str, Any]:
+    """The stored form of a device key: encrypted (core.pii) and blind-indexed; never the key itself."""
+    protector = protector or get_protector()
+    return {"device_key_enc": protector.encrypt(key), "device_key_index": device_key_index(key, protector)}
+
+
+def protected_row(
+    data: VolunteerInput, protector: Protector, *, team: PatrolTeam, device_key: str | None = None
+) -> dict[str, Any]:
+    """The column values of one volunteer (encrypted, indexed, masked) for ORM or bulk insert. A volunteer
+    with a device gets a device key (``device_key``, or a new one): every device has a key by default."""
     facts = id_number_facts(data.id_number)
+    keyed: dict[str, Any] = {"device_key_enc": None, "device_key_index": None}
+    if data.device_id:
+        keyed = device_key_columns(device_key or new_device_key(), protector)
     return {
+        **keyed,
         "team_id": team.id,
         "area_code": team.area_code,
         "name_enc": protector.encrypt(data.name),
@@ -198,7 +222,8 @@ def register_volunteer(
         joined_on=joined_on,
     )
     protector = get_protector()
-    row = protected_row(data, protector, team=team)
+    key = new_device_key() if data.device_id else None
+    row = protected_row(data, protector, team=team, device_key=key)
     if session.scalar(
         select(PatrolVolunteer.id).where(PatrolVolunteer.id_number_index == row["id_number_index"])
     ):
@@ -207,7 +232,57 @@ def register_volunteer(
     volunteer = PatrolVolunteer(**row, account_id=account_id)
     session.add(volunteer)
     session.flush()
+    volunteer.new_device_key = key  # type: ignore[attr-defined]  # shown once to the registrar
     return volunteer
+
+
+def rotate_device_key(session: Session, actor: Actor, *, volunteer_id: int) -> tuple[PatrolVolunteer, str]:
+    """Give a volunteer's device a new key (the old one stops working at once); the new key, shown once."""
+    require_role(actor, *MANAGE_ROLES)
+    volunteer = get_volunteer(session, actor, volunteer_id)
+    ensure_in_scope(actor, volunteer.area_code, what="volunteer", roles=MANAGE_ROLES)
+    if not volunteer.device_id:
+        raise ValidationFailed("the volunteer has no device; set its device id first", field="device_id")
+    key = new_device_key()
+    for column, value in device_key_columns(key).items():
+        setattr(volunteer, column, value)
+    volunteer.key_rejects = 0
+    volunteer.key_rejected_at = None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="patrols.device_key_rotated",
+        subject_type="patrol_volunteer",
+        subject_id=volunteer.id,
+        area_code=volunteer.area_code,
+        details={"device_id": volunteer.device_id},
+    )
+    return volunteer, key
+
+
+def setup_url(base_url: str, device_key: str) -> str:
+    """The server URL to give the phone app: our OsmAnd receiver with the device's key in the query."""
+    return f"{base_url.rstrip('/')}/osmand?key={device_key}"
+
+
+def setup_qr_svg(url: str) -> str:
+    """A QR code of ``url`` as SVG text (segno), for the phone's camera or a QR reader."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, xmldecl=False, svgns=True, title="Pingan")
+    return out.getvalue().decode("utf-8")
+
+
+def device_key_of(session: Session, device_id: str) -> str | None:
+    """A device's key, decrypted (for the demo's simulator, which posts as the phones would; never served)."""
+    token = session.scalar(
+        select(PatrolVolunteer.device_key_enc).where(PatrolVolunteer.device_id == device_id)
+    )
+    return get_protector(demo=True).decrypt(token) if token else None
 
 
 def _ensure_device_free(session: Session, device_id: str | None, *, except_id: int | None = None) -> None:
@@ -297,9 +372,15 @@ def update_volunteer(
         volunteer.skills = clean_skill_list(skills)
     if clear_device:
         volunteer.device_id = None
+        volunteer.device_key_enc = volunteer.device_key_index = None
     elif device_id is not None:
         device = clean_device_id(device_id)
         _ensure_device_free(session, device, except_id=volunteer.id)
+        if device != volunteer.device_id:  # a new phone gets a new key (shown once)
+            key = new_device_key()
+            for column, value in device_key_columns(key).items():
+                setattr(volunteer, column, value)
+            volunteer.new_device_key = key  # type: ignore[attr-defined]
         volunteer.device_id = device
     if team_id is not None:
         team = get_team(session, actor, team_id)

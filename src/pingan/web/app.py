@@ -84,10 +84,12 @@ def _mount_routers(app: FastAPI) -> None:
         include(app, router)
 
     from pingan.patrols.api import router as patrols_router
+    from pingan.patrols.osmand import install as install_osmand
     from pingan.patrols.osmand import router as osmand_router
 
     include(app, patrols_router)
     include(app, osmand_router)
+    install_osmand(app)  # the hottest route first, as a plain route
     include(app, grids_router)
     from pingan.grids.pages import router as grids_pages
 
