@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
+
+# A category code as typed or pasted: surrounding whitespace of any kind (NBSP, U+3000 …) is not part of it.
+CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=4)]
 
 
 class CaseCreate(BaseModel):
     """A report from a person: resident web form, hotline operator, grid-worker or phone app."""
 
-    category_code: str = Field(min_length=4, max_length=4)
+    category_code: CategoryCode
     description: str = Field(max_length=4000)
     lon: float | None = None
     lat: float | None = None

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from pingan.core.errors import TooLarge, ValidationFailed
+from pingan.core.validation import MAX_DB_INT, DbId
 from pingan.grids import io as grid_io
 from pingan.grids import opinions, registers, staff, tasks, visits
 from pingan.grids import service as svc
@@ -56,7 +57,7 @@ from pingan.web.deps import CurrentActor, DbSession
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -95,13 +96,13 @@ def create_building(session: DbSession, actor: CurrentActor, body: BuildingCreat
 
 
 @router.get("/buildings/{building_id}", summary="One building")
-def get_building(session: DbSession, actor: CurrentActor, building_id: int) -> BuildingRead:
+def get_building(session: DbSession, actor: CurrentActor, building_id: DbId) -> BuildingRead:
     return BuildingRead.model_validate(registers.get_building(session, actor, building_id))
 
 
 @router.patch("/buildings/{building_id}", summary="Change a building")
 def update_building(
-    session: DbSession, actor: CurrentActor, building_id: int, body: BuildingUpdate
+    session: DbSession, actor: CurrentActor, building_id: DbId, body: BuildingUpdate
 ) -> BuildingRead:
     building = registers.update_building(session, actor, building_id=building_id, changes=_changes(body))
     return BuildingRead.model_validate(building)
@@ -115,7 +116,7 @@ def list_households(
     session: DbSession,
     actor: CurrentActor,
     area_code: str | None = None,
-    building_id: int | None = None,
+    building_id: DbId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -130,13 +131,13 @@ def create_household(session: DbSession, actor: CurrentActor, body: HouseholdCre
 
 
 @router.get("/households/{household_id}", summary="One household")
-def get_household(session: DbSession, actor: CurrentActor, household_id: int) -> HouseholdRead:
+def get_household(session: DbSession, actor: CurrentActor, household_id: DbId) -> HouseholdRead:
     return HouseholdRead.of(registers.get_household(session, actor, household_id))
 
 
 @router.patch("/households/{household_id}", summary="Change a household")
 def update_household(
-    session: DbSession, actor: CurrentActor, household_id: int, body: HouseholdUpdate
+    session: DbSession, actor: CurrentActor, household_id: DbId, body: HouseholdUpdate
 ) -> HouseholdRead:
     household = registers.update_household(session, actor, household_id=household_id, changes=_changes(body))
     return HouseholdRead.of(household)
@@ -150,7 +151,7 @@ def list_residents(
     session: DbSession,
     actor: CurrentActor,
     area_code: str | None = None,
-    household_id: int | None = None,
+    household_id: DbId | None = None,
     category: str | None = None,
     care_tag: str | None = None,
     id_number: Annotated[str | None, Query(description="exact match through the blind index")] = None,
@@ -180,20 +181,20 @@ def create_resident(session: DbSession, actor: CurrentActor, body: ResidentCreat
 
 
 @router.get("/residents/{resident_id}", summary="One resident (masked)")
-def get_resident(session: DbSession, actor: CurrentActor, resident_id: int) -> ResidentRead:
+def get_resident(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
     return ResidentRead.of(registers.get_resident(session, actor, resident_id))
 
 
 @router.patch("/residents/{resident_id}", summary="Correct a resident's data")
 def update_resident(
-    session: DbSession, actor: CurrentActor, resident_id: int, body: ResidentUpdate
+    session: DbSession, actor: CurrentActor, resident_id: DbId, body: ResidentUpdate
 ) -> ResidentRead:
     resident = registers.update_resident(session, actor, resident_id=resident_id, changes=_changes(body))
     return ResidentRead.of(resident)
 
 
 @router.post("/residents/{resident_id}/move-out", summary="Mark a resident as moved out")
-def move_out(session: DbSession, actor: CurrentActor, resident_id: int) -> ResidentRead:
+def move_out(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
     return ResidentRead.of(registers.move_out_resident(session, actor, resident_id=resident_id))
 
 
@@ -201,7 +202,7 @@ def move_out(session: DbSession, actor: CurrentActor, resident_id: int) -> Resid
     "/residents/{resident_id}/reveal", summary="Full name, ID number and phone (audited, needs a reason)"
 )
 def reveal_resident(
-    session: DbSession, actor: CurrentActor, resident_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, resident_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
     return registers.reveal_resident(session, actor, resident_id=resident_id, reason=body.reason)
 
@@ -233,25 +234,25 @@ def create_place(session: DbSession, actor: CurrentActor, body: PlaceCreate) -> 
 
 
 @router.get("/places/{place_id}", summary="One key place")
-def get_place(session: DbSession, actor: CurrentActor, place_id: int) -> PlaceRead:
+def get_place(session: DbSession, actor: CurrentActor, place_id: DbId) -> PlaceRead:
     return PlaceRead.of(registers.get_place(session, actor, place_id))
 
 
 @router.patch("/places/{place_id}", summary="Change a key place")
-def update_place(session: DbSession, actor: CurrentActor, place_id: int, body: PlaceUpdate) -> PlaceRead:
+def update_place(session: DbSession, actor: CurrentActor, place_id: DbId, body: PlaceUpdate) -> PlaceRead:
     return PlaceRead.of(registers.update_place(session, actor, place_id=place_id, changes=_changes(body)))
 
 
 @router.post("/places/{place_id}/reveal", summary="The responsible person's full name and phone (audited)")
 def reveal_place(
-    session: DbSession, actor: CurrentActor, place_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, place_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
     return registers.reveal_place(session, actor, place_id=place_id, reason=body.reason)
 
 
 @router.get("/history/{record_type}/{record_id}", summary="Change history of one register record")
 def record_history(
-    session: DbSession, actor: CurrentActor, record_type: str, record_id: int
+    session: DbSession, actor: CurrentActor, record_type: str, record_id: DbId
 ) -> list[ChangeRead]:
     changes = registers.record_history(session, actor, record_type=record_type, record_id=record_id)
     return [ChangeRead.of(c) for c in changes]
@@ -400,14 +401,14 @@ def create_staff(session: DbSession, actor: CurrentActor, body: StaffCreate) -> 
 
 @router.post("/staff/{staff_id}/links", status_code=201, summary="Put a staff member on a grid in a role")
 def link_staff(
-    session: DbSession, actor: CurrentActor, staff_id: int, body: StaffLinkCreate
+    session: DbSession, actor: CurrentActor, staff_id: DbId, body: StaffLinkCreate
 ) -> dict[str, Any]:
     link = staff.link_staff(session, actor, staff_id=staff_id, area_code=body.area_code, role=body.role)
     return {"link_id": link.id, "staff_id": link.staff_id, "area_code": link.area_code, "role": link.role}
 
 
 @router.delete("/staff/links/{link_id}", status_code=204, summary="Remove a staff member from a grid")
-def unlink_staff(session: DbSession, actor: CurrentActor, link_id: int) -> None:
+def unlink_staff(session: DbSession, actor: CurrentActor, link_id: DbId) -> None:
     staff.unlink_staff(session, actor, link_id=link_id)
 
 
@@ -461,7 +462,7 @@ def list_visits(
     session: DbSession,
     actor: CurrentActor,
     area_code: str | None = None,
-    household_id: int | None = None,
+    household_id: DbId | None = None,
     since: datetime | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -495,13 +496,13 @@ def list_tasks(
 
 
 @router.get("/tasks/{task_id}", summary="A task and its progress board (computed from the work)")
-def task_progress(session: DbSession, actor: CurrentActor, task_id: int) -> dict[str, Any]:
+def task_progress(session: DbSession, actor: CurrentActor, task_id: DbId) -> dict[str, Any]:
     board = tasks.task_progress(session, actor, task_id=task_id)
     return {**board, "task": TaskRead.model_validate(board["task"])}
 
 
 @router.post("/tasks/{task_id}/grids/{area_code}/acknowledge", summary="A grid acknowledges the task")
-def acknowledge(session: DbSession, actor: CurrentActor, task_id: int, area_code: str) -> TargetRead:
+def acknowledge(session: DbSession, actor: CurrentActor, task_id: DbId, area_code: str) -> TargetRead:
     return TargetRead.model_validate(
         tasks.acknowledge_task(session, actor, task_id=task_id, area_code=area_code)
     )
@@ -509,7 +510,7 @@ def acknowledge(session: DbSession, actor: CurrentActor, task_id: int, area_code
 
 @router.post("/tasks/{task_id}/grids/{area_code}/complete", summary="A grid reports its part done")
 def complete(
-    session: DbSession, actor: CurrentActor, task_id: int, area_code: str, body: TaskComplete | None = None
+    session: DbSession, actor: CurrentActor, task_id: DbId, area_code: str, body: TaskComplete | None = None
 ) -> TargetRead:
     target = tasks.complete_task(
         session, actor, task_id=task_id, area_code=area_code, note=body.note if body else ""
@@ -518,7 +519,7 @@ def complete(
 
 
 @router.post("/tasks/{task_id}/close", summary="The issuer closes the task")
-def close(session: DbSession, actor: CurrentActor, task_id: int) -> TaskRead:
+def close(session: DbSession, actor: CurrentActor, task_id: DbId) -> TaskRead:
     return TaskRead.model_validate(tasks.close_task(session, actor, task_id=task_id))
 
 
@@ -526,7 +527,7 @@ def close(session: DbSession, actor: CurrentActor, task_id: int) -> TaskRead:
 def list_checks(
     session: DbSession,
     actor: CurrentActor,
-    task_id: int,
+    task_id: DbId,
     area_code: str | None = None,
     outcome: str | None = None,
     limit: Limit = 100,
@@ -549,7 +550,7 @@ def list_checks(
 
 
 @router.post("/checks/{item_id}", summary="Verify one resident: confirmed, corrected or moved_out")
-def check_resident(session: DbSession, actor: CurrentActor, item_id: int, body: CheckIn) -> dict[str, Any]:
+def check_resident(session: DbSession, actor: CurrentActor, item_id: DbId, body: CheckIn) -> dict[str, Any]:
     item = tasks.check_resident(
         session, actor, item_id=item_id, outcome=body.outcome, corrections=body.corrections, note=body.note
     )
@@ -585,25 +586,25 @@ def list_opinions(
 
 
 @router.get("/opinions/{opinion_id}", summary="One opinion")
-def get_opinion(session: DbSession, actor: CurrentActor, opinion_id: int) -> OpinionRead:
+def get_opinion(session: DbSession, actor: CurrentActor, opinion_id: DbId) -> OpinionRead:
     return OpinionRead.of(opinions.get_opinion(session, actor, opinion_id))
 
 
 @router.put("/opinions/{opinion_id}/tags", summary="Tag an opinion")
-def tag_opinion(session: DbSession, actor: CurrentActor, opinion_id: int, body: OpinionTags) -> OpinionRead:
+def tag_opinion(session: DbSession, actor: CurrentActor, opinion_id: DbId, body: OpinionTags) -> OpinionRead:
     return OpinionRead.of(opinions.tag_opinion(session, actor, opinion_id=opinion_id, tags=body.tags))
 
 
 @router.post("/opinions/{opinion_id}/answer", summary="Answer an opinion")
 def answer_opinion(
-    session: DbSession, actor: CurrentActor, opinion_id: int, body: OpinionAnswer
+    session: DbSession, actor: CurrentActor, opinion_id: DbId, body: OpinionAnswer
 ) -> OpinionRead:
     return OpinionRead.of(opinions.answer_opinion(session, actor, opinion_id=opinion_id, answer=body.answer))
 
 
 @router.post("/opinions/{opinion_id}/case", summary="Turn an opinion into a case (one click)")
 def opinion_case(
-    session: DbSession, actor: CurrentActor, opinion_id: int, body: OpinionCase | None = None
+    session: DbSession, actor: CurrentActor, opinion_id: DbId, body: OpinionCase | None = None
 ) -> OpinionRead:
     body = body or OpinionCase()
     opinion = opinions.opinion_to_case(

@@ -22,6 +22,7 @@ from pingan.core.clock import utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import Forbidden, TooLarge, Unauthorized, ValidationFailed
 from pingan.core.security import Actor, require_role
+from pingan.core.validation import DbId, Offset, export_cell
 from pingan.patrols import coverage, dispatch, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES
 from pingan.patrols.osmand import writer_of
@@ -73,12 +74,12 @@ def create_team(session: DbSession, actor: CurrentActor, body: TeamCreate) -> di
 def list_volunteers(
     session: DbSession,
     actor: CurrentActor,
-    team_id: int | None = None,
+    team_id: DbId | None = None,
     status: str | None = None,
     phone: str | None = None,
     id_number: str | None = None,
     within: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> VolunteerPage:
     items, total = volunteers.list_volunteers(
@@ -114,7 +115,7 @@ def export_volunteers(
         fieldnames=["id", "name", "id_number", "phone", "community", "team", "skills", "status", "device_id"],
     )
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: export_cell(value) for key, value in row.items()} for row in rows)
     return Response(
         ("\ufeff" + buf.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -123,7 +124,7 @@ def export_volunteers(
 
 
 @router.get("/volunteers/{volunteer_id}", response_model=VolunteerRead, summary="One volunteer (masked)")
-def read_volunteer(session: DbSession, actor: CurrentActor, volunteer_id: int) -> VolunteerRead:
+def read_volunteer(session: DbSession, actor: CurrentActor, volunteer_id: DbId) -> VolunteerRead:
     return VolunteerRead.model_validate(volunteers.get_volunteer(session, actor, volunteer_id))
 
 
@@ -131,7 +132,7 @@ def read_volunteer(session: DbSession, actor: CurrentActor, volunteer_id: int) -
     "/volunteers/{volunteer_id}", response_model=VolunteerRead, summary="Change status, skills, device"
 )
 def update_volunteer(
-    session: DbSession, actor: CurrentActor, volunteer_id: int, body: VolunteerUpdate
+    session: DbSession, actor: CurrentActor, volunteer_id: DbId, body: VolunteerUpdate
 ) -> VolunteerRead:
     v = volunteers.update_volunteer(session, actor, volunteer_id=volunteer_id, **body.model_dump())
     return VolunteerRead.model_validate(v)
@@ -139,14 +140,14 @@ def update_volunteer(
 
 @router.post("/volunteers/{volunteer_id}/reveal", summary="Full name, ID number and phone (reason; audited)")
 def reveal_volunteer(
-    session: DbSession, actor: CurrentActor, volunteer_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, volunteer_id: DbId, body: RevealRequest
 ) -> dict[str, str]:
     return volunteers.reveal_volunteer(session, actor, volunteer_id=volunteer_id, reason=body.reason)
 
 
 @router.get("/volunteers/{volunteer_id}/certificates", summary="A volunteer's certificates and their expiry")
 def volunteer_certificates(
-    session: DbSession, actor: CurrentActor, volunteer_id: int
+    session: DbSession, actor: CurrentActor, volunteer_id: DbId
 ) -> list[dict[str, Any]]:
     return training.volunteer_certificates(session, actor, volunteer_id=volunteer_id)
 
@@ -155,7 +156,7 @@ def volunteer_certificates(
 def volunteer_track(
     session: DbSession,
     actor: CurrentActor,
-    volunteer_id: int,
+    volunteer_id: DbId,
     since: datetime,
     until: datetime | None = None,
 ) -> dict[str, Any]:
@@ -233,7 +234,7 @@ def schedule_session(session: DbSession, actor: CurrentActor, body: TrainingSess
 
 @router.post("/training-sessions/{session_id}/certificates", status_code=201, summary="Issue certificates")
 def issue_certificates(
-    session: DbSession, actor: CurrentActor, session_id: int, body: CertificatesCreate
+    session: DbSession, actor: CurrentActor, session_id: DbId, body: CertificatesCreate
 ) -> list[dict[str, Any]]:
     certs = training.issue_certificates(
         session, actor, session_id=session_id, volunteer_ids=body.volunteer_ids
@@ -322,24 +323,24 @@ def create_shift(session: DbSession, actor: CurrentActor, body: ShiftCreate) -> 
     "/shifts/{shift_id}/bookings", status_code=201, response_model=BookingRead, summary="Sign up or assign"
 )
 def book_volunteer(
-    session: DbSession, actor: CurrentActor, shift_id: int, body: BookingCreate
+    session: DbSession, actor: CurrentActor, shift_id: DbId, body: BookingCreate
 ) -> BookingRead:
     item = shifts.book_volunteer(session, actor, shift_id=shift_id, volunteer_id=body.volunteer_id)
     return BookingRead.model_validate(item)
 
 
 @router.delete("/bookings/{assignment_id}", response_model=BookingRead, summary="Cancel a planned booking")
-def cancel_booking(session: DbSession, actor: CurrentActor, assignment_id: int) -> BookingRead:
+def cancel_booking(session: DbSession, actor: CurrentActor, assignment_id: DbId) -> BookingRead:
     return BookingRead.model_validate(shifts.cancel_booking(session, actor, assignment_id=assignment_id))
 
 
 @router.post("/bookings/{assignment_id}/check-in", response_model=BookingRead, summary="Start the shift")
-def check_in(session: DbSession, actor: CurrentActor, assignment_id: int) -> BookingRead:
+def check_in(session: DbSession, actor: CurrentActor, assignment_id: DbId) -> BookingRead:
     return BookingRead.model_validate(shifts.check_in(session, actor, assignment_id=assignment_id))
 
 
 @router.post("/bookings/{assignment_id}/check-out", response_model=BookingRead, summary="End the shift")
-def check_out(session: DbSession, actor: CurrentActor, assignment_id: int) -> BookingRead:
+def check_out(session: DbSession, actor: CurrentActor, assignment_id: DbId) -> BookingRead:
     return BookingRead.model_validate(shifts.check_out(session, actor, assignment_id=assignment_id))
 
 
@@ -464,7 +465,7 @@ def list_events(
     session: DbSession,
     actor: CurrentActor,
     kind: str | None = None,
-    volunteer_id: int | None = None,
+    volunteer_id: DbId | None = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
@@ -481,7 +482,7 @@ def nearest(
     lon: float | None = None,
     lat: float | None = None,
     crs: str = "wgs84",
-    case_id: int | None = None,
+    case_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
     fresh_minutes: Annotated[int, Query(ge=1, le=240)] = 10,
     skill: str | None = None,
@@ -516,7 +517,7 @@ def my_dispatches(session: DbSession, actor: CurrentActor) -> list[dict[str, Any
     "/dispatches/{dispatch_id}/report", summary="Accepted / arrived / done / declined, into the case"
 )
 def report_dispatch(
-    session: DbSession, actor: CurrentActor, dispatch_id: int, body: DispatchReport
+    session: DbSession, actor: CurrentActor, dispatch_id: DbId, body: DispatchReport
 ) -> dict[str, Any]:
     item = dispatch.report_dispatch(
         session, actor, dispatch_id=dispatch_id, status=body.status, outcome=body.outcome

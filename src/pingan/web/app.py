@@ -19,6 +19,7 @@ from pingan.core.config import Settings, get_settings
 from pingan.core.db import create_db_engine, make_session_factory
 from pingan.core.errors import PinganError
 from pingan.core.pii import protector_for
+from pingan.web.inputs import InputRulesMiddleware
 from pingan.web.middleware import check_startup, install_security
 from pingan.web.routing import include
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.session_factory = make_session_factory(engine)
     check_startup(settings, engine)
     app.state.protector = protector_for(settings)
+    app.add_middleware(InputRulesMiddleware)  # inside the body size limit that install_security adds
     install_security(app, settings)
     _install_error_handlers(app)
     _mount_routers(app)
