@@ -45,6 +45,7 @@ def _format(fmt: str) -> str:
 
 def _read(request: Request, fmt: str, kind: str, work: Callable[[Session], Any]) -> Response:
     try:
+        _check(request)
         fmt = _format(fmt)
         session: Session = request.app.state.session_factory()
         try:
@@ -58,6 +59,11 @@ def _read(request: Request, fmt: str, kind: str, work: Callable[[Session], Any])
     except PinganError as exc:
         err = open311.from_domain(exc)
         return _render(fmt if fmt in ("json", "xml") else "json", "errors", err.errors, err.status)
+
+
+def _check(request: Request) -> None:
+    """The shared text rule on the path and query (the form fields are checked by the service)."""
+    open311.check_parameters({**request.path_params, **dict(request.query_params.multi_items())})
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -102,6 +108,7 @@ async def _write(request: Request, fmt: str, kind: str, work: Callable[[Any], Aw
     the answer; errors in the spec's shape."""
     out_fmt = fmt if fmt in ("json", "xml") else "json"
     try:
+        _check(request)
         _format(fmt)
         run = await work(await request.form())
 

@@ -8,7 +8,7 @@
 
 Requests whose raw bytes show none of these (the usual case) pass after one byte-level search; only a
 suspicious request is decoded to find the field at fault. Multipart fields are checked by the services that
-read them (``core.validation.check_text``).
+read them (``core.validation.check_text``), and Open311 applies the rules itself to answer in its own shape.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pingan.core.errors import ValidationFailed
 from pingan.core.validation import bad_char, check_json, check_text
 
+# Open311 answers errors in the GeoReport shape: it applies the same rules itself (cases.open311).
+_OWN_RULES = ("/open311/",)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Percent-escapes of refused characters (C0 controls but tab/LF/CR, U+FFFE/U+FFFF in UTF-8) and raw ones.
 _ESCAPED = re.compile(
@@ -40,7 +42,7 @@ class InputRulesMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path", "").startswith(_OWN_RULES):
             await self.app(scope, receive, send)
             return
         try:
