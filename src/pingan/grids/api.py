@@ -53,6 +53,7 @@ from pingan.grids.schemas import (
     VisitResultRead,
 )
 from pingan.web.deps import CurrentActor, DbSession
+from pingan.web.routing import file_responses
 
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
@@ -261,7 +262,12 @@ def record_history(
 # --- import / export --------------------------------------------------------------------------------------
 
 
-@router.get("/template", summary="An empty register file to fill in (xlsx or csv)")
+@router.get(
+    "/template",
+    summary="An empty register file to fill in (xlsx or csv)",
+    response_class=Response,
+    responses=file_responses(XLSX, "text/csv"),
+)
 def download_template(
     actor: CurrentActor,
     kind: Annotated[str, Query(description="residents or places")] = "residents",
@@ -339,7 +345,12 @@ async def import_file(
     return ImportReportRead.model_validate(report.to_dict())
 
 
-@router.get("/export", summary="Export a register (masked; full values need a reason) — audited")
+@router.get(
+    "/export",
+    summary="Export a register (masked; full values need a reason) — audited",
+    response_class=Response,
+    responses=file_responses(XLSX, "text/csv"),
+)
 def export_file(
     session: DbSession,
     actor: CurrentActor,

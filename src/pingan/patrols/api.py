@@ -49,6 +49,7 @@ from pingan.patrols.schemas import (
     VolunteerUpdate,
 )
 from pingan.web.deps import CurrentActor, DbSession
+from pingan.web.routing import file_responses
 
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"])
 MAX_BATCH = 50_000
@@ -104,7 +105,12 @@ def register_volunteer(session: DbSession, actor: CurrentActor, body: VolunteerC
     return VolunteerRead.model_validate(v)
 
 
-@router.get("/volunteers/export", summary="Roster as CSV (masked; full with a reason) — audited")
+@router.get(
+    "/volunteers/export",
+    summary="Roster as CSV (masked; full with a reason) — audited",
+    response_class=Response,
+    responses=file_responses("text/csv"),
+)
 def export_volunteers(
     session: DbSession, actor: CurrentActor, within: str | None = None, full: bool = False, reason: str = ""
 ) -> Response:
@@ -166,7 +172,12 @@ def volunteer_track(
 # --- roster import ------------------------------------------------------------------------------------
 
 
-@router.get("/roster/template", summary="The roster import template (.xlsx)")
+@router.get(
+    "/roster/template",
+    summary="The roster import template (.xlsx)",
+    response_class=Response,
+    responses=file_responses("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
 def roster_template(actor: CurrentActor) -> Response:
     require_role(actor, *MANAGE_ROLES)
     return Response(

@@ -100,7 +100,7 @@ def _mount_routers(app: FastAPI) -> None:
     from pingan.cases.open311_api import router as open311_router
 
     include(app, cases_router)
-    include(app, open311_router)
+    include(app, open311_router, responses={})  # answers in the GeoReport shape, declared by the router
 
     from pingan.web.pages import install_pages
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-__all__ = ["ERROR_RESPONSES", "ErrorResponse", "PrefixRouter", "include", "literal_prefix"]
+__all__ = ["ERROR_RESPONSES", "ErrorResponse", "PrefixRouter", "file_responses", "include", "literal_prefix"]
 
 
 class ErrorBody(BaseModel):
@@ -91,6 +91,16 @@ class PrefixRouter(APIRouter):
         return prefix
 
 
-def include(app: FastAPI, router: APIRouter) -> None:
-    """Include a module's router in the application behind its prefix check."""
-    app.include_router(PrefixRouter(router), responses=ERROR_RESPONSES)
+def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of a route that sends a file (an export, a template) in one of ``media_types``; use
+    with ``response_class=Response`` so that JSON is not documented as well."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": "the file", "content": {media: binary for media in media_types}}}
+
+
+def include(
+    app: FastAPI, router: APIRouter, *, responses: dict[int | str, dict[str, Any]] | None = None
+) -> None:
+    """Include a module's router in the application behind its prefix check; ``responses``: its error
+    answers when they are not the shared :data:`ERROR_RESPONSES` (Open311 answers in its own shape)."""
+    app.include_router(PrefixRouter(router), responses=ERROR_RESPONSES if responses is None else responses)
