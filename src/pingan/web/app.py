@@ -21,6 +21,7 @@ from pingan.core.errors import PinganError
 from pingan.core.pii import protector_for
 from pingan.web.inputs import InputRulesMiddleware
 from pingan.web.middleware import check_startup, install_security
+from pingan.web.openapi import install_openapi
 from pingan.web.routing import include
 
 log = logging.getLogger("pingan.web")
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     install_security(app, settings)
     _install_error_handlers(app)
     _mount_routers(app)
+    install_openapi(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
     def healthz() -> JSONResponse:
