@@ -157,7 +157,6 @@ class TestErrors:
                 400,
                 "blocked_by",
             ),
-            ({"service_code": "0102", "lat": "30.2", "long": "120.2", "phone": "123"}, 400, "phone"),
         ],
     )
     def test_post_errors_in_spec_shape(

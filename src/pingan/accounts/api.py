@@ -27,6 +27,7 @@ from pingan.accounts.schemas import (
 from pingan.audit.schemas import RevealRequest
 from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
+from pingan.core.validation import DbId, Offset
 from pingan.web.deps import CurrentActor, DbSession, client_ip
 from pingan.web.middleware import AppProtector, check_sign_in, note_sign_in
 
@@ -103,7 +104,7 @@ def create_my_token(session: DbSession, actor: CurrentActor, body: TokenCreate) 
 
 
 @accounts_router.delete("/me/tokens/{token_id}", status_code=204, summary="Revoke one of my tokens")
-def revoke_my_token(session: DbSession, actor: CurrentActor, token_id: int) -> None:
+def revoke_my_token(session: DbSession, actor: CurrentActor, token_id: DbId) -> None:
     service.revoke_own_token(session, actor, token_id=token_id)
 
 
@@ -118,7 +119,7 @@ def list_accounts(
     role: str | None = None,
     active: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query(ge=0)] = 0,
 ) -> AccountPage:
     rows, total = service.list_accounts_in_scope(
         session, actor, q=q, role=role, active=active, limit=limit, offset=offset
@@ -151,7 +152,7 @@ def create_account(
 
 
 @accounts_router.get("/{account_id}", response_model=AccountRead, summary="One account in my scope")
-def read_account(session: DbSession, actor: CurrentActor, account_id: int) -> AccountRead:
+def read_account(session: DbSession, actor: CurrentActor, account_id: DbId) -> AccountRead:
     return AccountRead.of(service.get_account_in_scope(session, actor, account_id=account_id), now=utcnow())
 
 
@@ -164,13 +165,13 @@ def set_password(session: DbSession, actor: CurrentActor, account_id: int, body:
 
 
 @accounts_router.post("/{account_id}/disable", response_model=AccountRead, summary="Disable (revokes tokens)")
-def disable_account(session: DbSession, actor: CurrentActor, account_id: int) -> AccountRead:
+def disable_account(session: DbSession, actor: CurrentActor, account_id: DbId) -> AccountRead:
     account = service.set_active_in_scope(session, actor, account_id=account_id, active=False)
     return AccountRead.of(account, now=utcnow())
 
 
 @accounts_router.post("/{account_id}/enable", response_model=AccountRead, summary="Re-enable (and unlock)")
-def enable_account(session: DbSession, actor: CurrentActor, account_id: int) -> AccountRead:
+def enable_account(session: DbSession, actor: CurrentActor, account_id: DbId) -> AccountRead:
     account = service.set_active_in_scope(session, actor, account_id=account_id, active=True)
     return AccountRead.of(account, now=utcnow())
 
@@ -178,7 +179,7 @@ def enable_account(session: DbSession, actor: CurrentActor, account_id: int) -> 
 @accounts_router.post(
     "/{account_id}/grants", response_model=GrantRead, status_code=201, summary="Grant a role on an area"
 )
-def grant_role(session: DbSession, actor: CurrentActor, account_id: int, body: GrantCreate) -> GrantRead:
+def grant_role(session: DbSession, actor: CurrentActor, account_id: DbId, body: GrantCreate) -> GrantRead:
     grant = service.grant_role_in_scope(
         session, actor, account_id=account_id, role=body.role, area_code=body.area_code, unit_id=body.unit_id
     )
@@ -186,7 +187,7 @@ def grant_role(session: DbSession, actor: CurrentActor, account_id: int, body: G
 
 
 @accounts_router.delete("/{account_id}/grants/{grant_id}", status_code=204, summary="Revoke one grant")
-def revoke_grant(session: DbSession, actor: CurrentActor, account_id: int, grant_id: int) -> None:
+def revoke_grant(session: DbSession, actor: CurrentActor, account_id: DbId, grant_id: DbId) -> None:
     service.revoke_grant_in_scope(session, actor, account_id=account_id, grant_id=grant_id)
 
 
@@ -194,7 +195,7 @@ def revoke_grant(session: DbSession, actor: CurrentActor, account_id: int, grant
     "/{account_id}/reveal", summary="Show the contact phone in full (purpose and reason; audited)"
 )
 def reveal(
-    session: DbSession, actor: CurrentActor, protector: AppProtector, account_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, protector: AppProtector, account_id: DbId, body: RevealRequest
 ) -> dict[str, str]:
     if body.fields != ["phone"]:
         raise ValidationFailed("fields: only phone can be revealed on an account", field="fields")
@@ -205,7 +206,7 @@ def reveal(
 
 
 @accounts_router.get("/{account_id}/tokens", response_model=list[TokenRead], summary="An account's tokens")
-def list_account_tokens(session: DbSession, actor: CurrentActor, account_id: int) -> list[TokenRead]:
+def list_account_tokens(session: DbSession, actor: CurrentActor, account_id: DbId) -> list[TokenRead]:
     return [TokenRead.of(t) for t in service.list_account_tokens(session, actor, account_id=account_id)]
 
 
@@ -216,7 +217,7 @@ def list_account_tokens(session: DbSession, actor: CurrentActor, account_id: int
     summary="Issue an Open311 api_key for a partner app acting as this account (shown once)",
 )
 def create_open311_key(
-    session: DbSession, actor: CurrentActor, account_id: int, body: Open311KeyCreate
+    session: DbSession, actor: CurrentActor, account_id: DbId, body: Open311KeyCreate
 ) -> TokenIssued:
     token, secret = service.create_open311_key(session, actor, account_id=account_id, name=body.name)
     return TokenIssued(**TokenRead.of(token).model_dump(), token=secret)
@@ -225,5 +226,5 @@ def create_open311_key(
 @accounts_router.delete(
     "/{account_id}/tokens/{token_id}", status_code=204, summary="Revoke an account's token or key"
 )
-def revoke_account_token(session: DbSession, actor: CurrentActor, account_id: int, token_id: int) -> None:
+def revoke_account_token(session: DbSession, actor: CurrentActor, account_id: DbId, token_id: DbId) -> None:
     service.revoke_account_token(session, actor, account_id=account_id, token_id=token_id)

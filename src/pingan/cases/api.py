@@ -46,6 +46,7 @@ from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.core.events import bus
 from pingan.core.security import Actor, Role, require_role
+from pingan.core.validation import DbId, PageNumber
 from pingan.web.deps import (
     CurrentActor,
     DbSession,
@@ -259,7 +260,7 @@ def list_cases(
     state: Annotated[list[str] | None, Query()] = None,
     category: str | None = None,
     area_code: str | None = None,
-    owner_unit_id: int | None = None,
+    owner_unit_id: DbId | None = None,
     source: str | None = None,
     sla_color: str | None = None,
     is_open: bool | None = None,
@@ -271,8 +272,8 @@ def list_cases(
     reported_to: datetime | None = None,
     escalation_level: Annotated[str | None, Query(description="street or district (上报区级)")] = None,
     is_supervised: Annotated[bool | None, Query(description="督办 cases only (true) or none of them")] = None,
-    page: int = 1,
-    page_size: int = 50,
+    page: PageNumber = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     reject_unknown_params(request, LIST_PARAMS)
     search = CaseSearch(
@@ -341,7 +342,9 @@ def case_by_number(db: DbSession, actor: CurrentActor, number: str) -> dict[str,
 @router.get(
     "/api/v1/cases/calendar", summary="Work calendar of a year: working periods, holidays, make-up days"
 )
-def calendar(db: DbSession, actor: CurrentActor, year: int | None = None) -> dict[str, Any]:
+def calendar(
+    db: DbSession, actor: CurrentActor, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+) -> dict[str, Any]:
     return workdays.list_days(db, actor, year=year)
 
 
@@ -359,7 +362,7 @@ def delete_calendar_day(db: DbSession, actor: CurrentActor, day: date) -> None:
 
 
 @router.get("/api/v1/cases/attachments/{attachment_id}", summary="Download a photo or document")
-def download_attachment(db: DbSession, actor: CurrentActor, attachment_id: int) -> Response:
+def download_attachment(db: DbSession, actor: CurrentActor, attachment_id: DbId) -> Response:
     attachment, data = service.get_attachment(db, actor, attachment_id=attachment_id)
     return Response(
         data,
@@ -392,12 +395,12 @@ def _detail(db: Session, actor: Actor, case: Any) -> dict[str, Any]:
 @router.get(
     "/api/v1/cases/{case_id}", summary="One case with its timeline, attachments, links and allowed actions"
 )
-def get_case(db: DbSession, actor: CurrentActor, case_id: int) -> dict[str, Any]:
+def get_case(db: DbSession, actor: CurrentActor, case_id: DbId) -> dict[str, Any]:
     return _detail(db, actor, service.get_case(db, actor, case_id=case_id))
 
 
 @router.post("/api/v1/cases/{case_id}/actions/{action}", summary="Move a case through the workflow")
-def act(db: DbSession, actor: CurrentActor, case_id: int, action: str, body: CaseAction) -> dict[str, Any]:
+def act(db: DbSession, actor: CurrentActor, case_id: DbId, action: str, body: CaseAction) -> dict[str, Any]:
     case = workflow.transition(
         db,
         actor,
@@ -415,10 +418,10 @@ async def act_form(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
-    case_id: int,
+    case_id: DbId,
     action: str,
     note: Annotated[str, Form()] = "",
-    unit_id: Annotated[int | None, Form()] = None,
+    unit_id: Annotated[DbId | None, Form()] = None,
     media: Annotated[list[UploadFile] | None, File()] = None,
 ) -> dict[str, Any]:
     files = [(f.filename or "upload", await f.read()) for f in media or [] if f.filename or f.size]
@@ -435,7 +438,7 @@ async def act_form(
 @router.post(
     "/api/v1/cases/{case_id}/split", status_code=201, summary="Undo a duplicate link or split off a case"
 )
-def split(db: DbSession, actor: CurrentActor, case_id: int, body: CaseSplit) -> dict[str, Any]:
+def split(db: DbSession, actor: CurrentActor, case_id: DbId, body: CaseSplit) -> dict[str, Any]:
     case = workflow.split_case(
         db,
         actor,
@@ -448,7 +451,7 @@ def split(db: DbSession, actor: CurrentActor, case_id: int, body: CaseSplit) -> 
 
 
 @router.post("/api/v1/cases/{case_id}/reveal-reporter", summary="The reporter's contact in clear (audited)")
-def reveal(db: DbSession, actor: CurrentActor, case_id: int, body: RevealRequest) -> dict[str, Any]:
+def reveal(db: DbSession, actor: CurrentActor, case_id: DbId, body: RevealRequest) -> dict[str, Any]:
     """Only the fields asked for (``name``, ``phone``), with a purpose and a reason."""
     return service.reveal_reporter(
         db, actor, case_id=case_id, fields=body.fields, purpose=body.purpose, reason=body.reason
@@ -484,12 +487,12 @@ def add_rule(db: DbSession, actor: CurrentActor, body: RuleCreate) -> dict[str, 
 
 
 @router.put("/api/v1/case-routing/rules/{rule_id}", summary="Change a routing rule (district admin)")
-def put_rule(db: DbSession, actor: CurrentActor, rule_id: int, body: RuleCreate) -> dict[str, Any]:
+def put_rule(db: DbSession, actor: CurrentActor, rule_id: DbId, body: RuleCreate) -> dict[str, Any]:
     return routing.rule_dict(routing.save_rule(db, actor, rule_id=rule_id, **body.model_dump()))
 
 
 @router.delete("/api/v1/case-routing/rules/{rule_id}", status_code=204, summary="Remove a routing rule")
-def delete_rule(db: DbSession, actor: CurrentActor, rule_id: int) -> None:
+def delete_rule(db: DbSession, actor: CurrentActor, rule_id: DbId) -> None:
     routing.delete_rule(db, actor, rule_id=rule_id)
 
 
@@ -535,7 +538,7 @@ def reminders(db: DbSession, actor: CurrentActor, include_acknowledged: bool = F
 
 
 @router.post("/api/v1/case-reminders/{reminder_id}/ack", summary="Acknowledge a reminder")
-def ack_reminder(db: DbSession, actor: CurrentActor, reminder_id: int) -> dict[str, Any]:
+def ack_reminder(db: DbSession, actor: CurrentActor, reminder_id: DbId) -> dict[str, Any]:
     return jobs.acknowledge_reminder(db, actor, reminder_id=reminder_id)
 
 
@@ -567,7 +570,7 @@ def case_kpis(
     date_to: date | None = Query(None, alias="to"),
     area_code: str | None = None,
     category: str | None = None,
-    unit_id: int | None = None,
+    unit_id: DbId | None = None,
 ) -> dict[str, Any]:
     return kpis.case_kpis(
         db,

@@ -66,6 +66,7 @@ from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.pii import mask_name, mask_phone, normalise_phone
 from pingan.core.security import Actor, Grant, Role, require_role
+from pingan.core.validation import check_json, check_text, strip_unicode_space
 from pingan.core.workerprocess import WorkerProcess
 
 log = logging.getLogger("pingan.cases.intake")
@@ -120,6 +121,18 @@ class Draft:
 
 # --- step 1: draft -------------------------------------------------------------------------------------
 
+_TEXT_FIELDS = ("category_code", "description", "title", "address", "reporter_name", "reporter_phone")
+
+
+def _check_texts(report: Report) -> None:
+    """Every channel's text under the shared rule (no control characters), attributes bounded."""
+    for name in _TEXT_FIELDS:
+        value = getattr(report, name)
+        if value:
+            check_text(value, field=name)
+    if report.attributes:
+        check_json(report.attributes, field="attributes")
+
 
 def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> Draft:
     """Check a report and work out the case it becomes (reads only); ValidationFailed names the field."""
@@ -129,7 +142,8 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
         require_role(actor, *OPERATOR_ROLES)
     elif report.source == "grid_worker":
         require_role(actor, Role.GRID_WORKER)
-    category = routing.category_snapshot(session, report.category_code)
+    _check_texts(report)
+    category = routing.category_snapshot(session, strip_unicode_space(report.category_code or ""))
     if len(category.code) != 4:
         raise ValidationFailed(
             "choose a minor class (4-digit code), not a major class", field="category_code"

@@ -20,6 +20,8 @@ from pingan.cases.models import Case, CaseEvent, Category, State
 from pingan.cases.public import PUBLIC_STATE
 from pingan.core.clock import to_local, utcnow
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
+from pingan.core.pii import normalise_phone
+from pingan.core.validation import MAX_PAGE_NUMBER, check_text, xml_safe
 from pingan.units.models import Unit
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -109,6 +111,7 @@ def create_request(
     for key, value in form:
         if not isinstance(value, str):
             continue
+        _check_text(key, value)
         match = _ATTR.match(key)
         if match:
             if match.group(2):
@@ -140,6 +143,7 @@ def create_request(
     media_url = values.get("media_url") or None
     if media_url and not re.match(r"^https?://", media_url):
         raise Open311Error(400, "media_url must be an http(s) URL")
+    phone, notice = _phone(values.get("phone", ""))
     actor = accounts.actor_for(account)
     try:
         case = service.submit_report(
@@ -152,7 +156,7 @@ def create_request(
             lat=flat,
             address=values.get("address_string", "")[:200],
             reporter_name=name,
-            reporter_phone=values.get("phone") or None,
+            reporter_phone=phone,
             attributes={**attributes, **({"email": "provided"} if values.get("email") else {})},
             media_url=media_url,
             source_ref=values.get("device_id") or values.get("account_id") or None,
@@ -169,10 +173,36 @@ def create_request(
     return [
         {
             "service_request_id": case.number,
-            "service_notice": f"已受理，预计 {_ts(case.close_due_at)} 前办结",
+            "service_notice": f"已受理，预计 {_ts(case.close_due_at)} 前办结{notice}",
             "account_id": values.get("account_id") or None,
         }
     ]
+
+
+def check_parameters(params: dict[str, str]) -> None:
+    """Query and path parameters under the shared text rule, refused in the spec's shape."""
+    for key, value in params.items():
+        _check_text(key, value)
+
+
+def _check_text(key: str, value: str) -> None:
+    """Form fields under the shared text rule (no control character: XML 1.0 could not carry it)."""
+    try:
+        check_text(key, field="field name")
+        check_text(value, field=key)
+    except ValidationFailed as exc:
+        raise Open311Error(400, exc.message) from None
+
+
+def _phone(value: str) -> tuple[str | None, str]:
+    """The reporter's phone when it is a number we can store (mainland or international), else None and a
+    notice for the answer: a number we cannot read never costs the report itself."""
+    if not value:
+        return None, ""
+    try:
+        return normalise_phone(value, field="phone"), ""
+    except ValidationFailed:
+        return None, "；电话号码无法识别，未保存 (phone not recognised, not stored)"
 
 
 def _check_required_attributes(cat: Category, attributes: dict[str, Any]) -> None:
@@ -278,7 +308,7 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
         size = int(params.get("page_size") or MAX_ROWS)
     except ValueError:
         raise Open311Error(400, "page and page_size must be whole numbers") from None
-    if page < 1 or not 1 <= size <= MAX_ROWS:
+    if not 1 <= page <= MAX_PAGE_NUMBER or not 1 <= size <= MAX_ROWS:
         raise Open311Error(400, f"page starts at 1; page_size is 1–{MAX_ROWS}")
     return page, size
 
@@ -361,7 +391,7 @@ def _xml_value(tag: str, value: Any) -> str:
         return f"<{tag}></{tag}>"
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return f"<{tag}>{escape(str(value))}</{tag}>"
+    return f"<{tag}>{escape(xml_safe(str(value)))}</{tag}>"
 
 
 def to_xml(root: str, item: str | None, data: Any) -> str:
@@ -466,6 +496,8 @@ def post_update(session: Session, form: dict[str, str]) -> list[dict[str, Any]]:
     external_id = form.get("update_id", "")
     if not external_id:
         raise Open311Error(400, "update_id is required")
+    for key, value in form.items():
+        _check_text(key, value)
     description = form.get("description", "")
     if not description:
         raise Open311Error(400, "description is required")

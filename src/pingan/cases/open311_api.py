@@ -15,7 +15,33 @@ from pingan.cases import open311
 from pingan.core.db import transaction
 from pingan.core.errors import PinganError
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+_ERRORS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+_BOTH: dict[str, Any] = {"application/json": {}, "text/xml": {}}
+# Answers in the GeoReport shape, JSON or XML by the path's suffix (an unknown suffix: 404 in JSON).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the answer, JSON or XML by the suffix", "content": _BOTH},
+    201: {"description": "the request was created", "content": _BOTH},
+    **{
+        status: {
+            "description": text,
+            "content": {"application/json": {"schema": _ERRORS_SCHEMA}, "text/xml": {}},
+        }
+        for status, text in (
+            (400, "bad request: the description names the field"),
+            (403, "missing or invalid api_key"),
+            (404, "no such request, service or format"),
+        )
+    },
+}
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=RESPONSES)
 
 _ROOTS = {
     "services": ("services", "service"),
@@ -45,6 +71,7 @@ def _format(fmt: str) -> str:
 
 def _read(request: Request, fmt: str, kind: str, work: Callable[[Session], Any]) -> Response:
     try:
+        _check(request)
         fmt = _format(fmt)
         session: Session = request.app.state.session_factory()
         try:
@@ -60,39 +87,50 @@ def _read(request: Request, fmt: str, kind: str, work: Callable[[Session], Any])
         return _render(fmt if fmt in ("json", "xml") else "json", "errors", err.errors, err.status)
 
 
+def _check(request: Request) -> None:
+    """The shared text rule on the path and query (the form fields are checked by the service)."""
+    open311.check_parameters({**request.path_params, **dict(request.query_params.multi_items())})
+
+
 def _params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if v != ""}
 
 
-@router.get("/discovery.{fmt}", summary="Service discovery")
+@router.get("/discovery.{fmt}", response_class=Response, summary="Service discovery")
 def discovery(request: Request, fmt: str) -> Response:
     base = str(request.base_url).rstrip("/") + "/open311/v2"
     return _read(request, fmt, "discovery", lambda _s: open311.discovery(base))
 
 
-@router.get("/services.{fmt}", summary="Service list (public categories)")
+@router.get("/services.{fmt}", response_class=Response, summary="Service list (public categories)")
 def services(request: Request, fmt: str) -> Response:
     return _read(request, fmt, "services", open311.services)
 
 
-@router.get("/services/{code}.{fmt}", summary="Service definition (extra attributes)")
+@router.get(
+    "/services/{code}.{fmt}", response_class=Response, summary="Service definition (extra attributes)"
+)
 def service_definition(request: Request, code: str, fmt: str) -> Response:
     return _read(request, fmt, "definition", lambda s: open311.service_definition(s, code))
 
 
-@router.get("/requests.{fmt}", summary="Search requests (90-day window; page/page_size extension)")
+@router.get(
+    "/requests.{fmt}",
+    response_class=Response,
+    summary="Search requests (90-day window; page/page_size extension)",
+)
 def list_requests(request: Request, fmt: str) -> Response:
     params = _params(request)
     return _read(request, fmt, "requests", lambda s: open311.list_requests(s, params))
 
 
-@router.get("/requests/{number}.{fmt}", summary="One request")
+@router.get("/requests/{number}.{fmt}", response_class=Response, summary="One request")
 def get_request(request: Request, number: str, fmt: str) -> Response:
     ext = request.query_params.get("extensions") == "true"
     return _read(request, fmt, "requests", lambda s: open311.get_request(s, number, extensions=ext))
 
 
-@router.get("/tokens/{token}.{fmt}", summary="Request id for a token")
+@router.get("/tokens/{token}.{fmt}", response_class=Response, summary="Request id for a token")
 def token(request: Request, token: str, fmt: str) -> Response:
     return _read(request, fmt, "requests", lambda s: open311.token_lookup(s, token))
 
@@ -102,6 +140,7 @@ async def _write(request: Request, fmt: str, kind: str, work: Callable[[Any], Aw
     the answer; errors in the spec's shape."""
     out_fmt = fmt if fmt in ("json", "xml") else "json"
     try:
+        _check(request)
         _format(fmt)
         run = await work(await request.form())
 
@@ -118,7 +157,12 @@ async def _write(request: Request, fmt: str, kind: str, work: Callable[[Any], Aw
         return _render(out_fmt, "errors", err.errors, err.status)
 
 
-@router.post("/requests.{fmt}", summary="Create a request (form-encoded or multipart with `media`)")
+@router.post(
+    "/requests.{fmt}",
+    response_class=Response,
+    status_code=201,
+    summary="Create a request (form-encoded or multipart with `media`)",
+)
 async def create_request(request: Request, fmt: str) -> Response:
     async def read(form: Any) -> Callable[[Session], Any]:
         fields: list[tuple[str, Any]] = []
@@ -134,13 +178,21 @@ async def create_request(request: Request, fmt: str) -> Response:
     return await _write(request, fmt, "requests", read)
 
 
-@router.get("/servicerequestupdates.{fmt}", summary="Updates of requests in a window (mySociety extension)")
+@router.get(
+    "/servicerequestupdates.{fmt}",
+    response_class=Response,
+    summary="Updates of requests in a window (mySociety extension)",
+)
 def list_updates(request: Request, fmt: str) -> Response:
     params = _params(request)
     return _read(request, fmt, "updates", lambda s: open311.list_updates(s, params))
 
 
-@router.post("/servicerequestupdates.{fmt}", summary="Add a comment to a request (mySociety extension)")
+@router.post(
+    "/servicerequestupdates.{fmt}",
+    response_class=Response,
+    summary="Add a comment to a request (mySociety extension)",
+)
 async def post_update(request: Request, fmt: str) -> Response:
     async def read(form: Any) -> Callable[[Session], Any]:
         fields = {k: v.strip() for k, v in form.multi_items() if isinstance(v, str)}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from pingan.audit.schemas import RevealRequest as RevealRequest  # one shape for every reveal
+from pingan.core.validation import DbId, PageNumber
+
+# A category code as typed or pasted: surrounding whitespace of any kind (NBSP, U+3000 …) is not part of it.
+CategoryCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=4)]
 
 
 class CaseSearch(BaseModel):
@@ -17,7 +21,7 @@ class CaseSearch(BaseModel):
     state: list[str] | None = None
     category: str | None = None
     area_code: str | None = None
-    owner_unit_id: int | None = None
+    owner_unit_id: DbId | None = None
     source: str | None = None
     sla_color: str | None = None
     is_open: bool | None = None
@@ -27,14 +31,14 @@ class CaseSearch(BaseModel):
     reported_to: datetime | None = None
     escalation_level: str | None = None
     is_supervised: bool | None = None
-    page: int = 1
-    page_size: int = 50
+    page: PageNumber = 1
+    page_size: int = Field(50, ge=1, le=500)
 
 
 class CaseCreate(BaseModel):
     """A report from a person: resident web form, hotline operator, grid-worker or phone app."""
 
-    category_code: str = Field(min_length=4, max_length=4)
+    category_code: CategoryCode
     description: str = Field(max_length=4000)
     lon: float | None = None
     lat: float | None = None

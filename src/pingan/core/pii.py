@@ -2,7 +2,8 @@
 
 - Chinese citizen ID numbers (GB 11643-1999, ISO 7064 MOD 11-2 check character); 15-digit first-generation
   numbers are upgraded to 18 digits.
-- Mainland mobile phone numbers (11 digits starting with 1[3-9]); fixed lines with area code are accepted too.
+- Mainland mobile phone numbers (11 digits starting with 1[3-9]); fixed lines with area code are accepted too,
+  and numbers of other countries in E.164 form (``phonenumbers``: a possible length for the country code).
 - :class:`Protector` encrypts with Fernet (AES-128-CBC + HMAC-SHA256) under a key ring from configuration
   (``PINGAN_PII_KEY``: comma-separated keys, newest first; old keys still decrypt, so keys rotate without
   downtime) and computes a keyed HMAC-SHA256 "blind index" for exact-match lookups without decrypting
@@ -26,6 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -77,20 +79,44 @@ def id_number_facts(id18: str) -> dict[str, str]:
 
 
 def normalise_phone(value: str, *, field: str = "phone") -> str:
-    """Validate a mainland mobile (or area-coded fixed-line) number; strips +86, spaces and dashes."""
-    raw = re.sub(r"[\s()]", "", value or "")
+    """Validate a mainland mobile (or area-coded fixed-line) number; strips +86, spaces and dashes.
+
+    A number with another country code (``+44 7700 900123``, ``0044…``) is accepted when it has a possible
+    length for that country (the ``phonenumbers`` library's metadata) and kept in E.164 form (+447700900123).
+    """
+    raw = re.sub(r"[\s()\u00a0\u3000]", "", value or "")
     if raw.startswith("+86"):
         raw = raw[3:]
     elif raw.startswith("0086"):
         raw = raw[4:]
+    elif raw.startswith(("+", "00")):
+        return _international(raw, field)
     compact = raw.replace("-", "")
     if _MOBILE.match(compact):
         return compact
     if _LANDLINE.match(raw):
         return raw
     raise ValidationFailed(
-        "phone must be an 11-digit mobile number (1xxxxxxxxxx) or 0area-number", field=field
+        "phone must be an 11-digit mobile number (1xxxxxxxxxx), 0area-number, or +country-number",
+        field=field,
     )
+
+
+def _international(raw: str, field: str) -> str:
+    """A number outside mainland China in E.164 form, or ValidationFailed."""
+    digits = raw.replace("-", "").replace(".", "")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    try:
+        number = phonenumbers.parse(digits, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValidationFailed(
+            "phone: an international number needs its country code and a possible length (+44 7700 900123)",
+            field=field,
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def mask_id_number(value: str | None) -> str:

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pingan.core.errors import TooLarge, ValidationFailed
 from pingan.core.security import Actor
+from pingan.core.validation import MAX_DB_INT, DbId
 from pingan.grids import io as grid_io
 from pingan.grids import opinions, registers, staff, tasks, visits
 from pingan.grids import service as svc
@@ -55,12 +56,13 @@ from pingan.grids.schemas import (
     VisitResultRead,
 )
 from pingan.web.deps import CurrentActor, DbSession
+from pingan.web.routing import file_responses
 
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
 DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/grids/residents/search"
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -99,13 +101,13 @@ def create_building(session: DbSession, actor: CurrentActor, body: BuildingCreat
 
 
 @router.get("/buildings/{building_id}", summary="One building")
-def get_building(session: DbSession, actor: CurrentActor, building_id: int) -> BuildingRead:
+def get_building(session: DbSession, actor: CurrentActor, building_id: DbId) -> BuildingRead:
     return BuildingRead.model_validate(registers.get_building(session, actor, building_id))
 
 
 @router.patch("/buildings/{building_id}", summary="Change a building")
 def update_building(
-    session: DbSession, actor: CurrentActor, building_id: int, body: BuildingUpdate
+    session: DbSession, actor: CurrentActor, building_id: DbId, body: BuildingUpdate
 ) -> BuildingRead:
     building = registers.update_building(session, actor, building_id=building_id, changes=_changes(body))
     return BuildingRead.model_validate(building)
@@ -119,7 +121,7 @@ def list_households(
     session: DbSession,
     actor: CurrentActor,
     area_code: str | None = None,
-    building_id: int | None = None,
+    building_id: DbId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -134,13 +136,13 @@ def create_household(session: DbSession, actor: CurrentActor, body: HouseholdCre
 
 
 @router.get("/households/{household_id}", summary="One household")
-def get_household(session: DbSession, actor: CurrentActor, household_id: int) -> HouseholdRead:
+def get_household(session: DbSession, actor: CurrentActor, household_id: DbId) -> HouseholdRead:
     return HouseholdRead.of(registers.get_household(session, actor, household_id))
 
 
 @router.patch("/households/{household_id}", summary="Change a household")
 def update_household(
-    session: DbSession, actor: CurrentActor, household_id: int, body: HouseholdUpdate
+    session: DbSession, actor: CurrentActor, household_id: DbId, body: HouseholdUpdate
 ) -> HouseholdRead:
     household = registers.update_household(session, actor, household_id=household_id, changes=_changes(body))
     return HouseholdRead.of(household)
@@ -154,7 +156,7 @@ def list_residents(
     session: DbSession,
     actor: CurrentActor,
     area_code: str | None = None,
-    household_id: int | None = None,
+    household_id: DbId | None = None,
     category: str | None = None,
     care_tag: str | None = None,
     id_number: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
@@ -210,20 +212,20 @@ def create_resident(session: DbSession, actor: CurrentActor, body: ResidentCreat
 
 
 @router.get("/residents/{resident_id}", summary="One resident (masked)")
-def get_resident(session: DbSession, actor: CurrentActor, resident_id: int) -> ResidentRead:
+def get_resident(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
     return ResidentRead.of(registers.get_resident(session, actor, resident_id))
 
 
 @router.patch("/residents/{resident_id}", summary="Correct a resident's data")
 def update_resident(
-    session: DbSession, actor: CurrentActor, resident_id: int, body: ResidentUpdate
+    session: DbSession, actor: CurrentActor, resident_id: DbId, body: ResidentUpdate
 ) -> ResidentRead:
     resident = registers.update_resident(session, actor, resident_id=resident_id, changes=_changes(body))
     return ResidentRead.of(resident)
 
 
 @router.post("/residents/{resident_id}/move-out", summary="Mark a resident as moved out")
-def move_out(session: DbSession, actor: CurrentActor, resident_id: int) -> ResidentRead:
+def move_out(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
     return ResidentRead.of(registers.move_out_resident(session, actor, resident_id=resident_id))
 
 
@@ -231,7 +233,7 @@ def move_out(session: DbSession, actor: CurrentActor, resident_id: int) -> Resid
     "/residents/{resident_id}/reveal", summary="Full name, ID number and phone (audited, needs a reason)"
 )
 def reveal_resident(
-    session: DbSession, actor: CurrentActor, resident_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, resident_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
     return registers.reveal_resident(
         session, actor, resident_id=resident_id, fields=body.fields, purpose=body.purpose, reason=body.reason
@@ -265,18 +267,18 @@ def create_place(session: DbSession, actor: CurrentActor, body: PlaceCreate) -> 
 
 
 @router.get("/places/{place_id}", summary="One key place")
-def get_place(session: DbSession, actor: CurrentActor, place_id: int) -> PlaceRead:
+def get_place(session: DbSession, actor: CurrentActor, place_id: DbId) -> PlaceRead:
     return PlaceRead.of(registers.get_place(session, actor, place_id))
 
 
 @router.patch("/places/{place_id}", summary="Change a key place")
-def update_place(session: DbSession, actor: CurrentActor, place_id: int, body: PlaceUpdate) -> PlaceRead:
+def update_place(session: DbSession, actor: CurrentActor, place_id: DbId, body: PlaceUpdate) -> PlaceRead:
     return PlaceRead.of(registers.update_place(session, actor, place_id=place_id, changes=_changes(body)))
 
 
 @router.post("/places/{place_id}/reveal", summary="The responsible person's full name and phone (audited)")
 def reveal_place(
-    session: DbSession, actor: CurrentActor, place_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, place_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
     return registers.reveal_place(
         session, actor, place_id=place_id, fields=body.fields, purpose=body.purpose, reason=body.reason
@@ -285,7 +287,7 @@ def reveal_place(
 
 @router.get("/history/{record_type}/{record_id}", summary="Change history of one register record")
 def record_history(
-    session: DbSession, actor: CurrentActor, record_type: str, record_id: int
+    session: DbSession, actor: CurrentActor, record_type: str, record_id: DbId
 ) -> list[ChangeRead]:
     changes = registers.record_history(session, actor, record_type=record_type, record_id=record_id)
     return [ChangeRead.of(c) for c in changes]
@@ -294,7 +296,12 @@ def record_history(
 # --- import / export --------------------------------------------------------------------------------------
 
 
-@router.get("/template", summary="An empty register file to fill in (xlsx or csv)")
+@router.get(
+    "/template",
+    summary="An empty register file to fill in (xlsx or csv)",
+    response_class=Response,
+    responses=file_responses(XLSX, "text/csv"),
+)
 def download_template(
     actor: CurrentActor,
     kind: Annotated[str, Query(description="residents or places")] = "residents",
@@ -372,7 +379,12 @@ async def import_file(
     return ImportReportRead.model_validate(report.to_dict())
 
 
-@router.get("/export", summary="Export a register (masked; full values need a reason) — audited")
+@router.get(
+    "/export",
+    summary="Export a register (masked; full values need a reason) — audited",
+    response_class=Response,
+    responses=file_responses(XLSX, "text/csv"),
+)
 def export_file(
     session: DbSession,
     actor: CurrentActor,
@@ -434,14 +446,14 @@ def create_staff(session: DbSession, actor: CurrentActor, body: StaffCreate) -> 
 
 @router.post("/staff/{staff_id}/links", status_code=201, summary="Put a staff member on a grid in a role")
 def link_staff(
-    session: DbSession, actor: CurrentActor, staff_id: int, body: StaffLinkCreate
+    session: DbSession, actor: CurrentActor, staff_id: DbId, body: StaffLinkCreate
 ) -> dict[str, Any]:
     link = staff.link_staff(session, actor, staff_id=staff_id, area_code=body.area_code, role=body.role)
     return {"link_id": link.id, "staff_id": link.staff_id, "area_code": link.area_code, "role": link.role}
 
 
 @router.delete("/staff/links/{link_id}", status_code=204, summary="Remove a staff member from a grid")
-def unlink_staff(session: DbSession, actor: CurrentActor, link_id: int) -> None:
+def unlink_staff(session: DbSession, actor: CurrentActor, link_id: DbId) -> None:
     staff.unlink_staff(session, actor, link_id=link_id)
 
 
@@ -495,7 +507,7 @@ def list_visits(
     session: DbSession,
     actor: CurrentActor,
     area_code: str | None = None,
-    household_id: int | None = None,
+    household_id: DbId | None = None,
     since: datetime | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -529,13 +541,13 @@ def list_tasks(
 
 
 @router.get("/tasks/{task_id}", summary="A task and its progress board (computed from the work)")
-def task_progress(session: DbSession, actor: CurrentActor, task_id: int) -> dict[str, Any]:
+def task_progress(session: DbSession, actor: CurrentActor, task_id: DbId) -> dict[str, Any]:
     board = tasks.task_progress(session, actor, task_id=task_id)
     return {**board, "task": TaskRead.model_validate(board["task"])}
 
 
 @router.post("/tasks/{task_id}/grids/{area_code}/acknowledge", summary="A grid acknowledges the task")
-def acknowledge(session: DbSession, actor: CurrentActor, task_id: int, area_code: str) -> TargetRead:
+def acknowledge(session: DbSession, actor: CurrentActor, task_id: DbId, area_code: str) -> TargetRead:
     return TargetRead.model_validate(
         tasks.acknowledge_task(session, actor, task_id=task_id, area_code=area_code)
     )
@@ -543,7 +555,7 @@ def acknowledge(session: DbSession, actor: CurrentActor, task_id: int, area_code
 
 @router.post("/tasks/{task_id}/grids/{area_code}/complete", summary="A grid reports its part done")
 def complete(
-    session: DbSession, actor: CurrentActor, task_id: int, area_code: str, body: TaskComplete | None = None
+    session: DbSession, actor: CurrentActor, task_id: DbId, area_code: str, body: TaskComplete | None = None
 ) -> TargetRead:
     target = tasks.complete_task(
         session, actor, task_id=task_id, area_code=area_code, note=body.note if body else ""
@@ -552,7 +564,7 @@ def complete(
 
 
 @router.post("/tasks/{task_id}/close", summary="The issuer closes the task")
-def close(session: DbSession, actor: CurrentActor, task_id: int) -> TaskRead:
+def close(session: DbSession, actor: CurrentActor, task_id: DbId) -> TaskRead:
     return TaskRead.model_validate(tasks.close_task(session, actor, task_id=task_id))
 
 
@@ -560,7 +572,7 @@ def close(session: DbSession, actor: CurrentActor, task_id: int) -> TaskRead:
 def list_checks(
     session: DbSession,
     actor: CurrentActor,
-    task_id: int,
+    task_id: DbId,
     area_code: str | None = None,
     outcome: str | None = None,
     limit: Limit = 100,
@@ -583,7 +595,7 @@ def list_checks(
 
 
 @router.post("/checks/{item_id}", summary="Verify one resident: confirmed, corrected or moved_out")
-def check_resident(session: DbSession, actor: CurrentActor, item_id: int, body: CheckIn) -> dict[str, Any]:
+def check_resident(session: DbSession, actor: CurrentActor, item_id: DbId, body: CheckIn) -> dict[str, Any]:
     item = tasks.check_resident(
         session, actor, item_id=item_id, outcome=body.outcome, corrections=body.corrections, note=body.note
     )
@@ -619,25 +631,25 @@ def list_opinions(
 
 
 @router.get("/opinions/{opinion_id}", summary="One opinion")
-def get_opinion(session: DbSession, actor: CurrentActor, opinion_id: int) -> OpinionRead:
+def get_opinion(session: DbSession, actor: CurrentActor, opinion_id: DbId) -> OpinionRead:
     return OpinionRead.of(opinions.get_opinion(session, actor, opinion_id))
 
 
 @router.put("/opinions/{opinion_id}/tags", summary="Tag an opinion")
-def tag_opinion(session: DbSession, actor: CurrentActor, opinion_id: int, body: OpinionTags) -> OpinionRead:
+def tag_opinion(session: DbSession, actor: CurrentActor, opinion_id: DbId, body: OpinionTags) -> OpinionRead:
     return OpinionRead.of(opinions.tag_opinion(session, actor, opinion_id=opinion_id, tags=body.tags))
 
 
 @router.post("/opinions/{opinion_id}/answer", summary="Answer an opinion")
 def answer_opinion(
-    session: DbSession, actor: CurrentActor, opinion_id: int, body: OpinionAnswer
+    session: DbSession, actor: CurrentActor, opinion_id: DbId, body: OpinionAnswer
 ) -> OpinionRead:
     return OpinionRead.of(opinions.answer_opinion(session, actor, opinion_id=opinion_id, answer=body.answer))
 
 
 @router.post("/opinions/{opinion_id}/case", summary="Turn an opinion into a case (one click)")
 def opinion_case(
-    session: DbSession, actor: CurrentActor, opinion_id: int, body: OpinionCase | None = None
+    session: DbSession, actor: CurrentActor, opinion_id: DbId, body: OpinionCase | None = None
 ) -> OpinionRead:
     body = body or OpinionCase()
     opinion = opinions.opinion_to_case(

@@ -24,6 +24,7 @@ from pingan.audit import pii_service
 from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
 from pingan.core.pii import id_number_index, mask_name, mask_phone, normalise_id_number, normalise_phone
 from pingan.core.security import Actor, require_role
+from pingan.core.validation import check_text, export_cell
 from pingan.grids import registers
 from pingan.grids.common import WRITE_ROLES, get_grid_code
 from pingan.grids.models import Building, CareTag, Household, Place, PlaceType, RecordChange, Resident
@@ -157,8 +158,13 @@ def _csv_bytes(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else export_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _sheet_row(row: list[Any]) -> list[Any]:
+    """A row as an xlsx sheet takes it: user text inert (no formula, no character xlsx cannot hold)."""
+    return [export_cell(v) for v in row]
 
 
 def _xlsx_bytes(wb: Workbook) -> bytes:
@@ -170,6 +176,10 @@ def _xlsx_bytes(wb: Workbook) -> bytes:
 def read_rows(data: bytes, kind: str, *, filename: str = "") -> list[dict[str, str]]:
     """The data rows of an xlsx or CSV file as {column key: text}, by the header row."""
     kind = _kind(kind)
+    if _looks_binary(data):
+        raise ValidationFailed(
+            f"{filename or 'the file'} is neither an xlsx workbook nor a CSV text file", field="file"
+        )
     if data[:2] == b"PK":
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -185,7 +195,12 @@ def read_rows(data: bytes, kind: str, *, filename: str = "") -> list[dict[str, s
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("gb18030", errors="replace")
-        raw = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        try:  # newline="": the csv module itself reads CRLF, LF and lone CR line ends
+            raw = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error as exc:
+            raise ValidationFailed(
+                f"{filename or 'the file'} is not a readable CSV file: {exc}", field="file"
+            ) from None
     raw = [r for r in raw if any(r)]
     if not raw:
         raise ValidationFailed("the file has no header row", field="file")
@@ -193,6 +208,11 @@ def read_rows(data: bytes, kind: str, *, filename: str = "") -> list[dict[str, s
     if len(raw) - 1 > MAX_ROWS:
         raise TooLarge(f"at most {MAX_ROWS} rows per file", field="file")
     return [{k: (row[i] if i < len(row) else "") for i, k in keys.items()} for row in raw[1:]]
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Neither a zip (xlsx) nor text: a NUL byte in the first kilobytes, as images and other binaries have."""
+    return data[:2] != b"PK" and b"\x00" in data[:8192]
 
 
 def _header_keys(header: list[str], kind: str) -> dict[int, str]:
@@ -235,6 +255,8 @@ def import_register(
     validate = _validate_resident if kind == "residents" else _validate_place
     for row in rows:
         try:
+            for key, value in row.raw.items():
+                check_text(value, field=key)
             validate(row)
         except PinganError as exc:
             errors.setdefault(row.number, []).append(RowError(row.number, exc.field or "row", exc.message))
@@ -540,7 +562,7 @@ def error_workbook(kind: str, rows: list[_Row], errors: dict[int, list[RowError]
     ws.append(["行号|row"] + [f"{label}|{key}" for key, label in columns] + ["错误|error"])
     for row in rows:
         message = "; ".join(f"{e.field}: {e.message}" for e in errors[row.number])
-        ws.append([row.number] + [row.raw.get(key, "") for key, _ in columns] + [message])
+        ws.append(_sheet_row([row.number] + [row.raw.get(key, "") for key, _ in columns] + [message]))
     return _xlsx_bytes(wb)
 
 
@@ -587,7 +609,7 @@ def export_register(
     ws = wb.create_sheet(kind)
     ws.append(headers)
     for row in rows:
-        ws.append(row)
+        ws.append(_sheet_row(row))
     return _xlsx_bytes(wb), len(rows)
 
 

@@ -20,6 +20,7 @@ from pingan.core.config import Settings
 from pingan.core.errors import PinganError
 from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
+from pingan.core.validation import DbId, PageNumber
 from pingan.grids import io as grid_io
 from pingan.grids import registers, staff, tasks, visits
 from pingan.grids.api import MAX_IMPORT_BYTES, XLSX
@@ -144,7 +145,7 @@ def save_visit(
     request: Request,
     session: DbSession,
     actor: OptionalActor,
-    household_id: int = Form(...),
+    household_id: DbId = Form(...),
     notes: str = Form(""),
     issue: str = Form(""),
     category_code: str = Form(""),
@@ -181,7 +182,7 @@ def _visit_problem(t: i18n.Translator, field: str) -> str:
 
 @router.post("/gridwork/tasks/{task_id}/{area_code}/{action}")
 def task_action(
-    request: Request, session: DbSession, actor: OptionalActor, task_id: int, area_code: str, action: str
+    request: Request, session: DbSession, actor: OptionalActor, task_id: DbId, area_code: str, action: str
 ) -> Response:
     """Acknowledge or complete a task for one grid."""
     who = require_staff(actor, *READ_ROLES)
@@ -226,7 +227,7 @@ def _addresses(session: Session, households: list[Household]) -> dict[int, str]:
 
 @router.get("/gridwork/grids/{area_code}/residents")
 def residents(
-    request: Request, session: DbSession, actor: OptionalActor, area_code: str, page: int = 1
+    request: Request, session: DbSession, actor: OptionalActor, area_code: str, page: PageNumber = 1
 ) -> Response:
     """The residents of one grid, masked, a page at a time."""
     return _residents(request, session, actor, area_code, "", page)
@@ -287,7 +288,7 @@ def _residents(
 
 @router.get("/gridwork/grids/{area_code}/households")
 def households(
-    request: Request, session: DbSession, actor: OptionalActor, area_code: str, page: int = 1
+    request: Request, session: DbSession, actor: OptionalActor, area_code: str, page: PageNumber = 1
 ) -> Response:
     """The households of one grid: address, type, residents, last visit, a link to record a visit."""
     who = require_staff(actor, *READ_ROLES)

@@ -22,6 +22,7 @@ from pingan.core.clock import utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import Forbidden, TooLarge, Unauthorized, ValidationFailed
 from pingan.core.security import Actor, require_role
+from pingan.core.validation import DbId, Offset, export_cell
 from pingan.patrols import coverage, dispatch, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES
 from pingan.patrols.osmand import writer_of
@@ -50,6 +51,7 @@ from pingan.patrols.schemas import (
     VolunteerUpdate,
 )
 from pingan.web.deps import CurrentActor, DbSession
+from pingan.web.routing import file_responses
 
 DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/patrols/volunteers/search"
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"])
@@ -76,12 +78,12 @@ def create_team(session: DbSession, actor: CurrentActor, body: TeamCreate) -> di
 def list_volunteers(
     session: DbSession,
     actor: CurrentActor,
-    team_id: int | None = None,
+    team_id: DbId | None = None,
     status: str | None = None,
     phone: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     id_number: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     within: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> VolunteerPage:
     search = VolunteerSearch(
@@ -117,7 +119,12 @@ def register_volunteer(session: DbSession, actor: CurrentActor, body: VolunteerC
     return VolunteerRead.model_validate(v)
 
 
-@router.get("/volunteers/export", summary="Roster as CSV (masked; full with a reason) — audited")
+@router.get(
+    "/volunteers/export",
+    summary="Roster as CSV (masked; full with a reason) — audited",
+    response_class=Response,
+    responses=file_responses("text/csv"),
+)
 def export_volunteers(
     session: DbSession, actor: CurrentActor, within: str | None = None, full: bool = False, reason: str = ""
 ) -> Response:
@@ -128,7 +135,7 @@ def export_volunteers(
         fieldnames=["id", "name", "id_number", "phone", "community", "team", "skills", "status", "device_id"],
     )
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: export_cell(value) for key, value in row.items()} for row in rows)
     return Response(
         ("\ufeff" + buf.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -137,7 +144,7 @@ def export_volunteers(
 
 
 @router.get("/volunteers/{volunteer_id}", response_model=VolunteerRead, summary="One volunteer (masked)")
-def read_volunteer(session: DbSession, actor: CurrentActor, volunteer_id: int) -> VolunteerRead:
+def read_volunteer(session: DbSession, actor: CurrentActor, volunteer_id: DbId) -> VolunteerRead:
     return VolunteerRead.model_validate(volunteers.get_volunteer(session, actor, volunteer_id))
 
 
@@ -145,7 +152,7 @@ def read_volunteer(session: DbSession, actor: CurrentActor, volunteer_id: int) -
     "/volunteers/{volunteer_id}", response_model=VolunteerRead, summary="Change status, skills, device"
 )
 def update_volunteer(
-    session: DbSession, actor: CurrentActor, volunteer_id: int, body: VolunteerUpdate
+    session: DbSession, actor: CurrentActor, volunteer_id: DbId, body: VolunteerUpdate
 ) -> VolunteerRead:
     v = volunteers.update_volunteer(session, actor, volunteer_id=volunteer_id, **body.model_dump())
     return VolunteerRead.model_validate(v)
@@ -172,7 +179,7 @@ def rotate_device_key(
 
 @router.post("/volunteers/{volunteer_id}/reveal", summary="Full name, ID number and phone (reason; audited)")
 def reveal_volunteer(
-    session: DbSession, actor: CurrentActor, volunteer_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, volunteer_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
     return volunteers.reveal_volunteer(
         session,
@@ -186,7 +193,7 @@ def reveal_volunteer(
 
 @router.get("/volunteers/{volunteer_id}/certificates", summary="A volunteer's certificates and their expiry")
 def volunteer_certificates(
-    session: DbSession, actor: CurrentActor, volunteer_id: int
+    session: DbSession, actor: CurrentActor, volunteer_id: DbId
 ) -> list[dict[str, Any]]:
     return training.volunteer_certificates(session, actor, volunteer_id=volunteer_id)
 
@@ -195,7 +202,7 @@ def volunteer_certificates(
 def volunteer_track(
     session: DbSession,
     actor: CurrentActor,
-    volunteer_id: int,
+    volunteer_id: DbId,
     since: datetime,
     until: datetime | None = None,
 ) -> dict[str, Any]:
@@ -205,7 +212,12 @@ def volunteer_track(
 # --- roster import ------------------------------------------------------------------------------------
 
 
-@router.get("/roster/template", summary="The roster import template (.xlsx)")
+@router.get(
+    "/roster/template",
+    summary="The roster import template (.xlsx)",
+    response_class=Response,
+    responses=file_responses("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
 def roster_template(actor: CurrentActor) -> Response:
     require_role(actor, *MANAGE_ROLES)
     return Response(
@@ -273,7 +285,7 @@ def schedule_session(session: DbSession, actor: CurrentActor, body: TrainingSess
 
 @router.post("/training-sessions/{session_id}/certificates", status_code=201, summary="Issue certificates")
 def issue_certificates(
-    session: DbSession, actor: CurrentActor, session_id: int, body: CertificatesCreate
+    session: DbSession, actor: CurrentActor, session_id: DbId, body: CertificatesCreate
 ) -> list[dict[str, Any]]:
     certs = training.issue_certificates(
         session, actor, session_id=session_id, volunteer_ids=body.volunteer_ids
@@ -362,24 +374,24 @@ def create_shift(session: DbSession, actor: CurrentActor, body: ShiftCreate) -> 
     "/shifts/{shift_id}/bookings", status_code=201, response_model=BookingRead, summary="Sign up or assign"
 )
 def book_volunteer(
-    session: DbSession, actor: CurrentActor, shift_id: int, body: BookingCreate
+    session: DbSession, actor: CurrentActor, shift_id: DbId, body: BookingCreate
 ) -> BookingRead:
     item = shifts.book_volunteer(session, actor, shift_id=shift_id, volunteer_id=body.volunteer_id)
     return BookingRead.model_validate(item)
 
 
 @router.delete("/bookings/{assignment_id}", response_model=BookingRead, summary="Cancel a planned booking")
-def cancel_booking(session: DbSession, actor: CurrentActor, assignment_id: int) -> BookingRead:
+def cancel_booking(session: DbSession, actor: CurrentActor, assignment_id: DbId) -> BookingRead:
     return BookingRead.model_validate(shifts.cancel_booking(session, actor, assignment_id=assignment_id))
 
 
 @router.post("/bookings/{assignment_id}/check-in", response_model=BookingRead, summary="Start the shift")
-def check_in(session: DbSession, actor: CurrentActor, assignment_id: int) -> BookingRead:
+def check_in(session: DbSession, actor: CurrentActor, assignment_id: DbId) -> BookingRead:
     return BookingRead.model_validate(shifts.check_in(session, actor, assignment_id=assignment_id))
 
 
 @router.post("/bookings/{assignment_id}/check-out", response_model=BookingRead, summary="End the shift")
-def check_out(session: DbSession, actor: CurrentActor, assignment_id: int) -> BookingRead:
+def check_out(session: DbSession, actor: CurrentActor, assignment_id: DbId) -> BookingRead:
     return BookingRead.model_validate(shifts.check_out(session, actor, assignment_id=assignment_id))
 
 
@@ -504,7 +516,7 @@ def list_events(
     session: DbSession,
     actor: CurrentActor,
     kind: str | None = None,
-    volunteer_id: int | None = None,
+    volunteer_id: DbId | None = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
@@ -521,7 +533,7 @@ def nearest(
     lon: float | None = None,
     lat: float | None = None,
     crs: str = "wgs84",
-    case_id: int | None = None,
+    case_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
     fresh_minutes: Annotated[int, Query(ge=1, le=240)] = 10,
     skill: str | None = None,
@@ -556,7 +568,7 @@ def my_dispatches(session: DbSession, actor: CurrentActor) -> list[dict[str, Any
     "/dispatches/{dispatch_id}/report", summary="Accepted / arrived / done / declined, into the case"
 )
 def report_dispatch(
-    session: DbSession, actor: CurrentActor, dispatch_id: int, body: DispatchReport
+    session: DbSession, actor: CurrentActor, dispatch_id: DbId, body: DispatchReport
 ) -> dict[str, Any]:
     item = dispatch.report_dispatch(
         session, actor, dispatch_id=dispatch_id, status=body.status, outcome=body.outcome

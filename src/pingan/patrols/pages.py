@@ -13,6 +13,7 @@ from pingan.areas import service as areas
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, PinganError
 from pingan.core.security import Actor, Role
+from pingan.core.validation import DbId
 from pingan.patrols import dispatch, shifts, volunteers
 from pingan.patrols.models import Shift
 from pingan.web import i18n
@@ -106,7 +107,7 @@ def patrol_page(request: Request, session: DbSession, actor: OptionalActor) -> R
 
 @router.post("/patrol/bookings/{assignment_id}/{step}")
 def patrol_shift(
-    request: Request, session: DbSession, actor: OptionalActor, assignment_id: int, step: str
+    request: Request, session: DbSession, actor: OptionalActor, assignment_id: DbId, step: str
 ) -> Response:
     """Check in to or out of one's own shift."""
     actor = require_staff(actor, Role.PATROL_VOLUNTEER)
@@ -128,7 +129,7 @@ def patrol_shift(
 
 @router.post("/patrol/dispatches/{dispatch_id}")
 async def patrol_report(
-    request: Request, session: DbSession, actor: OptionalActor, dispatch_id: int
+    request: Request, session: DbSession, actor: OptionalActor, dispatch_id: DbId
 ) -> Response:
     """Report accepted / arrived / done (with the outcome) on one's own dispatch; it lands in the case."""
     actor = require_staff(actor, Role.PATROL_VOLUNTEER)

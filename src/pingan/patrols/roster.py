@@ -17,6 +17,7 @@ from pingan.areas import service as areas
 from pingan.audit import service as audit
 from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.security import Actor, ensure_in_scope, require_role
+from pingan.core.validation import export_cell
 from pingan.patrols.common import MANAGE_ROLES, get_protector
 from pingan.patrols.models import PatrolTeam, PatrolVolunteer
 from pingan.patrols.volunteers import (
@@ -76,7 +77,7 @@ class RosterReport:
         writer = csv.writer(buf)
         writer.writerow(["row", "field", "message"])
         for e in self.errors:
-            writer.writerow([e.row, e.field, e.message])
+            writer.writerow([export_cell(e.row), export_cell(e.field), export_cell(e.message)])
         return buf.getvalue()
 
 
@@ -124,7 +125,10 @@ def read_table(data: bytes, filename: str) -> list[list[Any]]:
                 continue
         else:
             raise ValidationFailed("CSV must be UTF-8 or GB18030 text", field="file")
-        return [list(r) for r in csv.reader(io.StringIO(text))]
+        try:  # newline="": the csv module itself reads CRLF, LF and lone CR line ends
+            return [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error as exc:  # a NUL byte (a binary file named .csv), a broken quote …
+            raise ValidationFailed(f"not a readable CSV file: {exc}", field="file") from None
     raise ValidationFailed("roster file must be .xlsx or .csv", field="file")
 
 

@@ -20,7 +20,9 @@ from pingan.core.config import Settings, get_settings
 from pingan.core.db import create_db_engine, make_session_factory
 from pingan.core.errors import PinganError
 from pingan.core.pii import protector_for
+from pingan.web.inputs import InputRulesMiddleware
 from pingan.web.middleware import check_startup, install_security
+from pingan.web.openapi import install_openapi
 from pingan.web.routing import include
 
 log = logging.getLogger("pingan.web")
@@ -45,9 +47,11 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.session_factory = make_session_factory(engine)
     check_startup(settings, engine)
     app.state.protector = protector_for(settings)
+    app.add_middleware(InputRulesMiddleware)  # inside the body size limit that install_security adds
     install_security(app, settings)
     _install_error_handlers(app)
     _mount_routers(app)
+    install_openapi(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
     def healthz() -> JSONResponse:
@@ -102,7 +106,7 @@ def _mount_routers(app: FastAPI) -> None:
     from pingan.cases.open311_api import router as open311_router
 
     include(app, cases_router)
-    include(app, open311_router)
+    include(app, open311_router, responses={})  # answers in the GeoReport shape, declared by the router
 
     from pingan.web.pages import install_pages
 

@@ -6,17 +6,51 @@ a route near the end of the application paid for the ~200 routes before it — m
 JSON request cost. :func:`include` wraps each module router in a :class:`PrefixRouter`, which a request that
 cannot match any of its routes skips in one string comparison: the literal beginning its routes share
 (``/api/v1/grids/``, say). Upstream: fastapi/fastapi#16159 (open when this was written).
+
+Every included route also documents the error answers any route can give, in the one shape
+``core/errors.py`` renders (:data:`ERROR_RESPONSES`), so the OpenAPI document lists every status a client
+can receive (checked by the fuzzing in ``tests/fuzz``).
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-__all__ = ["PrefixRouter", "include", "literal_prefix"]
+__all__ = ["ERROR_RESPONSES", "ErrorResponse", "PrefixRouter", "file_responses", "include", "literal_prefix"]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """``{"error": {"code", "message", "field"}}``: every 4xx answer of the API."""
+
+    error: ErrorBody
+
+
+_ERRORS = {
+    400: "bad request (the message names the field)",
+    401: "not signed in, or the token is unknown, expired or revoked",
+    403: "signed in, but not allowed (role or area scope)",
+    404: "no such record in your scope",
+    409: "conflicts with the current state",
+    413: "body too large",
+    422: "invalid input (the message and `field` name the field)",
+    429: "rate limited (see Retry-After)",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text} for status, text in _ERRORS.items()
+}
 
 
 def literal_prefix(routes: list[BaseRoute]) -> str:
@@ -57,6 +91,16 @@ class PrefixRouter(APIRouter):
         return prefix
 
 
-def include(app: FastAPI, router: APIRouter) -> None:
-    """Include a module's router in the application behind its prefix check."""
-    app.include_router(PrefixRouter(router))
+def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of a route that sends a file (an export, a template) in one of ``media_types``; use
+    with ``response_class=Response`` so that JSON is not documented as well."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": "the file", "content": {media: binary for media in media_types}}}
+
+
+def include(
+    app: FastAPI, router: APIRouter, *, responses: dict[int | str, dict[str, Any]] | None = None
+) -> None:
+    """Include a module's router in the application behind its prefix check; ``responses``: its error
+    answers when they are not the shared :data:`ERROR_RESPONSES` (Open311 answers in its own shape)."""
+    app.include_router(PrefixRouter(router), responses=ERROR_RESPONSES if responses is None else responses)

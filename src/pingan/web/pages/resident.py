@@ -15,6 +15,7 @@ from pingan.cases import dedupe, public, service
 from pingan.core.clock import format_local
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.security import Actor, Role
+from pingan.core.validation import DbId
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor, client_ip
 from pingan.web.pages.common import lang_of, render
@@ -329,7 +330,7 @@ def track_photo(
     request: Request,
     session: DbSession,
     actor: OptionalActor,
-    attachment_id: int,
+    attachment_id: DbId,
     number: str = "",
     tracking_code: str = "",
     code: str = "",

@@ -17,6 +17,7 @@ from pingan.cases.worktime import WorkCalendar
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, PinganError
 from pingan.core.security import Actor
+from pingan.core.validation import DbId
 from pingan.patrols import dispatch as patrol_dispatch
 from pingan.patrols.common import DISPATCH_ROLES
 from pingan.web import i18n
@@ -297,7 +298,7 @@ def _unit_name(session: DbSession, unit_id: int | None) -> str | None:
 
 
 @router.get("/work/cases/{case_id}")
-def case_page(request: Request, session: DbSession, actor: OptionalActor, case_id: int) -> Response:
+def case_page(request: Request, session: DbSession, actor: OptionalActor, case_id: DbId) -> Response:
     actor = require_staff(actor)
     return _case_view(request, session, actor, case_id)
 
@@ -319,7 +320,7 @@ def _message(translate: i18n.Translator, *keys: str) -> str:
 
 
 @router.post("/work/cases/{case_id}/act")
-async def case_action(request: Request, session: DbSession, actor: OptionalActor, case_id: int) -> Response:
+async def case_action(request: Request, session: DbSession, actor: OptionalActor, case_id: DbId) -> Response:
     """One workflow action from the case page; bad input brings the page back with messages by the fields."""
     actor = require_staff(actor)
     form = await request.form()
@@ -387,7 +388,9 @@ async def case_action(request: Request, session: DbSession, actor: OptionalActor
 
 
 @router.post("/work/cases/{case_id}/patrol")
-async def patrol_assign(request: Request, session: DbSession, actor: OptionalActor, case_id: int) -> Response:
+async def patrol_assign(
+    request: Request, session: DbSession, actor: OptionalActor, case_id: DbId
+) -> Response:
     """Send one of the nearest patrol volunteers to the case (派遣巡防队员); errors come back by fields."""
     actor = require_staff(actor, *DISPATCH_ROLES)
     service.get_case(session, actor, case_id=case_id)  # out of scope → 404 before anything else
