@@ -125,7 +125,7 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
     if report.source == "hotline":
         require_role(actor, *OPERATOR_ROLES)
     elif report.source == "grid_worker":
-        require_role(actor, Role.GRID_WORKER)
+        require_role(actor, Role.GRID_WORKER, Role.LIAISON_CADRE)  # a cadre reports from a visit too
     category = routing.category_snapshot(session, report.category_code)
     if len(category.code) != 4:
         raise ValidationFailed(

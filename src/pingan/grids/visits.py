@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from pingan.core import geo
 from pingan.core.clock import LOCAL_TZ, as_utc, utcnow
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.security import Actor, require_role
 from pingan.grids import opinions as opinions_service
 from pingan.grids import registers
@@ -38,6 +38,7 @@ class VisitResult:
     cases: list[dict[str, Any]] = field(default_factory=list)
     opinions: list[Opinion] = field(default_factory=list)
     changed_residents: list[int] = field(default_factory=list)
+    case_errors: list[dict[str, Any]] = field(default_factory=list)  # {index, field, message, code}
 
 
 def quarter_start(now: datetime | None = None) -> datetime:
@@ -60,8 +61,14 @@ def record_visit(
     issues: list[dict[str, Any]] | None = None,
     resident_changes: list[dict[str, Any]] | None = None,
     opinions: list[dict[str, Any]] | None = None,
+    keep_visit_on_case_error: bool = False,
 ) -> VisitResult:
-    """Record one visit; issues marked raise_case become cases, corrections update the register."""
+    """Record one visit; issues marked raise_case become cases, corrections update the register.
+
+    Grid workers and liaison cadres record visits in their grids (a cadre's grants are their liaison grids).
+    By default a case that cannot be raised fails the whole visit; with ``keep_visit_on_case_error`` the visit
+    is kept, the issue stays on it unraised with ``case_error``, and ``result.case_errors`` says why.
+    """
     require_role(actor, *VISIT_ROLES)
     household = registers.get_household(session, actor, household_id)
     check_write(actor, household.area_code, what="household", roles=VISIT_ROLES)
@@ -104,19 +111,33 @@ def record_visit(
         description = clean_text(issue.get("description"), field=f"issues.{i}.description", max_len=2000)
         entry: dict[str, Any] = {"description": description, "category_code": issue.get("category_code")}
         if issue.get("raise_case"):
-            case = raise_case(
-                session,
-                actor,
-                category_code=str(issue["category_code"]),
-                description=description,
-                source="grid_worker",
-                lon=point[0],
-                lat=point[1],
-                area_code=household.area_code,
-                source_ref=f"visit:{visit.id}",
-            )
-            entry |= {"case_id": case.id, "case_number": case.number}
-            result.cases.append({"id": case.id, "number": case.number, "state": str(case.state)})
+            try:
+                with session.begin_nested():
+                    case = raise_case(
+                        session,
+                        actor,
+                        category_code=str(issue["category_code"]),
+                        description=description,
+                        source="grid_worker",
+                        lon=point[0],
+                        lat=point[1],
+                        area_code=household.area_code,
+                        source_ref=f"visit:{visit.id}",
+                    )
+            except PinganError as exc:
+                if not keep_visit_on_case_error:
+                    raise
+                entry["case_error"] = exc.message
+                result.case_errors.append(
+                    {
+                        "index": i,
+                        "field": f"issues.{i}.{exc.field or 'category_code'}",
+                        "message": exc.message,
+                    }
+                )
+            else:
+                entry |= {"case_id": case.id, "case_number": case.number}
+                result.cases.append({"id": case.id, "number": case.number, "state": str(case.state)})
         stored.append(entry)
     visit.issues = stored
     for i, change in enumerate(resident_changes or []):
