@@ -87,6 +87,9 @@ def _mount_routers(app: FastAPI) -> None:
     include(app, patrols_router)
     include(app, osmand_router)
     include(app, grids_router)
+    from pingan.grids.api import party_router
+
+    include(app, party_router)
     from pingan.grids.pages import router as grids_pages
 
     include(app, grids_pages)
