@@ -72,7 +72,7 @@ class TestGridWorkerPhone:
         assert_accessible(page)
         shot(page, "gridwork-coverage", full_page=True)
         # filter by a street, then a community: the filters stay in the URL
-        page.get_by_label("街道").select_option(label="长河街道")
+        page.get_by_label("街道", exact=True).select_option(label="长河街道")
         page.get_by_role("button", name="筛选").click()
         expect(page).to_have_url(re.compile(r"street=330108002"))
         expect(page.get_by_role("heading", name="按社区")).to_be_visible()

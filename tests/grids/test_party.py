@@ -23,12 +23,17 @@ def _community(grid: str) -> str:
     return grid[:12]
 
 
+def _demo_branches(session: Session, admin: Actor) -> list[PartyBranch]:
+    """The demo's branches (the CLI test commits one of its own to the shared test database)."""
+    return [b for b in session.scalars(party.branches_query(session, admin)) if b.created_by == "demo"]
+
+
 class TestDemoBranches:
     def test_every_community_has_a_branch_with_a_secretary_and_members(
         self, session: Session, admin: Actor
     ) -> None:
         communities = areas.list_areas(session, level=AreaLevel.COMMUNITY)
-        branches = [b for b in session.scalars(party.branches_query(session, admin)) if b.created_by == "demo"]
+        branches = _demo_branches(session, admin)
         assert {c.code for c in communities if areas.list_areas(session, parent_code=c.code)} <= {
             b.area_code for b in branches
         }

@@ -43,6 +43,7 @@ router = APIRouter(include_in_schema=False)
 
 CASE_CATEGORIES = ("0601", "0701", "0702", "0801", "0102", "1301", "1402", "1601")
 PAGE_SIZE = 50
+CADRE_PAGE_SIZE = 25  # the cadres with no visit: a compact table, a page at a time
 STASH_SECONDS = 3600
 STASH_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
 # The import's row messages come from the service in English; the page shows them in its own language.
@@ -311,7 +312,7 @@ def coverage(
     all_cadres = visits.cadre_coverage(session, who, area_code=selected)
     no_visit = [c for c in all_cadres if c["visits"] == 0]
     shown = all_cadres if cadres == "all" else no_visit
-    cadre_rows, cpage, cpages = _paged(shown, cpage)
+    cadre_rows, cpage, cpages = _paged(shown, cpage, size=CADRE_PAGE_SIZE)
     names = {code.removeprefix("name:"): value[0] for code, value in tree.items() if code.startswith("name:")}
     streets, communities = _filter_choices(session, who, street or (community[:9] if community else ""))
     return render(
@@ -391,10 +392,10 @@ def _totals(grids: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _paged(rows: list[Any], page: int) -> tuple[list[Any], int, int]:
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
+def _paged(rows: list[Any], page: int, *, size: int = PAGE_SIZE) -> tuple[list[Any], int, int]:
+    pages = max(1, -(-len(rows) // size))
     page = min(max(page, 1), pages)
-    return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
+    return rows[(page - 1) * size : page * size], page, pages
 
 
 def _filter_choices(

@@ -202,10 +202,26 @@ def covered_grids(session: Session, branches: list[PartyBranch]) -> dict[int, li
     return {b.id: listed.get(b.id) or [g for g in grids if g.startswith(b.area_code)] for b in branches}
 
 
-def summaries(session: Session, actor: Actor, branches: list[PartyBranch]) -> list[dict[str, Any]]:
+def summaries(
+    session: Session,
+    actor: Actor,
+    branches: list[PartyBranch],
+    *,
+    coverage_rows: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """Each branch with its community, grids (names), secretary, member counts and this quarter's coverage."""
     grids = covered_grids(session, branches)
-    coverage = {r["area_code"]: r for r in grid_coverage(session, actor)}  # aggregated in SQL, scoped
+    if coverage_rows is None:  # aggregated in SQL, scoped to the caller; one community when only one branch
+        area = branches[0].area_code if len(branches) == 1 else None
+        coverage_rows = grid_coverage(session, actor, area_code=area) if branches else []
+    coverage = {r["area_code"]: r for r in coverage_rows}
+    listed = set(
+        session.scalars(
+            select(PartyBranchGrid.branch_id)
+            .where(PartyBranchGrid.branch_id.in_([b.id for b in branches]))
+            .distinct()
+        )
+    )
     people = _members(session, [b.id for b in branches])
     names = grid_names(session, [b.area_code for b in branches] + [g for gs in grids.values() for g in gs])
     out = []
@@ -220,9 +236,7 @@ def summaries(session: Session, actor: Actor, branches: list[PartyBranch]) -> li
                 "name": b.name,
                 "area_code": b.area_code,
                 "community": names.get(b.area_code, b.area_code),
-                "whole_community": not session.scalar(
-                    select(PartyBranchGrid.id).where(PartyBranchGrid.branch_id == b.id).limit(1)
-                ),
+                "whole_community": b.id not in listed,
                 "grids": [{"area_code": g, "name": names.get(g, g)} for g in grids[b.id]],
                 "secretary": next((m["name"] for m in members if m["role"] == "secretary"), None),
                 "members": len(members),
@@ -245,9 +259,10 @@ def _by_kind(members: list[dict[str, Any]]) -> dict[str, int]:
 def branch_detail(session: Session, actor: Actor, branch_id: int) -> dict[str, Any]:
     """One branch: summary, its members (name, organisation, kind, role) and coverage per grid."""
     branch = get_branch(session, actor, branch_id)
-    summary = summaries(session, actor, [branch])[0]
+    rows = grid_coverage(session, actor, area_code=branch.area_code)
+    summary = summaries(session, actor, [branch], coverage_rows=rows)[0]
     codes = {g["area_code"] for g in summary["grids"]}
-    summary["coverage"] = [r for r in grid_coverage(session, actor) if r["area_code"] in codes]
+    summary["coverage"] = [r for r in rows if r["area_code"] in codes]
     summary["member_list"] = _members(session, [branch.id]).get(branch.id, [])
     return summary
 

@@ -197,8 +197,10 @@ def grid_coverage(
     start = as_utc(since) if since else quarter_start()
     grids = visible_grids(session, actor, area_code=area_code)
     wanted = set(grids)
+    # Three grouped counts, each one pass over an indexed table (the register holds ~100,000 households):
+    # active households, households visited since the start, households ever visited; never = total - ever.
     totals = _count_by_grid(
-        session, actor, select(Household.area_code, func.count()).where(Household.is_active)
+        session, actor, select(Household.area_code, func.count()).where(Household.is_active), area_code
     )
     visited = _count_by_grid(
         session,
@@ -206,11 +208,18 @@ def grid_coverage(
         select(Visit.area_code, func.count(func.distinct(Visit.household_id))).where(
             Visit.visited_at >= start
         ),
+        area_code,
     )
-    never_clause = ~exists().where(Visit.household_id == Household.id)
-    never = _count_by_grid(
-        session, actor, select(Household.area_code, func.count()).where(Household.is_active, never_clause)
+    ever_visited = select(Visit.household_id).distinct().subquery()
+    ever = _count_by_grid(
+        session,
+        actor,
+        select(Household.area_code, func.count())
+        .join(ever_visited, ever_visited.c.household_id == Household.id)
+        .where(Household.is_active),
+        area_code,
     )
+    never = {code: n - ever.get(code, 0) for code, n in totals.items()}
     names = grid_names(session, grids)
     rows = []
     for code in grids:
@@ -231,9 +240,11 @@ def grid_coverage(
     return rows
 
 
-def _count_by_grid(session: Session, actor: Actor, stmt: Any) -> dict[str, int]:
+def _count_by_grid(session: Session, actor: Actor, stmt: Any, area_code: str | None = None) -> dict[str, int]:
     column = stmt.selected_columns[0]
     stmt = scoped(stmt.group_by(column), column, actor, roles=READ_ROLES)
+    if area_code:  # already checked to be in scope by visible_grids
+        stmt = stmt.where(column.startswith(area_code, autoescape=True))
     return {code: int(n) for code, n in session.execute(stmt)}
 
 
