@@ -70,7 +70,7 @@ class TestGridWorkerPhone:
         header = page.locator("#coverage-grids thead th.num").first
         assert header.evaluate("e => getComputedStyle(e).textAlign") == "right"
         assert_accessible(page)
-        shot(page, "gridwork-coverage", full_page=True)
+        shot(page, "gridwork-coverage")
         # filter by a street, then a community: the filters stay in the URL
         page.get_by_label("街道", exact=True).select_option(label="长河街道")
         page.get_by_role("button", name="筛选").click()

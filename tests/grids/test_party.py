@@ -207,3 +207,12 @@ class TestPages:
 
     def test_a_resident_is_refused(self, client: TestClient, session: Session) -> None:
         assert client.get("/grids/party", headers=auth(session, "resident")).status_code == 403
+
+    def test_a_bad_form_is_a_message_in_the_pages_language(
+        self, client: TestClient, session: Session, grid_a: str
+    ) -> None:
+        h = auth(session, "street")
+        before = session.scalar(select(func.count()).select_from(PartyBranch))
+        r = client.post("/grids/party", headers=h, data={"name": " ", "area_code": _community(grid_a)})
+        assert r.status_code == 200 and "未保存：请填写支部名称" in r.text
+        assert session.scalar(select(func.count()).select_from(PartyBranch)) == before

@@ -779,7 +779,7 @@ def party_create_branch(
         branch = party.create_branch(session, who, name=name, area_code=area_code)
     except PinganError as exc:
         session.rollback()
-        return _back("/grids/party", t("party.err", message=exc.message))
+        return _back("/grids/party", t("party.err", message=_party_problem(t, exc)))
     return _back(f"/grids/party/{branch.id}", t("party.created"))
 
 
@@ -834,7 +834,7 @@ def party_add_member(
         session.rollback()
         if exc.status == 404 and not _party_exists(session, who, branch_id):
             raise
-        return _back(f"/grids/party/{branch_id}", t("party.err", message=exc.message))
+        return _back(f"/grids/party/{branch_id}", t("party.err", message=_party_problem(t, exc)))
     return _back(f"/grids/party/{branch_id}", t("party.member_added"))
 
 
@@ -844,3 +844,9 @@ def _party_exists(session: Session, who: Actor, branch_id: int) -> bool:
     except PinganError:
         return False
     return True
+
+
+def _party_problem(t: Any, exc: PinganError) -> str:
+    """What was wrong with a party form, in the page's language (the field decides)."""
+    field = exc.field if exc.field in ("name", "area_code", "role", "staff_id") else "generic"
+    return str(t(f"party.problem.{field}"))
