@@ -1,6 +1,6 @@
 """roads: the district's named roads (map context without tiles)
 
-Revision ID: 0011_roads
+Revision ID: 0013_roads
 Revises: 0003_security
 Create Date: 2026-12-03 09:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import pingan.core.db
 
-revision: str = "0011_roads"
+revision: str = "0013_roads"
 down_revision: str | Sequence[str] | None = "0003_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -10,7 +10,7 @@ from typing import Any
 
 from pingan.core.pii import id_check_char
 from pingan.core.security import Actor, Role
-from pingan.grids import opinions, registers, staff, tasks
+from pingan.grids import opinions, party, registers, staff, tasks
 from tests.grids.conftest import point_in
 from tests.security.access_rules import AUTHENTICATED, ROLE, SCOPED, Ctx, Target, rule
 
@@ -217,6 +217,20 @@ scoped(
     lambda c, a: Target(f"{P}/history/resident/{resident(c, a)}", a),
 )
 
+
+def phone_change(c: Ctx, area: str) -> int:
+    rid = resident(c, area)
+    registers.update_resident(c.session, SYSTEM, resident_id=rid, changes={"phone": "13800004321"})
+    return registers.record_history(c.session, SYSTEM, record_type="resident", record_id=rid)[-1].id
+
+
+scoped(
+    "POST",
+    "/history/changes/{change_id}/reveal",
+    WRITE,
+    lambda c, a: Target(f"{P}/history/changes/{phone_change(c, a)}/reveal", a, json={"reason": "核对"}),
+)
+
 # --- import / export ----------------------------------------------------------------------------------
 rule(
     "GET",
@@ -352,3 +366,62 @@ scoped(
     READ,
     lambda c, a: Target(f"{P}/opinions/{opinion(c, a)}/case", a, json={"category_code": "1402"}),
 )
+
+# --- grid + party building: /api/v1/party-branches ----------------------------------------------------------
+B = "/api/v1/party-branches"
+
+
+def branch(c: Ctx, area: str) -> int:
+    """A branch of the grid's community covering that grid only."""
+    return party.create_branch(
+        c.session, SYSTEM, name=c.unique("矩阵党支部"), area_code=area[:12], grid_codes=[area]
+    ).id
+
+
+def party_member(c: Ctx, area: str) -> tuple[int, int]:
+    branch_id = branch(c, area)
+    return branch_id, party.add_member(c.session, SYSTEM, branch_id=branch_id, staff_id=member(c, area)).id
+
+
+rule("GET", B, ROLE, roles=READ, build=lambda c: Target(B))
+scoped_b = [
+    (
+        "POST",
+        "",
+        MANAGER,
+        lambda c, a: Target(B, a, json={"name": c.unique("新支部"), "area_code": a[:12]}),
+        (201,),
+    ),
+    ("GET", "/{branch_id}", READ, lambda c, a: Target(f"{B}/{branch(c, a)}", a), (200,)),
+    (
+        "PUT",
+        "/{branch_id}/grids",
+        MANAGER,
+        lambda c, a: Target(f"{B}/{branch(c, a)}/grids", a, json={"grid_codes": []}),
+        (200,),
+    ),
+    (
+        "POST",
+        "/{branch_id}/members",
+        MANAGER,
+        lambda c, a: Target(f"{B}/{branch(c, a)}/members", a, json={"staff_id": member(c, a)}),
+        (201,),
+    ),
+    (
+        "DELETE",
+        "/{branch_id}/members/{member_id}",
+        MANAGER,
+        lambda c, a: Target("{}/{}/members/{}".format(B, *party_member(c, a)), a),
+        (204,),
+    ),
+]
+for _method, _path, _roles, _make, _ok in scoped_b:
+    rule(
+        _method,
+        B + _path,
+        SCOPED,
+        roles=_roles,
+        build=lambda c, make=_make: make(c, c.area_a),
+        build_other=lambda c, make=_make: make(c, c.area_b),
+        ok=_ok,
+    )

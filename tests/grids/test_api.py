@@ -218,3 +218,26 @@ class TestBadInput:
         assert r.status_code == 422 and r.json()["error"]["field"] == "file"
         r = client.post(f"{P}/import", headers=h, content=b"PK\x03\x04garbage", params={"kind": "residents"})
         assert r.status_code == 422 and r.json()["error"]["field"] == "file"
+
+
+class TestHistoryReveal:
+    def test_history_lists_what_may_be_revealed_and_the_reveal_shows_old_and_new(
+        self, client: TestClient, session: Session, grid_a: str
+    ) -> None:
+        h = auth(session, "gridworker")
+        rid = _resident(session, grid_a, 1300)
+        assert (
+            client.patch(f"{P}/residents/{rid}", headers=h, json={"phone": "13800001111"}).status_code == 200
+        )
+        assert (
+            client.patch(f"{P}/residents/{rid}", headers=h, json={"phone": "13899991111"}).status_code == 200
+        )
+        entries = client.get(f"{P}/history/resident/{rid}", headers=h).json()
+        last = entries[-1]
+        assert last["changes"] == {"phone": ["138****1111", "138****1111"]} and last["revealable"] == [
+            "phone"
+        ]
+        no_reason = client.post(f"{P}/history/changes/{last['id']}/reveal", headers=h, json={"reason": ""})
+        assert no_reason.status_code == 422
+        shown = client.post(f"{P}/history/changes/{last['id']}/reveal", headers=h, json={"reason": "核对"})
+        assert shown.json() == {"phone": {"old": "13800001111", "new": "13899991111"}}

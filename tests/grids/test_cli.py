@@ -39,3 +39,33 @@ class TestGridsCli:
             app, ["grids", "coverage", "--by", "cadre", "--area", "330108002", "--db", db]
         )
         assert coverage.exit_code == 0 and "grids missing staff: 0" in coverage.output
+
+    def test_party_branch_create_assign_and_list(self, engine: Engine, settings: Settings) -> None:
+        db = settings.resolved_database_url()
+        made = runner.invoke(
+            app, ["grids", "party", "create", "命令行党支部", "--community", "330108002001", "--db", db]
+        )
+        assert made.exit_code == 0, made.output
+        branch_id = made.output.split("party branch ")[1].split(" ")[0]
+        wrong = runner.invoke(
+            app, ["grids", "party", "grids", branch_id, "--grid", "330108001001", "--db", db]
+        )
+        assert wrong.exit_code == 2 and "grid_codes" in wrong.output
+        added = runner.invoke(
+            app,
+            [
+                "grids",
+                "party",
+                "add-member",
+                branch_id,
+                "--account",
+                "volunteer",
+                "--role",
+                "committee",
+                "--db",
+                db,
+            ],
+        )
+        assert added.exit_code == 0, added.output
+        listed = runner.invoke(app, ["grids", "party", "list", "--area", "330108002001", "--db", db])
+        assert listed.exit_code == 0 and f"│ {branch_id} " in listed.output

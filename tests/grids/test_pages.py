@@ -27,6 +27,16 @@ class TestMyGrids:
         assert r.status_code == 200
         assert "G20 前出租房瓶装燃气排查" in r.text and 'name="household_id"' in r.text
 
+    def test_categories_are_named_in_the_pages_language(self, client: TestClient, session: Session) -> None:
+        h = auth(session, "gridworker")
+        zh = client.get("/gridwork", headers=h).text
+        assert '<option value="0701">消防通道堵塞</option>' in zh and ">0701<" not in zh
+        client.cookies.set("pingan_lang", "en")
+        en = client.get("/gridwork", headers=h).text
+        client.cookies.delete("pingan_lang")
+        assert '<option value="0701">Blocked fire lane</option>' in en
+        assert '<label class="check" for="v-raise"><input type="checkbox" id="v-raise"' in zh
+
     def test_visit_with_a_case_from_one_form(
         self, client: TestClient, session: Session, gridworker: Actor, grid_a: str
     ) -> None:
@@ -86,8 +96,52 @@ class TestMyGrids:
             headers=auth(session, "gridworker"),
             data={"household_id": household.id, "issue": "楼道堆物", "raise_case": "true"},
         )
-        assert "走访未保存：上报事件需要选择问题类别" in r.text
+        assert r.status_code == 422 and "走访未保存：上报事件需要选择问题类别" in r.text
         assert not list(session.scalars(visits.visits_query(session, gridworker, household_id=household.id)))
+        # the form keeps what was typed, and the error sits by the field
+        assert 'value="楼道堆物"' in r.text and 'id="v-cat-error"' in r.text
+        assert f'<option value="{household.id}" selected' in r.text
+
+    def test_cadre_records_a_visit_with_a_case(
+        self, client: TestClient, session: Session, cadre: Actor, grid_a: str
+    ) -> None:
+        household = visits.never_visited(session, cadre, area_code=grid_a, limit=1)[0]
+        r = client.post(
+            "/gridwork/visits",
+            headers=auth(session, "cadre"),
+            data={
+                "household_id": household.id,
+                "notes": "联系干部入户",
+                "issue": "楼道堆物",
+                "category_code": "0701",
+                "raise_case": "true",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        saved = list(session.scalars(visits.visits_query(session, cadre, household_id=household.id)))
+        assert len(saved) == 1 and saved[0].issues[0]["case_number"]
+        page = client.get(r.headers["location"], headers=auth(session, "cadre")).text
+        assert saved[0].issues[0]["case_number"] in page
+
+    def test_a_case_that_fails_keeps_the_visit_and_says_so(
+        self, client: TestClient, session: Session, cadre: Actor, grid_a: str
+    ) -> None:
+        household = visits.never_visited(session, cadre, area_code=grid_a, limit=1)[0]
+        r = client.post(
+            "/gridwork/visits",
+            headers=auth(session, "cadre"),
+            data={
+                "household_id": household.id,
+                "notes": "入户",
+                "issue": "占道经营",
+                "category_code": "9999",
+                "raise_case": "true",
+            },
+        )
+        saved = list(session.scalars(visits.visits_query(session, cadre, household_id=household.id)))
+        assert len(saved) == 1 and saved[0].notes == "入户"
+        assert "走访已保存" in r.text and 'id="v-cat-error"' in r.text and 'value="占道经营"' in r.text
 
     def test_anonymous_goes_to_sign_in(self, client: TestClient) -> None:
         r = client.get("/gridwork", follow_redirects=False)
@@ -95,12 +149,69 @@ class TestMyGrids:
 
 
 class TestCoveragePage:
-    def test_district_sees_grids_and_cadres(self, client: TestClient, session: Session) -> None:
+    def test_district_sees_streets_then_a_page_of_grids_and_the_cadres_with_no_visit(
+        self, client: TestClient, session: Session
+    ) -> None:
         r = client.get("/gridwork/coverage", headers=auth(session, "admin"))
-        assert r.status_code == 200 and r.text.count("<tr>") > 239 + 300
+        assert r.status_code == 200 and "239 个网格" in r.text
+        groups = _table(r.text, "coverage-groups")
+        from pingan.areas import service as areas
+        from pingan.areas.models import AreaLevel
+
+        streets = areas.list_areas(session, level=AreaLevel.STREET)
+        assert groups.count("<tr>") == len(streets) + 1 and streets[0].name in groups  # a row per street
+        grids = _table(r.text, "coverage-grids")
+        assert grids.count("<tr>") == 50 + 1 and 'class="secondary">330108' in grids  # name, code secondary
+        assert "?page=2" in r.text
+        cadres = _table(r.text, "coverage-cadres")
+        assert cadres.count("<tr>") <= 51 and "本季度无走访" in r.text
+        assert '<th scope="col" class="num">' in grids
+
+    def test_street_and_community_filters_stay_in_the_url(
+        self, client: TestClient, session: Session, grid_a: str
+    ) -> None:
+        from pingan.areas import service as areas
+
+        community = areas.get_area(session, grid_a).parent_code
+        assert community is not None
+        street = areas.get_area(session, community).parent_code
+        h = auth(session, "admin")
+        by_street = client.get(f"/gridwork/coverage?street={street}", headers=h)
+        rows = re.findall(r'class="secondary">(\d+)<', _table(by_street.text, "coverage-grids"))
+        assert rows and all(code.startswith(str(street)) for code in rows)
+        assert "按社区" in by_street.text and f'href="/gridwork/coverage?street={street}&amp;community=' in (
+            by_street.text
+        )
+        by_community = client.get(f"/gridwork/coverage?street={street}&community={community}", headers=h)
+        rows = re.findall(r'class="secondary">(\d+)<', _table(by_community.text, "coverage-grids"))
+        assert grid_a in rows and all(code.startswith(community) for code in rows)
+        everyone = client.get(f"/gridwork/coverage?street={street}&cadres=all", headers=h)
+        assert _table(everyone.text, "coverage-cadres").count("<tr>") > 1
+
+    def test_an_area_outside_the_scope_is_404(self, client: TestClient, session: Session) -> None:
+        from pingan.areas import service as areas
+        from pingan.areas.models import AreaLevel
+        from tests.factories import actor
+
+        street = actor(session, "street").grants[0].area_code
+        other = next(
+            a.code
+            for a in areas.list_areas(session, level=AreaLevel.COMMUNITY)
+            if not a.code.startswith(street)
+        )
+        r = client.get(f"/gridwork/coverage?community={other}", headers=auth(session, "street"))
+        assert r.status_code == 404
+        mine = client.get("/gridwork/coverage", headers=auth(session, "street"))
+        assert mine.status_code == 200 and other not in mine.text
 
     def test_resident_is_refused(self, client: TestClient, session: Session) -> None:
         assert client.get("/gridwork/coverage", headers=auth(session, "resident")).status_code == 403
+
+
+def _table(html: str, table_id: str) -> str:
+    """The markup of one table of a page."""
+    start = html.index(f'id="{table_id}"')
+    return html[start : html.index("</table>", start)]
 
 
 def _residents(session: Session) -> int:
@@ -254,7 +365,7 @@ class TestCadrePage:
         r = client.get("/gridwork/cadre", headers=auth(session, "cadre"))
         assert r.status_code == 200 and 'id="cadre-grids"' in r.text
         grids = {g.area_code for g in cadre.grants}
-        rows = re.findall(r'<td><a href="/grids/(\d+)">', r.text)
+        rows = re.findall(r'<td[^>]*><a href="/grids/(\d+)">', r.text)
         assert set(rows) == grids
         never = visits.never_visited(session, cadre, limit=1)
         link = re.search(r'href="/gridwork\?household=(\d+)#h-visit"', r.text)

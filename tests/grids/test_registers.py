@@ -144,6 +144,73 @@ class TestUpdateResident:
         assert changes[1].changes["phone"] == ["", "137****2222"]
         assert "13711112222" not in str(changes[1].changes)
 
+    def test_a_change_behind_the_same_mask_is_recorded(
+        self, session: Session, gridworker: Actor, grid_a: str
+    ) -> None:
+        hh = _household(session, gridworker, grid_a)
+        r = registers.create_resident(
+            session, gridworker, household_id=hh, name="郑十二", id_number=id_number(12), phone="13711112222"
+        )
+        registers.update_resident(session, gridworker, resident_id=r.id, changes={"phone": "13799992222"})
+        registers.update_resident(session, gridworker, resident_id=r.id, changes={"name": "郑二二"})
+        changes = registers.record_history(session, gridworker, record_type="resident", record_id=r.id)
+        assert [c.action for c in changes] == ["create", "update", "update"]
+        assert changes[1].changes == {"phone": ["137****2222", "137****2222"]}
+        assert changes[2].changes == {"name": ["郑*二", "郑*二"]}
+        assert "13799992222" not in str(changes[1].changes) and "13711112222" not in str(changes[1].sealed)
+
+    def test_the_same_value_again_is_no_change(
+        self, session: Session, gridworker: Actor, grid_a: str
+    ) -> None:
+        hh = _household(session, gridworker, grid_a)
+        r = registers.create_resident(
+            session, gridworker, household_id=hh, name="冯十三", id_number=id_number(13), phone="13711113333"
+        )
+        registers.update_resident(
+            session, gridworker, resident_id=r.id, changes={"phone": "137-1111-3333", "name": "冯十三"}
+        )
+        changes = registers.record_history(session, gridworker, record_type="resident", record_id=r.id)
+        assert [c.action for c in changes] == ["create"]
+
+    def test_full_old_and_new_values_are_a_reveal(
+        self, session: Session, gridworker: Actor, cadre: Actor, grid_a: str
+    ) -> None:
+        hh = _household(session, gridworker, grid_a)
+        r = registers.create_resident(
+            session, gridworker, household_id=hh, name="陈十四", id_number=id_number(14), phone="13711114444"
+        )
+        registers.update_resident(session, gridworker, resident_id=r.id, changes={"phone": "13799994444"})
+        change = registers.record_history(session, gridworker, record_type="resident", record_id=r.id)[-1]
+        with pytest.raises(Forbidden):
+            registers.reveal_change(session, cadre, change_id=change.id, reason="核对")
+        with pytest.raises(ValidationFailed):
+            registers.reveal_change(session, gridworker, change_id=change.id, reason="")
+        shown = registers.reveal_change(session, gridworker, change_id=change.id, reason="核对号码变更")
+        assert shown == {"phone": {"old": "13711114444", "new": "13799994444"}}
+        audits = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "pii.reveal", AuditRecord.subject_id == str(r.id))
+        ).all()
+        assert {a.details["field"] for a in audits} >= {"phone.old", "phone.new"}
+
+    def test_place_responsible_phone_change_is_recorded(
+        self, session: Session, gridworker: Actor, grid_a: str
+    ) -> None:
+        lon, lat = point_in(session, grid_a)
+        place = registers.create_place(
+            session,
+            gridworker,
+            place_type="pharmacy",
+            name="历史药房",
+            lon=lon,
+            lat=lat,
+            responsible_phone="13911115555",
+        )
+        registers.update_place(
+            session, gridworker, place_id=place.id, changes={"responsible_phone": "13999995555"}
+        )
+        changes = registers.record_history(session, gridworker, record_type="place", record_id=place.id)
+        assert changes[-1].action == "update" and list(changes[-1].changes) == ["responsible_phone"]
+
     def test_move_out(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, gridworker, grid_a)
         r = registers.create_resident(

@@ -124,6 +124,45 @@ class TestRecordVisit:
         with pytest.raises(NotFound):
             visits.record_visit(session, gridworker, household_id=hh)
 
+    def test_cadre_records_a_visit_that_raises_a_case(
+        self, session: Session, cadre: Actor, grid_a: str
+    ) -> None:
+        hh = _household(session, grid_a)
+        result = visits.record_visit(
+            session,
+            cadre,
+            household_id=hh,
+            notes="联系干部入户",
+            issues=[{"description": "楼道电动车充电", "category_code": "0702", "raise_case": True}],
+        )
+        assert len(result.cases) == 1 and result.visit.issues[0]["case_number"] == result.cases[0]["number"]
+        assert result.visit.staff_id == staff.staff_for_account(session, cadre.account_id).id  # type: ignore[union-attr]
+
+    def test_cadre_cannot_visit_outside_their_liaison_grids(
+        self, session: Session, cadre: Actor, grid_b: str
+    ) -> None:
+        hh = _household(session, grid_b)
+        with pytest.raises(NotFound):
+            visits.record_visit(session, cadre, household_id=hh)
+
+    def test_a_failing_case_keeps_the_visit_when_asked(
+        self, session: Session, cadre: Actor, grid_a: str
+    ) -> None:
+        hh = _household(session, grid_a)
+        result = visits.record_visit(
+            session,
+            cadre,
+            household_id=hh,
+            notes="入户",
+            issues=[{"description": "占道", "category_code": "9999", "raise_case": True}],
+            keep_visit_on_case_error=True,
+        )
+        assert result.cases == [] and result.case_errors and result.case_errors[0]["field"]
+        assert result.visit.issues[0]["description"] == "占道" and "case_error" in result.visit.issues[0]
+        assert [v.id for v in session.scalars(visits.visits_query(session, cadre, household_id=hh))] == [
+            result.visit.id
+        ]
+
 
 class TestGridCoverage:
     def test_a_visit_counts_this_quarter(self, session: Session, gridworker: Actor, grid_a: str) -> None:

@@ -141,7 +141,7 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
     if report.source == "hotline":
         require_role(actor, *OPERATOR_ROLES)
     elif report.source == "grid_worker":
-        require_role(actor, Role.GRID_WORKER)
+        require_role(actor, Role.GRID_WORKER, Role.LIAISON_CADRE)  # a cadre reports from a visit too
     _check_texts(report)
     category = routing.category_snapshot(session, strip_unicode_space(report.category_code or ""))
     if len(category.code) != 4:

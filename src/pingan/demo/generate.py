@@ -13,6 +13,7 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.security import Role
 from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
+from pingan.demo.party import generate_party_demo
 from pingan.units import service as units
 from pingan.units.models import UnitKind
 
@@ -74,6 +75,7 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
     from pingan.demo.grids import generate_grids_demo
 
     generate_grids_demo(session, seed=seed, step=lambda label, share: report(label, 0.8 + 0.05 * share))
+    generate_party_demo(session, seed=seed)  # after the grid staff it draws its members from
     from pingan.demo.cases import generate_cases
 
     generate_cases(session, seed=seed, step=lambda label, share: report(label, 0.85 + 0.1 * share))

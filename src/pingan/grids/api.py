@@ -16,7 +16,7 @@ from pingan.core.errors import TooLarge, ValidationFailed
 from pingan.core.security import Actor
 from pingan.core.validation import MAX_DB_INT, DbId
 from pingan.grids import io as grid_io
-from pingan.grids import opinions, registers, staff, tasks, visits
+from pingan.grids import opinions, party, registers, staff, tasks, visits
 from pingan.grids import service as svc
 from pingan.grids.schemas import (
     BuildingCreate,
@@ -36,6 +36,9 @@ from pingan.grids.schemas import (
     OpinionRead,
     OpinionTags,
     Page,
+    PartyBranchCreate,
+    PartyBranchGrids,
+    PartyMemberCreate,
     PlaceCreate,
     PlaceRead,
     PlaceUpdate,
@@ -291,6 +294,16 @@ def record_history(
 ) -> list[ChangeRead]:
     changes = registers.record_history(session, actor, record_type=record_type, record_id=record_id)
     return [ChangeRead.of(c) for c in changes]
+
+
+@router.post(
+    "/history/changes/{change_id}/reveal",
+    summary="Full old and new values of the personal fields a history entry changed (audited)",
+)
+def reveal_change(
+    session: DbSession, actor: CurrentActor, change_id: int, body: RevealRequest
+) -> dict[str, dict[str, str | None]]:
+    return registers.reveal_change(session, actor, change_id=change_id, reason=body.reason)
 
 
 # --- import / export --------------------------------------------------------------------------------------
@@ -656,3 +669,73 @@ def opinion_case(
         session, actor, opinion_id=opinion_id, category_code=body.category_code, title=body.title
     )
     return OpinionRead.of(opinion)
+
+
+# --- grid + party building (网格+党建): /api/v1/party-branches ----------------------------------------
+
+party_router = APIRouter(prefix="/api/v1/party-branches", tags=["grids"])
+
+
+@party_router.get(
+    "", summary="Party branches in scope, with their grids, secretary, members and visit coverage"
+)
+def list_branches(
+    session: DbSession, actor: CurrentActor, area_code: str | None = None
+) -> list[dict[str, Any]]:
+    branches = list(session.scalars(party.branches_query(session, actor, area_code=area_code)))
+    return party.summaries(session, actor, branches)
+
+
+@party_router.post("", status_code=201, summary="Create a community's party branch (district/street staff)")
+def create_branch(session: DbSession, actor: CurrentActor, body: PartyBranchCreate) -> dict[str, Any]:
+    branch = party.create_branch(
+        session, actor, name=body.name, area_code=body.area_code, grid_codes=body.grid_codes
+    )
+    return party.branch_detail(session, actor, branch.id)
+
+
+@party_router.get(
+    "/{branch_id}", summary="One branch: members, grids and each grid's visit coverage this quarter"
+)
+def get_branch(session: DbSession, actor: CurrentActor, branch_id: int) -> dict[str, Any]:
+    return party.branch_detail(session, actor, branch_id)
+
+
+@party_router.put(
+    "/{branch_id}/grids", summary="Assign the grids a branch covers (empty: the whole community)"
+)
+def set_grids(
+    session: DbSession, actor: CurrentActor, branch_id: int, body: PartyBranchGrids
+) -> dict[str, Any]:
+    party.set_branch_grids(session, actor, branch_id=branch_id, grid_codes=body.grid_codes)
+    return party.branch_detail(session, actor, branch_id)
+
+
+@party_router.post(
+    "/{branch_id}/members", status_code=201, summary="Record a staff member or account as a party member"
+)
+def add_member(
+    session: DbSession, actor: CurrentActor, branch_id: int, body: PartyMemberCreate
+) -> dict[str, Any]:
+    member = party.add_member(
+        session,
+        actor,
+        branch_id=branch_id,
+        staff_id=body.staff_id,
+        account_id=body.account_id,
+        role=body.role,
+    )
+    return {
+        "id": member.id,
+        "branch_id": member.branch_id,
+        "staff_id": member.staff_id,
+        "account_id": member.account_id,
+        "role": member.role,
+    }
+
+
+@party_router.delete(
+    "/{branch_id}/members/{member_id}", status_code=204, summary="Take a member off the roll"
+)
+def remove_member(session: DbSession, actor: CurrentActor, branch_id: int, member_id: int) -> None:
+    party.remove_member(session, actor, branch_id=branch_id, member_id=member_id)

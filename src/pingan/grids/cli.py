@@ -1,4 +1,5 @@
-"""``pingan grids …``: register templates, import (with progress and an error file), export, coverage."""
+"""``pingan grids …``: register templates, import (with progress and an error file), export, coverage, and
+``pingan grids party …`` for party branches (网格+党建)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pingan.accounts import service as accounts
 from pingan.audit.cli import DbOption, cli_actor, db_session
 from pingan.grids import io as grid_io
-from pingan.grids import staff, visits
+from pingan.grids import party, staff, visits
 
 grids_app = typer.Typer(
     help="Grid registers (residents, key places): templates, import, export; visit coverage.",
@@ -166,3 +168,95 @@ def coverage(
         console.print(f"grids missing staff: {len(gaps)}")
         for g in gaps[:30]:
             console.print(f"  {g.area_code} {g.name}: {', '.join(g.missing)}")
+
+
+party_app = typer.Typer(
+    help="Grid + party building (网格+党建): party branches and their members.", no_args_is_help=True
+)
+grids_app.add_typer(party_app, name="party")
+GridOption = Annotated[list[str] | None, typer.Option("--grid", help="a grid the branch covers (repeat)")]
+
+
+@party_app.command("list")
+def party_list(
+    area: Annotated[str | None, typer.Option(help="only branches below this area")] = None,
+    db: DbOption = None,
+) -> None:
+    """Party branches with their community, grids, secretary, members and this quarter's visit coverage."""
+    with db_session(db) as session:
+        actor = cli_actor()
+        rows = party.summaries(
+            session, actor, list(session.scalars(party.branches_query(session, actor, area_code=area)))
+        )
+        table = Table(title="party branches")
+        for col in (
+            "id",
+            "branch",
+            "community",
+            "grids",
+            "secretary",
+            "members",
+            "households",
+            "visited",
+            "share",
+        ):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                str(r["id"]),
+                r["name"],
+                r["community"],
+                str(len(r["grids"])),
+                r["secretary"] or "-",
+                str(r["members"]),
+                str(r["households"]),
+                str(r["visited"]),
+                f"{r['share']:.0%}",
+            )
+        console.print(table)
+
+
+@party_app.command("create")
+def party_create(
+    name: Annotated[str, typer.Argument(help="the branch's name, e.g. 江南社区党支部")],
+    community: Annotated[str, typer.Option("--community", help="the community's area code")],
+    grid: GridOption = None,
+    db: DbOption = None,
+) -> None:
+    """Create a community's party branch (covering the whole community, or the --grid grids of it)."""
+    with db_session(db) as session:
+        branch = party.create_branch(
+            session, cli_actor(), name=name, area_code=community, grid_codes=grid or []
+        )
+        console.print(f"party branch {branch.id} created: {branch.name}")
+
+
+@party_app.command("grids")
+def party_grids(
+    branch_id: Annotated[int, typer.Argument()],
+    grid: GridOption = None,
+    db: DbOption = None,
+) -> None:
+    """Assign the grids a branch covers (no --grid: the whole community)."""
+    with db_session(db) as session:
+        party.set_branch_grids(session, cli_actor(), branch_id=branch_id, grid_codes=grid or [])
+        console.print(f"party branch {branch_id} covers {len(grid or []) or 'every'} grid(s)")
+
+
+@party_app.command("add-member")
+def party_add_member(
+    branch_id: Annotated[int, typer.Argument()],
+    staff_id: Annotated[int | None, typer.Option("--staff", help="a grid staff member's id")] = None,
+    username: Annotated[
+        str | None, typer.Option("--account", help="an account's username (e.g. a volunteer)")
+    ] = None,
+    role: Annotated[str, typer.Option(help="secretary, deputy, committee or member")] = "member",
+    db: DbOption = None,
+) -> None:
+    """Record a grid staff member or an account as a party member of the branch."""
+    with db_session(db) as session:
+        account_id = accounts.get_account_by_username(session, username).id if username else None
+        member = party.add_member(
+            session, cli_actor(), branch_id=branch_id, staff_id=staff_id, account_id=account_id, role=role
+        )
+        console.print(f"party member {member.id} recorded on branch {branch_id} as {member.role}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -68,14 +69,13 @@ def grids_under(session: Session, code: str) -> list[str]:
 
 
 def grid_names(session: Session, codes: list[str]) -> dict[str, str]:
-    """Names of the given areas."""
-    out: dict[str, str] = {}
-    for code in set(codes):
-        try:
-            out[code] = areas.get_area(session, code).name
-        except NotFound:
-            out[code] = code
-    return out
+    """Names of the given areas (one query for all of them; an unknown code names itself)."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    prefix = os.path.commonprefix(sorted(wanted))
+    found = {a.code: a.name for a in areas.list_areas(session, within=prefix or None) if a.code in wanted}
+    return {code: found.get(code, code) for code in wanted}
 
 
 def clean_text(value: Any, *, field: str, max_len: int, required: bool = True) -> str:

@@ -172,6 +172,8 @@ class RecordChange(Base):
     area_code: Mapped[str] = mapped_column(String(20), index=True)
     action: Mapped[str] = mapped_column(String(16))  # create / update / deactivate
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # ciphertexts of the old/new values of changed personal fields, {field: [old, new]}; read only by a reveal
+    sealed: Mapped[dict[str, list[str | None]] | None] = mapped_column(JSON)
     account_id: Mapped[int | None] = mapped_column(Integer)
     username: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(24), default="manual")  # manual / import / visit / check
@@ -300,3 +302,55 @@ class Opinion(Base):
     answered_by: Mapped[str | None] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(Integer)
     case_number: Mapped[str | None] = mapped_column(String(32))
+
+
+class PartyBranchRole(StrEnum):
+    SECRETARY = "secretary"  # 书记
+    DEPUTY = "deputy"  # 副书记
+    COMMITTEE = "committee"  # 委员
+    MEMBER = "member"  # 党员
+
+
+class PartyBranch(Base):
+    """A party branch (党支部) of a community (网格+党建): it covers the whole community, or only the grids
+    listed in ``grid_party_branch_grids``."""
+
+    __tablename__ = "grid_party_branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)  # the community
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PartyBranchGrid(Base):
+    """One grid a branch covers (none listed: the branch covers every grid of its community)."""
+
+    __tablename__ = "grid_party_branch_grids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("grid_party_branches.id"), index=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+
+    __table_args__ = (UniqueConstraint("branch_id", "area_code"),)
+
+
+class PartyMember(Base):
+    """A party member of a branch: an existing person record — a grid staff member (grid worker, leader,
+    liaison cadre) or an account (e.g. a patrol volunteer) — never a copy of their personal data."""
+
+    __tablename__ = "grid_party_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("grid_party_branches.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("grid_staff.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default=PartyBranchRole.MEMBER.value)
+    since_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("staff_id", "branch_id"),
+        UniqueConstraint("account_id", "branch_id"),
+    )

@@ -4,25 +4,28 @@ to visit, one-form visit with an optional case) and the district's visit coverag
 from __future__ import annotations
 
 import base64
+import importlib
 import re
 import secrets
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pingan.areas import service as areas
+from pingan.areas.models import AreaLevel
 from pingan.core.config import Settings
 from pingan.core.errors import PinganError
 from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId, PageNumber
 from pingan.grids import io as grid_io
-from pingan.grids import registers, staff, tasks, visits
+from pingan.grids import party, registers, staff, tasks, visits
 from pingan.grids.api import MAX_IMPORT_BYTES, XLSX
 from pingan.grids.common import (
     MANAGER_ROLES,
@@ -32,7 +35,7 @@ from pingan.grids.common import (
     grid_names,
     visible_grids,
 )
-from pingan.grids.models import Building, Household, Resident, Visit
+from pingan.grids.models import Building, Household, Resident, StaffLink, Visit
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
@@ -41,6 +44,7 @@ router = APIRouter(include_in_schema=False)
 
 CASE_CATEGORIES = ("0601", "0701", "0702", "0801", "0102", "1301", "1402", "1601")
 PAGE_SIZE = 50
+CADRE_PAGE_SIZE = 25  # the cadres with no visit: a compact table, a page at a time
 STASH_SECONDS = 3600
 STASH_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
 # The import's row messages come from the service in English; the page shows them in its own language.
@@ -98,6 +102,21 @@ def my_grids(
 ) -> Response:
     """The grid worker's or cadre's page: tasks to acknowledge, households to visit, the visit form."""
     who: Actor = require_staff(actor, *READ_ROLES)
+    return _mine_page(request, session, who, household=household, msg=request.query_params.get("msg", ""))
+
+
+def _mine_page(
+    request: Request,
+    session: Session,
+    who: Actor,
+    *,
+    household: int | None = None,
+    msg: str = "",
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The day page; after a failed visit ``form`` holds what was typed, ``errors`` the message by field."""
     grids = [g.area_code for g in who.grants if g.role in (Role.GRID_WORKER, Role.LIAISON_CADRE)]
     if not grids:
         return RedirectResponse("/gridwork/coverage", status_code=303)
@@ -126,18 +145,35 @@ def my_grids(
         request,
         "grids_mine.html",
         who,
+        status_code=status_code,
         t=_gw(request),
         grids=[(c, names[c]) for c in grids],
         tasks=open_tasks,
         households=[(h, addresses.get(h.building_id, ""), h.id in never) for h in unique],
         coverage=[r for r in visits.grid_coverage(session, who) if r["area_code"] in grids],
         recent=recent,
-        categories=CASE_CATEGORIES,
+        categories=case_categories(session, lang_of(request)),
         selected=household,
+        form=form or {},
+        errors=errors or {},
         is_cadre=any(g.role == Role.LIAISON_CADRE for g in who.grants),
         can_import=who.has_role(*WRITE_ROLES),
-        msg=request.query_params.get("msg", ""),
+        msg=msg,
     )
+
+
+def case_categories(session: Session, lang: str) -> list[tuple[str, str]]:
+    """The visit form's case categories as (code, name in the page's language)."""
+    try:
+        routing = importlib.import_module("pingan.cases.routing")
+    except ModuleNotFoundError:
+        return []
+    known = {c.code: c for c in routing.list_categories(session) if c.code in CASE_CATEGORIES}
+    return [
+        (code, (known[code].name_en or known[code].name_zh) if lang == "en" else known[code].name_zh)
+        for code in CASE_CATEGORIES
+        if code in known
+    ]
 
 
 @router.post("/gridwork/visits")
@@ -151,7 +187,9 @@ def save_visit(
     category_code: str = Form(""),
     raise_case: bool = Form(False),
 ) -> Response:
-    """One form: the visit, and the issue as a case when asked."""
+    """One form: the visit, and the issue as a case when asked. Nothing typed is ever lost: a visit that
+    cannot be saved comes back with its content and the error by the field; a case that cannot be raised
+    leaves the visit saved and the issue in the form to report again."""
     who = require_staff(actor, *READ_ROLES)
     t = _gw(request)
     issues = (
@@ -159,14 +197,55 @@ def save_visit(
         if issue.strip()
         else []
     )
+    form = {"notes": notes, "issue": issue, "category_code": category_code, "raise_case": raise_case}
     try:
-        result = visits.record_visit(session, who, household_id=household_id, notes=notes, issues=issues)
+        result = visits.record_visit(
+            session,
+            who,
+            household_id=household_id,
+            notes=notes,
+            issues=issues,
+            keep_visit_on_case_error=True,
+        )
     except PinganError as exc:
-        session.rollback()  # record_visit may have flushed the visit before the issue failed
-        return _back("/gridwork", t("err.visit", problem=_visit_problem(t, exc.field or "")))
+        session.rollback()  # nothing of the visit is written; the form comes back as typed
+        field = _form_field(exc.field or "")
+        problem = _visit_problem(t, exc.field or "")
+        return _mine_page(
+            request,
+            session,
+            who,
+            household=household_id,
+            msg=t("err.visit", problem=problem),
+            form=form,
+            errors={field: problem},
+            status_code=exc.status if 400 <= exc.status < 500 else 422,
+        )
+    if result.case_errors:
+        problem = _case_problem(t, result.case_errors[0])
+        kept = {**form, "notes": ""}  # the visit is saved: only the issue waits to be reported again
+        return _mine_page(
+            request,
+            session,
+            who,
+            household=household_id,
+            msg=t("err.case_not_raised", problem=problem),
+            form=kept,
+            errors={"category_code": problem},
+            status_code=422,
+        )
     if result.cases:
         return _back("/gridwork", t("saved_case", number=result.cases[0]["number"]))
     return _back("/gridwork", t("saved"))
+
+
+def _form_field(field: str) -> str:
+    """The visit form's field named by a service error field."""
+    if field.endswith("category_code"):
+        return "category_code"
+    if field.startswith("issues"):
+        return "issue"
+    return field if field in ("household_id", "notes") else "household_id"
 
 
 def _visit_problem(t: i18n.Translator, field: str) -> str:
@@ -178,6 +257,13 @@ def _visit_problem(t: i18n.Translator, field: str) -> str:
     if field in ("household_id", "notes"):
         return t("err." + field.removesuffix("_id"))
     return t("err.generic")
+
+
+def _case_problem(t: i18n.Translator, error: dict[str, Any]) -> str:
+    """Why the case of a saved visit was not raised, in the page's language."""
+    if str(error.get("field", "")).endswith("category_code"):
+        return t("err.case_category")
+    return t("err.case_generic")
 
 
 @router.post("/gridwork/tasks/{task_id}/{area_code}/{action}")
@@ -199,23 +285,149 @@ def task_action(
 
 
 @router.get("/gridwork/coverage")
-def coverage(request: Request, session: DbSession, actor: OptionalActor, area: str | None = None) -> Response:
-    """District/street page: visit coverage by grid and by cadre, cadres with no visit, staffing gaps."""
+def coverage(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    street: str = "",
+    community: str = "",
+    area: str = "",
+    page: int = 1,
+    cadres: str = "no_visit",
+    cpage: int = 1,
+) -> Response:
+    """District/street page: coverage grouped by street and community (filters in the URL), the grids a page
+    at a time with names, the cadres with no visit this quarter (or all cadres), staffing gaps."""
     who = require_staff(actor, *READ_ROLES)
-    grids = visits.grid_coverage(session, who, area_code=area)
-    cadres = visits.cadre_coverage(session, who, area_code=area)
+    selected = community or street or area or None
+    if community and street and not community.startswith(street):
+        selected = community  # a community chosen from another street wins over the street
+    grids = visits.grid_coverage(session, who, area_code=selected)  # 404 for an area outside the scope
+    tree = _area_tree(session, [r["area_code"] for r in grids])
+    for row in grids:
+        row["community"], row["street"] = tree.get(row["area_code"], ("", ""))
+    level = "community" if street or community or area else "street"
+    groups = _group_rows(grids, level, tree) if not community else []
+    grids.sort(key=lambda r: (r["street"], r["community"], r["area_code"]))
+    page_rows, page, pages = _paged(grids, page)
+    all_cadres = visits.cadre_coverage(session, who, area_code=selected)
+    no_visit = [c for c in all_cadres if c["visits"] == 0]
+    shown = all_cadres if cadres == "all" else no_visit
+    cadre_rows, cpage, cpages = _paged(shown, cpage, size=CADRE_PAGE_SIZE)
+    names = {code.removeprefix("name:"): value[0] for code, value in tree.items() if code.startswith("name:")}
+    streets, communities = _filter_choices(session, who, street or (community[:9] if community else ""))
     return render(
         request,
         "grids_coverage.html",
         who,
         t=_gw(request),
-        grids=grids,
-        cadres=cadres,
-        no_visit=[c for c in cadres if c["visits"] == 0],
-        gaps=staff.coverage_gaps(session, who, area_code=area),
+        groups=groups,
+        level=level,
+        totals=_totals(grids),
+        grids=page_rows,
+        page=page,
+        pages=pages,
+        cadres=cadre_rows,
+        cadre_view="all" if cadres == "all" else "no_visit",
+        cpage=cpage,
+        cpages=cpages,
+        cadre_count=len(all_cadres),
+        no_visit_count=len(no_visit),
+        names=names,
+        gaps=staff.coverage_gaps(session, who, area_code=selected),
         is_manager=who.has_role(*MANAGER_ROLES),
-        grid_count=len(visible_grids(session, who, area_code=area)),
+        grid_count=len(grids),
+        streets=streets,
+        communities=communities,
+        street=street,
+        community=community,
+        query=lambda **changes: _query(request, **changes),
     )
+
+
+def _area_tree(session: Session, grid_codes: list[str]) -> dict[str, tuple[str, str]]:
+    """For each grid its (community code, street code), and for every area code its (name, parent code)."""
+    by_code = {a.code: (a.name, a.parent_code or "") for a in areas.list_areas(session)}
+    tree: dict[str, tuple[str, str]] = {f"name:{code}": value for code, value in by_code.items()}
+    for code in grid_codes:
+        community = by_code.get(code, ("", ""))[1]
+        tree[code] = (community, by_code.get(community, ("", ""))[1])
+    return tree
+
+
+def _group_rows(
+    grids: list[dict[str, Any]], level: str, tree: dict[str, tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Coverage summed per street (or per community): households, visited, share, never visited, grids."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in grids:
+        code = row[level]
+        g = groups.setdefault(
+            code,
+            {
+                "area_code": code,
+                "name": tree.get(f"name:{code}", (code, ""))[0],
+                "grids": 0,
+                "households": 0,
+                "visited": 0,
+                "never_visited": 0,
+            },
+        )
+        g["grids"] += 1
+        for key in ("households", "visited", "never_visited"):
+            g[key] += row[key]
+    out = sorted(groups.values(), key=lambda g: g["area_code"])
+    for g in out:
+        g["share"] = round(g["visited"] / g["households"], 4) if g["households"] else 0.0
+    return out
+
+
+def _totals(grids: list[dict[str, Any]]) -> dict[str, Any]:
+    households = sum(r["households"] for r in grids)
+    visited = sum(r["visited"] for r in grids)
+    return {
+        "households": households,
+        "visited": visited,
+        "never_visited": sum(r["never_visited"] for r in grids),
+        "share": round(visited / households, 4) if households else 0.0,
+    }
+
+
+def _paged(rows: list[Any], page: int, *, size: int = PAGE_SIZE) -> tuple[list[Any], int, int]:
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(page, 1), pages)
+    return rows[(page - 1) * size : page * size], page, pages
+
+
+def _filter_choices(
+    session: Session, who: Actor, street: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The streets in the actor's scope, and the communities of the chosen street (or all in scope)."""
+    visible = set(visible_grids(session, who))
+    streets = [
+        (a.code, a.name) for a in areas.list_areas(session, level=AreaLevel.STREET) if _holds(a.code, visible)
+    ]
+    communities = [
+        (a.code, a.name)
+        for a in areas.list_areas(session, level=AreaLevel.COMMUNITY, within=street or None)
+        if _holds(a.code, visible)
+    ]
+    return streets, communities
+
+
+def _holds(code: str, grids: set[str]) -> bool:
+    return any(g.startswith(code) for g in grids)
+
+
+def _query(request: Request, **changes: Any) -> str:
+    """The current URL's query with some parameters changed (filters stay in the URL)."""
+    params = {k: v for k, v in request.query_params.items() if v}
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
 
 
 def _addresses(session: Session, households: list[Household]) -> dict[int, str]:
@@ -502,3 +714,140 @@ def cadre_page(request: Request, session: DbSession, actor: OptionalActor) -> Re
         never=never,
         addresses=_addresses(session, homes),
     )
+
+
+# --- grid + party building (网格+党建): /grids/party ----------------------------------------------------
+
+
+@router.get("/grids/party")
+def party_branches_page(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    street: str = "",
+    community: str = "",
+    page: int = 1,
+) -> Response:
+    """The party branches of the caller's area: community, grids, secretary, members, visit coverage."""
+    who = require_staff(actor, *READ_ROLES)
+    area = community or street or None
+    if area is not None:
+        visible_grids(session, who, area_code=area)  # 404 outside the caller's scope
+    branches = list(session.scalars(party.branches_query(session, who, area_code=area)))
+    rows = party.summaries(session, who, branches)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return render(
+        request,
+        "grids_party.html",
+        who,
+        t=_gw(request),
+        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total=len(rows),
+        page=page,
+        pages=pages,
+        street=street,
+        community=community,
+        streets=_party_areas(session, who, AreaLevel.STREET, None),
+        communities=_party_areas(session, who, AreaLevel.COMMUNITY, street or None),
+        can_manage=who.has_role(*MANAGER_ROLES),
+        msg=request.query_params.get("msg", ""),
+    )
+
+
+def _party_areas(session: Session, who: Actor, level: AreaLevel, within: str | None) -> list[tuple[str, str]]:
+    """Areas of one level holding a grid the caller sees."""
+    grids = visible_grids(session, who)
+    return [
+        (a.code, a.name)
+        for a in areas.list_areas(session, level=level, within=within)
+        if any(g.startswith(a.code) for g in grids)
+    ]
+
+
+@router.post("/grids/party")
+def party_create_branch(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    name: str = Form(""),
+    area_code: str = Form(""),
+) -> Response:
+    """District/street staff create a community's branch (covering the whole community)."""
+    who = require_staff(actor, *MANAGER_ROLES)
+    t = _gw(request)
+    try:
+        branch = party.create_branch(session, who, name=name, area_code=area_code)
+    except PinganError as exc:
+        session.rollback()
+        return _back("/grids/party", t("party.err", message=_party_problem(t, exc)))
+    return _back(f"/grids/party/{branch.id}", t("party.created"))
+
+
+@router.get("/grids/party/{branch_id}")
+def party_branch_page(request: Request, session: DbSession, actor: OptionalActor, branch_id: int) -> Response:
+    """One branch: its secretary and members, its grids and each grid's visit coverage this quarter."""
+    who = require_staff(actor, *READ_ROLES)
+    detail = party.branch_detail(session, who, branch_id)
+    can_manage = who.has_role(*MANAGER_ROLES) and who.can_see_area(detail["area_code"], MANAGER_ROLES)
+    return render(
+        request,
+        "grids_party_branch.html",
+        who,
+        t=_gw(request),
+        b=detail,
+        can_manage=can_manage,
+        candidates=_party_candidates(session, who, detail) if can_manage else [],
+        roles=party.ROLES,
+        msg=request.query_params.get("msg", ""),
+    )
+
+
+def _party_candidates(session: Session, who: Actor, detail: dict[str, Any]) -> list[tuple[int, str]]:
+    """Staff on the branch's grids (grid workers, leaders, cadres) who are not members yet."""
+    codes = [g["area_code"] for g in detail["grids"]]
+    taken = {m["staff_id"] for m in detail["member_list"]}
+    rows = session.execute(
+        staff.links_query(session, who).where(StaffLink.area_code.in_(codes)).order_by(None)
+    ).all()
+    seen: dict[int, str] = {}
+    for _link, member in rows:
+        if member.id not in taken and member.id not in seen:
+            seen[member.id] = f"{member.name} · {member.organisation}" if member.organisation else member.name
+    return sorted(seen.items(), key=lambda kv: kv[1])
+
+
+@router.post("/grids/party/{branch_id}/members")
+def party_add_member(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    branch_id: int,
+    staff_id: int = Form(...),
+    role: str = Form("member"),
+) -> Response:
+    """Record a staff member of the branch's grids as a party member."""
+    who = require_staff(actor, *MANAGER_ROLES)
+    t = _gw(request)
+    try:
+        party.add_member(session, who, branch_id=branch_id, staff_id=staff_id, role=role)
+    except PinganError as exc:
+        session.rollback()
+        if exc.status == 404 and not _party_exists(session, who, branch_id):
+            raise
+        return _back(f"/grids/party/{branch_id}", t("party.err", message=_party_problem(t, exc)))
+    return _back(f"/grids/party/{branch_id}", t("party.member_added"))
+
+
+def _party_exists(session: Session, who: Actor, branch_id: int) -> bool:
+    try:
+        party.get_branch(session, who, branch_id)
+    except PinganError:
+        return False
+    return True
+
+
+def _party_problem(t: Any, exc: PinganError) -> str:
+    """What was wrong with a party form, in the page's language (the field decides)."""
+    field = exc.field if exc.field in ("name", "area_code", "role", "staff_id") else "generic"
+    return str(t(f"party.problem.{field}"))

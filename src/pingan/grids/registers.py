@@ -169,6 +169,7 @@ def _log_update(
     changes: dict[str, Any],
     *,
     source: str = "manual",
+    sealed: dict[str, list[str | None]] | None = None,
 ) -> None:
     if changes:
         history.record_change(
@@ -180,6 +181,7 @@ def _log_update(
             action="update",
             changes=changes,
             source=source,
+            sealed=sealed,
         )
         session.flush()
 
@@ -379,6 +381,34 @@ def create_resident(
     return resident
 
 
+RESIDENT_PROTECTED = ("name", "id_number", "phone")
+PLACE_PROTECTED = ("responsible_name", "responsible_phone")
+
+
+def _resident_tokens(r: Resident) -> dict[str, bytes | None]:
+    return {"name": r.name_enc, "id_number": r.id_number_enc, "phone": r.phone_enc}
+
+
+def _place_tokens(p: Place) -> dict[str, bytes | None]:
+    return {"responsible_name": p.responsible_name_enc, "responsible_phone": p.responsible_phone_enc}
+
+
+def _changes(
+    protector: Protector,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    tokens_before: dict[str, bytes | None],
+    tokens_after: dict[str, bytes | None],
+) -> tuple[dict[str, list[Any]], dict[str, list[str | None]]]:
+    """Every changed field: plain fields by value, personal fields by their real (decrypted) value."""
+    plain = history.diff(
+        {k: v for k, v in before.items() if k not in tokens_after},
+        {k: v for k, v in after.items() if k not in tokens_after},
+    )
+    protected, sealed = history.protected_diff(protector, tokens_before, tokens_after, before, after)
+    return plain | protected, sealed
+
+
 def _resident_view(r: Resident) -> dict[str, Any]:
     """The masked, history-safe view of a resident's fields."""
     return {
@@ -410,7 +440,7 @@ def update_resident(
     require_role(actor, *WRITE_ROLES)
     resident = get_resident(session, actor, resident_id)
     check_write(actor, resident.area_code, what="resident")
-    before = _resident_view(resident)
+    before, tokens_before = _resident_view(resident), _resident_tokens(resident)
     protector = get_protector()
     if "name" in changes:
         name = _name(changes["name"])
@@ -451,14 +481,11 @@ def update_resident(
         resident.household_id, resident.area_code = household.id, household.area_code
     if "is_active" in changes:
         resident.is_active = bool(changes["is_active"])
+    diff, sealed = _changes(
+        protector, before, _resident_view(resident), tokens_before, _resident_tokens(resident)
+    )
     _log_update(
-        session,
-        actor,
-        "resident",
-        resident.id,
-        resident.area_code,
-        history.diff(before, _resident_view(resident)),
-        source=source,
+        session, actor, "resident", resident.id, resident.area_code, diff, source=source, sealed=sealed
     )
     return resident
 
@@ -638,7 +665,7 @@ def update_place(
     require_role(actor, *WRITE_ROLES)
     place = get_place(session, actor, place_id)
     check_write(actor, place.area_code, what="place")
-    before = _place_view(place)
+    before, tokens_before = _place_view(place), _place_tokens(place)
     protector = get_protector()
     if "name" in changes:
         place.name = clean_text(changes["name"], field="name", max_len=120)
@@ -667,15 +694,8 @@ def update_place(
             crs=changes.get("crs", "wgs84"),
             expected=place.area_code,
         )
-    _log_update(
-        session,
-        actor,
-        "place",
-        place.id,
-        place.area_code,
-        history.diff(before, _place_view(place)),
-        source=source,
-    )
+    diff, sealed = _changes(protector, before, _place_view(place), tokens_before, _place_tokens(place))
+    _log_update(session, actor, "place", place.id, place.area_code, diff, source=source, sealed=sealed)
     return place
 
 
@@ -765,3 +785,37 @@ def record_history(session: Session, actor: Actor, *, record_type: str, record_i
         raise ValidationFailed(f"record_type must be one of: {', '.join(_RECORDS)}", field="record_type")
     getter(session, actor, record_id)
     return history.list_changes(session, record_type=record_type, record_id=record_id)
+
+
+def reveal_change(
+    session: Session, actor: Actor, *, change_id: int, reason: str
+) -> dict[str, dict[str, str | None]]:
+    """Full old and new values of the personal fields of one history entry: a reveal, audited per value."""
+    require_role(actor, *WRITE_ROLES)
+    entry = history.get_change(session, change_id)
+    getter = _RECORDS.get(entry.record_type) if entry is not None else None
+    if entry is None or getter is None:
+        raise NotFound("history entry not found", field="change_id")
+    getter(session, actor, entry.record_id)  # 404 outside the actor's scope
+    if not entry.sealed:
+        raise ValidationFailed("this history entry changed no personal data", field="change_id")
+    protector = get_protector()
+    out: dict[str, dict[str, str | None]] = {}
+    for name, (old, new) in sorted(entry.sealed.items()):
+        out[name] = {}
+        for side, token in (("old", old), ("new", new)):
+            out[name][side] = None
+            if token:
+                out[name][side] = pii_service.reveal(
+                    session,
+                    actor,
+                    protector=protector,
+                    subject_type=f"grid_{entry.record_type}",
+                    subject_id=entry.record_id,
+                    area_code=entry.area_code,
+                    field=f"{name}.{side}",
+                    ciphertext=history.unseal(token),
+                    reason=reason,
+                    roles=WRITE_ROLES,
+                )
+    return out

@@ -221,10 +221,11 @@ class ChangeRead(BaseModel):
     username: str
     source: str
     changed_at: datetime
+    revealable: list[str] = []  # personal fields whose full old/new values POST …/reveal shows (audited)
 
     @classmethod
     def of(cls, c: RecordChange) -> ChangeRead:
-        return cls.model_validate(c)
+        return cls.model_validate(c).model_copy(update={"revealable": sorted(c.sealed or {})})
 
 
 class StaffCreate(BaseModel):
@@ -422,3 +423,21 @@ class ImportReportRead(BaseModel):
     rejected: int
     errors: list[ImportRowError]
     error_file_base64: str | None = Field(None, description="xlsx of the rejected rows with an error column")
+
+
+class PartyBranchCreate(BaseModel):
+    name: str = Field(max_length=100)
+    area_code: str = Field(max_length=20, description="the community the branch belongs to")
+    grid_codes: list[str] = Field(
+        default_factory=list, max_length=200, description="empty: the whole community"
+    )
+
+
+class PartyBranchGrids(BaseModel):
+    grid_codes: list[str] = Field(max_length=200, description="empty: the whole community")
+
+
+class PartyMemberCreate(BaseModel):
+    staff_id: int | None = Field(default=None, description="a grid staff member (grid worker, leader, cadre)")
+    account_id: int | None = Field(default=None, description="an account, e.g. a patrol volunteer")
+    role: str = "member"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from pingan.core import geo
 from pingan.core.clock import LOCAL_TZ, as_utc, utcnow
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.security import Actor, require_role
 from pingan.grids import opinions as opinions_service
 from pingan.grids import registers
@@ -38,6 +38,7 @@ class VisitResult:
     cases: list[dict[str, Any]] = field(default_factory=list)
     opinions: list[Opinion] = field(default_factory=list)
     changed_residents: list[int] = field(default_factory=list)
+    case_errors: list[dict[str, Any]] = field(default_factory=list)  # {index, field, message, code}
 
 
 def quarter_start(now: datetime | None = None) -> datetime:
@@ -60,8 +61,14 @@ def record_visit(
     issues: list[dict[str, Any]] | None = None,
     resident_changes: list[dict[str, Any]] | None = None,
     opinions: list[dict[str, Any]] | None = None,
+    keep_visit_on_case_error: bool = False,
 ) -> VisitResult:
-    """Record one visit; issues marked raise_case become cases, corrections update the register."""
+    """Record one visit; issues marked raise_case become cases, corrections update the register.
+
+    Grid workers and liaison cadres record visits in their grids (a cadre's grants are their liaison grids).
+    By default a case that cannot be raised fails the whole visit; with ``keep_visit_on_case_error`` the visit
+    is kept, the issue stays on it unraised with ``case_error``, and ``result.case_errors`` says why.
+    """
     require_role(actor, *VISIT_ROLES)
     household = registers.get_household(session, actor, household_id)
     check_write(actor, household.area_code, what="household", roles=VISIT_ROLES)
@@ -104,19 +111,33 @@ def record_visit(
         description = clean_text(issue.get("description"), field=f"issues.{i}.description", max_len=2000)
         entry: dict[str, Any] = {"description": description, "category_code": issue.get("category_code")}
         if issue.get("raise_case"):
-            case = raise_case(
-                session,
-                actor,
-                category_code=str(issue["category_code"]),
-                description=description,
-                source="grid_worker",
-                lon=point[0],
-                lat=point[1],
-                area_code=household.area_code,
-                source_ref=f"visit:{visit.id}",
-            )
-            entry |= {"case_id": case.id, "case_number": case.number}
-            result.cases.append({"id": case.id, "number": case.number, "state": str(case.state)})
+            try:
+                with session.begin_nested():
+                    case = raise_case(
+                        session,
+                        actor,
+                        category_code=str(issue["category_code"]),
+                        description=description,
+                        source="grid_worker",
+                        lon=point[0],
+                        lat=point[1],
+                        area_code=household.area_code,
+                        source_ref=f"visit:{visit.id}",
+                    )
+            except PinganError as exc:
+                if not keep_visit_on_case_error:
+                    raise
+                entry["case_error"] = exc.message
+                result.case_errors.append(
+                    {
+                        "index": i,
+                        "field": f"issues.{i}.{exc.field or 'category_code'}",
+                        "message": exc.message,
+                    }
+                )
+            else:
+                entry |= {"case_id": case.id, "case_number": case.number}
+                result.cases.append({"id": case.id, "number": case.number, "state": str(case.state)})
         stored.append(entry)
     visit.issues = stored
     for i, change in enumerate(resident_changes or []):
@@ -176,8 +197,10 @@ def grid_coverage(
     start = as_utc(since) if since else quarter_start()
     grids = visible_grids(session, actor, area_code=area_code)
     wanted = set(grids)
+    # Three grouped counts, each one pass over an indexed table (the register holds ~100,000 households):
+    # active households, households visited since the start, households ever visited; never = total - ever.
     totals = _count_by_grid(
-        session, actor, select(Household.area_code, func.count()).where(Household.is_active)
+        session, actor, select(Household.area_code, func.count()).where(Household.is_active), area_code
     )
     visited = _count_by_grid(
         session,
@@ -185,11 +208,18 @@ def grid_coverage(
         select(Visit.area_code, func.count(func.distinct(Visit.household_id))).where(
             Visit.visited_at >= start
         ),
+        area_code,
     )
-    never_clause = ~exists().where(Visit.household_id == Household.id)
-    never = _count_by_grid(
-        session, actor, select(Household.area_code, func.count()).where(Household.is_active, never_clause)
+    ever_visited = select(Visit.household_id).distinct().subquery()
+    ever = _count_by_grid(
+        session,
+        actor,
+        select(Household.area_code, func.count())
+        .join(ever_visited, ever_visited.c.household_id == Household.id)
+        .where(Household.is_active),
+        area_code,
     )
+    never = {code: n - ever.get(code, 0) for code, n in totals.items()}
     names = grid_names(session, grids)
     rows = []
     for code in grids:
@@ -210,9 +240,11 @@ def grid_coverage(
     return rows
 
 
-def _count_by_grid(session: Session, actor: Actor, stmt: Any) -> dict[str, int]:
+def _count_by_grid(session: Session, actor: Actor, stmt: Any, area_code: str | None = None) -> dict[str, int]:
     column = stmt.selected_columns[0]
     stmt = scoped(stmt.group_by(column), column, actor, roles=READ_ROLES)
+    if area_code:  # already checked to be in scope by visible_grids
+        stmt = stmt.where(column.startswith(area_code, autoescape=True))
     return {code: int(n) for code, n in session.execute(stmt)}
 
 

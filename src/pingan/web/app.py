@@ -95,6 +95,9 @@ def _mount_routers(app: FastAPI) -> None:
     include(app, osmand_router)
     install_osmand(app)  # the hottest route first, as a plain route
     include(app, grids_router)
+    from pingan.grids.api import party_router
+
+    include(app, party_router)
     from pingan.grids.pages import router as grids_pages
 
     include(app, grids_pages)
