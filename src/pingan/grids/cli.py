@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pingan.audit.cli import DbOption, cli_actor, db_session
-from pingan.grids import io as grid_io
-from pingan.grids import staff, visits
+
+if TYPE_CHECKING:  # heavy modules are imported inside the commands: `pingan --help` stays fast
+    from pingan.grids import io as grid_io
 
 grids_app = typer.Typer(
     help="Grid registers (residents, key places): templates, import, export; visit coverage.",
@@ -35,6 +34,8 @@ def template(
     out: Annotated[Path, typer.Argument(help="file to write (.xlsx or .csv)")], kind: KindOption = "residents"
 ) -> None:
     """Write an empty register file with the header row (and a sheet explaining the columns)."""
+    from pingan.grids import io as grid_io
+
     out.write_bytes(grid_io.template(kind, _format(out)))
     console.print(f"template written: {out}")
 
@@ -52,6 +53,10 @@ def import_file(
     db: DbOption = None,
 ) -> None:
     """Import a register file (xlsx or csv); all rows must be valid unless --valid-rows-only."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from pingan.grids import io as grid_io
+
     error_path = errors or file.with_name(file.stem + ".errors.xlsx")
     data = file.read_bytes()
     started = time.perf_counter()
@@ -111,6 +116,8 @@ def export_file(
     db: DbOption = None,
 ) -> None:
     """Export a register (masked unless --full with a --reason); the export is audited."""
+    from pingan.grids import io as grid_io
+
     with db_session(db) as session:
         data, n = grid_io.export_register(
             session,
@@ -133,6 +140,10 @@ def coverage(
     db: DbOption = None,
 ) -> None:
     """Visit coverage this quarter per grid or per liaison cadre, and grids missing staff."""
+    from rich.table import Table
+
+    from pingan.grids import staff, visits
+
     with db_session(db) as session:
         actor = cli_actor()
         table = Table(title=f"visit coverage this quarter by {by}")
