@@ -34,6 +34,19 @@ from pingan.patrols.common import (
 from pingan.patrols.models import PatrolTeam, PatrolVolunteer, VolunteerStatus
 
 SKILLS = ("first_aid", "fire", "driving", "language", "mediation", "medical", "cycling", "swimming")
+# the Chinese name of each skill (the roster template and imports use them; codes are stored)
+SKILL_NAMES_ZH = {
+    "first_aid": "急救",
+    "fire": "消防",
+    "driving": "驾驶",
+    "language": "外语",
+    "mediation": "调解",
+    "medical": "医疗",
+    "cycling": "骑行",
+    "swimming": "游泳",
+}
+STATUS_NAMES_ZH = {"active": "在岗", "paused": "暂停", "left": "退出"}
+_SKILL_WORDS = {**{code: code for code in SKILLS}, **{zh: code for code, zh in SKILL_NAMES_ZH.items()}}
 _DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{3,64}$")
 
 
@@ -129,12 +142,26 @@ def validate_input(
 
 
 def clean_skill_list(skills: list[str] | None) -> list[str]:
-    """Known skills, deduplicated and sorted."""
-    clean = sorted({s.strip() for s in skills or [] if s and s.strip()})
-    unknown = [s for s in clean if s not in SKILLS]
+    """Known skills given by code or Chinese name (急救 = first_aid), as codes, deduplicated and sorted."""
+    words = [s.strip() for s in skills or [] if s and s.strip()]
+    unknown = [w for w in words if _SKILL_WORDS.get(w.lower(), _SKILL_WORDS.get(w)) is None]
     if unknown:
-        raise ValidationFailed(f"unknown skill {unknown[0]!r}; known: {', '.join(SKILLS)}", field="skills")
-    return clean
+        known = ", ".join(f"{SKILL_NAMES_ZH[c]} ({c})" for c in SKILLS)
+        raise ValidationFailed(f"unknown skill {unknown[0]!r}; known: {known}", field="skills")
+    return sorted({_SKILL_WORDS.get(w.lower(), _SKILL_WORDS.get(w, w)) for w in words})
+
+
+def clean_status(status: str) -> str:
+    """A volunteer status given by code or Chinese name (在岗 = active); empty means active."""
+    word = (status or "").strip()
+    if not word:
+        return VolunteerStatus.ACTIVE.value
+    by_zh = {zh: code for code, zh in STATUS_NAMES_ZH.items()}
+    code = by_zh.get(word, word.lower())
+    if code not in STATUS_NAMES_ZH:
+        known = ", ".join(f"{zh} ({c})" for c, zh in STATUS_NAMES_ZH.items())
+        raise ValidationFailed(f"unknown status {word!r}; known: {known}", field="status")
+    return code
 
 
 def clean_device_id(device_id: str | None) -> str | None:
