@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Text, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
@@ -371,30 +372,40 @@ def export_roster(
     require_role(actor, *(REVEAL_ROLES if full else MANAGE_ROLES))
     if full and len(reason.strip()) < 2:
         raise ValidationFailed("a full export needs a reason", field="reason")
+    # columns, not entities: loading 21,863 ORM objects with their encrypted blobs took ~2 s
+    v = PatrolVolunteer
+    shown = (
+        (v.name_enc, v.id_number_enc, v.phone_enc)
+        if full
+        else (v.name_masked, v.id_number_masked, v.phone_masked)
+    )
     stmt = in_scope(
-        select(PatrolVolunteer, PatrolTeam.name).join(PatrolTeam, PatrolTeam.id == PatrolVolunteer.team_id),
-        PatrolVolunteer.area_code,
+        select(
+            v.id, *shown, v.area_code, PatrolTeam.name, type_coerce(v.skills, Text), v.status, v.device_id
+        ).join(PatrolTeam, PatrolTeam.id == v.team_id),
+        v.area_code,
         actor,
         roles=REVEAL_ROLES if full else MANAGE_ROLES,
     )
     if within:
-        stmt = in_scope(stmt, PatrolVolunteer.area_code, within_actor(within))
-    protector = get_protector() if full else None
-    rows = []
-    for v, team_name in session.execute(stmt.order_by(PatrolVolunteer.id)):
-        rows.append(
-            {
-                "id": v.id,
-                "name": protector.decrypt(v.name_enc) if protector else v.name_masked,
-                "id_number": protector.decrypt(v.id_number_enc) if protector else v.id_number_masked,
-                "phone": protector.decrypt(v.phone_enc) if protector else v.phone_masked,
-                "community": v.area_code,
-                "team": team_name,
-                "skills": "、".join(v.skills or []),
-                "status": v.status,
-                "device_id": v.device_id or "",
-            }
+        stmt = in_scope(stmt, v.area_code, within_actor(within))
+    open_ = get_protector().decrypt if full else str
+    rows = [
+        {
+            "id": vid,
+            "name": open_(name),
+            "id_number": open_(id_number),
+            "phone": open_(phone),
+            "community": community,
+            "team": team_name,
+            "skills": _skills_text(skills),
+            "status": status,
+            "device_id": device or "",
+        }
+        for vid, name, id_number, phone, community, team_name, skills, status, device in session.execute(
+            stmt.order_by(v.id)
         )
+    ]
     audit.record(
         session,
         actor,
@@ -405,6 +416,16 @@ def export_roster(
         details={"rows": len(rows), "full": full},
     )
     return rows
+
+
+def _skills_text(raw: str | list[str] | None) -> str:
+    """The stored JSON list of skill codes as the export shows it (first_aid、fire); SQLite hands over the
+    JSON text, psycopg the decoded list."""
+    if isinstance(raw, list):
+        return "、".join(raw)
+    if not raw or raw in ("[]", "null"):
+        return ""
+    return "、".join(json.loads(raw))
 
 
 def bulk_insert_volunteers(session: Session, rows: list[dict[str, Any]]) -> int:
