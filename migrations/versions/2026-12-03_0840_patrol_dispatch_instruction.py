@@ -1,6 +1,6 @@
 """patrol dispatches: the operator's instruction in its own column
 
-Revision ID: 0006_patrols_dispatch_instruction
+Revision ID: 0006_patrols_instruction
 Revises: 0005_patrols
 Create Date: 2026-12-03 08:40:00
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_patrols_dispatch_instruction"
+revision: str = "0006_patrols_instruction"
 down_revision: str | Sequence[str] | None = "0005_patrols"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
