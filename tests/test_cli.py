@@ -41,3 +41,51 @@ class TestCli:
             ["demo-data", "--help"],
         ):
             assert runner.invoke(app, args).exit_code == 0, args
+
+
+class TestStartup:
+    """`pingan --help` must not load the heavy libraries (they cost ~4 s): each cli.py imports them inside its
+    commands (bench/test_cli.py measures the time)."""
+
+    HEAVY = ("sqlalchemy", "numpy", "openpyxl", "pydantic_settings", "fastapi", "cryptography", "shapely")
+
+    def _loaded_after(self, *args: str) -> list[str]:
+        import subprocess
+        import sys
+
+        code = (
+            "import sys\nfrom pingan.cli import app\n"
+            "try:\n    app(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            f"print('LOADED=' + ','.join(m for m in {self.HEAVY!r} if m in sys.modules), file=sys.stderr)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+        ).stderr
+        line = next(x for x in out.splitlines() if x.startswith("LOADED="))
+        return [m for m in line.removeprefix("LOADED=").split(",") if m]
+
+    def test_help_imports_nothing_heavy(self) -> None:
+        for args in (["--help"], ["patrols", "--help"], ["grids", "--help"], ["user", "--help"]):
+            assert self._loaded_after(*args) == [], args
+
+    def test_help_of_every_group_and_command(self) -> None:
+        from typer.main import get_command
+
+        group = get_command(app)
+        names = list(group.commands)  # type: ignore[attr-defined]
+        groups = {"patrols", "grids", "cases", "user", "keys", "audit", "retention", "db", "areas"}
+        assert groups <= set(names)
+        for name in names:
+            assert runner.invoke(app, [name, "--help"]).exit_code == 0, name
+            sub = group.commands[name]  # type: ignore[attr-defined]
+            for child in getattr(sub, "commands", {}):
+                assert runner.invoke(app, [name, child, "--help"]).exit_code == 0, (name, child)
+
+    def test_constants_copied_to_keep_start_up_light_agree(self) -> None:
+        from pingan.accounts.cli import ROLE_HELP
+        from pingan.cases.cli import KPI_GROUPS
+        from pingan.cases.kpis import GROUPS
+        from pingan.core.security import Role
+
+        assert ROLE_HELP.split(", ") == [r.value for r in Role]
+        assert KPI_GROUPS == GROUPS

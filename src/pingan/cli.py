@@ -7,22 +7,27 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pingan.accounts.cli import keys_app, user_app
 from pingan.audit.cli import audit_app, retention_app
 from pingan.cases.cli import cases_app
-from pingan.core.config import Settings, get_settings, normalise_database_url
-from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
 from pingan.core.errors import PinganError
 from pingan.grids.cli import grids_app
 from pingan.patrols.cli import patrols_app
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from pingan.core.config import Settings
+
+# Start-up time: `pingan --help` must not import SQLAlchemy, pydantic-settings, numpy or openpyxl (~4 s).
+# This module and every module's cli.py import them inside the command functions only;
+# tests/test_cli.py checks it and bench/test_cli.py measures it.
 
 app = typer.Typer(
     help="Pingan 平安 — grid-based safety governance and incident command.",
@@ -52,6 +57,8 @@ DbOption = Annotated[
 
 def settings_for(db: str | None, **overrides: object) -> Settings:
     """The settings with the command-line overrides applied."""
+    from pingan.core.config import get_settings, normalise_database_url
+
     base = get_settings()
     changes: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
     if db:
@@ -83,6 +90,8 @@ def fail(exc: PinganError) -> None:
 
 
 def progress_bar() -> Progress:
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -96,6 +105,8 @@ def progress_bar() -> Progress:
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Create or upgrade the schema to the newest migration."""
+    from pingan.core.db import upgrade
+
     settings = settings_for(db)
     url = settings.resolved_database_url()
     upgrade(url)
@@ -117,6 +128,8 @@ def demo_data(
     ] = "district",
 ) -> None:
     """Generate the synthetic demo data into an empty database."""
+    from pingan.core.db import upgrade
+
     settings = settings_for(db)
     url = settings.resolved_database_url()
     upgrade(url)
@@ -124,6 +137,7 @@ def demo_data(
 
 
 def _generate(url: str, *, seed: int, scale: str, print_logins: bool) -> bool:
+    from pingan.core.db import create_db_engine, make_session_factory, transaction
     from pingan.demo import generate
 
     if scale not in ("district", "province"):
@@ -155,6 +169,8 @@ def _generate(url: str, *, seed: int, scale: str, print_logins: bool) -> bool:
 
 
 def _print_logins(logins: list[Any]) -> None:
+    from rich.table import Table
+
     from pingan.demo.generate import DEMO_PASSWORD
 
     table = Table(title=f"demo logins (password: {DEMO_PASSWORD})")
@@ -183,6 +199,8 @@ def demo(
 ) -> None:
     """Create/upgrade the database, generate the demo district if it is empty, then serve it — alive: a
     simulator sends patrol fixes, reports and the odd SOS over HTTP, the SLA job ticks (--no-live: off)."""
+    from pingan.core.db import create_db_engine, make_session_factory, upgrade
+
     settings = settings_for(db, demo_mode=True)
     url = settings.resolved_database_url()
     upgrade(url)
@@ -284,6 +302,8 @@ def _serve(
 
     import uvicorn
 
+    from pingan.core.config import get_settings
+    from pingan.core.db import create_db_engine
     from pingan.web.middleware import startup_problems
 
     problems = startup_problems(settings, create_db_engine(settings.resolved_database_url()))
@@ -333,6 +353,7 @@ def areas_import(
 ) -> None:
     """Import boundaries from a GeoJSON FeatureCollection (all or nothing)."""
     from pingan.areas import service
+    from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
 
     url = settings_for(db).resolved_database_url()
     upgrade(url)
@@ -359,6 +380,7 @@ def areas_export(
     """Export boundaries as a GeoJSON FeatureCollection."""
     from pingan.areas import service
     from pingan.areas.models import AreaLevel
+    from pingan.core.db import create_db_engine, make_session_factory, transaction
 
     factory = make_session_factory(create_db_engine(settings_for(db).resolved_database_url()))
     with transaction(factory) as session:
@@ -372,6 +394,7 @@ def areas_import_roads(
 ) -> None:
     """Import the district's named roads (GeoJSON lines with a `name`; all or nothing, replaced by name)."""
     from pingan.areas import roads
+    from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
 
     url = settings_for(db).resolved_database_url()
     upgrade(url)
@@ -388,6 +411,7 @@ def areas_import_roads(
 def areas_export_roads(file: Annotated[Path, typer.Argument(dir_okay=False)], db: DbOption = None) -> None:
     """Export the named roads as a GeoJSON FeatureCollection."""
     from pingan.areas import roads
+    from pingan.core.db import create_db_engine, make_session_factory, transaction
 
     factory = make_session_factory(create_db_engine(settings_for(db).resolved_database_url()))
     with transaction(factory) as session:
@@ -405,6 +429,7 @@ def locate(
 ) -> None:
     """Print the grid → community → street → district of a point."""
     from pingan.areas import service
+    from pingan.core.db import create_db_engine, make_session_factory, transaction
 
     factory = make_session_factory(create_db_engine(settings_for(db).resolved_database_url()))
     try:

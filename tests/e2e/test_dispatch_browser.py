@@ -1,6 +1,7 @@
 """Dispatch (指挥调度) in a real Chromium: the street operator sends the nearest on-duty patrol volunteer to a
-case in 长河街道; the volunteer's phone (375 px) shows the task and reports arrival and the outcome — keeping
-the typed note through a failed send; the operator sees both on the case timeline."""
+case in 长河街道 with an instruction; the volunteer's phone (375 px), already open on /patrol, shows the task
+and the instruction without a reload (live feed) and reports arrival and the outcome — keeping the typed note
+through a failed send; the operator sees the instruction, arrival and outcome on the case timeline."""
 
 from __future__ import annotations
 
@@ -91,19 +92,33 @@ class TestDispatchNearestVolunteer:
         panel.locator("#patrol-note").fill("请先到现场查看")
         shot(desk, "dispatch-case", full_page=True)
         assert_accessible(desk)
-        first.get_by_role("button").click()
-        expect(desk.locator("#patrol-panel .success")).to_contain_text("已派遣巡防队员")
-        expect(desk.locator(".timeline")).to_contain_text(f"派巡防队员 {name} 前往处置")
 
-        # the volunteer, on a 375 px phone, sees the task and reports arrival, then the outcome
+        # the volunteer's 375 px phone is open on /patrol before the dispatch: no task yet, the page live
         phone_ctx = browser.new_context(
             viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True, timezone_id="Asia/Shanghai"
         )
         phone = phone_ctx.new_page()
         sign_in(phone, base_url, "volunteer")
         expect(phone).to_have_url(re.compile(r"/patrol$"))
+        expect(phone.locator("article.dispatch", has_text=number)).to_have_count(0)
+        expect(phone.locator("#dispatches")).to_have_attribute("data-live", "on")
+        me = phone.locator("#patrol-me").inner_text()
+        assert (
+            "*" not in me.split("·")[0] and name.replace("*", "") != me.split("·")[0].strip()
+        )  # own name, in full
+        phone.evaluate("window.__notReloaded = true")
+
+        first.get_by_role("button").click()
+        expect(desk.locator("#patrol-panel .success")).to_contain_text("已派遣巡防队员")
+        expect(desk.locator(".timeline")).to_contain_text(f"派巡防队员 {name} 前往处置")
+        expect(desk.locator(".timeline")).to_contain_text("调度指令：请先到现场查看")
+
+        # the task appears on the phone by itself (no reload), with the operator's instruction
         card = phone.locator("article.dispatch", has_text=number)
-        expect(card).to_contain_text("请先到现场查看")
+        expect(card).to_be_visible(timeout=15_000)
+        expect(card.locator(".instruction")).to_have_text("请先到现场查看")
+        expect(phone.locator("#patrol-status")).to_contain_text("收到新的调度任务")
+        assert phone.evaluate("window.__notReloaded === true")
         expect(phone.locator("#shift-title")).to_have_text("我的班次")
         shot(phone, "patrol-phone", full_page=True)
         assert_accessible(phone)
@@ -136,5 +151,6 @@ class TestDispatchNearestVolunteer:
         expect(timeline).to_contain_text(f"巡防队员 {name} 已到场")
         expect(timeline).to_contain_text(f"巡防队员 {name} 已处置")
         expect(timeline).to_contain_text(OUTCOME)
+        expect(timeline).to_contain_text("调度指令：请先到现场查看")  # the report did not overwrite it
         expect(desk.locator("#patrol-sent")).to_contain_text("已处置")
         desk_ctx.close()

@@ -14,6 +14,7 @@ from pingan.cases import service as cases
 from pingan.cases import workflow
 from pingan.core.security import Actor
 from pingan.patrols import dispatch
+from pingan.patrols.common import get_protector
 from pingan.patrols.models import Dispatch, PatrolVolunteer
 from pingan.patrols.positions import Fix, ingest_fixes
 from pingan.web.sessions import CSRF_COOKIE
@@ -87,8 +88,39 @@ class TestCasePatrolPanel:
         page = client.get(f"/work/cases/{case.id}?patrol=assigned", headers=HTML).text
         assert "已派遣巡防队员" in page and f"派巡防队员 {near.name_masked} 前往处置" in page
         assert f'value="{near.id}"' not in page  # busy now: no longer offered
+        assert page.count("调度指令：先到路口") == 2  # in the list of volunteers sent and on the timeline
         (item,) = dispatch.case_dispatches(session, actor(session, "street"), case_id=case.id)
-        assert item["volunteer_id"] == near.id and item["outcome"] == "先到路口"
+        assert item["volunteer_id"] == near.id
+        assert (item["instruction"], item["outcome"]) == ("先到路口", "")
+        (sent,) = [
+            e for e in cases.timeline(session, SYSTEM, case_id=case.id) if e.action == "patrol_dispatched"
+        ]
+        assert sent.details["instruction"] == "先到路口"
+
+    def test_a_volunteer_in_sos_is_not_offered_and_refused(
+        self, client: TestClient, session: Session, place: Place
+    ) -> None:
+        case = _registered_case(session, place.grid)
+        v = _on_duty_near(session, place, case, 0.0005)
+        assert v.device_id and case.lon is not None and case.lat is not None
+        ingest_fixes(
+            session,
+            [
+                Fix(
+                    device_id=v.device_id,
+                    fixed_ms=int(time.time() * 1000) - 5_000,
+                    lon=case.lon,
+                    lat=case.lat,
+                    alarm="sos",
+                )
+            ],
+        )
+        sign_in(client, "street")
+        page = client.get(f"/work/cases/{case.id}", headers=HTML).text
+        assert f'value="{v.id}"' not in page
+        r = _post(client, f"/work/cases/{case.id}/patrol", {"volunteer_id": str(v.id)})
+        assert r.status_code == 409 and "SOS" in r.text and 'id="err-volunteer_id"' in r.text
+        assert _dispatches(session, case.id) == 0
 
     def test_english_panel_and_timeline(self, client: TestClient, session: Session, place: Place) -> None:
         case = _registered_case(session, place.grid)
@@ -178,15 +210,26 @@ class TestPatrolPhonePage:
         mine = self._mine(session)
         case = _registered_case(session, place.grid)
         item = dispatch.assign_dispatch(
-            session, actor(session, "street"), case_id=case.id, volunteer_id=mine.id
+            session,
+            actor(session, "street"),
+            case_id=case.id,
+            volunteer_id=mine.id,
+            note="带上急救包，先劝开双方",
         )
         sign_in(client, "volunteer")
         page = client.get("/patrol", headers=HTML).text
         assert "我的班次" in page and "值班中" in page  # the demo puts this volunteer on duty now
+        full_name = get_protector().decrypt(mine.name_enc)
+        assert full_name in page and mine.name_masked not in page  # their own name, in full
         assert case.number in page and "路口有人打架" in page and f"geo:{case.lat},{case.lon}" in page
         assert 'href="/patrol"' in page  # in the navigation
-        r = _post(client, f"/patrol/dispatches/{item.id}", {"status": "arrived", "outcome": ""})
+        assert "调度指令" in page and "带上急救包，先劝开双方" in page
+        r = _post(client, f"/patrol/dispatches/{item.id}", {"status": "arrived", "outcome": "已到路口"})
         assert r.status_code == 303 and r.headers["location"] == "/patrol?saved=arrived"
+        page = client.get("/patrol", headers=HTML).text
+        assert "带上急救包，先劝开双方" in page  # the instruction stays after the volunteer's report
+        session.refresh(item)
+        assert (item.instruction, item.outcome) == ("带上急救包，先劝开双方", "已到路口")
         r = _post(client, f"/patrol/dispatches/{item.id}", {"status": "done", "outcome": "x"})
         assert r.status_code == 422 and 'id="err-outcome"' in r.text
         assert ">x</textarea>" in r.text  # the typed note is kept

@@ -230,6 +230,54 @@ class TestImportRoster:
         # an empty team column means the community's default team "月明社区巡防队", which the demo created
         assert report.imported == 1 and report.teams_created == 0
 
+    def test_template_example_imports_as_written(self, session: Session) -> None:
+        """The template's example row (Chinese skill names, 在岗) imports as written (with new ids)."""
+        book = load_workbook(io.BytesIO(roster.template_xlsx()))
+        sheet = book.active
+        assert sheet is not None
+        example = [c.value for c in sheet[2]]
+        assert "急救" in str(example[5])
+        sheet["B2"], sheet["C2"] = make_id_number(), make_phone()
+        buf = io.BytesIO()
+        book.save(buf)
+        report = roster.import_roster(session, SYSTEM, data=buf.getvalue(), filename="r.xlsx")
+        assert (report.imported, report.errors) == (1, [])
+
+    def test_chinese_and_english_names_of_every_enumerated_column(self, session: Session) -> None:
+        data = (
+            "姓名,身份证号,手机号,社区,技能,状态\n"
+            f"赵一,{make_id_number()},{make_phone()},月明社区,急救、消防,暂停\n"
+            f"钱二,{make_id_number()},{make_phone()},月明社区,First_Aid，调解,paused\n"
+            f"孙三,{make_id_number()},{make_phone()},月明社区,游泳,Left\n"
+            f"李四,{make_id_number()},{make_phone()},月明社区,驾驶;外语,退出\n"
+        ).encode()
+        report = roster.import_roster(session, SYSTEM, data=data, filename="r.csv")
+        assert (report.imported, report.errors) == (4, [])
+        rows = session.execute(
+            select(PatrolVolunteer.skills, PatrolVolunteer.status)
+            .order_by(PatrolVolunteer.id.desc())
+            .limit(4)
+        ).all()
+        assert [tuple(r) for r in reversed(rows)] == [
+            (["fire", "first_aid"], "paused"),
+            (["first_aid", "mediation"], "paused"),
+            (["swimming"], "left"),
+            (["driving", "language"], "left"),
+        ]
+
+    def test_unknown_names_are_row_errors_naming_both_languages(self, session: Session) -> None:
+        data = (
+            "姓名,身份证号,手机号,社区,技能,状态\n"
+            f"赵一,{make_id_number()},{make_phone()},月明社区,飞行,在岗\n"
+            f"钱二,{make_id_number()},{make_phone()},月明社区,急救,休假\n"
+        ).encode()
+        with pytest.raises(ValidationFailed) as exc:
+            roster.import_roster(session, SYSTEM, data=data, filename="r.csv")
+        details = exc.value.details
+        assert [(d["row"], d["field"]) for d in details] == [(2, "skills"), (3, "status")]
+        assert "急救" in details[0]["message"] and "first_aid" in details[0]["message"]
+        assert "在岗" in details[1]["message"] and "active" in details[1]["message"]
+
     def test_missing_columns(self, session: Session) -> None:
         with pytest.raises(ValidationFailed) as exc:
             roster.import_roster(

@@ -5,20 +5,19 @@ The CLI acts as the system actor named ``cli:<os user>``; every change is writte
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from pingan.accounts import service
 from pingan.audit.cli import DbOption, cli_actor, db_session
-from pingan.core.config import get_settings
 from pingan.core.errors import PinganError
-from pingan.core.pii import Protector, protector_for
-from pingan.core.security import Role
+
+if TYPE_CHECKING:  # heavy modules are imported inside the commands: `pingan --help` stays fast
+    from sqlalchemy.orm import Session
+
+    from pingan.core.pii import Protector
 
 user_app = typer.Typer(
     help="Accounts: create, list, disable, grant and revoke roles, mint tokens.", no_args_is_help=True
@@ -28,10 +27,18 @@ keys_app = typer.Typer(help="Key material for personal-data encryption.", no_arg
 console = Console()
 err = Console(stderr=True)
 
-ROLE_HELP = ", ".join(r.value for r in Role)
+# the values of core.security.Role (tests/test_cli.py checks that they agree; importing Role here would load
+# SQLAlchemy for every `pingan --help`)
+ROLE_HELP = (
+    "district_admin, street_operator, department_handler, grid_worker, liaison_cadre, patrol_volunteer, "
+    "sector_clerk, resident, auditor"
+)
 
 
 def cli_protector() -> Protector:
+    from pingan.core.config import get_settings
+    from pingan.core.pii import protector_for
+
     try:
         return protector_for(get_settings())
     except ValueError as exc:
@@ -67,6 +74,8 @@ def user_create(
     db: DbOption = None,
 ) -> None:
     """Create an account with its first role on an area."""
+    from pingan.accounts import service
+
     protector = cli_protector() if phone else None
     with db_session(db) as session:
         account = service.create_account_in_scope(
@@ -107,6 +116,10 @@ def user_list(
     db: DbOption = None,
 ) -> None:
     """List accounts with their grants."""
+    from rich.table import Table
+
+    from pingan.accounts import service
+
     with db_session(db) as session:
         rows, total = service.list_accounts_in_scope(
             session, cli_actor(), role=role, active=False if disabled else None, limit=500
@@ -133,6 +146,8 @@ def user_list(
 @user_app.command("disable")
 def user_disable(usernames: list[str], db: DbOption = None) -> None:
     """Disable accounts (their tokens are revoked at once)."""
+    from pingan.accounts import service
+
     with db_session(db) as session:
         for username in usernames:
             account = service.get_account_by_username(session, username)
@@ -143,6 +158,8 @@ def user_disable(usernames: list[str], db: DbOption = None) -> None:
 @user_app.command("enable")
 def user_enable(usernames: list[str], db: DbOption = None) -> None:
     """Re-enable (and unlock) accounts."""
+    from pingan.accounts import service
+
     with db_session(db) as session:
         for username in usernames:
             account = service.get_account_by_username(session, username)
@@ -159,6 +176,8 @@ def user_grant(
     db: DbOption = None,
 ) -> None:
     """Grant a role on an area."""
+    from pingan.accounts import service
+
     with db_session(db) as session:
         account = service.get_account_by_username(session, username)
         service.grant_role_in_scope(
@@ -182,6 +201,8 @@ def user_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a role (on one area, or everywhere)."""
+    from pingan.accounts import service
+
     with db_session(db) as session:
         account = service.get_account_by_username(session, username)
         n = service.revoke_role_in_scope(
@@ -202,6 +223,8 @@ def user_token(
     db: DbOption = None,
 ) -> None:
     """Mint a personal API token (or an Open311 api_key); the secret is printed once."""
+    from pingan.accounts import service
+
     with db_session(db) as session:
         account = service.get_account_by_username(session, username)
         if open311:
@@ -220,4 +243,6 @@ def user_token(
 @keys_app.command("new")
 def keys_new() -> None:
     """Print a new personal-data key (prepend it to PINGAN_PII_KEY to rotate)."""
+    from pingan.core.pii import Protector
+
     console.print(Protector.new_key())

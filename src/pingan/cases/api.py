@@ -655,7 +655,11 @@ def rate(
 
 
 def may_see_message(actor: Actor, message: dict[str, Any]) -> bool:
-    """Whether a live-feed case message lies in the actor's scope."""
+    """Whether a live-feed message is for the actor: a case change in their scope; a patrol dispatch only for
+    the volunteer's own account (their phone page follows it)."""
+    if message.get("type") == "dispatch":
+        target = (message.get("dispatch") or {}).get("account_id")
+        return target is not None and actor.account_id == target
     if actor.is_system:
         return True
     case = message.get("case") or {}
@@ -702,7 +706,8 @@ async def live_feed(
                 if not may_see_message(actor, message):
                     continue
                 data = json.dumps({k: v for k, v in message.items() if k != "topic"}, ensure_ascii=False)
-                yield f"event: case\ndata: {data}\n\n"
+                kind = "dispatch" if message.get("type") == "dispatch" else "case"
+                yield f"event: {kind}\ndata: {data}\n\n"
                 sent += 1
                 if limit and sent >= limit:
                     break

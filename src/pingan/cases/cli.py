@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from pingan.audit.cli import DbOption, cli_actor, db_session
-from pingan.cases import jobs, kpis, routing, service, workdays
-from pingan.core.clock import format_local
-from pingan.core.config import get_settings, normalise_database_url
-from pingan.core.db import create_db_engine, make_session_factory
+
+# heavy modules are imported inside the commands: `pingan --help` stays fast. The groups of
+# cases.kpis.GROUPS (tests/test_cli.py checks that they agree):
+KPI_GROUPS = ("total", "street", "community", "grid", "unit", "category", "major", "month", "source")
 
 cases_app = typer.Typer(help="Cases: SLA job, work calendar, KPIs, look-up.", no_args_is_help=True)
 console = Console()
@@ -26,6 +25,10 @@ def sla_tick(
     every: Annotated[float, typer.Option(help="repeat every N seconds (0 = once)")] = 0.0,
 ) -> None:
     """Run the SLA job (colours, reminders, escalation); safe beside running servers."""
+    from pingan.cases import jobs
+    from pingan.core.config import get_settings, normalise_database_url
+    from pingan.core.db import create_db_engine, make_session_factory
+
     url = normalise_database_url(db) if db else get_settings().resolved_database_url()
     factory = make_session_factory(create_db_engine(url))
     while True:
@@ -46,11 +49,15 @@ def sla_tick(
 @cases_app.command("kpis")
 def show_kpis(
     db: DbOption = None,
-    group_by: Annotated[str, typer.Option(help=", ".join(kpis.GROUPS))] = "major",
+    group_by: Annotated[str, typer.Option(help=", ".join(KPI_GROUPS))] = "major",
     date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
 ) -> None:
     """KPIs per group (received, closed, 按期结案率, overdue, satisfaction, YoY)."""
+    from rich.table import Table
+
+    from pingan.cases import kpis
+
     with db_session(db) as session:
         result = kpis.case_kpis(
             session,
@@ -83,6 +90,9 @@ def _pct(value: float | None) -> str:
 @cases_app.command("show")
 def show(number: str, db: DbOption = None) -> None:
     """One case and its timeline."""
+    from pingan.cases import service
+    from pingan.core.clock import format_local
+
     with db_session(db) as session:
         actor = cli_actor()
         case = service.get_case_by_number(session, actor, number=number)
@@ -97,6 +107,8 @@ def show(number: str, db: DbOption = None) -> None:
 @cases_app.command("categories")
 def categories(db: DbOption = None) -> None:
     """The category tree."""
+    from pingan.cases import routing
+
     with db_session(db) as session:
         for major in routing.category_tree(session):
             console.print(f"[bold]{major['code']}[/] {major['name_zh']}")
@@ -114,6 +126,8 @@ def calendar_list(
     year: Annotated[int | None, typer.Option(help="the year (default: this year)")] = None,
 ) -> None:
     """Working periods and the year's holidays, make-up days and admin days."""
+    from pingan.cases import workdays
+
     with db_session(db) as session:
         view = workdays.list_days(session, cli_actor(), year=year)
     console.print(
@@ -135,6 +149,8 @@ def calendar_set(
     db: DbOption = None,
 ) -> None:
     """Make a day a working day or a day off (overrides weekends and the official arrangement)."""
+    from pingan.cases import workdays
+
     with db_session(db) as session:
         row = workdays.set_day(
             session, cli_actor(), day=workdays.parse_day(day), is_workday=workday, note=note
@@ -145,6 +161,8 @@ def calendar_set(
 @calendar_app.command("unset")
 def calendar_unset(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")], db: DbOption = None) -> None:
     """Remove an admin's day: the official arrangement or the weekday rule applies again."""
+    from pingan.cases import workdays
+
     with db_session(db) as session:
         workdays.unset_day(session, cli_actor(), day=workdays.parse_day(day))
     console.print(f"{day}: admin entry removed")

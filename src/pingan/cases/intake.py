@@ -37,7 +37,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.audit import service as audit
-from pingan.cases import live, routing, sla
+from pingan.cases import hooks, live, routing, sla
 from pingan.cases.access import OPERATOR_ROLES
 from pingan.cases.config import get_cases_settings, get_protector
 from pingan.cases.models import (
@@ -258,16 +258,9 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
     return Draft(case, actor, category, route_reason, token, files, collected)
 
 
-# Where an address alone lies is known above this module (the grids module's address register): such modules
-# register a locator, ``(session, text) -> (lon, lat) in WGS-84 | None``, by "module:function" so that the
-# intake writer process finds it too.
-_ADDRESS_LOCATORS: list[str] = []
-
-
-def register_address_locator(ref: str) -> None:
-    """Offer ``module:function`` to place reports that give an address and no point."""
-    if ref not in _ADDRESS_LOCATORS:
-        _ADDRESS_LOCATORS.append(ref)
+# Address locators registered by modules above this one (see cases/hooks.py, which holds the list)
+_ADDRESS_LOCATORS = hooks.ADDRESS_LOCATORS
+register_address_locator = hooks.register_address_locator
 
 
 def locate_address(session: Session, text: str) -> tuple[float, float] | None:

@@ -61,7 +61,14 @@ def case_payload(case: Any, transition: str) -> dict[str, Any]:
 
 def queue_change(session: Session, case: Any, transition: str) -> None:
     """Publish this change once the session's transaction commits."""
-    session.info.setdefault(_KEY, []).append(case_payload(case, transition))
+    queue_message(session, case_payload(case, transition))
+
+
+def queue_message(session: Session, payload: dict[str, Any]) -> None:
+    """Publish any live-feed message (a ``type`` and its fields, no personal data) once the session's
+    transaction commits, by the same path as case changes: e.g. a patrol dispatch for the volunteer's phone.
+    Who may receive which type is decided in ``cases.api.may_see_message``."""
+    session.info.setdefault(_KEY, []).append(payload)
 
 
 def notify_statement(session: Session) -> tuple[str, dict[str, Any]] | None:

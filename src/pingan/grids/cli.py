@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from pingan.accounts import service as accounts
 from pingan.audit.cli import DbOption, cli_actor, db_session
-from pingan.grids import io as grid_io
-from pingan.grids import party, staff, visits
+
+if TYPE_CHECKING:  # heavy modules are imported inside the commands: `pingan --help` stays fast
+    from pingan.grids import io as grid_io
 
 grids_app = typer.Typer(
     help="Grid registers (residents, key places): templates, import, export; visit coverage.",
@@ -37,6 +35,8 @@ def template(
     out: Annotated[Path, typer.Argument(help="file to write (.xlsx or .csv)")], kind: KindOption = "residents"
 ) -> None:
     """Write an empty register file with the header row (and a sheet explaining the columns)."""
+    from pingan.grids import io as grid_io
+
     out.write_bytes(grid_io.template(kind, _format(out)))
     console.print(f"template written: {out}")
 
@@ -54,6 +54,10 @@ def import_file(
     db: DbOption = None,
 ) -> None:
     """Import a register file (xlsx or csv); all rows must be valid unless --valid-rows-only."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from pingan.grids import io as grid_io
+
     error_path = errors or file.with_name(file.stem + ".errors.xlsx")
     data = file.read_bytes()
     started = time.perf_counter()
@@ -113,6 +117,8 @@ def export_file(
     db: DbOption = None,
 ) -> None:
     """Export a register (masked unless --full with a --reason); the export is audited."""
+    from pingan.grids import io as grid_io
+
     with db_session(db) as session:
         data, n = grid_io.export_register(
             session,
@@ -135,6 +141,10 @@ def coverage(
     db: DbOption = None,
 ) -> None:
     """Visit coverage this quarter per grid or per liaison cadre, and grids missing staff."""
+    from rich.table import Table
+
+    from pingan.grids import staff, visits
+
     with db_session(db) as session:
         actor = cli_actor()
         table = Table(title=f"visit coverage this quarter by {by}")
@@ -183,6 +193,10 @@ def party_list(
     db: DbOption = None,
 ) -> None:
     """Party branches with their community, grids, secretary, members and this quarter's visit coverage."""
+    from rich.table import Table
+
+    from pingan.grids import party
+
     with db_session(db) as session:
         actor = cli_actor()
         rows = party.summaries(
@@ -224,6 +238,8 @@ def party_create(
     db: DbOption = None,
 ) -> None:
     """Create a community's party branch (covering the whole community, or the --grid grids of it)."""
+    from pingan.grids import party
+
     with db_session(db) as session:
         branch = party.create_branch(
             session, cli_actor(), name=name, area_code=community, grid_codes=grid or []
@@ -238,6 +254,8 @@ def party_grids(
     db: DbOption = None,
 ) -> None:
     """Assign the grids a branch covers (no --grid: the whole community)."""
+    from pingan.grids import party
+
     with db_session(db) as session:
         party.set_branch_grids(session, cli_actor(), branch_id=branch_id, grid_codes=grid or [])
         console.print(f"party branch {branch_id} covers {len(grid or []) or 'every'} grid(s)")
@@ -254,7 +272,11 @@ def party_add_member(
     db: DbOption = None,
 ) -> None:
     """Record a grid staff member or an account as a party member of the branch."""
+    from pingan.grids import party
+
     with db_session(db) as session:
+        from pingan.accounts import service as accounts
+
         account_id = accounts.get_account_by_username(session, username).id if username else None
         member = party.add_member(
             session, cli_actor(), branch_id=branch_id, staff_id=staff_id, account_id=account_id, role=role

@@ -8,21 +8,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy.orm import Session
 
 from pingan.core.clock import as_utc, format_local, utcnow
-from pingan.core.config import get_settings, normalise_database_url
-from pingan.core.db import create_db_engine, make_session_factory, transaction
 from pingan.core.errors import PinganError
-from pingan.core.security import Actor
-from pingan.patrols import coverage, dispatch, roster
+
+if TYPE_CHECKING:  # heavy modules are imported inside the commands: `pingan --help` stays fast
+    from rich.progress import Progress
+    from sqlalchemy.orm import Session
+
+    from pingan.core.security import Actor
 
 patrols_app = typer.Typer(help="Volunteer patrols: roster, coverage, who is on duty.", no_args_is_help=True)
 console = Console()
@@ -36,6 +35,9 @@ DbOption = Annotated[
 
 @contextmanager
 def _session(db: str | None) -> Iterator[Session]:
+    from pingan.core.config import get_settings, normalise_database_url
+    from pingan.core.db import create_db_engine, make_session_factory, transaction
+
     settings = get_settings()
     url = normalise_database_url(db) if db else settings.resolved_database_url()
     with transaction(make_session_factory(create_db_engine(url))) as session:
@@ -43,10 +45,14 @@ def _session(db: str | None) -> Iterator[Session]:
 
 
 def _actor() -> Actor:
+    from pingan.core.security import Actor
+
     return Actor.system(f"cli:{getpass.getuser()}")
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err
     )
@@ -70,6 +76,8 @@ def import_roster(
     db: DbOption = None,
 ) -> None:
     """Import volunteers; by default nothing is written unless every row is valid."""
+    from pingan.patrols import roster
+
     try:
         with _session(db) as session, _progress() as bar:
             task = bar.add_task(f"importing {file.name}", total=100)
@@ -102,6 +110,8 @@ def import_roster(
 @patrols_app.command("roster-template")
 def roster_template(out: Annotated[Path, typer.Argument(help="where to write the .xlsx template")]) -> None:
     """Write the roster import template."""
+    from pingan.patrols import roster
+
     out.write_bytes(roster.template_xlsx())
     console.print(f"template written to {out}")
 
@@ -115,6 +125,8 @@ def coverage_report(
     db: DbOption = None,
 ) -> None:
     """Per grid × hour coverage from the positions, gaps, and the busiest patrollers."""
+    from pingan.patrols import coverage
+
     start = as_utc(datetime.fromisoformat(since)) if since else utcnow() - timedelta(hours=hours)
     try:
         with _session(db) as session, _progress() as bar:
@@ -137,6 +149,8 @@ def coverage_report(
 
 
 def _print_summary(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
     console.print(
         f"{format_local(report['since'])} + {report['hours']} h: {report['positions']} positions; "
         f"covered cells {report['covered_cells']} / {report['cells']} ({report['coverage_share']:.1%}); "
@@ -156,6 +170,8 @@ def on_duty(
     within: Annotated[str | None, typer.Option(help="area code")] = None, db: DbOption = None
 ) -> None:
     """How many patrollers are on duty now (online / unknown / offline / SOS)."""
+    from pingan.patrols import dispatch
+
     with _session(db) as session:
         wall = dispatch.on_duty_now(session, _actor(), within=within)
     counts = ", ".join(f"{k} {v}" for k, v in wall["counts"].items())

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.core import geo
-from pingan.core.clock import utcnow
+from pingan.core.clock import format_local, utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, ensure_in_scope, in_scope, require_role
 from pingan.patrols.common import DISPATCH_ROLES, READ_ROLES, from_ms, within_actor
@@ -26,7 +26,7 @@ from pingan.patrols.models import (
     ShiftAssignment,
     VolunteerStatus,
 )
-from pingan.patrols.positions import liveness
+from pingan.patrols.positions import SOS_HOLD_MS, liveness
 
 OPEN_DISPATCH = ("assigned", "accepted", "arrived")
 NEXT_STATES = {
@@ -130,7 +130,8 @@ def nearest_patrollers(
     fresh_minutes: int = 10,
     skill: str | None = None,
 ) -> dict[str, Any]:
-    """The nearest available on-duty patrollers (fresh position, no open dispatch) to a point or a case."""
+    """The nearest available on-duty patrollers (fresh position, no open dispatch, no open SOS) to a point or
+    a case."""
     require_role(actor, *DISPATCH_ROLES)
     if not 1 <= limit <= 50:
         raise ValidationFailed("limit must be 1–50", field="limit")
@@ -144,6 +145,7 @@ def nearest_patrollers(
         r
         for r in _duty_rows(session, actor, now=now, within=None)
         if r[0].volunteer_id not in busy
+        and not in_sos(r[0], now_ms)
         and _fresh(r[0], now_ms, fresh_minutes * 60_000)
         and (skill is None or skill in (r[2] or []))
     ]
@@ -178,6 +180,12 @@ def nearest_patrollers(
             }
         )
     return {"target": {"lon": wlon, "lat": wlat, **case_info}, "candidates": candidates}
+
+
+def in_sos(state: DeviceState | None, now_ms: int) -> bool:
+    """The volunteer pressed SOS and it is still open: within the hold during which the wall shows them as
+    SOS (positions.SOS_HOLD_MS, one hour). They need help; they are not sent to help others."""
+    return state is not None and state.sos_ms is not None and now_ms - state.sos_ms < SOS_HOLD_MS
 
 
 def _fresh(state: DeviceState, now_ms: int, window_ms: int) -> bool:
@@ -229,6 +237,13 @@ def assign_dispatch(
     ):
         raise Conflict("the volunteer is already on another dispatch", field="volunteer_id")
     state = session.get(DeviceState, volunteer_id)
+    if state is not None and in_sos(state, int(utcnow().timestamp() * 1000)):
+        raise Conflict(
+            f"the volunteer pressed SOS at {format_local(from_ms(state.sos_ms or 0))} and needs help; "
+            "they cannot be dispatched until the SOS is over",
+            code="volunteer_in_sos",
+            field="volunteer_id",
+        )
     distance = None
     if state is not None and case.lon is not None and case.lat is not None:
         distance = geo.haversine_m(state.lon, state.lat, float(case.lon), float(case.lat))
@@ -242,7 +257,7 @@ def assign_dispatch(
         status="assigned",
         distance_m=distance,
         assigned_by=actor.username,
-        outcome=note[:500],
+        instruction=note.strip()[:500],
     )
     session.add(item)
     session.flush()
@@ -252,17 +267,42 @@ def assign_dispatch(
         actor,
         action="patrol_dispatched",
         note=f"派巡防队员 {volunteer.name_masked} 前往处置"
-        + (f"（约 {distance:.0f} 米）" if distance else ""),
+        + (f"（约 {distance:.0f} 米）" if distance else "")
+        + (f"：{item.instruction}" if item.instruction else ""),
         details={
             "dispatch_id": item.id,
             "volunteer_id": volunteer_id,
             "volunteer": volunteer.name_masked,
             "distance_m": None if distance is None else round(distance),
+            "instruction": item.instruction,
         },
     )
     _event(session, volunteer, "dispatch", {"dispatch_id": item.id, "case_number": case.number})
     session.flush()
+    _announce(session, item, volunteer)
     return item
+
+
+def _announce(session: Session, item: Dispatch, volunteer: PatrolVolunteer) -> None:
+    """Tell the volunteer's phone page (/patrol, over the live feed) after the commit: only their account
+    receives it, and it carries no personal data: the page then fetches its own view."""
+    if volunteer.account_id is None:
+        return
+    from pingan.cases import live
+
+    live.queue_message(
+        session,
+        {
+            "type": "dispatch",
+            "event": item.status,
+            "dispatch": {
+                "id": item.id,
+                "status": item.status,
+                "case_number": item.case_number,
+                "account_id": volunteer.account_id,
+            },
+        },
+    )
 
 
 def _event(session: Session, volunteer: PatrolVolunteer, kind: str, details: dict[str, Any]) -> None:
@@ -339,6 +379,7 @@ def report_dispatch(
         session, volunteer, f"dispatch_{status}", {"dispatch_id": item.id, "case_number": item.case_number}
     )
     session.flush()
+    _announce(session, item, volunteer)
     return item
 
 
@@ -356,6 +397,7 @@ def dispatch_dict(item: Dispatch) -> dict[str, Any]:
         "assigned_at": item.assigned_at,
         "arrived_at": item.arrived_at,
         "finished_at": item.finished_at,
+        "instruction": item.instruction,
         "outcome": item.outcome,
     }
 

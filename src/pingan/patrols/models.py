@@ -290,4 +290,7 @@ class Dispatch(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    instruction: Mapped[str] = mapped_column(
+        Text, default="", server_default=""
+    )  # the operator's, to the volunteer
+    outcome: Mapped[str] = mapped_column(Text, default="")  # the volunteer's report

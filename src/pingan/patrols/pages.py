@@ -1,5 +1,7 @@
 """The patrol volunteer's phone page (/patrol): the current shift with check-in/check-out, and the dispatches
-sent to them with the case's what and where, reported back as accepted / arrived / done into the case."""
+sent to them with the case's what and where and the operator's instruction, reported back as accepted /
+arrived / done into the case. A new dispatch appears without a reload: the page follows the live feed
+(/api/v1/live, which sends a volunteer only their own dispatches) and then fetches its own view."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from pingan.core.errors import Conflict, NotFound, PinganError
 from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId
 from pingan.patrols import dispatch, shifts, volunteers
-from pingan.patrols.models import Shift
+from pingan.patrols.common import get_protector
+from pingan.patrols.models import PatrolVolunteer, Shift
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
@@ -82,6 +85,9 @@ def _page(
         actor,
         status_code=status_code,
         volunteer=own,
+        # their own name in full: a person's own data shown to that person is no disclosure, so it is not
+        # audited (the trail records reads of other people's data; see docs/patrols.md)
+        own_name=_own_name(own) if own else "",
         team=_team_name(session, own.team_id) if own else "",
         bookings=_shift_rows(session, own.id) if own else [],
         cards=cards,
@@ -90,6 +96,14 @@ def _page(
         alert=alert,
         saved=saved if saved in (*REPORTS, "check_in", "check_out") else None,
     )
+
+
+def _own_name(own: PatrolVolunteer) -> str:
+    """The volunteer's name in full, or masked when the configured keys cannot open it (a rotated-out key)."""
+    try:
+        return get_protector().decrypt(own.name_enc)
+    except ValueError:
+        return own.name_masked
 
 
 def _team_name(session: DbSession, team_id: int) -> str:

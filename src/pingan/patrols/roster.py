@@ -23,6 +23,7 @@ from pingan.patrols.models import PatrolTeam, PatrolVolunteer
 from pingan.patrols.volunteers import (
     VolunteerInput,
     bulk_insert_volunteers,
+    clean_status,
     create_team,
     protected_row,
     validate_input,
@@ -42,7 +43,6 @@ COLUMNS = {
     "joined_on": ("加入日期", "joined_on"),
 }
 TEMPLATE_HEADERS = ["姓名", "身份证号", "手机号", "社区", "队伍", "技能", "设备号", "状态", "加入日期"]
-STATUS_WORDS = {"在岗": "active", "暂停": "paused", "退出": "left", "": "active"}
 MAX_ROWS = 100_000
 
 
@@ -95,7 +95,7 @@ def template_xlsx() -> bytes:
             "13800001234",
             "月明社区",
             "月明社区巡防队",
-            "first_aid、fire",
+            "急救、消防",
             "",
             "在岗",
             "2026-01-01",
@@ -263,7 +263,9 @@ def _parse_row(
     except ValueError:
         errors.append(RowError(n, "joined_on", "date must be YYYY-MM-DD"))
         return None
-    skills_text = _cell(row, cols.get("skills")).replace("，", ",").replace("、", ",").replace(";", ",")
+    skills_text = _cell(row, cols.get("skills"))
+    for separator in ("，", "、", ";", "；"):
+        skills_text = skills_text.replace(separator, ",")
     try:
         data_in = validate_input(
             name=_cell(row, cols["name"]),
@@ -271,7 +273,7 @@ def _parse_row(
             phone=_cell(row, cols["phone"]),
             skills=[s for s in skills_text.split(",") if s.strip()],
             device_id=_cell(row, cols.get("device_id")),
-            status=STATUS_WORDS.get(status_text, status_text),
+            status=clean_status(status_text),
             joined_on=joined,
         )
     except PinganError as exc:

@@ -417,9 +417,10 @@ async def patrol_assign(
                 raise
             session.rollback()
             errors["volunteer_id"] = translate("patrol.err.volunteer")
-        except Conflict:
+        except Conflict as exc:
             session.rollback()
-            errors["volunteer_id"], status = translate("patrol.err.busy"), 409
+            busy = "patrol.err.sos" if exc.code == "volunteer_in_sos" else "patrol.err.busy"
+            errors["volunteer_id"], status = translate(busy), 409
         except PinganError as exc:
             session.rollback()
             errors["volunteer_id"], status = translate("patrol.err.generic"), exc.status

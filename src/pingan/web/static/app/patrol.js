@@ -6,14 +6,15 @@
   var T = config.strings;
   var PREFIX = "pingan.patrol.outcome.";
 
-  document.querySelectorAll(".small-map").forEach(function (box) {
+  function bindMap(box) {
     if (!window.PinganMap || !window.L) { return; }
     var map = PinganMap.create(box, config, { scrollWheelZoom: false });
     var ll = map.pinganLatLng(parseFloat(box.dataset.lon), parseFloat(box.dataset.lat));
     map.setView(ll, 16);
     L.circleMarker(ll, { radius: 9, color: "#c62828", weight: 3, fillOpacity: 0.7 }).addTo(map);
     PinganMap.addContext(map);
-  });
+  }
+  document.querySelectorAll(".small-map").forEach(bindMap);
 
   function store(key, value) {
     try { if (value) { localStorage.setItem(key, value); } else { localStorage.removeItem(key); } } catch (e) { /* private mode */ }
@@ -29,7 +30,7 @@
     Object.keys(localStorage).forEach(function (k) { if (k.indexOf(PREFIX) === 0 && !open[k]) { localStorage.removeItem(k); } });
   } catch (e) { /* private mode */ }
 
-  document.querySelectorAll("form.dispatch-report").forEach(function (form) {
+  function bindForm(form) {
     var key = PREFIX + form.dataset.dispatch;
     var note = form.elements.namedItem("outcome");
     var status = form.querySelector(".send-status");
@@ -70,5 +71,69 @@
           status.textContent = T.offline;
         });
     });
-  });
+  }
+  document.querySelectorAll("form.dispatch-report").forEach(bindForm);
+
+  // Live: the feed (/api/v1/live) tells this volunteer's page when a dispatch of theirs is new or changed
+  // (the server sends a volunteer only their own); the page then fetches its own view and adds the new task
+  // cards and drops finished ones, leaving the cards being worked on (and anything typed in them) alone.
+  var section = document.getElementById("dispatches");
+  var liveState = document.getElementById("live-state");
+  var announce = document.getElementById("patrol-status");
+  function refreshDispatches() {
+    return fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("dispatches");
+        if (!fresh) { return; }
+        var incoming = fresh.querySelectorAll("article.dispatch");
+        var keep = {};
+        var added = 0;
+        var anchor = section.querySelector("article.dispatch");
+        incoming.forEach(function (card) {
+          keep[card.id] = true;
+          if (document.getElementById(card.id)) { return; }
+          var node = document.importNode(card, true);
+          section.insertBefore(node, anchor || null);
+          node.querySelectorAll(".small-map").forEach(bindMap);
+          node.querySelectorAll("form.dispatch-report").forEach(bindForm);
+          added += 1;
+        });
+        section.querySelectorAll("article.dispatch").forEach(function (card) {
+          if (!keep[card.id]) { card.parentNode.removeChild(card); }
+        });
+        var none = document.getElementById("no-dispatch");
+        if (none && incoming.length) { none.hidden = true; }
+        if (added) {
+          announce.innerHTML = "";
+          var p = document.createElement("p");
+          p.className = "success";
+          p.textContent = T.new_dispatch;
+          announce.appendChild(p);
+          section.setAttribute("data-last-dispatch", incoming[0].id);
+        }
+      });
+  }
+  var source = null, retry = null, wasLost = false;
+  function connect() {
+    if (!window.EventSource || !section || !config.live_url) { return; }
+    if (source) { source.close(); }
+    source = new EventSource(config.live_url, { withCredentials: true });
+    source.onopen = function () {
+      section.setAttribute("data-live", "on");
+      liveState.textContent = "";
+      if (wasLost) { wasLost = false; refreshDispatches().catch(function () {}); }  // what came meanwhile
+    };
+    source.onerror = function () {
+      section.setAttribute("data-live", "reconnecting");
+      liveState.textContent = T.reconnecting;
+      wasLost = true;
+      if (source.readyState === EventSource.CLOSED && !retry) {
+        retry = setTimeout(function () { retry = null; connect(); }, 3000);
+      }
+    };
+    source.addEventListener("dispatch", function () { refreshDispatches().catch(function () {}); });
+  }
+  window.addEventListener("online", function () { connect(); });
+  connect();
 })();
