@@ -228,7 +228,11 @@ scoped(
     "POST",
     "/history/changes/{change_id}/reveal",
     WRITE,
-    lambda c, a: Target(f"{P}/history/changes/{phone_change(c, a)}/reveal", a, json={"reason": "核对"}),
+    lambda c, a: Target(
+        f"{P}/history/changes/{phone_change(c, a)}/reveal",
+        a,
+        json={"fields": ["phone"], "purpose": "data_correction", "reason": "核对号码"},
+    ),
 )
 
 # --- import / export ----------------------------------------------------------------------------------

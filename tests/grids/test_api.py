@@ -237,7 +237,11 @@ class TestHistoryReveal:
         assert last["changes"] == {"phone": ["138****1111", "138****1111"]} and last["revealable"] == [
             "phone"
         ]
-        no_reason = client.post(f"{P}/history/changes/{last['id']}/reveal", headers=h, json={"reason": ""})
+        url = f"{P}/history/changes/{last['id']}/reveal"
+        asked = {"fields": ["phone"], "purpose": "data_correction"}
+        no_reason = client.post(url, headers=h, json={**asked, "reason": ""})
         assert no_reason.status_code == 422
-        shown = client.post(f"{P}/history/changes/{last['id']}/reveal", headers=h, json={"reason": "核对"})
+        not_changed = client.post(url, headers=h, json={**asked, "fields": ["name"], "reason": "核对号码"})
+        assert not_changed.status_code == 422 and not_changed.json()["error"]["field"] == "fields"
+        shown = client.post(url, headers=h, json={**asked, "reason": "核对号码"})
         assert shown.json() == {"phone": {"old": "13800001111", "new": "13899991111"}}

@@ -182,10 +182,20 @@ class TestUpdateResident:
         registers.update_resident(session, gridworker, resident_id=r.id, changes={"phone": "13799994444"})
         change = registers.record_history(session, gridworker, record_type="resident", record_id=r.id)[-1]
         with pytest.raises(Forbidden):
-            registers.reveal_change(session, cadre, change_id=change.id, reason="核对")
+            registers.reveal_change(
+                session, cadre, change_id=change.id, purpose="data_correction", reason="核对号码变更"
+            )
         with pytest.raises(ValidationFailed):
-            registers.reveal_change(session, gridworker, change_id=change.id, reason="")
-        shown = registers.reveal_change(session, gridworker, change_id=change.id, reason="核对号码变更")
+            registers.reveal_change(
+                session, gridworker, change_id=change.id, purpose="data_correction", reason=""
+            )
+        with pytest.raises(ValidationFailed):
+            registers.reveal_change(
+                session, gridworker, change_id=change.id, purpose=None, reason="核对号码变更"
+            )
+        shown = registers.reveal_change(
+            session, gridworker, change_id=change.id, purpose="data_correction", reason="核对号码变更"
+        )
         assert shown == {"phone": {"old": "13711114444", "new": "13799994444"}}
         audits = session.scalars(
             select(AuditRecord).where(AuditRecord.action == "pii.reveal", AuditRecord.subject_id == str(r.id))

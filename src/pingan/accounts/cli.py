@@ -103,6 +103,8 @@ def user_password(
     db: DbOption = None,
 ) -> None:
     """Set a new password (refused when common or built from the account's names); signs the account out."""
+    from pingan.accounts import service
+
     with db_session(db) as session:
         account = service.get_account_by_username(session, username)
         service.set_password(session, cli_actor(), account_id=account.id, password=password)

@@ -301,9 +301,11 @@ def record_history(
     summary="Full old and new values of the personal fields a history entry changed (audited)",
 )
 def reveal_change(
-    session: DbSession, actor: CurrentActor, change_id: int, body: RevealRequest
+    session: DbSession, actor: CurrentActor, change_id: DbId, body: RevealRequest
 ) -> dict[str, dict[str, str | None]]:
-    return registers.reveal_change(session, actor, change_id=change_id, reason=body.reason)
+    return registers.reveal_change(
+        session, actor, change_id=change_id, fields=body.fields, purpose=body.purpose, reason=body.reason
+    )
 
 
 # --- import / export --------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pingan.accounts import service as accounts
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
-from pingan.core.security import Actor, ensure_in_scope, require_role, scope_clause
+from pingan.core.security import Actor, Grant, Role, ensure_in_scope, in_scope, require_role, scope_clause
 from pingan.grids.common import MANAGER_ROLES, READ_ROLES, clean_text, grid_names, grids_under
 from pingan.grids.models import (
     PartyBranch,
@@ -165,6 +165,11 @@ def _visible(session: Session, actor: Actor) -> Any:
     )
 
 
+def within(area_code: str) -> Actor:
+    """A pseudo-actor whose scope is one area: narrows a query with ``in_scope`` to that area."""
+    return Actor(account_id=None, username="within", grants=(Grant(Role.DISTRICT_ADMIN, area_code),))
+
+
 def branches_query(session: Session, actor: Actor, *, area_code: str | None = None) -> Select[Any]:
     """Active branches visible to the actor, optionally inside one area, by community."""
     require_role(actor, *READ_ROLES)
@@ -174,7 +179,7 @@ def branches_query(session: Session, actor: Actor, *, area_code: str | None = No
         .order_by(PartyBranch.area_code)
     )
     if area_code:
-        stmt = stmt.where(PartyBranch.area_code.startswith(area_code, autoescape=True))
+        stmt = in_scope(stmt, PartyBranch.area_code, within(area_code))
     return stmt
 
 

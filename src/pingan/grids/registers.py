@@ -788,9 +788,16 @@ def record_history(session: Session, actor: Actor, *, record_type: str, record_i
 
 
 def reveal_change(
-    session: Session, actor: Actor, *, change_id: int, reason: str
+    session: Session,
+    actor: Actor,
+    *,
+    change_id: int,
+    fields: Sequence[str] | None = None,
+    purpose: str | None,
+    reason: str,
 ) -> dict[str, dict[str, str | None]]:
-    """Full old and new values of the personal fields of one history entry: a reveal, audited per value."""
+    """Full old and new values of the personal fields of one history entry (only ``fields`` when given): a
+    reveal with a purpose and a reason, audited per value."""
     require_role(actor, *WRITE_ROLES)
     entry = history.get_change(session, change_id)
     getter = _RECORDS.get(entry.record_type) if entry is not None else None
@@ -799,9 +806,18 @@ def reveal_change(
     getter(session, actor, entry.record_id)  # 404 outside the actor's scope
     if not entry.sealed:
         raise ValidationFailed("this history entry changed no personal data", field="change_id")
+    unknown = sorted(set(fields or ()) - set(entry.sealed))
+    if unknown:
+        raise ValidationFailed(
+            f"this history entry changed no {', '.join(unknown)}; "
+            f"revealable: {', '.join(sorted(entry.sealed))}",
+            field="fields",
+        )
     protector = get_protector()
     out: dict[str, dict[str, str | None]] = {}
     for name, (old, new) in sorted(entry.sealed.items()):
+        if fields and name not in fields:
+            continue
         out[name] = {}
         for side, token in (("old", old), ("new", new)):
             out[name][side] = None
@@ -816,6 +832,7 @@ def reveal_change(
                     field=f"{name}.{side}",
                     ciphertext=history.unseal(token),
                     reason=reason,
+                    purpose=purpose,
                     roles=WRITE_ROLES,
                 )
     return out
