@@ -183,6 +183,7 @@ def test_patrol_queries_vs_current(demo_engine: Any, monkeypatch: pytest.MonkeyP
             [
                 label,
                 f"{current.seconds * 1000:.0f}",
+                f"{current.cpu * 1000:.0f}",
                 f"{ours.seconds * 1000:.0f}",
                 f"{ours.cpu * 1000:.0f}",
                 f"{current.seconds / ours.seconds:.1f}×",
@@ -193,6 +194,6 @@ def test_patrol_queries_vs_current(demo_engine: Any, monkeypatch: pytest.MonkeyP
     print_table(
         f"patrol queries on the demo district, best of {REPEAT} (target < {TARGET_S * 1000:.0f} ms each; "
         "identical answers); load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()),
-        ["query", "before ms", "now ms", "now CPU ms", "speed-up", "bytes", "target"],
+        ["query", "before ms", "before CPU ms", "now ms", "now CPU ms", "speed-up", "bytes", "target"],
         rows,
     )

@@ -1,8 +1,8 @@
 """patrol dispatches: the operator's instruction in its own column
 
-Revision ID: 0006_patrols_instruction
-Revises: 0005_patrols
-Create Date: 2026-12-03 08:40:00
+Revision ID: 0007_patrols_instruction
+Revises: 0006_patrol_device_keys
+Create Date: 2026-12-03 09:20:00
 
 The operator's instruction used to be stored in ``outcome``, where the volunteer's report then overwrote it.
 Open dispatches (assigned, accepted, arrived) still hold the instruction there: it moves to ``instruction``.
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_patrols_instruction"
-down_revision: str | Sequence[str] | None = "0005_patrols"
+revision: str = "0007_patrols_instruction"
+down_revision: str | Sequence[str] | None = "0006_patrol_device_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
