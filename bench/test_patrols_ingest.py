@@ -167,7 +167,9 @@ def _measure(label: str, url: str, tmp: Path) -> list[object]:
     script.write_text(LUA)
     port = free_port()
     log = tmp / f"server-{label}.log"
-    proc = serve("bench.test_patrols_ingest:create_bench_app", url, port, log)
+    # 200 phones behind one address at thousands of fixes a second: limits far above that (still checked)
+    limits = '{"public": 30, "login": 10, "osmand_client": 100000000, "osmand_device": 100000000}'
+    proc = serve("bench.test_patrols_ingest:create_bench_app", url, port, log, PINGAN_RATE_LIMITS=limits)
     base = f"http://127.0.0.1:{port}"
     now = int(time.time())
     measured_t0 = now - 7 * 86_400
