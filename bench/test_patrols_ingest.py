@@ -11,6 +11,7 @@ Runs on SQLite, and on PostgreSQL too when PINGAN_BENCH_DATABASE_URL or PINGAN_T
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy import create_engine, func, insert, select
 from bench.conftest import print_table, record_target
 from bench.server import CONNECTIONS, DURATION, WRK, free_port, fresh_postgres, run_wrk, serve, stop
 
+SERVER_SECRET = "bench-secret-bench-secret-bench-secret"  # what bench.server.serve sets PINGAN_SECRET_KEY to
 THREADS = 2
 DEVICES_PER_THREAD = 100
 BATCH = 50_000
@@ -74,6 +76,7 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
     from pingan.accounts import service as accounts
     from pingan.areas import service as areas
     from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
+    from pingan.core.pii import Protector
     from pingan.demo.generate import generate_demo
     from pingan.patrols.common import get_protector
     from pingan.patrols.models import PatrolTeam, PatrolVolunteer
@@ -89,6 +92,11 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
         team = session.scalars(select(PatrolTeam).order_by(PatrolTeam.id)).first()
         assert team is not None
         protector = get_protector(demo=True)
+        # the devices' keys are compared by blind index under the server's key (derived from the secret key
+        # bench.server.serve gives it, unless PINGAN_PII_KEY is set)
+        server_protector = Protector.from_config(
+            os.environ.get("PINGAN_PII_KEY", ""), secret_key=SERVER_SECRET, demo_mode=True
+        )
         rows = []
         for t in range(1, THREADS + 1):
             for d in range(DEVICES_PER_THREAD):
@@ -108,7 +116,7 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
                         "skills": [],
                         "status": "active",
                         "device_id": f"B{t}-{d}",
-                        **device_key_columns(f"k{t}-{d}", protector),  # the key the phone sends
+                        **device_key_columns(f"k{t}-{d}", server_protector),  # the key the phone sends
                     }
                 )
         session.execute(insert(PatrolVolunteer), rows)
@@ -167,7 +175,9 @@ def _measure(label: str, url: str, tmp: Path) -> list[object]:
     script.write_text(LUA)
     port = free_port()
     log = tmp / f"server-{label}.log"
-    proc = serve("bench.test_patrols_ingest:create_bench_app", url, port, log)
+    # 200 phones behind one address at thousands of fixes a second: limits far above that (still checked)
+    limits = '{"public": 30, "login": 10, "osmand_client": 100000000, "osmand_device": 100000000}'
+    proc = serve("bench.test_patrols_ingest:create_bench_app", url, port, log, PINGAN_RATE_LIMITS=limits)
     base = f"http://127.0.0.1:{port}"
     now = int(time.time())
     measured_t0 = now - 7 * 86_400

@@ -47,8 +47,9 @@ class Settings(BaseSettings):
         "X-Forwarded-Proto/-For are trusted; empty = none (the connection's own scheme and address count)",
     )
     rate_limits: dict[str, int] = Field(
-        default_factory=lambda: {"public": 30, "login": 10},
-        description="requests per minute per client IP for each route group of public endpoints",
+        default_factory=lambda: {"public": 30, "login": 10, "osmand_client": 3000, "osmand_device": 120},
+        description="requests per minute per client IP for each route group of public endpoints "
+        "(osmand_device: per device id)",
     )
     patrols_keyless_devices: bool = Field(
         False, description="accept OsmAnd fixes from devices that have no key (otherwise refused)"

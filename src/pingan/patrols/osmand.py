@@ -14,6 +14,7 @@ are also declared on :data:`router` for the OpenAPI document; requests never rea
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +23,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import RateLimited, ValidationFailed
 from pingan.patrols.positions import UNKNOWN_DEVICE, GroupCommitWriter, parse_osmand_json, parse_osmand_query
 
 router = APIRouter(tags=["patrols"])
@@ -43,8 +44,20 @@ def _bad(exc: ValidationFailed) -> Response:
     return JSONResponse(exc.to_dict(), status_code=400)
 
 
+def _limit(request: Request, group: str, who: str) -> None:
+    """429 with Retry-After once ``who`` used up its bucket of ``group`` (``PINGAN_RATE_LIMITS``)."""
+    limiter: Any = getattr(request.app.state, "rate_limiter", None)  # pingan.web.middleware.RateLimiter
+    retry = limiter.hit(group, who) if limiter is not None else None
+    if retry is not None:
+        seconds = max(1, math.ceil(retry))
+        error = RateLimited(f"too many requests ({group}); retry in {seconds} s")
+        error.headers = {"Retry-After": str(seconds)}  # type: ignore[attr-defined]
+        raise error
+
+
 async def receive(request: Request) -> Response:
-    """One fix from the Traccar Client / OsmAnd app."""
+    """One fix from the Traccar Client / OsmAnd app (rate-limited per client address, then per device)."""
+    _limit(request, "osmand_client", request.client.host if request.client else "unknown")
     content_type = request.headers.get("content-type", "")
     is_json = content_type.startswith("application/json")
     try:
@@ -70,6 +83,7 @@ async def receive(request: Request) -> Response:
             fix = parse_osmand_query(params)
     except ValidationFailed as exc:
         return _bad(exc)
+    _limit(request, "osmand_device", fix.device_id)
     result = (await writer_of(request.app).submit([fix]))[0]
     if result == UNKNOWN_DEVICE:
         return Response(status_code=404 if is_json else 400)
