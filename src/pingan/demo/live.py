@@ -34,6 +34,7 @@ from pingan.areas.models import Area
 from pingan.cases.models import Category
 from pingan.core.clock import LOCAL_TZ
 from pingan.demo.cases import CHANNELS, DAILY_REPORTS, MIX, RESIDENT_HOURS, STAFF_HOURS
+from pingan.patrols.common import get_protector
 from pingan.patrols.models import PatrolVolunteer, Shift, ShiftAssignment
 
 log = logging.getLogger("pingan.demo.live")
@@ -115,6 +116,7 @@ class DistrictSimulator:
         self.tick_seconds = tick_seconds
         self.stats = Stats()
         self._walkers: dict[int, _Walker] = {}
+        self._protector = get_protector(demo=True)  # the phones' keys, as the phones themselves hold them
         self._routes: dict[str, LineString] = {}
         self._grids: list[tuple[str, Polygon]] = []
         self._categories: list[str] = []
@@ -209,10 +211,12 @@ class DistrictSimulator:
     def _roster(self, now: float) -> None:
         """The volunteers booked for the shift under way (planned or checked in), with their phones."""
         at = datetime.fromtimestamp(now, UTC)
-        key_column = getattr(PatrolVolunteer, "device_key", None)
-        columns: list[Any] = [PatrolVolunteer.id, PatrolVolunteer.device_id, Shift.grid_code]
-        if key_column is not None:
-            columns.append(key_column)
+        columns: list[Any] = [
+            PatrolVolunteer.id,
+            PatrolVolunteer.device_id,
+            Shift.grid_code,
+            PatrolVolunteer.device_key_enc,
+        ]
         stmt = (
             select(*columns)
             .join(ShiftAssignment, ShiftAssignment.volunteer_id == PatrolVolunteer.id)
@@ -231,8 +235,8 @@ class DistrictSimulator:
         current: dict[int, _Walker] = {}
         for row in rows:
             vid, device, grid = row[0], row[1], row[2]
-            key = row[3] if key_column is not None else None
             walker = self._walkers.get(vid)
+            key = self._protector.decrypt(row[3]) if row[3] else None
             if walker is None or walker.grid != grid:
                 route = self._route(grid)
                 if route is None:
