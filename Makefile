@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo run test test-sqlite test-postgres lint typecheck migrate bench clean
+.PHONY: setup demo run test test-sqlite test-postgres fuzz lint typecheck migrate bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -46,6 +46,9 @@ test-postgres: setup
 		echo "== again on PostgreSQL ($$PINGAN_TEST_DATABASE_URL)"; \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) -q -m "not benchmark and not e2e"; \
 	else echo "PINGAN_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+fuzz: setup  ## schemathesis over the OpenAPI document only (also part of test-sqlite/test-postgres)
+	$(PY) -m pytest tests/fuzz -n $(PYTEST_WORKERS) -q -s
 
 bench: setup  ## benchmarks: figures printed as ratios against references measured in the same run
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)

@@ -84,7 +84,12 @@ def run(
                         key, f"{failure.message}\n    {check.failure_info.code_sample}"
                     )
         elif isinstance(event, (events.NonFatalError, events.FatalError)):
-            outcome.errors.append(
-                repr(getattr(event, "info", None) or getattr(event, "exception", event))[:600]
+            info = getattr(event, "info", None)
+            label = getattr(event, "label", "")
+            text = (
+                f"{label}: {info.title}: {info}"
+                if info is not None
+                else repr(getattr(event, "exception", event))
             )
+            outcome.errors.append(text[:1500])
     return outcome

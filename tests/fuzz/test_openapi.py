@@ -16,7 +16,7 @@ import pytest
 
 from tests.fuzz.runner import run
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 5
 PHASES = ["examples", "coverage", "fuzzing"]
 
 
@@ -38,7 +38,7 @@ def test_openapi(profile: str, fuzz_app: Any, fuzz_tokens: dict[str, str]) -> No
 
 def test_stateful_admin(fuzz_app: Any, fuzz_tokens: dict[str, str]) -> None:
     started = time.monotonic()
-    outcome = run(fuzz_app, headers=_headers("admin", fuzz_tokens), phases=["stateful"], max_examples=20)
+    outcome = run(fuzz_app, headers=_headers("admin", fuzz_tokens), phases=["stateful"], max_examples=10)
     print(
         f"stateful: {outcome.scenarios} scenarios, {outcome.requests} requests in "
         f"{time.monotonic() - started:.0f} s, {len(outcome.failures)} unique failures"

@@ -184,6 +184,18 @@ class TestCategoryCodeWhitespace:
         assert r.status_code == 201, r.text
 
 
+class TestMultipartFormFields:
+    def test_too_long_category_code_names_it(self, client: TestClient, session: Session) -> None:
+        lon, lat = point_in(session)
+        r = client.post(
+            "/api/v1/cases/form",
+            data={"category_code": "Asia/Shanghai", "description": "积水", "lon": str(lon), "lat": str(lat)},
+            files=[("media", ("a.txt", b"", "text/plain"))],
+            headers=auth(session, "resident"),
+        )
+        assert r.status_code == 422 and r.json()["error"]["field"] == "category_code", r.text
+
+
 class TestAttributesBounds:
     def test_too_many_keys(self, client: TestClient, session: Session) -> None:
         attributes = {f"k{i}": i for i in range(100_000)}

@@ -54,6 +54,7 @@ from pingan.web.deps import (
     RememberedActor,
     client_ip,
     parse_body,
+    parse_fields,
     remembered_actor,
 )
 from pingan.web.middleware import rate_limit
@@ -195,7 +196,8 @@ async def create_case_form(
     is_anonymous_public: Annotated[bool, Form()] = False,
     media: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    body = CaseCreate.model_validate(
+    body = parse_fields(
+        CaseCreate,
         {
             "category_code": category_code,
             "description": description,
@@ -208,7 +210,7 @@ async def create_case_form(
             "reporter_name": reporter_name or None,
             "reporter_phone": reporter_phone or None,
             "is_anonymous_public": is_anonymous_public,
-        }
+        },
     )
     files = [(f.filename or "upload", await f.read()) for f in media or [] if f.filename or f.size]
     return await _submit(request, actor, _report(actor, body, files))

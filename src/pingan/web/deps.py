@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -160,6 +160,15 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def parse_fields(model: type[M], fields: dict[str, Any]) -> M:
+    """Form fields validated as ``model``; errors are raised as for a declared body (422 naming the field)."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
 
 
 def parse_body(model: type[M], raw: bytes) -> M:
