@@ -56,9 +56,13 @@ def proxied_app(settings: Settings, engine, session_factory) -> FastAPI:  # type
 
 
 def sign_in(client: TestClient, headers: dict[str, str], username: str = "admin") -> httpx.Response:
+    """The form sign-in through the proxy. The test client speaks plain HTTP to the app (as nginx does), so it
+    would keep a Secure cookie to itself: the browser's cookie is sent explicitly, as the browser would."""
     client.get("/login", headers=headers)
-    data = {"username": username, "password": "pingan-demo", "csrf_token": client.cookies.get("pingan_csrf")}
-    return client.post("/login", data=data, headers=headers, follow_redirects=False)
+    csrf = client.cookies.get("pingan_csrf")
+    data = {"username": username, "password": "pingan-demo", "csrf_token": csrf}
+    cookie = {"Cookie": f"pingan_csrf={csrf}"}
+    return client.post("/login", data=data, headers={**headers, **cookie}, follow_redirects=False)
 
 
 class TestBehindTheProxy:
