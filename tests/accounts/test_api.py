@@ -128,6 +128,7 @@ class TestLogin:
         assert r.status_code == 200
 
     def test_login_is_rate_limited(self, client: TestClient) -> None:
+        client.app.state.login_guard = LoginGuard(clock=lambda: 100.0)  # type: ignore[attr-defined]
         codes = [
             client.post(
                 "/api/v1/auth/token", data={"username": "nobody", "password": "whatever1"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from pingan.accounts.throttle import LoginGuard
 from pingan.core.security import Role
 from tests.factories import make_account
 
@@ -58,6 +59,7 @@ class TestCsrf:
 class TestFormThrottle:
     def test_repeated_failures_delay_the_next_attempt(self, client: TestClient, session: Session) -> None:
         make_account(session, "webuser", Role.GRID_WORKER, "330108002")
+        client.app.state.login_guard = LoginGuard(clock=lambda: 100.0)  # type: ignore[attr-defined]
         client.get("/login")
         csrf = client.cookies.get("pingan_csrf")
         for _ in range(3):
