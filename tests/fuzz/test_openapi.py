@@ -16,6 +16,8 @@ import pytest
 
 from tests.fuzz.runner import run
 
+pytestmark = pytest.mark.fuzz
+
 MAX_EXAMPLES = 5
 PHASES = ["examples", "coverage", "fuzzing"]
 
