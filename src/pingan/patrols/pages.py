@@ -273,13 +273,13 @@ async def roster_new_key(
     who = require_staff(actor, *MANAGE_ROLES)
     form = await request.form()
     back = str(form.get("back") or "")
-    filters = {"community": "", "q": "", "page": 1}
-    if back.startswith("/patrols/roster"):
-        params = parse_qs(urlsplit(back).query)
-        filters["community"] = (params.get("community") or [""])[0]
-        filters["q"] = (params.get("q") or [""])[0]
-        number = (params.get("page") or ["1"])[0]
-        filters["page"] = int(number) if number.isdigit() and 0 < len(number) < 10 else 1
+    if not back.startswith("/patrols/roster"):
+        back = "/patrols/roster"
+    params = parse_qs(urlsplit(back).query)
+    number = (params.get("page") or ["1"])[0]
+    community = (params.get("community") or [""])[0]
+    q = (params.get("q") or [""])[0]
+    page = max(1, int(number)) if number.isdigit() and len(number) < 10 else 1
     translate = i18n.translator(lang_of(request))
 
     def alert_for(vid: int, message: str) -> str:
@@ -299,9 +299,9 @@ async def roster_new_key(
             request,
             session,
             who,
-            community=str(filters["community"]),
-            q=str(filters["q"]),
-            page=int(filters["page"]),
+            community=community,
+            q=q,
+            page=page,
             errors={volunteer_id: message},
             alert=alert_for(volunteer_id, message),
             status_code=exc.status,
@@ -315,5 +315,5 @@ async def roster_new_key(
         key=key,
         url=url,
         qr_svg=volunteers.setup_qr_svg(url),
-        back=back if back.startswith("/patrols/roster") else "/patrols/roster",
+        back=back,
     )
