@@ -4,19 +4,23 @@ volunteer's phone page /patrol — forms with CSRF, messages next to the field, 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pingan.areas import service as areas
+from pingan.areas.models import AreaLevel
 from pingan.cases import service as cases
 from pingan.cases import workflow
 from pingan.core.security import Actor
-from pingan.patrols import dispatch
+from pingan.patrols import dispatch, volunteers
 from pingan.patrols.common import get_protector
-from pingan.patrols.models import Dispatch, PatrolVolunteer
+from pingan.patrols.models import Dispatch, PatrolTeam, PatrolVolunteer
 from pingan.patrols.positions import Fix, ingest_fixes
+from pingan.patrols.volunteers import device_key_of
 from pingan.web.sessions import CSRF_COOKIE
 from tests.factories import actor
 from tests.patrols.conftest import Place, centre_of, on_shift, register
@@ -280,3 +284,118 @@ class TestPatrolPhonePage:
         sign_in(client, "volunteer")
         page = client.get("/patrol", headers=HTML).text
         assert "My shifts" in page and "Tasks sent to me" in page and "我的班次" not in page
+
+
+def _far_team(session: Session) -> int:
+    """A team of a community of 西兴街道 (outside the street operator's 长河街道)."""
+    community = areas.list_areas(session, level=AreaLevel.COMMUNITY, within="330108001")[0]
+    team = session.scalar(select(PatrolTeam.id).where(PatrolTeam.area_code == community.code))
+    if team is None:
+        team = volunteers.create_team(session, SYSTEM, area_code=community.code, name="西兴测试队").id
+    return int(team)
+
+
+def _roster_row(page: str, volunteer_id: int) -> str:
+    return page.split(f'id="v-{volunteer_id}"')[1].split("</tr>")[0]
+
+
+class TestRoster:
+    def test_lists_only_the_scope_masked_with_the_key_state(
+        self, client: TestClient, session: Session, place: Place
+    ) -> None:
+        tag = f"R{time.monotonic_ns() % 10**9}"
+        mine = register(session, place.team_id, device_id=f"{tag}A")
+        keyless = register(session, place.team_id)
+        theirs = register(session, _far_team(session), device_id=f"{tag}B")
+        mine.key_rejects, mine.key_rejected_at = 3, datetime(2026, 12, 1, 2, 5, tzinfo=UTC)
+        session.commit()
+        sign_in(client, "street")
+        page = client.get(f"/patrols/roster?q={tag}", headers=HTML)
+        assert page.status_code == 200, page.text
+        assert 'href="/patrols/roster"' in page.text  # the navigation link
+        assert f'id="v-{mine.id}"' in page.text and f'id="v-{theirs.id}"' not in page.text
+        row = _roster_row(page.text, mine.id)
+        assert mine.name_masked in row and mine.phone_masked in row and f"{tag}A" in row
+        assert "已设置" in row and "3" in row and "2026-12-01 10:05" in row  # Asia/Shanghai
+        name = get_protector().decrypt(mine.name_enc)
+        phone = get_protector().decrypt(mine.phone_enc)
+        assert name not in page.text and phone not in page.text
+        whole = client.get(f"/patrols/roster?community={place.community}", headers=HTML).text
+        assert f'id="v-{keyless.id}"' in whole or "下一页" in whole
+        assert f'id="v-{theirs.id}"' not in whole
+
+    def test_paginates_and_bounds_the_page(self, client: TestClient, session: Session, place: Place) -> None:
+        tag = f"P{time.monotonic_ns() % 10**9}"
+        made = [register(session, place.team_id, device_id=f"{tag}-{i:02d}") for i in range(51)]
+        session.commit()
+        sign_in(client, "street")
+        first = client.get(f"/patrols/roster?q={tag}", headers=HTML).text
+        assert first.count('id="v-') == 50 and "1 / 2" in first and "下一页" in first
+        second = client.get(f"/patrols/roster?q={tag}&page=2", headers=HTML).text
+        assert second.count('id="v-') == 1 and f'id="v-{made[-1].id}"' in second
+        assert client.get("/patrols/roster?page=0", headers=HTML).status_code == 422
+        assert client.get("/patrols/roster?page=99999999999", headers=HTML).status_code == 422
+
+    def test_a_new_key_is_shown_once_and_replaces_the_old(
+        self, client: TestClient, session: Session, place: Place
+    ) -> None:
+        device = f"K{time.monotonic_ns() % 10**9}"
+        v = register(session, place.team_id, device_id=device)
+        old = device_key_of(session, device)
+        session.commit()
+        sign_in(client, "street")
+        client.get("/patrols/roster", headers=HTML)
+        r = _post(client, f"/patrols/roster/{v.id}/device-key", {"back": f"/patrols/roster?q={device}"})
+        assert r.status_code == 200, r.text
+        session.expire_all()
+        new = device_key_of(session, device)
+        assert new and new != old
+        assert f"/osmand?key={new}" in r.text and device in r.text
+        assert "<svg" in r.text and "只显示这一次" in r.text and "原密钥已立即失效" in r.text
+        assert r.headers["cache-control"] == "no-store"
+        assert _osmand_status(client, device, old) in (400, 401, 403)
+        assert _osmand_status(client, device, new) == 200
+        again = client.get(f"/patrols/roster?q={device}", headers=HTML).text
+        assert new not in again  # shown once
+
+    def test_no_device_is_a_message_by_the_button(
+        self, client: TestClient, session: Session, place: Place
+    ) -> None:
+        v = register(session, place.team_id)
+        session.commit()
+        sign_in(client, "street")
+        client.get("/patrols/roster", headers=HTML)
+        r = _post(client, f"/patrols/roster/{v.id}/device-key", {"back": "/patrols/roster?page=1"})
+        assert r.status_code == 422
+        assert f'id="err-key-{v.id}"' in r.text or "下一页" in r.text  # by its button when on this page
+        alert = r.text.split('id="roster-alert">')[1].split("</p>")[0]
+        assert v.name_masked in alert and "尚未绑定设备号" in alert
+
+    def test_needs_csrf_scope_and_a_managing_role(
+        self, client: TestClient, session: Session, place: Place
+    ) -> None:
+        device = f"C{time.monotonic_ns() % 10**9}"
+        v = register(session, place.team_id, device_id=device)
+        far = register(session, _far_team(session), device_id=f"{device}F")
+        session.commit()
+        old = device_key_of(session, device)
+        sign_in(client, "street")
+        r = client.post(f"/patrols/roster/{v.id}/device-key", data={}, headers=HTML, follow_redirects=False)
+        assert r.status_code == 403
+        assert _post(client, f"/patrols/roster/{far.id}/device-key", {}).status_code == 404
+        sign_in(client, "volunteer")
+        assert client.get("/patrols/roster", headers=HTML).status_code == 403
+        assert _post(client, f"/patrols/roster/{v.id}/device-key", {}).status_code == 403
+        assert 'href="/patrols/roster"' not in client.get("/patrol", headers=HTML).text
+        session.expire_all()
+        assert device_key_of(session, device) == old
+        client.cookies.clear()
+        r = client.get("/patrols/roster", headers=HTML, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def _osmand_status(client: TestClient, device: str, key: str | None) -> int:
+    query = f"id={device}&timestamp={int(time.time()) - 60}&lat=30.2&lon=120.2" + (
+        f"&key={key}" if key else ""
+    )
+    return client.post(f"/osmand?{query}", content=b"").status_code

@@ -1,23 +1,27 @@
 """The patrol volunteer's phone page (/patrol): the current shift with check-in/check-out, and the dispatches
 sent to them with the case's what and where and the operator's instruction, reported back as accepted /
 arrived / done into the case. A new dispatch appears without a reload: the page follows the live feed
-(/api/v1/live, which sends a volunteer only their own dispatches) and then fetches its own view."""
+(/api/v1/live, which sends a volunteer only their own dispatches) and then fetches its own view.
+
+The managers' roster (/patrols/roster): the volunteers in scope, masked, with their device and its key state;
+a new device key is shown once, as the server URL and a QR code for the phone's tracking app."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pingan.areas import service as areas
 from pingan.core.clock import utcnow
-from pingan.core.errors import Conflict, NotFound, PinganError
+from pingan.core.errors import Conflict, Forbidden, NotFound, PinganError
 from pingan.core.security import Actor, Role
-from pingan.core.validation import DbId
+from pingan.core.validation import DbId, PageNumber
 from pingan.patrols import dispatch, shifts, volunteers
-from pingan.patrols.common import get_protector
+from pingan.patrols.common import MANAGE_ROLES, get_protector
 from pingan.patrols.models import PatrolVolunteer, Shift
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
@@ -28,6 +32,8 @@ router = APIRouter(include_in_schema=False)
 REPORTS = ("accepted", "arrived", "done", "declined")
 MAX_OUTCOME = 2000
 SHOWN_SHIFTS = 3
+ROSTER_PAGE_SIZE = 50
+MAX_FILTER = 64
 
 
 def _area_name(session: DbSession, code: str) -> str:
@@ -181,3 +187,133 @@ async def patrol_report(
             status_code=code,
         )
     return RedirectResponse(f"/patrol?saved={status}", status_code=303)
+
+
+# --- the managers' roster and device keys ---------------------------------------------------------------
+
+
+def _roster_page(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    *,
+    community: str = "",
+    q: str = "",
+    page: int = 1,
+    errors: dict[int, str] | None = None,
+    alert: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = lang_of(request)
+    community, q = community.strip()[:MAX_FILTER], q.strip()[:MAX_FILTER]
+    rows, total = volunteers.list_volunteers(
+        session,
+        actor,
+        within=community or None,
+        device=q or None,
+        offset=(page - 1) * ROSTER_PAGE_SIZE,
+        limit=ROSTER_PAGE_SIZE,
+    )
+    pages = max(1, -(-total // ROSTER_PAGE_SIZE))
+    teams = volunteers.list_teams(session, actor)
+    team_names = {t["id"]: t["name"] for t in teams}
+    lookup = names(session, lang)
+    communities = sorted({t["area_code"] for t in teams})
+
+    def query(**changes: Any) -> str:
+        params = {"community": community, "q": q, "page": page, **changes}
+        kept = {k: v for k, v in params.items() if v not in (None, "", 1)}
+        return "/patrols/roster" + (f"?{urlencode(kept)}" if kept else "")
+
+    return render(
+        request,
+        "patrol_roster.html",
+        actor,
+        status_code=status_code,
+        rows=[
+            {
+                "v": v,
+                "team": team_names.get(v.team_id, ""),
+                "community": lookup.area(v.area_code),
+            }
+            for v in rows
+        ],
+        total=total,
+        page=page,
+        pages=pages,
+        community=community,
+        q=q,
+        communities=[(code, lookup.area(code)) for code in communities],
+        query=query,
+        errors=errors or {},
+        alert=alert,
+        back=query(),
+    )
+
+
+@router.get("/patrols/roster")
+def roster_page(
+    request: Request,
+    session: DbSession,
+    actor: OptionalActor,
+    community: str = "",
+    q: str = "",
+    page: PageNumber = 1,
+) -> Response:
+    """Managers' roster: volunteers in scope (masked) with device, key state and refused key attempts."""
+    who = require_staff(actor, *MANAGE_ROLES)
+    return _roster_page(request, session, who, community=community, q=q, page=page)
+
+
+@router.post("/patrols/roster/{volunteer_id}/device-key")
+async def roster_new_key(
+    request: Request, session: DbSession, actor: OptionalActor, volunteer_id: DbId
+) -> Response:
+    """Give the volunteer's device a new key and show it once (server URL + QR); the old key stops working."""
+    who = require_staff(actor, *MANAGE_ROLES)
+    form = await request.form()
+    back = str(form.get("back") or "")
+    if not back.startswith("/patrols/roster"):
+        back = "/patrols/roster"
+    params = parse_qs(urlsplit(back).query)
+    number = (params.get("page") or ["1"])[0]
+    community = (params.get("community") or [""])[0]
+    q = (params.get("q") or [""])[0]
+    page = max(1, int(number)) if number.isdigit() and len(number) < 10 else 1
+    translate = i18n.translator(lang_of(request))
+
+    def alert_for(vid: int, message: str) -> str:
+        # the row may be on another page of the roster: the message also heads the page, naming the volunteer
+        target = volunteers.get_volunteer(session, who, vid)
+        return f"{target.name_masked}（{target.device_id or '—'}）：{message}"
+
+    try:
+        volunteer, key = volunteers.rotate_device_key(session, who, volunteer_id=volunteer_id)
+    except (NotFound, Forbidden):
+        raise
+    except PinganError as exc:
+        session.rollback()
+        reason = "no_device" if exc.field == "device_id" else "key"
+        message = translate(f"patrol.roster.err.{reason}")
+        return _roster_page(
+            request,
+            session,
+            who,
+            community=community,
+            q=q,
+            page=page,
+            errors={volunteer_id: message},
+            alert=alert_for(volunteer_id, message),
+            status_code=exc.status,
+        )
+    url = volunteers.setup_url(str(request.base_url), key)
+    return render(
+        request,
+        "patrol_roster_key.html",
+        who,
+        volunteer=volunteer,
+        key=key,
+        url=url,
+        qr_svg=volunteers.setup_qr_svg(url),
+        back=back,
+    )

@@ -345,14 +345,18 @@ def list_volunteers(
     phone: str | None = None,
     id_number: str | None = None,
     within: str | None = None,
+    device: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[PatrolVolunteer], int]:
-    """Volunteers in scope (masked), filtered; exact phone/ID lookups go through the blind index."""
+    """Volunteers in scope (masked), filtered; exact phone/ID lookups go through the blind index; ``device``
+    matches part of the device id."""
     require_role(actor, *READ_ROLES)
     stmt = in_scope(select(PatrolVolunteer), PatrolVolunteer.area_code, actor, roles=READ_ROLES)
     if within:
         stmt = in_scope(stmt, PatrolVolunteer.area_code, within_actor(within))
+    if device:
+        stmt = stmt.where(PatrolVolunteer.device_id.contains(device, autoescape=True))
     if team_id is not None:
         stmt = stmt.where(PatrolVolunteer.team_id == team_id)
     if status:

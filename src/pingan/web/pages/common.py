@@ -14,6 +14,7 @@ from pingan import __version__
 from pingan.core.clock import format_duration, format_local
 from pingan.core.config import Settings
 from pingan.core.security import Actor, Role
+from pingan.patrols.common import MANAGE_ROLES as VOLUNTEER_MANAGE_ROLES
 from pingan.web import i18n, sessions
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -117,6 +118,7 @@ def context(request: Request, actor: Actor | None, **extra: Any) -> dict[str, An
         "is_staff": actor is not None and actor.has_role(*STAFF_ROLES),
         "is_command": actor is not None and actor.has_role(*COMMAND_ROLES),
         "is_gridwork": actor is not None and actor.has_role(Role.GRID_WORKER, Role.LIAISON_CADRE),
+        "is_volunteer_manager": actor is not None and actor.has_role(*VOLUNTEER_MANAGE_ROLES),
         "is_patroller": actor is not None and actor.has_role(Role.PATROL_VOLUNTEER),
         "is_auditor": actor is not None and actor.has_role(Role.AUDITOR),
         "is_clerk": actor is not None and actor.has_role(Role.SECTOR_CLERK),
