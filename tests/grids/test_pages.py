@@ -163,8 +163,11 @@ class TestCoveragePage:
         grids = _table(r.text, "coverage-grids")
         assert grids.count("<tr>") == 50 + 1 and 'class="secondary">330108' in grids  # name, code secondary
         assert "?page=2" in r.text
-        cadres = _table(r.text, "coverage-cadres")
-        assert cadres.count("<tr>") <= 51 and "本季度无走访" in r.text
+        assert "本季度无走访" in r.text
+        if 'id="coverage-cadres"' in r.text:  # the full-size demo's cadres may all have visited this quarter
+            assert _table(r.text, "coverage-cadres").count("<tr>") <= 51
+        all_cadres = client.get("/gridwork/coverage?cadres=all", headers=auth(session, "admin"))
+        assert _table(all_cadres.text, "coverage-cadres").count("<tr>") == 25 + 1  # 25 a page
         assert '<th scope="col" class="num">' in grids
 
     def test_street_and_community_filters_stay_in_the_url(

@@ -200,7 +200,8 @@ class TestUpdateResident:
         audits = session.scalars(
             select(AuditRecord).where(AuditRecord.action == "pii.reveal", AuditRecord.subject_id == str(r.id))
         ).all()
-        assert {a.details["field"] for a in audits} >= {"phone.old", "phone.new"}
+        assert {f for a in audits for f in a.details["fields"]} >= {"phone.old", "phone.new"}
+        assert all(a.details["purpose"] == "data_correction" for a in audits)
 
     def test_place_responsible_phone_change_is_recorded(
         self, session: Session, gridworker: Actor, grid_a: str

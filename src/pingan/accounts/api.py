@@ -159,7 +159,7 @@ def read_account(session: DbSession, actor: CurrentActor, account_id: DbId) -> A
 @accounts_router.post(
     "/{account_id}/password", response_model=AccountRead, summary="Set a new password (signs the account out)"
 )
-def set_password(session: DbSession, actor: CurrentActor, account_id: int, body: PasswordSet) -> AccountRead:
+def set_password(session: DbSession, actor: CurrentActor, account_id: DbId, body: PasswordSet) -> AccountRead:
     account = service.set_password(session, actor, account_id=account_id, password=body.password)
     return AccountRead.of(account, now=utcnow())
 

@@ -618,7 +618,7 @@ def track_attachment(
     db: DbSession,
     actor: OptionalActor,
     number: str,
-    attachment_id: int,
+    attachment_id: DbId,
     tracking_code: str | None = None,
     token: Annotated[str | None, Query(deprecated=True, description="former name of tracking_code")] = None,
 ) -> Response:

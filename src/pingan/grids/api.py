@@ -699,7 +699,7 @@ def create_branch(session: DbSession, actor: CurrentActor, body: PartyBranchCrea
 @party_router.get(
     "/{branch_id}", summary="One branch: members, grids and each grid's visit coverage this quarter"
 )
-def get_branch(session: DbSession, actor: CurrentActor, branch_id: int) -> dict[str, Any]:
+def get_branch(session: DbSession, actor: CurrentActor, branch_id: DbId) -> dict[str, Any]:
     return party.branch_detail(session, actor, branch_id)
 
 
@@ -707,7 +707,7 @@ def get_branch(session: DbSession, actor: CurrentActor, branch_id: int) -> dict[
     "/{branch_id}/grids", summary="Assign the grids a branch covers (empty: the whole community)"
 )
 def set_grids(
-    session: DbSession, actor: CurrentActor, branch_id: int, body: PartyBranchGrids
+    session: DbSession, actor: CurrentActor, branch_id: DbId, body: PartyBranchGrids
 ) -> dict[str, Any]:
     party.set_branch_grids(session, actor, branch_id=branch_id, grid_codes=body.grid_codes)
     return party.branch_detail(session, actor, branch_id)
@@ -717,7 +717,7 @@ def set_grids(
     "/{branch_id}/members", status_code=201, summary="Record a staff member or account as a party member"
 )
 def add_member(
-    session: DbSession, actor: CurrentActor, branch_id: int, body: PartyMemberCreate
+    session: DbSession, actor: CurrentActor, branch_id: DbId, body: PartyMemberCreate
 ) -> dict[str, Any]:
     member = party.add_member(
         session,
@@ -739,5 +739,5 @@ def add_member(
 @party_router.delete(
     "/{branch_id}/members/{member_id}", status_code=204, summary="Take a member off the roll"
 )
-def remove_member(session: DbSession, actor: CurrentActor, branch_id: int, member_id: int) -> None:
+def remove_member(session: DbSession, actor: CurrentActor, branch_id: DbId, member_id: DbId) -> None:
     party.remove_member(session, actor, branch_id=branch_id, member_id=member_id)

@@ -785,7 +785,9 @@ def party_create_branch(
 
 
 @router.get("/grids/party/{branch_id}")
-def party_branch_page(request: Request, session: DbSession, actor: OptionalActor, branch_id: int) -> Response:
+def party_branch_page(
+    request: Request, session: DbSession, actor: OptionalActor, branch_id: DbId
+) -> Response:
     """One branch: its secretary and members, its grids and each grid's visit coverage this quarter."""
     who = require_staff(actor, *READ_ROLES)
     detail = party.branch_detail(session, who, branch_id)
@@ -822,8 +824,8 @@ def party_add_member(
     request: Request,
     session: DbSession,
     actor: OptionalActor,
-    branch_id: int,
-    staff_id: int = Form(...),
+    branch_id: DbId,
+    staff_id: DbId = Form(...),
     role: str = Form("member"),
 ) -> Response:
     """Record a staff member of the branch's grids as a party member."""

@@ -164,7 +164,7 @@ def update_volunteer(
     summary="A new key for the volunteer's device (the old one stops working): shown once, with a QR code",
 )
 def rotate_device_key(
-    request: Request, session: DbSession, actor: CurrentActor, volunteer_id: int
+    request: Request, session: DbSession, actor: CurrentActor, volunteer_id: DbId
 ) -> DeviceKeyRead:
     v, key = volunteers.rotate_device_key(session, actor, volunteer_id=volunteer_id)
     url = volunteers.setup_url(str(request.base_url), key)

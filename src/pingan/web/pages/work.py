@@ -198,7 +198,7 @@ def _case_view(
     request: Request,
     session: DbSession,
     actor: Actor,
-    case_id: int,
+    case_id: DbId,
     *,
     errors: dict[str, Any] | None = None,
     values: dict[str, str] | None = None,
