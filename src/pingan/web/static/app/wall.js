@@ -271,7 +271,9 @@
         fillRanking(data.ranking);
         if (first || resync) { fillFeed(data.feed); }
         state.markers.setItems(data.markers);  // SLA colours change with time; the feed stays put
-        document.getElementById("markers-note").textContent = data.markers_note || "";
+        var note = document.getElementById("markers-note"), hadNote = note.textContent;
+        note.textContent = data.markers_note || "";
+        if (note.textContent !== hadNote) { fitDistrict(); }  // the note widens the controls: fit beside them
         if (showPatrols) { drawPatrols(); }
         recolour();
         document.body.setAttribute("data-loaded", "1");
