@@ -59,7 +59,7 @@ class TestJson:
             ({"n": 2**64}, "attributes.n"),
             ({"n": -(2**63) - 1}, "attributes.n"),
             ({"x": float("nan")}, "attributes.x"),
-            ({"x": [1, float("inf")]}, "attributes.x.1"),
+            ({"x": [1, float("inf")]}, "attributes.x[1]"),
             ({"s": "a\x00b"}, "attributes.s"),
             ({"k\x01": 1}, "attributes.k\x01"),
         ],

@@ -113,7 +113,10 @@ def check_json(
                 raise ValidationFailed(f"{path or 'body'} nests deeper than {max_depth} levels", field=path)
             pairs = node.items() if isinstance(node, dict) else enumerate(node)
             for key, child in pairs:
-                name = f"{path}.{key}" if path else str(key)
+                if isinstance(node, dict):
+                    name = f"{path}.{key}" if path else str(key)
+                else:
+                    name = f"{path}[{key}]"  # the form the API's own item errors use: positions[3].t
                 if isinstance(node, dict):
                     check_text(str(key), field=name)
                     size += len(str(key)) + 4

@@ -26,6 +26,8 @@ from pingan.core.validation import bad_char, check_json, check_text
 
 # Open311 answers errors in the GeoReport shape: it applies the same rules itself (cases.open311).
 _OWN_RULES = ("/open311/",)
+# The OsmAnd/Traccar receiver answers bad input with 400, as the phone apps of that protocol expect.
+_PROTOCOL_400 = ("/osmand",)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Percent-escapes of refused characters (C0 controls but tab/LF/CR, U+FFFE/U+FFFF in UTF-8) and raw ones.
 _ESCAPED = re.compile(
@@ -137,6 +139,8 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, exc: ValidationFai
 
     request = Request(scope, receive)
     response: Any
+    if scope.get("path", "").startswith(_PROTOCOL_400):
+        exc.status = 400
     if wants_html(request):
         response = error_page(request, exc.status, exc.message)
     else:
