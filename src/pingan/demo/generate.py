@@ -86,11 +86,32 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
         # The planner's statistics of the freshly filled tables (autovacuum would take a minute or more to
         # gather them; until then PostgreSQL plans the nearby-case search as if the cases table were empty).
         session.flush()
+        _advance_sequences(session)
         session.execute(text("ANALYZE"))
     if sqlite:
         session.execute(text("PRAGMA cache_size=-2000"))  # SQLite's default again for this connection
     report("done", 1.0)
     return logins
+
+
+def _advance_sequences(session: Session) -> None:
+    """The bulk demo writes give rows explicit ids; move each PostgreSQL id sequence past them, so the next
+    row a user adds gets a fresh id (a sequence left at 1 refused the first new building as a duplicate)."""
+    from sqlalchemy import Integer
+
+    from pingan.core.db import Base
+
+    for table in Base.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+            continue
+        name, column = table.name, keys[0].name
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
+                f'COALESCE(MAX("{column}"), 1), MAX("{column}") IS NOT NULL) FROM "{name}"'
+            )
+        )
 
 
 def _create_units(session: Session) -> None:
