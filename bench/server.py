@@ -75,6 +75,11 @@ def serve(factory: str, url: str, port: int, log: Path, **env: str) -> subproces
         stderr=log.open("wb"),
         start_new_session=True,
     )
+    return wait_healthy(proc, port, log)
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``proc`` once its /healthz answers (60 s at most); its log's tail if it died first."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from bench.conftest import print_table, record_target, timed
-from bench.server import ROOT, WRK, free_port
+from bench.server import ROOT, WRK, free_port, wait_healthy
 from bench.wrk import parse_wrk
 
 pytestmark = pytest.mark.benchmark
@@ -108,17 +108,7 @@ def _serve(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         stderr=log.open("wb"),
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(log.read_text(errors="replace")[-2000:])
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("pingan serve did not start")
+    return wait_healthy(proc, port, log)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
