@@ -26,9 +26,10 @@ SYSTEM = Actor.system("matrix")
 
 
 def make_case(c: Ctx, area: str, *, photo: bool = False) -> Case:
-    """A 暴露垃圾 case (owned by 城管) at a point of ``area``, with a reporter phone."""
+    """A 暴露垃圾 case (owned by 城管) at a point of ``area``, with a reporter phone, registered and
+    dispatched (a department handler sees only the cases dispatched to their unit)."""
     lon, lat = point_in(c.session, area)
-    return service.submit_report(
+    case = service.submit_report(
         c.session,
         SYSTEM,
         category_code="0102",
@@ -39,6 +40,9 @@ def make_case(c: Ctx, area: str, *, photo: bool = False) -> Case:
         reporter_phone="13912345678",
         files=[("p.jpg", JPEG)] if photo else None,
     )
+    for action in ("register", "dispatch"):
+        workflow.transition(c.session, SYSTEM, case_id=case.id, action=action, note="")
+    return case
 
 
 def _case(path: str, *, photo: bool = False, **extra: object):  # type: ignore[no-untyped-def]
@@ -70,8 +74,6 @@ def _closed_case(c: Ctx) -> tuple[Case, str]:
     case = make_case(c, c.area_a)
     token = case.tracking_token  # type: ignore[attr-defined]
     for action, note in (
-        ("register", ""),
-        ("dispatch", ""),
         ("handle", "done"),
         ("verify", ""),
         ("close", ""),
@@ -297,6 +299,18 @@ def _rate(c: Ctx) -> Target:
 
 rule("GET", "/api/v1/public/cases/{number}", PUBLIC, build=_track)
 rule("POST", "/api/v1/public/cases/{number}/rating", PUBLIC, build=_rate)
+
+
+def _tracked_photo(c: Ctx) -> Target:
+    case = make_case(c, c.area_a, photo=True)
+    attachment = service.attachments_of(c.session, case.id)[0]
+    return Target(
+        f"/api/v1/public/cases/{case.number}/attachments/{attachment.id}",
+        params={"tracking_code": case.tracking_token},  # type: ignore[attr-defined]
+    )
+
+
+rule("GET", "/api/v1/public/cases/{number}/attachments/{attachment_id}", PUBLIC, build=_tracked_photo)
 rule(
     "GET",
     "/api/v1/live",

@@ -17,6 +17,7 @@ from pingan.cases.models import Case, CaseEvent, CaseLink
 from pingan.core.errors import ValidationFailed
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.security import Actor
+from tests import aio
 from tests.cases.helpers import point_in
 
 SYSTEM = Actor.system("test")
@@ -98,7 +99,7 @@ def test_group_commit_batches_concurrent_requests_and_answers_each() -> None:
 
         return list(await asyncio.gather(*(one(i) for i in (1, 2, -3, 4, 5))))
 
-    assert asyncio.run(main()) == [10, 20, "bad -3", 40, 50]
+    assert aio.run(main()) == [10, 20, "bad -3", 40, 50]
     assert sorted(i for batch in batches for i in batch) == [-3, 1, 2, 4, 5]
     assert all(len(batch) <= 3 for batch in batches) and len(batches) <= 3
 
@@ -126,7 +127,7 @@ def test_group_commit_never_runs_more_batches_than_allowed(flight: int) -> None:
         group: GroupCommit[int, int] = GroupCommit(write, max_batch=2, concurrency=flight)
         return list(await asyncio.gather(*(group.submit_one(i) for i in range(12))))
 
-    assert asyncio.run(main()) == list(range(12))
+    assert aio.run(main()) == list(range(12))
     assert most == flight
 
 
@@ -159,7 +160,7 @@ def test_group_commit_lingers_for_the_rest_of_a_cohort_under_load(linger: float)
         await group.submit_one(2)  # after a batch of one: a quiet moment, written at once
         return time.monotonic() - started
 
-    quiet = asyncio.run(main())
+    quiet = aio.run(main())
     assert batches[:2] == [1, 31]
     cohort = batches[2:-2]
     if linger:
@@ -206,7 +207,7 @@ def test_a_report_the_write_refuses_fails_alone(
     async def main() -> list[object]:
         return list(await asyncio.gather(*(one(p) for p in reports)))
 
-    answers = asyncio.run(main())
+    answers = aio.run(main())
     good = []
     for pending, kind, answer in zip(reports, plan, answers, strict=True):
         if kind is None:

@@ -19,6 +19,7 @@ from pingan.core.db import create_db_engine, make_session_factory, transaction
 from pingan.core.errors import ValidationFailed
 from pingan.core.events import bus
 from pingan.core.security import Actor
+from tests import aio
 from tests.cases.helpers import GRID, point_in
 from tests.cases.server import copy_db
 
@@ -62,7 +63,7 @@ def test_reports_are_written_by_the_child_and_published_here(demo_db_template: P
             bus.unsubscribe(feed)
 
     try:
-        results, seen = asyncio.run(run())
+        results, seen = aio.run(run())
         child = writer.workers[0].pid
         assert child is not None and child != os.getpid()
     finally:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from pingan.core.errors import PinganError
 from pingan.core.groupcommit import GroupCommit
+from tests import aio
 
 
 class Poison(Exception):
@@ -42,7 +43,7 @@ class TestIsolation:
             group: GroupCommit[int, int] = GroupCommit(_writer(stored, calls), max_batch=1000)
             return await _submit_all(group, [[1], [2, 3], [-4], [5], [6, 7, 8]])
 
-        answers = asyncio.run(main())
+        answers = aio.run(main())
         assert answers[0] == [10] and answers[1] == [20, 30] and answers[3] == [50]
         assert answers[4] == [60, 70, 80]
         assert isinstance(answers[2][0], Poison)
@@ -65,7 +66,7 @@ class TestIsolation:
             group: GroupCommit[int, int] = GroupCommit(_writer(stored, calls), max_batch=max_batch)
             return await _submit_all(group, requests)
 
-        answers = asyncio.run(main())
+        answers = aio.run(main())
         for items, answer in zip(requests, answers, strict=True):
             for item, result in zip(items, answer, strict=True):
                 if item < 0:
@@ -85,7 +86,7 @@ class TestIsolation:
             group: GroupCommit[int, int] = GroupCommit(write, max_batch=1000)
             return await _submit_all(group, [[1], [2], [3], [4]])
 
-        answers = asyncio.run(main())
+        answers = aio.run(main())
         assert all(isinstance(a[0], PinganError) for a in answers)
         assert sum(calls) <= 8  # no attempt per item
 
@@ -100,6 +101,6 @@ class TestIsolation:
             group: GroupCommit[int, int] = GroupCommit(write, max_batch=100_000)
             return await _submit_all(group, [list(range(10_000))])
 
-        answers = asyncio.run(main())
+        answers = aio.run(main())
         assert all(isinstance(r, RuntimeError) for r in answers[0])
         assert len(calls) <= 300

@@ -19,6 +19,7 @@ import pytest
 from pingan.core.errors import ValidationFailed
 from pingan.core.events import bus
 from pingan.core.workerprocess import WorkerLost, WorkerProcess
+from tests import aio
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,7 @@ def test_the_child_answers_and_its_errors_come_back(worker: WorkerProcess) -> No
             await worker.call({"unpicklable": 1})
         assert (await worker.call({"text": "still here"}))[1] == "got still here"
 
-    asyncio.run(run())
+    aio.run(run())
     assert worker.starts == 1
 
 
@@ -70,7 +71,7 @@ def test_what_the_child_publishes_is_published_here(worker: WorkerProcess) -> No
         finally:
             bus.unsubscribe(queue)
 
-    assert asyncio.run(run()) == {"topic": "test", "event": "reported", "n": 1}
+    assert aio.run(run()) == {"topic": "test", "event": "reported", "n": 1}
 
 
 def test_overlapping_calls_are_answered_in_order(worker: WorkerProcess) -> None:
@@ -78,7 +79,7 @@ def test_overlapping_calls_are_answered_in_order(worker: WorkerProcess) -> None:
         calls = [worker.call({"sleep": 0.05 if i % 2 else 0, "text": i}) for i in range(6)]
         return [text for _pid, text in await asyncio.gather(*calls)]
 
-    assert asyncio.run(run()) == [f"got {i}" for i in range(6)]
+    assert aio.run(run()) == [f"got {i}" for i in range(6)]
 
 
 def test_a_killed_child_fails_the_call_in_hand_and_the_next_call_starts_another(
@@ -95,7 +96,7 @@ def test_a_killed_child_fails_the_call_in_hand_and_the_next_call_starts_another(
         second, text = await worker.call("b")
         assert second != first and text == "got b"
 
-    asyncio.run(run())
+    aio.run(run())
     assert worker.starts == 2
 
 
@@ -108,14 +109,14 @@ def test_a_handler_that_cannot_be_built_fails_each_call_with_its_reason() -> Non
                 await w.call("x")
 
     try:
-        asyncio.run(run())
+        aio.run(run())
     finally:
         w.close()
     assert w.starts == 1
 
 
 def test_close_ends_the_child(worker: WorkerProcess) -> None:
-    pid, _ = asyncio.run(worker.call("x"))
+    pid, _ = aio.run(worker.call("x"))
     worker.close()
     assert _gone(pid) and worker.pid is None
 
@@ -128,7 +129,7 @@ def test_a_stop_signal_lets_the_call_in_hand_finish(worker: WorkerProcess) -> No
         os.kill(pid, signal.SIGTERM)
         return pid, (await asyncio.wait_for(in_hand, 10))[1]
 
-    pid, text = asyncio.run(run())
+    pid, text = aio.run(run())
     assert text == "got finished"
     assert _gone(pid)
 
@@ -178,5 +179,5 @@ def test_a_child_that_cannot_be_started_is_a_503(
 
     monkeypatch.setattr(WorkerProcess, "_spawn", fail)
     with pytest.raises(WorkerLost, match="could not be started") as lost:
-        asyncio.run(worker.call("x"))
+        aio.run(worker.call("x"))
     assert lost.value.status == 503

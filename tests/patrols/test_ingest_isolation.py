@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.patrols.models import PatrolPosition, PatrolVolunteer
 from pingan.patrols.positions import OK, Fix, GroupCommitWriter
+from tests import aio
 from tests.patrols.conftest import Place, centre_of, register
 
 BAD_TIMES = [10**30, 9999999999999999999, -(10**20), 2**63]
@@ -55,7 +56,7 @@ def test_every_good_fix_lands(
     async def main() -> list[object]:
         return list(await asyncio.gather(*(one(f) for f in fixes)))
 
-    answers = asyncio.run(main())
+    answers = aio.run(main())
     good = [f for f, bad in zip(fixes, plan, strict=True) if bad is None]
     for answer, bad in zip(answers, plan, strict=True):
         if bad is None:

@@ -180,6 +180,7 @@ rule(
     build=lambda c: Target(f"/api/v1/areas/{c.area_a}", c.area_a),
     notes="households/population only inside the caller's scope (tests/security/test_areas_redaction.py)",
 )
+rule("GET", "/api/v1/areas/roads", PUBLIC, build=lambda c: Target("/api/v1/areas/roads"))
 rule(
     "GET",
     "/api/v1/locate",
