@@ -215,8 +215,38 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         s.close()
 
 
+@pytest.fixture(scope="session")
+def _session_app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    """The app under test, built once per worker: FastAPI takes over a second to build its ~200 routes."""
+    return create_app(settings, engine=engine)
+
+
 @pytest.fixture
-def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+def app(_session_app, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    """The worker's app, as new to each test: what it learnt serving the last test (rate buckets, sign-in
+    delays, the wall's snapshots, the batched writers bound to the last test's transaction) is forgotten,
+    and its middleware is built anew on the first request."""
+    from pingan.accounts.throttle import LoginGuard
+    from pingan.web.middleware import RateLimiter
+
+    state = _session_app.state
+    for learnt in ("wall_snapshots", "patrol_writer"):
+        if hasattr(state, learnt):
+            delattr(state, learnt)
+    writer = getattr(state, "intake_writer", None)
+    if writer is not None:
+        writer.close()
+        del state.intake_writer
+    state.rate_limiter = RateLimiter(state.settings.rate_limits)
+    state.login_guard = LoginGuard()
+    state.session_factory = session_factory
+    _session_app.middleware_stack = None
+    return _session_app
+
+
+@pytest.fixture
+def fresh_app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    """An app of this test's own, for a test that adds routes to it."""
     application = create_app(settings, engine=engine)
     application.state.session_factory = session_factory
     return application

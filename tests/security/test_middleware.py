@@ -49,7 +49,9 @@ class TestSecurityHeaders:
                 and "camera=(self)" in headers["permissions-policy"]
             )
 
-    def test_no_stack_trace_to_clients(self, app: FastAPI) -> None:
+    def test_no_stack_trace_to_clients(self, fresh_app: FastAPI) -> None:
+        app = fresh_app
+
         @app.get("/boom")
         def boom() -> None:
             raise RuntimeError("secret internals")
@@ -111,7 +113,9 @@ class TestRateLimiter:
 
 
 class TestRateLimitDependency:
-    def test_public_route_answers_429_with_retry_after(self, app: FastAPI) -> None:
+    def test_public_route_answers_429_with_retry_after(self, fresh_app: FastAPI) -> None:
+        app = fresh_app
+
         @app.get("/api/v1/test-public", dependencies=[Depends(rate_limit("reports"))])
         def public() -> dict[str, bool]:
             return {"ok": True}
