@@ -19,9 +19,18 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from pingan.cases.access import VIEW_ROLES
 from pingan.cases.models import OPEN_STATES, Case, State
+from pingan.core.clock import utcnow
 from pingan.core.security import Actor, in_scope
 
 _OPEN = sorted(s.value for s in OPEN_STATES)
+
+
+def colour_now(now: datetime) -> ColumnElement[str]:
+    """An open case's SLA colour at ``now``, computed by the database: red as soon as a deadline has passed
+    (as ``sla.status_of`` says), else the colour the SLA job last stored (yellow needs the work calendar,
+    which the job applies every minute). Paused cases keep their colour."""
+    passed = (Case.stage_due_at < now) | (Case.close_due_at < now)
+    return case((Case.paused_at.is_(None) & passed, literal("red")), else_=Case.sla_color)
 
 
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
@@ -54,14 +63,15 @@ class OpenGroup:
     count: int
 
 
-def open_groups(session: Session, actor: Actor, *, within: str | None) -> list[OpenGroup]:
-    """Open cases counted per area and SLA colour (one row per group)."""
-    stmt = select(Case.area_code, Case.street_code, Case.community_code, Case.sla_color, func.count()).where(
+def open_groups(
+    session: Session, actor: Actor, *, within: str | None, now: datetime | None = None
+) -> list[OpenGroup]:
+    """Open cases counted per area and SLA colour at ``now`` (one row per group)."""
+    colour = colour_now(now or utcnow())
+    stmt = select(Case.area_code, Case.street_code, Case.community_code, colour, func.count()).where(
         Case.state.in_(_OPEN)
     )
-    stmt = _where(stmt, actor, within).group_by(
-        Case.area_code, Case.street_code, Case.community_code, Case.sla_color
-    )
+    stmt = _where(stmt, actor, within).group_by(Case.area_code, Case.street_code, Case.community_code, colour)
     return [OpenGroup(*row) for row in session.execute(stmt)]
 
 
@@ -146,33 +156,38 @@ def closure_by_area(
     ]
 
 
-_URGENCY = case((Case.sla_color == "red", 0), (Case.sla_color == "yellow", 1), else_=2)
-
-
-def urgent_open(session: Session, actor: Actor, *, within: str | None, limit: int) -> list[Any]:
+def urgent_open(
+    session: Session, actor: Actor, *, within: str | None, limit: int, now: datetime | None = None
+) -> list[Any]:
     """The ``limit`` most urgent open cases with a position (overdue, then warning, then newest first).
 
     Chosen from the index by state alone (``ix_cases_open_rollup``), then only those rows are read."""
+    colour = colour_now(now or utcnow())
+    urgency = case((colour == "red", 0), (colour == "yellow", 1), else_=2)
     pick = select(Case.id).where(Case.state.in_(_OPEN))
-    pick = _where(pick, actor, within).order_by(_URGENCY, Case.reported_at.desc()).limit(limit)
+    pick = _where(pick, actor, within).order_by(urgency, Case.reported_at.desc()).limit(limit)
     ids = list(session.scalars(pick))
     if not ids:
         return []
     rows = session.execute(
-        select(Case.id, Case.number, Case.title, Case.lon, Case.lat, Case.sla_color).where(Case.id.in_(ids))
+        select(Case.id, Case.number, Case.title, Case.lon, Case.lat, colour.label("sla_color")).where(
+            Case.id.in_(ids)
+        )
     ).all()
     order = {case_id: n for n, case_id in enumerate(ids)}
     return sorted((r for r in rows if r.lon is not None and r.lat is not None), key=lambda r: order[r.id])
 
 
-def newest(session: Session, actor: Actor, *, within: str | None, limit: int) -> list[Any]:
+def newest(
+    session: Session, actor: Actor, *, within: str | None, limit: int, now: datetime | None = None
+) -> list[Any]:
     """The newest ``limit`` cases (any state), for the live feed."""
     stmt = select(
         Case.id,
         Case.number,
         Case.title,
         Case.state,
-        Case.sla_color,
+        colour_now(now or utcnow()).label("sla_color"),
         Case.reported_at,
         Case.area_code,
         Case.street_code,

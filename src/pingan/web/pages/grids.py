@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from pingan.areas import service as areas
 from pingan.cases import service as cases
+from pingan.cases import sla
 from pingan.core.errors import Forbidden
 from pingan.core.security import Actor, ensure_in_scope
 from pingan.web import i18n
@@ -34,7 +35,8 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
     open_cases, open_total = cases.list_cases(
         session, actor, filters=cases.CaseFilter(area_code=code, is_open=True), page=1, page_size=100
     )
-    overdue = sum(1 for c in open_cases if c.sla_color == "red")
+    colours = {c.id: sla.status_of(c).color for c in open_cases}  # now, as the case page shows it
+    overdue = sum(1 for colour in colours.values() if colour == "red")
     children = areas.list_areas(session, parent_code=code)
     settings = request.app.state.settings
     config: dict[str, Any] = {
@@ -52,7 +54,7 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
                 "title": c.title,
                 "lon": c.lon,
                 "lat": c.lat,
-                "sla_color": c.sla_color,
+                "sla_color": colours[c.id],
             }
             for c in open_cases
             if c.lon is not None
