@@ -1,13 +1,14 @@
 """The migrations build the schema the models describe (on the suite's database: SQLite, and PostgreSQL when
 PINGAN_TEST_DATABASE_URL is set), so a model change without its migration fails here. The history is one
 labelled branch per module (docs/decisions/0003-migration-branches.md): any allowed subset of modules
-migrates to exactly its modules' tables."""
+migrates to exactly its modules' tables (on a fresh database of the same kind)."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pingan.cli import app
 from pingan.core.db import alembic_config, branch_heads, create_db_engine, migrations_dir, upgrade
 from pingan.core.errors import ValidationFailed
 from pingan.registry import Base  # every module's tables
+from tests.conftest import _postgres_database
 
 # What the migrations add on purpose beyond the models: PostgreSQL's BRIN index over the GPS stream.
 _ONLY_IN_MIGRATIONS = {"ix_patrol_positions_fixed_ms"}
@@ -84,6 +86,20 @@ def database_tables(url: str) -> set[str]:
         engine.dispose()
 
 
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a PostgreSQL database when PINGAN_TEST_DATABASE_URL is set."""
+    base = os.environ.get("PINGAN_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url, drop = _postgres_database(base, "fresh_")
+    try:
+        yield url
+    finally:
+        drop()
+
+
 def test_the_migrated_schema_matches_the_models(engine: Engine) -> None:
     assert schema_diffs(engine) == []
 
@@ -134,9 +150,9 @@ class TestUpgradeSubsets:
         ids=["spine", "spine+cases", "spine+cases+grids", "every-branch-named", "all"],
     )
     def test_a_fresh_database_gets_exactly_those_modules_tables(
-        self, tmp_path: Path, modules: list[str] | None
+        self, fresh_url: str, modules: list[str] | None
     ) -> None:
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        url = fresh_url
         upgrade(url, modules)
         branches = ["spine", *(modules if modules is not None else BRANCH_PACKAGES)]
         expected = tables_of(branches)
@@ -147,8 +163,8 @@ class TestUpgradeSubsets:
         finally:
             engine.dispose()
 
-    def test_a_module_added_later_and_removed_again(self, tmp_path: Path) -> None:
-        url = f"sqlite:///{tmp_path / 'district.db'}"
+    def test_a_module_added_later_and_removed_again(self, fresh_url: str) -> None:
+        url = fresh_url
         upgrade(url, ["cases"])
         upgrade(url, ["grids"])
         assert database_tables(url) == tables_of(["spine", "cases", "grids"])
@@ -159,11 +175,10 @@ class TestUpgradeSubsets:
         command.downgrade(alembic_config(url), "base")
         assert database_tables(url) == set()
 
-    def test_an_unknown_branch_is_named_and_nothing_runs(self, tmp_path: Path) -> None:
-        url = f"sqlite:///{tmp_path / 'none.db'}"
+    def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
         with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cases, grids, patrols"):
-            upgrade(url, ["cases", "rivers"])
-        assert database_tables(url) == set()
+            upgrade(fresh_url, ["cases", "rivers"])
+        assert database_tables(fresh_url) == set()
 
 
 class TestCli:
@@ -173,8 +188,8 @@ class TestCli:
         rows = [line.split() for line in result.output.splitlines()]
         assert rows == [[label, heads[0]] for label, heads in branch_heads().items()]
 
-    def test_db_upgrade_of_some_modules(self, tmp_path: Path) -> None:
-        url = f"sqlite:///{tmp_path / 'cli.db'}"
+    def test_db_upgrade_of_some_modules(self, fresh_url: str) -> None:
+        url = fresh_url
         result = runner.invoke(app, ["db", "upgrade", "--db", url, "--module", "grids"])
         assert result.exit_code == 0, result.output
         assert database_tables(url) == tables_of(["spine", "grids"])
@@ -217,7 +232,7 @@ class TestCli:
     def test_db_revision_autogenerate_of_an_up_to_date_database_is_empty(self, tmp_path: Path) -> None:
         folder = tmp_path / "migrations"
         shutil.copytree(migrations_dir(), folder, ignore=shutil.ignore_patterns("__pycache__"))
-        url = f"sqlite:///{tmp_path / 'auto.db'}"
+        url = f"sqlite:///{tmp_path / 'auto.db'}"  # (on PostgreSQL the BRIN index the models lack would show)
         upgrade(url)
         args = ["db", "revision", "--migrations", str(folder), "--db", url, "--autogenerate"]
         made = runner.invoke(app, [*args, "--module", "patrols", "-m", "nothing new"])
