@@ -241,3 +241,9 @@ class TestCli:
         assert "down_revision: str | Sequence[str] | None = '0007_patrols_instruction'" in text
         body = text.split("def upgrade() -> None:")[1]
         assert "op." not in body and "pass" in body  # the models match the database: nothing to migrate
+
+        empty = f"sqlite:///{tmp_path / 'empty.db'}"
+        outdated = ["db", "revision", "--migrations", str(folder), "--db", empty, "--autogenerate"]
+        refused = runner.invoke(app, [*outdated, "--module", "grids", "-m", "y"])
+        assert refused.exit_code == 2 and "Target database is not up to date" in refused.output
+        assert not list(folder.glob("versions/grids_0004*"))

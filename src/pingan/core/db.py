@@ -259,6 +259,17 @@ def _branch_head(heads: dict[str, list[str]], branch: str) -> str:
     return heads[branch][0]
 
 
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """Alembic's refusals (a database at an unknown revision, autogenerate on an old schema) as our errors."""
+    from alembic.util import CommandError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise Conflict(f"migrations: {exc}", code="migrations") from exc
+
+
 def upgrade(url: str, branches: Sequence[str] | None = None) -> None:
     """Bring the schema at URL up to date: every branch (``alembic upgrade heads``) or the spine and the given
     modules' branches (``<label>@head`` each; a branch brings those it depends on)."""
@@ -266,14 +277,16 @@ def upgrade(url: str, branches: Sequence[str] | None = None) -> None:
 
     cfg = alembic_config(url)
     if branches is None:
-        command.upgrade(cfg, "heads")
-        return
-    heads = branch_heads()
-    wanted = [SPINE_BRANCH, *(b for b in dict.fromkeys(branches) if b != SPINE_BRANCH)]
-    for branch in wanted:
-        _branch_head(heads, branch)  # every name checked before anything runs
-    for branch in wanted:
-        command.upgrade(cfg, f"{branch}@head")
+        targets = ["heads"]
+    else:
+        heads = branch_heads()
+        wanted = [SPINE_BRANCH, *(b for b in dict.fromkeys(branches) if b != SPINE_BRANCH)]
+        for branch in wanted:
+            _branch_head(heads, branch)  # every name checked before anything runs
+        targets = [f"{branch}@head" for branch in wanted]
+    with _alembic_errors():
+        for target in targets:
+            command.upgrade(cfg, target)
 
 
 def new_revision(
@@ -307,14 +320,15 @@ def new_revision(
     rev_id = f"{module}_{max(numbers, default=0) + 1:04d}"
     if len(rev_id) > _VERSION_NUM_LENGTH:
         raise ValidationFailed(f"module name {module!r} is too long for a revision id", field="module")
-    script = command.revision(
-        cfg,
-        message=message,
-        autogenerate=autogenerate,
-        head="base" if new_module else f"{module}@head",
-        branch_label=module if new_module else None,
-        depends_on=dependencies or None,  # type: ignore[arg-type]  # a list, as alembic's --depends-on gives
-        rev_id=rev_id,
-    )
+    with _alembic_errors():
+        script = command.revision(
+            cfg,
+            message=message,
+            autogenerate=autogenerate,
+            head="base" if new_module else f"{module}@head",
+            branch_label=module if new_module else None,
+            depends_on=dependencies or None,  # type: ignore[arg-type]  # a list, as alembic's --depends-on gives
+            rev_id=rev_id,
+        )
     assert script is not None and not isinstance(script, list)
     return Path(script.path)
