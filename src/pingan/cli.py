@@ -103,14 +103,63 @@ def progress_bar() -> Progress:
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = None) -> None:
-    """Create or upgrade the schema to the newest migration."""
+def db_upgrade(
+    db: DbOption = None,
+    module: Annotated[
+        list[str] | None,
+        typer.Option("--module", help="the spine and this module only (repeatable; default: every module)"),
+    ] = None,
+) -> None:
+    """Create or upgrade the schema to the newest migration (every module's, or the spine and --module's)."""
     from pingan.core.db import upgrade
 
     settings = settings_for(db)
     url = settings.resolved_database_url()
-    upgrade(url)
+    try:
+        upgrade(url, module or None)
+    except PinganError as exc:
+        fail(exc)
     console.print(f"schema up to date: {_safe_url(url)}")
+
+
+@db_app.command("heads")
+def db_heads() -> None:
+    """List the migration branches (the spine and one per module) and each one's newest revision."""
+    from pingan.core.db import branch_heads
+
+    for label, heads in branch_heads().items():
+        console.print(f"{label or '(no label)':<12} {' '.join(heads)}", soft_wrap=True)
+
+
+@db_app.command("revision")
+def db_revision(
+    module: Annotated[str, typer.Option("--module", help="the module whose branch gets the migration")],
+    message: Annotated[str, typer.Option("-m", "--message", help="what the migration does")],
+    autogenerate: Annotated[bool, typer.Option(help="diff the models against the database (--db)")] = False,
+    new_module: Annotated[bool, typer.Option(help="the module's first migration: start its branch")] = False,
+    depends_on: Annotated[
+        list[str] | None, typer.Option("--depends-on", help="a branch whose tables it needs (repeatable)")
+    ] = None,
+    migrations: Annotated[Path | None, typer.Option(help="the migrations folder (default: Pingan's)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the next migration on a module's branch (docs/decisions/0003-migration-branches.md)."""
+    from pingan.core.db import new_revision
+
+    url = settings_for(db).resolved_database_url() if autogenerate else ""
+    try:
+        path = new_revision(
+            module,
+            message,
+            url=url,
+            directory=migrations,
+            autogenerate=autogenerate,
+            new_module=new_module,
+            depends_on=depends_on or (),
+        )
+    except PinganError as exc:
+        fail(exc)
+    console.print(f"new migration: {path}", soft_wrap=True)
 
 
 def _safe_url(url: str) -> str:

@@ -5,6 +5,7 @@ One request or job is one transaction, committed at the edge (see docs/decisions
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from pingan.core.clock import as_utc
+from pingan.core.errors import Conflict, ValidationFailed
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -207,22 +209,126 @@ def _has_rows(cursor: Any) -> bool:
     return result is not None and result.status == ExecStatus.TUPLES_OK
 
 
-def alembic_config(url: str) -> Any:
-    """The Alembic configuration for our migrations folder, bound to a URL."""
-    from alembic.config import Config
+# Migrations: one labelled Alembic branch per module (docs/decisions/0003-migration-branches.md). The spine's
+# branch is always migrated; a module's branch starts at its own base and depends on the spine.
+SPINE_BRANCH = "spine"
+_VERSION_NUM_LENGTH = 32  # alembic_version.version_num is VARCHAR(32)
 
-    root = Path(__file__).resolve().parents[3]
-    script_location = root / "migrations"
+
+def migrations_dir() -> Path:
+    """The Alembic scripts folder: the checkout's ``migrations/``, or the one shipped inside the package."""
+    script_location = Path(__file__).resolve().parents[3] / "migrations"
     if not script_location.exists():  # installed as a package: migrations are shipped inside it
         script_location = Path(__file__).resolve().parents[1] / "migrations"
+    return script_location
+
+
+def alembic_config(url: str, directory: Path | None = None) -> Any:
+    """The Alembic configuration for our migrations folder (or ``directory``), bound to a URL."""
+    from alembic.config import Config
+
     cfg = Config()
-    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("script_location", str(directory or migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    # New revisions are named by their module-prefixed id, so files sort by branch and order.
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     return cfg
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
-    """Bring the schema at URL up to date (``alembic upgrade heads``)."""
+def branch_heads(directory: Path | None = None) -> dict[str, list[str]]:
+    """Each migration branch (its label) and its head revision ids (one when the history is sound), the spine
+    first; a head without a label is listed under ``""``."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("", directory))
+    heads: dict[str, list[str]] = {}
+    for head in script.get_heads():  # ("heads" would leave out a head that another branch depends on)
+        revision = script.get_revision(head)
+        assert revision is not None
+        for label in sorted(revision.branch_labels) or [""]:
+            heads.setdefault(label, []).append(revision.revision)
+    return dict(sorted(heads.items(), key=lambda item: (item[0] != SPINE_BRANCH, item[0])))
+
+
+def _branch_head(heads: dict[str, list[str]], branch: str) -> str:
+    if branch not in heads or not branch:
+        known = ", ".join(label for label in heads if label)
+        raise ValidationFailed(
+            f"unknown migration branch {branch!r} (known: {known})", field="module", code="unknown_module"
+        )
+    return heads[branch][0]
+
+
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """Alembic's refusals (a database at an unknown revision, autogenerate on an old schema) as our errors."""
+    from alembic.util import CommandError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise Conflict(f"migrations: {exc}", code="migrations") from exc
+
+
+def upgrade(url: str, branches: Sequence[str] | None = None) -> None:
+    """Bring the schema at URL up to date: every branch (``alembic upgrade heads``) or the spine and the given
+    modules' branches (``<label>@head`` each; a branch brings those it depends on)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    cfg = alembic_config(url)
+    if branches is None:
+        targets = ["heads"]
+    else:
+        heads = branch_heads()
+        wanted = [SPINE_BRANCH, *(b for b in dict.fromkeys(branches) if b != SPINE_BRANCH)]
+        for branch in wanted:
+            _branch_head(heads, branch)  # every name checked before anything runs
+        targets = [f"{branch}@head" for branch in wanted]
+    with _alembic_errors():
+        for target in targets:
+            command.upgrade(cfg, target)
+
+
+def new_revision(
+    module: str,
+    message: str,
+    *,
+    url: str = "",
+    directory: Path | None = None,
+    autogenerate: bool = False,
+    new_module: bool = False,
+    depends_on: Sequence[str] = (),
+) -> Path:
+    """Write the next migration of a module's branch (``<module>_<NNNN>_<slug>.py``, revision id
+    ``<module>_<NNNN>``) and return its file. ``new_module`` starts the module's branch at its own base,
+    labelled with its name and depending on the spine and ``depends_on``'s branches (their heads of today)."""
+    from alembic import command
+
+    heads = branch_heads(directory)
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", module):
+        raise ValidationFailed(f"module name {module!r}: lower-case letters, digits and _", field="module")
+    if new_module and module in heads:
+        raise Conflict(f"module {module!r} already has a migration branch", field="module")
+    needs = [*([SPINE_BRANCH] if new_module else []), *depends_on]
+    dependencies = [_branch_head(heads, branch) for branch in dict.fromkeys(needs)]
+    if not new_module:
+        _branch_head(heads, module)
+    cfg = alembic_config(url, directory)
+    versions = Path(cfg.get_main_option("script_location") or "") / "versions"
+    numbered = re.compile(rf"{module}_(\d{{4}})(_.*)?\.py")
+    numbers = [int(m.group(1)) for f in versions.iterdir() if (m := numbered.fullmatch(f.name))]
+    rev_id = f"{module}_{max(numbers, default=0) + 1:04d}"
+    if len(rev_id) > _VERSION_NUM_LENGTH:
+        raise ValidationFailed(f"module name {module!r} is too long for a revision id", field="module")
+    with _alembic_errors():
+        script = command.revision(
+            cfg,
+            message=message,
+            autogenerate=autogenerate,
+            head="base" if new_module else f"{module}@head",
+            branch_label=module if new_module else None,
+            depends_on=dependencies or None,  # type: ignore[arg-type]  # a list, as alembic's --depends-on gives
+            rev_id=rev_id,
+        )
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)

@@ -19,7 +19,7 @@ import pingan.core.db
 
 revision: str = "0003_security"
 down_revision: str | Sequence[str] | None = "0002_audit"
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("spine",)
 depends_on: str | Sequence[str] | None = None
 
 PG_FUNCTION = """

@@ -14,8 +14,8 @@ import pingan.core.db
 
 revision: str = "0004_cases"
 down_revision: str | Sequence[str] | None = "0002_audit"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("cases",)
+depends_on: str | Sequence[str] | None = "0003_security"
 
 
 def upgrade() -> None:
