@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo run test test-sqlite test-postgres fuzz lint typecheck migrate bench clean
+.PHONY: setup demo run test test-fast test-sqlite test-postgres fuzz lint typecheck migrate bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -37,6 +37,9 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 test: lint typecheck test-sqlite test-postgres  ## the whole suite (PostgreSQL too when PINGAN_TEST_DATABASE_URL is set)
+
+test-fast: setup  ## the edit-test loop: SQLite, no browser, no fuzzing, no access matrix or long property runs
+	env -u PINGAN_TEST_DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -q -m "not slow and not e2e and not fuzz and not benchmark"
 
 test-sqlite: setup
 	env -u PINGAN_TEST_DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -q

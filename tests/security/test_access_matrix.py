@@ -31,6 +31,8 @@ from tests.security.access_rules import (
     load_all_rules,
 )
 
+pytestmark = pytest.mark.slow  # ~1,700 requests: `make test-fast` leaves it to `make test`
+
 RULES = load_all_rules()
 
 DEMO_USERS = (
