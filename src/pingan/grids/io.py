@@ -614,38 +614,58 @@ def export_register(
 
 
 def _resident_rows(session: Session, actor: Actor, area_code: str | None, full: bool) -> list[list[Any]]:
-    residents = list(session.scalars(registers.list_residents(session, actor, area_code=area_code)))
-    hh_ids = {r.household_id for r in residents if r.household_id}
-    households = {h.id: h for h in session.scalars(select(Household).where(Household.id.in_(hh_ids)))}
-    b_ids = {h.building_id for h in households.values()}
-    buildings = {b.id: b for b in session.scalars(select(Building).where(Building.id.in_(b_ids)))}
+    """One row per resident in scope with its flat and building, read in one statement (a district's 270,000
+    residents in seconds, not as objects)."""
+    r = Resident
+    personal = (
+        (r.name_enc, r.id_number_enc, r.phone_enc)
+        if full
+        else (r.name_masked, r.id_number_masked, r.phone_masked)
+    )
+    stmt = (
+        registers.list_residents(session, actor, area_code=area_code)
+        .with_only_columns(
+            r.area_code,
+            Building.address,
+            Building.lon,
+            Building.lat,
+            Household.room,
+            Household.kind,
+            *personal,
+            r.category,
+            r.care_tags,
+            r.relation,
+            maintain_column_froms=False,
+        )
+        .select_from(r)
+        .outerjoin(Household, Household.id == r.household_id)
+        .outerjoin(Building, Building.id == Household.building_id)
+    )
     protector = get_protector() if full else None
     out = []
-    for r in residents:
-        h = households.get(r.household_id or 0)
-        b = buildings.get(h.building_id) if h else None
+    for area, address, lon, lat, room, kind, name, idn, phone, category, tags, relation in session.execute(
+        stmt
+    ):
         if protector:
             name, idn, phone = (
-                protector.decrypt(r.name_enc),
-                protector.decrypt(r.id_number_enc),
-                decrypt_optional(protector, r.phone_enc) or "",
+                protector.decrypt(name),
+                protector.decrypt(idn),
+                decrypt_optional(protector, phone) or "",
             )
-        else:
-            name, idn, phone = r.name_masked, r.id_number_masked, r.phone_masked
         out.append(
             [
-                r.area_code,
-                b.address if b else "",
-                b.lon if b else "",
-                b.lat if b else "",
-                h.room if h else "",
-                h.kind if h else "",
+                area,
+                address or "",
+                "" if lon is None else lon,
+                "" if lat is None else lat,
+                room or "",
+                kind or "",
                 name,
                 idn,
                 phone,
-                r.category,
-                ",".join(r.care_tags or []),
-                r.relation,
+                category,
+                ",".join(tags or []),
+                relation,
             ]
         )
     return out
