@@ -23,7 +23,7 @@ from pingan.cases import live, sla
 from pingan.cases.access import VIEW_ROLES, visible
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import OPEN_STATES, Case, CaseEvent, JobLease, Reminder, State
-from pingan.cases.service import add_event
+from pingan.cases.timeline import add_event
 from pingan.cases.worktime import WorkCalendar
 from pingan.core.clock import LOCAL_TZ, utcnow
 from pingan.core.db import transaction

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
-from pingan.cases import routing, service
+from pingan.cases import intake, routing, service
 from pingan.cases.models import Case, CaseEvent, Category, State
 from pingan.cases.public import PUBLIC_STATE
 from pingan.core.clock import to_local, utcnow
@@ -358,7 +358,7 @@ def get_request(session: Session, number: str, *, extensions: bool = False) -> l
 
 def token_lookup(session: Session, token: str) -> list[dict[str, Any]]:
     """GET /tokens/{token}: our requests are realtime, but a tracking token still maps to its request id."""
-    digest = service._digest(token)  # noqa: SLF001 - same module family
+    digest = intake.tracking_digest(token)
     number = session.scalar(select(Case.number).where(Case.tracking_digest == digest))
     if number is None:
         raise Open311Error(404, "token is unknown")

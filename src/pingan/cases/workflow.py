@@ -19,7 +19,8 @@ from pingan.cases import jobs, live, routing, sla
 from pingan.cases.access import ACT_ROLES, OPERATOR_ROLES, capacities, ensure_visible, require_capacity
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import Case, CaseLink, Category, State
-from pingan.cases.service import add_event, attach_file
+from pingan.cases.service import raise_case
+from pingan.cases.timeline import add_event, attach_file
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor
@@ -271,8 +272,6 @@ def split_case(
     title: str | None = None,
 ) -> Case:
     """Undo a duplicate link (no description), or carve a separate problem out as a new linked case."""
-    from pingan.cases.service import raise_case
-
     case = ensure_visible(actor, session.get(Case, case_id), roles=OPERATOR_ROLES)
     require_capacity(capacities(session, actor, case), ("operator",), "split")
     if not (description or "").strip():
