@@ -88,19 +88,6 @@ def clean_text(value: Any, *, field: str, max_len: int, required: bool = True) -
     return text
 
 
-def raise_case(session: Session, actor: Actor, **kwargs: Any) -> Any:
-    """A case through cases.service.raise_case (the one way a problem becomes a case)."""
-    import importlib
-
-    try:
-        cases = importlib.import_module("pingan.cases.service")
-    except ModuleNotFoundError:
-        raise ValidationFailed(
-            "cases cannot be raised: the cases module is not installed", field="category_code"
-        ) from None
-    return cases.raise_case(session, actor, **kwargs)
-
-
 def visible_grids(
     session: Session, actor: Actor, *, area_code: str | None = None, roles: tuple[Role, ...] = READ_ROLES
 ) -> list[str]:
