@@ -39,7 +39,7 @@ from pingan.areas.models import AreaLevel
 from pingan.audit import service as audit
 from pingan.cases import hooks, live, routing, sla
 from pingan.cases.access import OPERATOR_ROLES
-from pingan.cases.config import get_cases_settings, get_protector
+from pingan.cases.config import get_cases_settings
 from pingan.cases.models import (
     INTERNAL_SOURCES,
     OPEN_STATES,
@@ -66,7 +66,7 @@ from pingan.core.db import (
 )
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.groupcommit import GroupCommit
-from pingan.core.pii import mask_name, mask_phone, normalise_phone
+from pingan.core.pii import get_protector, mask_name, mask_phone, normalise_phone
 from pingan.core.security import Actor, Grant, Role, require_role
 from pingan.core.validation import check_json, check_text, strip_unicode_space
 from pingan.core.workerprocess import WorkerProcess

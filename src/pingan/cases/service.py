@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from pingan.audit import pii_service
 from pingan.cases import intake
 from pingan.cases.access import OPERATOR_ROLES, ROLES_REVEAL, ensure_visible, visible
-from pingan.cases.config import get_protector
 from pingan.cases.models import (
     OPEN_STATES,
     SOURCES,
@@ -39,7 +38,7 @@ from pingan.cases.timeline import attachments_of as attachments_of
 from pingan.cases.timeline import timeline as timeline
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
-from pingan.core.pii import mask_phone, normalise_phone
+from pingan.core.pii import get_protector, mask_phone, normalise_phone
 from pingan.core.security import Actor, require_role
 
 MAX_DESCRIPTION = intake.MAX_DESCRIPTION

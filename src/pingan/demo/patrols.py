@@ -22,9 +22,8 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.clock import utcnow
 from pingan.core.errors import NotFound
-from pingan.core.pii import ID_CHECK, ID_WEIGHTS, mask_id_number, mask_name, mask_phone
+from pingan.core.pii import ID_CHECK, ID_WEIGHTS, get_protector, mask_id_number, mask_name, mask_phone
 from pingan.demo.bulk import insert_rows
-from pingan.patrols.common import get_protector
 from pingan.patrols.models import (
     Activity,
     Certificate,

@@ -31,8 +31,9 @@ from pingan.core.db import transaction
 from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.geo import haversine_m
 from pingan.core.groupcommit import GroupCommit
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor
-from pingan.patrols.common import from_ms, get_protector, to_ms
+from pingan.patrols.common import from_ms, to_ms
 from pingan.patrols.models import (
     DeviceState,
     PatrolEvent,
