@@ -7,6 +7,7 @@ from pingan.core.config import Settings
 from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.pii import (
     Protector,
+    get_protector,
     id_check_char,
     id_number_facts,
     id_number_index,
@@ -17,7 +18,6 @@ from pingan.core.pii import (
     normalise_phone,
     phone_index,
     protect_id_number,
-    get_protector,
     protect_phone,
     protector_for,
 )

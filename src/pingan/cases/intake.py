@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.audit import service as audit
 from pingan.cases import hooks, live, routing, sla
 from pingan.cases.access import OPERATOR_ROLES

@@ -22,7 +22,7 @@ from pingan.core.clock import to_local, utcnow
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.pii import normalise_phone
 from pingan.core.validation import MAX_PAGE_NUMBER, check_text, xml_safe
-from pingan.units.models import Unit
+from pingan.units import service as units_service
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_WINDOW = timedelta(days=90)
@@ -315,9 +315,7 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
 
 def _elements(session: Session, cases: list[Case], *, extensions: bool) -> list[dict[str, Any]]:
     unit_ids = {c.owner_unit_id for c in cases if c.owner_unit_id}
-    units = (
-        {u.id: u.name for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
-    )
+    units = {u.id: u.name for u in units_service.units_by_id(session, unit_ids).values()}
     out = []
     for case in cases:
         notes = None

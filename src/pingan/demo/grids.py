@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from pingan.accounts import service as accounts
 from pingan.accounts.models import Account
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.cases.worktime import official_days
 from pingan.core.clock import LOCAL_TZ, utcnow
 from pingan.core.pii import (

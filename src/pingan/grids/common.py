@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core import geo
 from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
