@@ -26,6 +26,9 @@ from pingan.cases.models import (
     SnoozedKey,
     State,
 )
+
+# The timeline (cases.timeline) and the dict shapes (cases.shapes) have their own files, so that intake, the
+# workflow, the jobs and public tracking need not import this one; re-exported for the API, pages and CLI.
 from pingan.cases.shapes import PUBLIC_NOTE_ACTIONS as PUBLIC_NOTE_ACTIONS
 from pingan.cases.shapes import attachment_dict as attachment_dict
 from pingan.cases.shapes import case_dict as case_dict
