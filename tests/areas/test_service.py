@@ -7,7 +7,7 @@ from shapely.geometry import box, mapping
 from sqlalchemy.orm import Session
 
 from pingan.areas import service
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core.errors import ValidationFailed
 
 
@@ -115,6 +115,21 @@ class TestImport:
         with pytest.raises(ValidationFailed) as info:
             service.import_geojson(session, b"{nope")
         assert "not valid JSON" in reasons(info)[0]
+
+
+class TestAreaNames:
+    def test_names_of_the_levels_asked(self, session: Session) -> None:
+        service.import_geojson(
+            session,
+            collection(
+                feature("530001", D, name="测试区", level="district"),
+                feature("530001001", S1, name="测试一街道"),
+                feature("530001001001", S1, name="测试社区"),
+            ),
+        )
+        streets = service.area_names(session, levels=[AreaLevel.DISTRICT, AreaLevel.STREET])
+        assert {"测试区", "测试一街道"} <= set(streets) and "测试社区" not in streets
+        assert service.area_names(session, levels=[]) == []
 
 
 class TestExport:

@@ -4,9 +4,10 @@ import pytest
 from cryptography.fernet import Fernet
 
 from pingan.core.config import Settings
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.pii import (
     Protector,
+    get_protector,
     id_check_char,
     id_number_facts,
     id_number_index,
@@ -161,3 +162,28 @@ class TestProtectorFor:
         a = protector_for(Settings(pii_key=key))
         assert protector_for(Settings(pii_key=key)) is a
         assert protector_for(Settings(pii_key=Fernet.generate_key().decode())) is not a
+
+
+class TestGetProtector:
+    """The one getter of the installation's Protector (services, jobs, the CLI and the demo use it)."""
+
+    def test_the_cached_protector_of_the_settings(self) -> None:
+        settings = Settings(pii_key=Fernet.generate_key().decode(), pii_index_key="index-key")
+        assert get_protector(settings) is protector_for(settings)
+
+    def test_blind_indexes_use_the_index_key(self) -> None:
+        key = Fernet.generate_key().decode()
+        plain = get_protector(Settings(pii_key=key))
+        indexed = get_protector(Settings(pii_key=key, pii_index_key="index-key"))
+        assert plain.blind_index("phone:13800000000") != indexed.blind_index("phone:13800000000")
+
+    def test_no_key_outside_demo_mode_is_a_503(self) -> None:
+        with pytest.raises(PinganError) as caught:
+            get_protector(Settings(pii_key="", demo_mode=False))
+        assert caught.value.code == "pii_key_missing" and caught.value.status == 503
+
+    def test_demo_data_without_a_key_use_the_derived_key(self) -> None:
+        settings = Settings(pii_key="", demo_mode=False, secret_key="s" * 32)
+        demo = get_protector(settings, demo=True)
+        assert demo is get_protector(settings.model_copy(update={"demo_mode": True}))
+        assert demo.decrypt(demo.encrypt("张三")) == "张三"

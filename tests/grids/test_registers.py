@@ -331,8 +331,7 @@ class TestCreatePlace:
 
 
 def test_demo_residents_have_valid_protected_ids(session: Session, admin: Actor) -> None:
-    from pingan.core.pii import normalise_id_number
-    from pingan.grids.privacy import get_protector
+    from pingan.core.pii import get_protector, normalise_id_number
 
     protector = get_protector()
     for r in session.scalars(select(Resident).limit(50)):

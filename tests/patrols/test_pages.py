@@ -15,9 +15,9 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.cases import service as cases
 from pingan.cases import workflow
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor
 from pingan.patrols import dispatch, volunteers
-from pingan.patrols.common import get_protector
 from pingan.patrols.models import Dispatch, PatrolTeam, PatrolVolunteer
 from pingan.patrols.positions import Fix, ingest_fixes
 from pingan.patrols.volunteers import device_key_of

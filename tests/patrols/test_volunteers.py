@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
 from pingan.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor
 from pingan.patrols import roster, training, volunteers
-from pingan.patrols.common import get_protector
 from pingan.patrols.models import PatrolVolunteer
 from tests.factories import actor
 from tests.patrols.conftest import Place, make_id_number, make_phone, register

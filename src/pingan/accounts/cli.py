@@ -36,12 +36,12 @@ ROLE_HELP = (
 
 
 def cli_protector() -> Protector:
-    from pingan.core.config import get_settings
-    from pingan.core.pii import protector_for
+    from pingan.core.errors import PinganError
+    from pingan.core.pii import get_protector
 
     try:
-        return protector_for(get_settings())
-    except ValueError as exc:
+        return get_protector()
+    except PinganError as exc:
         err.print(f"[bold red]error[/]: {escape(str(exc))}")
         raise typer.Exit(code=2) from None
 

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+# the area levels live in areas.types (other packages import them from there); re-exported here
+from pingan.areas.types import LEVEL_ORDER as LEVEL_ORDER
+from pingan.areas.types import AreaLevel as AreaLevel
 from pingan.core.clock import utcnow
 from pingan.core.db import Base, UTCDateTime
-
-
-class AreaLevel(StrEnum):
-    PROVINCE = "province"
-    CITY = "city"
-    DISTRICT = "district"
-    STREET = "street"
-    COMMUNITY = "community"
-    GRID = "grid"
-
-
-LEVEL_ORDER = [
-    AreaLevel.PROVINCE,
-    AreaLevel.CITY,
-    AreaLevel.DISTRICT,
-    AreaLevel.STREET,
-    AreaLevel.COMMUNITY,
-    AreaLevel.GRID,
-]
 
 
 class Area(Base):

@@ -98,6 +98,11 @@ def find_areas(session: Session, *, name: str, level: AreaLevel | None = None) -
     return list(session.scalars(stmt))
 
 
+def area_names(session: Session, *, levels: Iterable[AreaLevel]) -> list[str]:
+    """The names of all areas of these levels (e.g. to strip known place names off an address)."""
+    return list(session.scalars(select(Area.name).where(Area.level.in_([lv.value for lv in levels]))))
+
+
 def ancestors(session: Session, code: str) -> list[Area]:
     """The chain from the area itself up to the root."""
     chain: list[Area] = []

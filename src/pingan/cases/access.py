@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from pingan.cases.models import Case
 from pingan.core.errors import Forbidden, NotFound
 from pingan.core.security import Actor, Role, scope_clause
-from pingan.units.models import Unit, UnitKind
+from pingan.units import service as units
+from pingan.units.types import UnitKind
 
 OPERATOR_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR)
 ROLES_REVEAL = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.DEPARTMENT_HANDLER)
@@ -109,7 +110,7 @@ def capacities(session: Session, actor: Actor, case: Case) -> set[str]:
         caps.add("inspector")
     if actor.account_id is not None and case.reporter_account_id == actor.account_id:
         caps.add("reporter")
-    owner = session.get(Unit, case.owner_unit_id) if case.owner_unit_id else None
+    owner = units.find_unit(session, case.owner_unit_id) if case.owner_unit_id else None
     if owner is not None:
         if _in(actor, case, (Role.DEPARTMENT_HANDLER,), unit_id=owner.id) and any(
             g.unit_id == owner.id for g in actor.grants_for((Role.DEPARTMENT_HANDLER,))

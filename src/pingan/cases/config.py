@@ -8,10 +8,6 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pingan.core.config import get_settings
-from pingan.core.errors import PinganError
-from pingan.core.pii import Protector, protector_for
-
 
 class CasesSettings(BaseSettings):
     """Tunables of intake, dedupe, SLA job and work calendar, and attachment storage."""
@@ -64,11 +60,3 @@ class CasesSettings(BaseSettings):
 def get_cases_settings() -> CasesSettings:
     """The process-wide cases settings."""
     return CasesSettings()
-
-
-def get_protector() -> Protector:
-    """The Protector for reporter contact data (PINGAN_PII_KEY; derived key in demo mode)."""
-    try:
-        return protector_for(get_settings())
-    except ValueError as exc:
-        raise PinganError(str(exc), code="pii_key_missing", status=503) from None

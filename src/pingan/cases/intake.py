@@ -35,11 +35,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.audit import service as audit
 from pingan.cases import hooks, live, routing, sla
 from pingan.cases.access import OPERATOR_ROLES
-from pingan.cases.config import get_cases_settings, get_protector
+from pingan.cases.config import get_cases_settings
 from pingan.cases.models import (
     INTERNAL_SOURCES,
     OPEN_STATES,
@@ -51,6 +51,8 @@ from pingan.cases.models import (
     Category,
     State,
 )
+from pingan.cases.shapes import case_dict
+from pingan.cases.timeline import attach_file
 from pingan.core import geo
 from pingan.core.clock import to_local, utcnow
 from pingan.core.config import Settings, get_settings, use_settings
@@ -64,7 +66,7 @@ from pingan.core.db import (
 )
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.groupcommit import GroupCommit
-from pingan.core.pii import mask_name, mask_phone, normalise_phone
+from pingan.core.pii import get_protector, mask_name, mask_phone, normalise_phone
 from pingan.core.security import Actor, Grant, Role, require_role
 from pingan.core.validation import check_json, check_text, strip_unicode_space
 from pingan.core.workerprocess import WorkerProcess
@@ -122,6 +124,11 @@ class Draft:
 # --- step 1: draft -------------------------------------------------------------------------------------
 
 _TEXT_FIELDS = ("category_code", "description", "title", "address", "reporter_name", "reporter_phone")
+
+
+def tracking_digest(token: str) -> str:
+    """What is stored of a reporter's tracking token (its SHA-256), to find the case by the token later."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _check_texts(report: Report) -> None:
@@ -216,7 +223,7 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
         reporter_phone_index=None,
         reporter_phone_masked="",
         is_anonymous_public=report.is_anonymous_public,
-        tracking_digest=hashlib.sha256(token.encode()).hexdigest(),
+        tracking_digest=tracking_digest(token),
         entered_by_id=actor.account_id if report.on_behalf else None,
         attributes=report.attributes or {},
         media_url=report.media_url,
@@ -435,8 +442,6 @@ def write(session: Session, drafts: list[Draft], *, now: datetime) -> None:
                 details={"number": d.case.number, "fields": d.collected},
             )
         if d.files:
-            from pingan.cases.service import attach_file
-
             for filename, data in d.files:
                 attach_file(session, d.actor, cast(Case, d.case), filename=filename, data=data, kind="report")
 
@@ -845,8 +850,6 @@ def process_writer(
 
 def created_body(d: Draft) -> dict[str, Any]:
     """The answer to the reporter: the staff view of the case and, once, its tracking token."""
-    from pingan.cases.service import case_dict
-
     body = case_dict(cast(Case, d.case))
     body["tracking_code"] = d.tracking_token
     body["tracking_token"] = d.tracking_token  # its former name, kept for clients written against it

@@ -23,13 +23,13 @@ from pingan.cases import live, sla
 from pingan.cases.access import VIEW_ROLES, visible
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import OPEN_STATES, Case, CaseEvent, JobLease, Reminder, State
-from pingan.cases.service import add_event
+from pingan.cases.timeline import add_event
 from pingan.cases.worktime import WorkCalendar
 from pingan.core.clock import LOCAL_TZ, utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import NotFound
 from pingan.core.security import Actor, Role, require_role
-from pingan.units.models import Unit
+from pingan.units import service as units_service
 
 log = logging.getLogger("pingan.cases.jobs")
 JOB = "cases.refresh_sla"
@@ -294,7 +294,7 @@ def daily_digest(session: Session, actor: Actor, *, day: date | None = None) -> 
             row["received"] += 1
         if state == State.CLOSED.value and closed_at is not None and start <= closed_at < end:
             row["closed"] += 1
-    names = {u.id: (u.code, u.name) for u in session.scalars(select(Unit))}
+    names = {u.id: (u.code, u.name) for u in units_service.units_by_id(session).values()}
     out = []
     for unit_id, row in sorted(units.items(), key=lambda kv: (-kv[1]["red"], -kv[1]["open"])):
         code, name = names.get(unit_id, ("", "未派遣 unassigned")) if unit_id else ("", "未派遣 unassigned")

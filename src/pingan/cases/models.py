@@ -4,7 +4,6 @@ and the admin's days of the work calendar."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -23,64 +22,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# the states and vocabularies live in cases.types; re-exported for the package itself and its callers
+from pingan.cases.types import CLOCKS as CLOCKS
+from pingan.cases.types import FINAL_STATES as FINAL_STATES
+from pingan.cases.types import INTERNAL_SOURCES as INTERNAL_SOURCES
+from pingan.cases.types import OPEN_STATES as OPEN_STATES
+from pingan.cases.types import PRIORITIES as PRIORITIES
+from pingan.cases.types import RATINGS as RATINGS
+from pingan.cases.types import SOURCES as SOURCES
+from pingan.cases.types import STAGES as STAGES
+from pingan.cases.types import State as State
 from pingan.core.clock import utcnow
 from pingan.core.db import Base, UTCDateTime
-
-
-class State(StrEnum):
-    """Workflow states of a case."""
-
-    REPORTED = "reported"  # 上报
-    REGISTERED = "registered"  # 立案
-    REJECTED = "rejected"  # 不予立案
-    DISPATCHED = "dispatched"  # 派遣
-    IN_PROGRESS = "in_progress"  # 处置
-    HANDLED = "handled"  # 反馈
-    VERIFIED = "verified"  # 核查
-    CLOSED = "closed"  # 结案
-    RETURNED = "returned"  # 退回 (to the dispatcher)
-    SUSPENDED = "suspended"  # 挂起 (SLA clock paused)
-    MERGED = "merged"  # 合并 into another case
-
-
-OPEN_STATES = frozenset(
-    {
-        State.REPORTED,
-        State.REGISTERED,
-        State.DISPATCHED,
-        State.IN_PROGRESS,
-        State.HANDLED,
-        State.VERIFIED,
-        State.RETURNED,
-        State.SUSPENDED,
-    }
-)
-FINAL_STATES = frozenset({State.REJECTED, State.CLOSED, State.MERGED})
-
-PRIORITIES = ("low", "normal", "high", "urgent")
-STAGES = ("register", "dispatch", "handle", "verify")
-SOURCES = (
-    "resident_web",
-    "hotline",
-    "app",
-    "open311",
-    "grid_worker",
-    "patrol",
-    "inspection",
-    "sensor",
-    "camera",
-    "parcel",
-    "kitchen",
-    "drug",
-    "opinion",
-    "system",
-)
-INTERNAL_SOURCES = frozenset(
-    {"patrol", "inspection", "sensor", "camera", "parcel", "kitchen", "drug", "opinion", "system"}
-)
-RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
-# SLA clocks: "natural" counts every minute (fire, gas, emergencies); "working" only the work calendar's time
-CLOCKS = ("natural", "working")
 
 
 class Category(Base):

@@ -15,14 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
-from pingan.cases import routing, service
+from pingan.cases import intake, routing, service
 from pingan.cases.models import Case, CaseEvent, Category, State
 from pingan.cases.public import PUBLIC_STATE
 from pingan.core.clock import to_local, utcnow
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.pii import normalise_phone
 from pingan.core.validation import MAX_PAGE_NUMBER, check_text, xml_safe
-from pingan.units.models import Unit
+from pingan.units import service as units_service
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_WINDOW = timedelta(days=90)
@@ -315,9 +315,7 @@ def _paging(params: dict[str, str]) -> tuple[int, int]:
 
 def _elements(session: Session, cases: list[Case], *, extensions: bool) -> list[dict[str, Any]]:
     unit_ids = {c.owner_unit_id for c in cases if c.owner_unit_id}
-    units = (
-        {u.id: u.name for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
-    )
+    units = {u.id: u.name for u in units_service.units_by_id(session, unit_ids).values()}
     out = []
     for case in cases:
         notes = None
@@ -358,7 +356,7 @@ def get_request(session: Session, number: str, *, extensions: bool = False) -> l
 
 def token_lookup(session: Session, token: str) -> list[dict[str, Any]]:
     """GET /tokens/{token}: our requests are realtime, but a tracking token still maps to its request id."""
-    digest = service._digest(token)  # noqa: SLF001 - same module family
+    digest = intake.tracking_digest(token)
     number = session.scalar(select(Case.number).where(Case.tracking_digest == digest))
     if number is None:
         raise Open311Error(404, "token is unknown")

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.cases import workflow
+from pingan.cases.intake import tracking_digest
 from pingan.cases.models import RATINGS, Attachment, Case, Rating, State
-from pingan.cases.service import _digest, add_event, attachment_dict, attachments_of, event_dict, timeline
+from pingan.cases.shapes import attachment_dict, event_dict
+from pingan.cases.timeline import add_event, attachments_of, timeline
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor
@@ -36,7 +38,7 @@ def tracked_case(session: Session, *, number: str, token: str) -> Case:
     case = session.scalar(select(Case).where(Case.number == number))
     if case is None or not token or not case.tracking_digest:
         raise NotFound("no case with this number and token", field="number")
-    if not hmac.compare_digest(case.tracking_digest, _digest(token)):
+    if not hmac.compare_digest(case.tracking_digest, tracking_digest(token)):
         raise NotFound("no case with this number and token", field="number")
     return case
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +16,10 @@ from pingan.core.db import base_engine
 from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, require_role
 from pingan.units import service as units
-from pingan.units.models import Unit, UnitKind
+from pingan.units.types import UnitKind
+
+if TYPE_CHECKING:  # only the type of what units.service returns: the units' table is the units package's
+    from pingan.units.models import Unit
 
 TARGETS = ("unit", "street_centre", "community", "district_centre")
 
@@ -382,7 +385,7 @@ def _validate_rule(
     if target == "unit":
         if unit_id is None:
             raise ValidationFailed("a rule with target 'unit' needs unit_id", field="unit_id")
-        if session.get(Unit, unit_id) is None:
+        if units.find_unit(session, unit_id) is None:
             raise ValidationFailed(f"no unit {unit_id}", field="unit_id")
 
 

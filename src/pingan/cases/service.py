@@ -5,7 +5,6 @@ The workflow (register, dispatch, handle, verify, close …) lives in :mod:`ping
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,25 +14,34 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.audit import pii_service
-from pingan.cases import intake, sla
+from pingan.cases import intake
 from pingan.cases.access import OPERATOR_ROLES, ROLES_REVEAL, ensure_visible, visible
-from pingan.cases.config import get_protector
 from pingan.cases.models import (
     OPEN_STATES,
     SOURCES,
     Attachment,
     Case,
-    CaseEvent,
     CaseLink,
     Rating,
     SnoozedKey,
     State,
 )
-from pingan.cases.storage import save_upload
-from pingan.cases.worktime import WorkCalendar
+
+# The timeline (cases.timeline) and the dict shapes (cases.shapes) have their own files, so that intake, the
+# workflow, the jobs and public tracking need not import this one; re-exported for the API, pages and CLI.
+from pingan.cases.shapes import PUBLIC_NOTE_ACTIONS as PUBLIC_NOTE_ACTIONS
+from pingan.cases.shapes import attachment_dict as attachment_dict
+from pingan.cases.shapes import case_dict as case_dict
+from pingan.cases.shapes import event_dict as event_dict
+from pingan.cases.shapes import public_text as public_text
+from pingan.cases.shapes import rating_dict as rating_dict
+from pingan.cases.timeline import add_event as add_event
+from pingan.cases.timeline import attach_file as attach_file
+from pingan.cases.timeline import attachments_of as attachments_of
+from pingan.cases.timeline import timeline as timeline
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
-from pingan.core.pii import mask_phone, normalise_phone
+from pingan.core.pii import get_protector, mask_phone, normalise_phone
 from pingan.core.security import Actor, require_role
 
 MAX_DESCRIPTION = intake.MAX_DESCRIPTION
@@ -95,10 +103,6 @@ def public_actor(session: Session, *, client_ip: str | None = None) -> Actor:
     return intake.public_actor(session, client_ip=client_ip)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _signal_existing(session: Session, dedupe_key: str, now: datetime) -> Case | None:
     """A machine signal: count it on the open case with this key, or swallow it while the key is snoozed."""
     case = session.scalar(
@@ -128,37 +132,6 @@ def _signal_existing(session: Session, dedupe_key: str, now: datetime) -> Case |
             field="dedupe_key",
         )
     return None
-
-
-def add_event(
-    session: Session,
-    case: Case,
-    actor: Actor | None,
-    *,
-    action: str,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    note: str = "",
-    unit_id: int | None = None,
-    is_public: bool = False,
-    details: dict[str, Any] | None = None,
-) -> CaseEvent:
-    """Append one step to the case timeline."""
-    entry = CaseEvent(
-        case_id=case.id,
-        at=utcnow(),
-        account_id=actor.account_id if actor else None,
-        actor_name=(actor.display_name or actor.username) if actor else "system",
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        unit_id=unit_id,
-        note=note,
-        is_public=is_public,
-        details=details or {},
-    )
-    session.add(entry)
-    return entry
 
 
 # --- channel intake (resident web, hotline, grid-worker app, Open311) ------------------------------------
@@ -209,36 +182,6 @@ def submit_report(
 
 def _given(**values: str | None) -> list[str]:
     return [k for k, v in values.items() if v]
-
-
-def attach_file(
-    session: Session,
-    actor: Actor | None,
-    case: Case,
-    *,
-    filename: str,
-    data: bytes,
-    kind: str = "report",
-    event: CaseEvent | None = None,
-) -> Attachment:
-    """Store a photo/document for the case (validated by content, size-limited)."""
-    stored = save_upload(case.number, filename, data)
-    attachment = Attachment(
-        case_id=case.id,
-        event_id=event.id if event else None,
-        kind=kind,
-        filename=stored.filename,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=stored.key,
-        is_public=True,
-        uploaded_by=actor.account_id if actor else None,
-        created_at=utcnow(),
-    )
-    session.add(attachment)
-    session.flush()
-    return attachment
 
 
 # --- reading --------------------------------------------------------------------------------------------
@@ -347,24 +290,6 @@ def list_cases(
     return list(items), total
 
 
-def timeline(session: Session, actor: Actor, *, case_id: int, public_only: bool = False) -> list[CaseEvent]:
-    """The case's steps in order."""
-    case = get_case(session, actor, case_id=case_id) if not actor.is_system else session.get(Case, case_id)
-    if case is None:
-        raise NotFound("case not found", field="case_id")
-    stmt = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)
-    if public_only:
-        stmt = stmt.where(CaseEvent.is_public.is_(True))
-    return list(session.scalars(stmt))
-
-
-def attachments_of(session: Session, case_id: int, *, public_only: bool = False) -> list[Attachment]:
-    stmt = select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)
-    if public_only:
-        stmt = stmt.where(Attachment.is_public.is_(True))
-    return list(session.scalars(stmt))
-
-
 def get_attachment(session: Session, actor: Actor, *, attachment_id: int) -> tuple[Attachment, bytes]:
     """An attachment of a visible case with its bytes."""
     from pingan.cases.storage import get_store
@@ -379,17 +304,6 @@ def get_attachment(session: Session, actor: Actor, *, attachment_id: int) -> tup
 def ratings_of(session: Session, case_id: int) -> list[Rating]:
     """The reporter's verdicts on the case, oldest first (each "not fixed" reopened it)."""
     return list(session.scalars(select(Rating).where(Rating.case_id == case_id).order_by(Rating.id)))
-
-
-def rating_dict(r: Rating) -> dict[str, Any]:
-    """A rating as staff see it: fixed or not, satisfaction and the reporter's comment."""
-    return {
-        "id": r.id,
-        "is_fixed": r.is_fixed,
-        "satisfaction": r.satisfaction,
-        "comment": r.comment,
-        "created_at": _iso(r.created_at),
-    }
 
 
 def links_of(session: Session, case_id: int) -> list[CaseLink]:
@@ -430,111 +344,6 @@ def reveal_reporter(
         reason=reason,
         details={"number": case.number},
     )
-
-
-def case_dict(
-    case: Case,
-    *,
-    with_contact_masks: bool = True,
-    now: datetime | None = None,
-    calendar: WorkCalendar | None = None,
-) -> dict[str, Any]:
-    """The staff view of a case (masked contact, never the clear text); ``sla`` and ``sla_color`` are the
-    time-limit status at ``now`` (``sla.status_of``), the same the pages show."""
-    status = sla.status_of(case, now, calendar=calendar)
-    data: dict[str, Any] = {
-        "id": case.id,
-        "number": case.number,
-        "category_code": case.category_code,
-        "title": case.title,
-        "description": case.description,
-        "address": case.address,
-        "lon": case.lon,
-        "lat": case.lat,
-        "source_crs": case.source_crs,
-        "area_code": case.area_code,
-        "community_code": case.community_code,
-        "street_code": case.street_code,
-        "source": case.source,
-        "source_ref": case.source_ref,
-        "dedupe_key": case.dedupe_key,
-        "signal_count": case.signal_count,
-        "priority": case.priority,
-        "state": case.state,
-        "owner_unit_id": case.owner_unit_id,
-        "routed_unit_id": case.routed_unit_id,
-        "escalation_level": case.escalation_level,
-        "is_supervised": case.is_supervised,
-        "duplicate_of_id": case.duplicate_of_id,
-        "stage": case.stage,
-        "stage_due_at": _iso(case.stage_due_at),
-        "close_due_at": _iso(case.close_due_at),
-        "sla_color": status.color,
-        "sla": status.to_dict(),
-        "is_paused": case.paused_at is not None,
-        "paused_seconds": case.paused_seconds,
-        "reported_at": _iso(case.reported_at),
-        "registered_at": _iso(case.registered_at),
-        "dispatched_at": _iso(case.dispatched_at),
-        "handled_at": _iso(case.handled_at),
-        "verified_at": _iso(case.verified_at),
-        "closed_at": _iso(case.closed_at),
-        "updated_at": _iso(case.updated_at),
-        "is_closed_on_time": case.is_closed_on_time,
-        "return_count": case.return_count,
-        "rework_count": case.rework_count,
-        "reopen_count": case.reopen_count,
-        "is_anonymous_public": case.is_anonymous_public,
-        "attributes": case.attributes,
-        "media_url": case.media_url,
-    }
-    if with_contact_masks:
-        data["reporter_name_masked"] = case.reporter_name_masked
-        data["reporter_phone_masked"] = case.reporter_phone_masked
-    return data
-
-
-# Steps whose note is written for the reporter (the handler's result, a refusal's reason, the reporter's own
-# words, a council's Open311 update). Every other note is internal — routing reasons, merges, duplicates,
-# supervision, comments — and never leaves the staff views, even on a public step.
-PUBLIC_NOTE_ACTIONS = frozenset({"handle", "reject", "close", "reopen", "open311_update"})
-
-
-def public_text(ev: CaseEvent) -> str:
-    """The text of a public step that the public may read ("" when its note is internal)."""
-    return ev.note if ev.action in PUBLIC_NOTE_ACTIONS else ""
-
-
-def event_dict(ev: CaseEvent, *, public: bool = False) -> dict[str, Any]:
-    """A timeline step; ``public``: the reporter's view (public text only, no actors or details)."""
-    data: dict[str, Any] = {
-        "id": ev.id,
-        "at": _iso(ev.at),
-        "action": ev.action,
-        "from_state": ev.from_state,
-        "to_state": ev.to_state,
-        "note": public_text(ev) if public else ev.note,
-        "unit_id": ev.unit_id,
-    }
-    if not public:
-        data.update({"actor": ev.actor_name, "account_id": ev.account_id, "details": ev.details})
-    return data
-
-
-def attachment_dict(a: Attachment) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "kind": a.kind,
-        "filename": a.filename,
-        "content_type": a.content_type,
-        "size": a.size,
-        "event_id": a.event_id,
-        "url": f"/api/v1/cases/attachments/{a.id}",
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def snooze_key(

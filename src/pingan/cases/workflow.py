@@ -19,11 +19,12 @@ from pingan.cases import jobs, live, routing, sla
 from pingan.cases.access import ACT_ROLES, OPERATOR_ROLES, capacities, ensure_visible, require_capacity
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import Case, CaseLink, Category, State
-from pingan.cases.service import add_event, attach_file
+from pingan.cases.service import raise_case
+from pingan.cases.timeline import add_event, attach_file
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor
-from pingan.units.models import Unit
+from pingan.units import service as units
 
 S = State
 _OPEN_ACTIVE = (S.REPORTED, S.REGISTERED, S.DISPATCHED, S.IN_PROGRESS, S.HANDLED, S.VERIFIED, S.RETURNED)
@@ -232,7 +233,7 @@ def _dispatch_unit(session: Session, case: Case, unit_id: int | None, *, require
         unit_id = case.routed_unit_id or case.owner_unit_id
     if unit_id is None:
         raise ValidationFailed("no unit is routed for this case: choose unit_id", field="unit_id")
-    unit = session.get(Unit, unit_id)
+    unit = units.find_unit(session, unit_id)
     if unit is None or not unit.is_active:
         raise ValidationFailed(f"no active unit {unit_id}", field="unit_id")
     return unit.id
@@ -271,8 +272,6 @@ def split_case(
     title: str | None = None,
 ) -> Case:
     """Undo a duplicate link (no description), or carve a separate problem out as a new linked case."""
-    from pingan.cases.service import raise_case
-
     case = ensure_visible(actor, session.get(Case, case_id), roles=OPERATOR_ROLES)
     require_capacity(capacities(session, actor, case), ("operator",), "split")
     if not (description or "").strip():
@@ -314,7 +313,7 @@ def split_case(
 
 def units_for_dispatch(session: Session) -> list[dict[str, Any]]:
     """Active units a case can be dispatched to."""
-    rows = session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.code))
+    rows = units.list_units(session, active_only=True)
     return [
         {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind, "area_code": u.area_code} for u in rows
     ]

@@ -31,7 +31,7 @@ import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import PinganError, ValidationFailed
 
 if TYPE_CHECKING:
     from pingan.core.config import Settings
@@ -265,6 +265,24 @@ def protector_for(settings: Settings) -> Protector:
     return _cached_protector(
         settings.pii_key, settings.pii_index_key, settings.secret_key, settings.demo_mode
     )
+
+
+def get_protector(settings: Settings | None = None, *, demo: bool = False) -> Protector:
+    """The installation's Protector, the one way services, jobs and the CLI get it.
+
+    From ``settings`` (default: the process settings); in demo mode, or when generating ``demo`` data, a key
+    derived from the secret key stands in for a missing PINGAN_PII_KEY. Without a key otherwise: PinganError
+    ``pii_key_missing`` (503)."""
+    if settings is None:
+        from pingan.core.config import get_settings
+
+        settings = get_settings()
+    try:
+        return _cached_protector(
+            settings.pii_key, settings.pii_index_key, settings.secret_key, demo or settings.demo_mode
+        )
+    except ValueError as exc:
+        raise PinganError(str(exc), code="pii_key_missing", status=503) from None
 
 
 @lru_cache(maxsize=8)

@@ -16,10 +16,18 @@ from sqlalchemy.orm import Session
 from pingan.accounts import service as accounts
 from pingan.accounts.models import Account
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.cases.worktime import official_days
 from pingan.core.clock import LOCAL_TZ, utcnow
-from pingan.core.pii import ID_CHECK, ID_WEIGHTS, Protector, mask_id_number, mask_name, mask_phone
+from pingan.core.pii import (
+    ID_CHECK,
+    ID_WEIGHTS,
+    Protector,
+    get_protector,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
 from pingan.demo.bulk import insert_columns, insert_rows
 from pingan.grids.models import (
     Building,
@@ -37,7 +45,6 @@ from pingan.grids.models import (
     TaskTarget,
     Visit,
 )
-from pingan.grids.privacy import demo_protector
 from pingan.grids.visits import quarter_start
 
 Step = Callable[[str, float], None]
@@ -202,7 +209,7 @@ def generate_grids_demo(session: Session, *, seed: int = 2016, step: Step | None
     report = step or (lambda _label, _share: None)
     rng = np.random.default_rng(seed + 6)
     names = _Names(rng)
-    protector = demo_protector()
+    protector = get_protector(demo=True)
     grids = areas.list_areas(session, level=AreaLevel.GRID)
     if not grids:
         return {}

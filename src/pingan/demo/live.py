@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from pingan.areas.models import Area
 from pingan.cases.models import Category
 from pingan.core.clock import LOCAL_TZ
+from pingan.core.pii import get_protector
 from pingan.demo.cases import CHANNELS, DAILY_REPORTS, MIX, RESIDENT_HOURS, STAFF_HOURS
-from pingan.patrols.common import get_protector
 from pingan.patrols.models import PatrolVolunteer, Shift, ShiftAssignment
 
 log = logging.getLogger("pingan.demo.live")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.grids.models import PartyBranch, PartyBranchGrid, PartyMember, StaffLink, StaffRole
 
 Step = Callable[[str, float], None]

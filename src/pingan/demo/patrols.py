@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core.clock import utcnow
 from pingan.core.errors import NotFound
-from pingan.core.pii import ID_CHECK, ID_WEIGHTS, mask_id_number, mask_name, mask_phone
+from pingan.core.pii import ID_CHECK, ID_WEIGHTS, get_protector, mask_id_number, mask_name, mask_phone
 from pingan.demo.bulk import insert_rows
-from pingan.patrols.common import get_protector
 from pingan.patrols.models import (
     Activity,
     Certificate,

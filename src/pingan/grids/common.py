@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core import geo
 from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
@@ -86,19 +86,6 @@ def clean_text(value: Any, *, field: str, max_len: int, required: bool = True) -
     if len(text) > max_len:
         raise ValidationFailed(f"{field} is longer than {max_len} characters", field=field)
     return text
-
-
-def raise_case(session: Session, actor: Actor, **kwargs: Any) -> Any:
-    """A case through cases.service.raise_case (the one way a problem becomes a case)."""
-    import importlib
-
-    try:
-        cases = importlib.import_module("pingan.cases.service")
-    except ModuleNotFoundError:
-        raise ValidationFailed(
-            "cases cannot be raised: the cases module is not installed", field="category_code"
-        ) from None
-    return cases.raise_case(session, actor, **kwargs)
 
 
 def visible_grids(

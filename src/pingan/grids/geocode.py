@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from pingan.areas.models import Area, AreaLevel
+from pingan.areas import service as areas
+from pingan.areas.types import AreaLevel
 from pingan.grids.models import Building, Place
 
 _PREFIX_LEVELS = (AreaLevel.PROVINCE, AreaLevel.CITY, AreaLevel.DISTRICT, AreaLevel.STREET)
@@ -49,9 +50,7 @@ def _readings(session: Session, text: str) -> list[str]:
     without a leading province or city name it does not hold (浙江省, 杭州市 — unless that was the start of a
     road's name, like 滨江市场路: then the longer reading matches)."""
     value = _SPACES.sub("", unicodedata.normalize("NFKC", text or ""))
-    names = session.scalars(
-        select(Area.name).where(Area.level.in_([lv.value for lv in _PREFIX_LEVELS]))
-    ).all()
+    names = areas.area_names(session, levels=_PREFIX_LEVELS)
     ordered = sorted({n for n in names if n}, key=len, reverse=True)
 
     def strip_known(v: str) -> str:

@@ -22,13 +22,20 @@ from sqlalchemy.orm import Session
 from pingan.areas import service as areas
 from pingan.audit import pii_service
 from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
-from pingan.core.pii import id_number_index, mask_name, mask_phone, normalise_id_number, normalise_phone
+from pingan.core.pii import (
+    get_protector,
+    id_number_index,
+    mask_name,
+    mask_phone,
+    normalise_id_number,
+    normalise_phone,
+)
 from pingan.core.security import Actor, require_role
 from pingan.core.validation import check_text, export_cell
 from pingan.grids import registers
 from pingan.grids.common import WRITE_ROLES, get_grid_code
 from pingan.grids.models import Building, CareTag, Household, Place, PlaceType, RecordChange, Resident
-from pingan.grids.privacy import decrypt_optional, encrypt_optional, get_protector
+from pingan.grids.privacy import decrypt_optional, encrypt_optional
 
 Progress = Callable[[int, int], None]
 MAX_ROWS = 50_000

@@ -9,6 +9,7 @@ from sqlalchemy import Select, cast, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
+from pingan.cases.interface import raise_case
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, in_scope, require_role
@@ -19,7 +20,6 @@ from pingan.grids.common import (
     check_write,
     clean_text,
     grid_of_point,
-    raise_case,
     visible_grids,
 )
 from pingan.grids.models import Opinion, OpinionState

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core.config import Settings
 from pingan.core.errors import PinganError
 from pingan.core.pii import normalise_id_number, normalise_phone

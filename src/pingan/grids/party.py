@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pingan.accounts import service as accounts
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, Grant, Role, ensure_in_scope, in_scope, require_role, scope_clause
 from pingan.grids.common import MANAGER_ROLES, READ_ROLES, clean_text, grid_names, grids_under

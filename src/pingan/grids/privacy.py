@@ -1,27 +1,11 @@
-"""Personal data in the grid registers: the installation's Protector (core.pii.protector_for) and helpers.
+"""Personal data in the grid registers: helpers around the installation's Protector (core.pii.get_protector).
 
 Full values leave the service only through audit.pii_service.reveal (role, scope, reason, audit record).
 """
 
 from __future__ import annotations
 
-from pingan.core.config import get_settings
-from pingan.core.errors import PinganError
-from pingan.core.pii import Protector, protector_for
-
-
-def get_protector() -> Protector:
-    """The Protector from ``PINGAN_PII_KEY`` (demo mode derives one from the secret key); 503 when missing."""
-    try:
-        return protector_for(get_settings())
-    except ValueError as exc:
-        raise PinganError(str(exc), code="pii_key_missing", status=503) from None
-
-
-def demo_protector() -> Protector:
-    """The Protector for synthetic demo data: the configured key, else the demo-mode key."""
-    settings = get_settings()
-    return protector_for(settings.model_copy(update={"demo_mode": True}))
+from pingan.core.pii import Protector
 
 
 def encrypt_optional(protector: Protector, value: str | None) -> bytes | None:

@@ -13,6 +13,7 @@ from pingan.audit import pii_service
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.pii import (
     Protector,
+    get_protector,
     id_number_facts,
     id_number_index,
     mask_id_number,
@@ -38,7 +39,7 @@ from pingan.grids.common import (
     grids_under,
 )
 from pingan.grids.models import Building, CareTag, Household, Place, PlaceType, Resident, ResidentCategory
-from pingan.grids.privacy import encrypt_optional, get_protector
+from pingan.grids.privacy import encrypt_optional
 
 BUILDING_KINDS = ("residential", "rental", "commercial", "mixed", "public")
 HOUSEHOLD_KINDS = ("registered", "rental", "vacant")

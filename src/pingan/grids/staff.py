@@ -8,7 +8,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
-from pingan.core.pii import mask_phone, normalise_phone
+from pingan.core.pii import get_protector, mask_phone, normalise_phone
 from pingan.core.security import Actor, ensure_in_scope, require_role
 from pingan.grids.common import (
     MANAGER_ROLES,
@@ -21,7 +21,7 @@ from pingan.grids.common import (
     visible_grids,
 )
 from pingan.grids.models import StaffLink, StaffMember, StaffRole
-from pingan.grids.privacy import encrypt_optional, get_protector
+from pingan.grids.privacy import encrypt_optional
 
 
 def create_staff(

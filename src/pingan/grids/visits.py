@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
+from pingan.cases.interface import raise_case
 from pingan.core import geo
 from pingan.core.clock import LOCAL_TZ, as_utc, utcnow
 from pingan.core.errors import PinganError, ValidationFailed
@@ -22,7 +23,6 @@ from pingan.grids.common import (
     check_write,
     clean_text,
     grid_names,
-    raise_case,
     scoped,
     visible_grids,
 )

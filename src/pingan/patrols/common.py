@@ -1,13 +1,9 @@
-"""Shared helpers of the patrols module: roles, the personal-data protector, time conversions."""
+"""Shared helpers of the patrols module: roles, time conversions."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 
-from pingan.core.config import get_settings
-from pingan.core.errors import PinganError
-from pingan.core.pii import Protector
 from pingan.core.security import Actor, Grant, Role
 
 # who manages volunteers, teams and shifts; who may read them (masked); who may see personal data in full
@@ -23,21 +19,6 @@ READ_ROLES = (
 BATCH_ROLES = (Role.DISTRICT_ADMIN, Role.PATROL_VOLUNTEER)
 REVEAL_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR)
 DISPATCH_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.GRID_WORKER)
-
-
-def get_protector(*, demo: bool = False) -> Protector:
-    """The personal-data protector from the settings (``demo``: generating demo data, which may use the
-    key derived from the secret key when no PINGAN_PII_KEY is set)."""
-    settings = get_settings()
-    try:
-        return _protector(settings.pii_key, settings.secret_key, demo or settings.demo_mode)
-    except ValueError as exc:
-        raise PinganError(str(exc), code="pii_key_missing", status=503) from None
-
-
-@lru_cache(maxsize=4)
-def _protector(pii_key: str, secret_key: str, demo_mode: bool) -> Protector:
-    return Protector.from_config(pii_key, secret_key=secret_key, demo_mode=demo_mode)
 
 
 def to_ms(value: datetime) -> int:

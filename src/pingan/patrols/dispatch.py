@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.cases import interface as cases
 from pingan.core import geo
 from pingan.core.clock import format_local, utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
@@ -205,8 +206,6 @@ def _target(
     case_id: int | None,
 ) -> tuple[float, float, dict[str, Any]]:
     if case_id is not None:
-        from pingan.cases import service as cases
-
         case = cases.get_case(session, actor, case_id=case_id)
         if case.lon is None or case.lat is None:
             raise ValidationFailed("the case has no location; give lon and lat", field="case_id")
@@ -223,8 +222,6 @@ def assign_dispatch(
 ) -> Dispatch:
     """Send one volunteer to a case; recorded on the case timeline and as a patrol event."""
     require_role(actor, *DISPATCH_ROLES)
-    from pingan.cases import service as cases
-
     case = cases.get_case(session, actor, case_id=case_id)
     volunteer = session.get(PatrolVolunteer, volunteer_id)
     if volunteer is None:
@@ -288,9 +285,7 @@ def _announce(session: Session, item: Dispatch, volunteer: PatrolVolunteer) -> N
     receives it, and it carries no personal data: the page then fetches its own view."""
     if volunteer.account_id is None:
         return
-    from pingan.cases import live
-
-    live.queue_message(
+    cases.queue_message(
         session,
         {
             "type": "dispatch",
@@ -358,8 +353,6 @@ def report_dispatch(
     if outcome.strip():
         item.outcome = outcome.strip()[:2000]
     session.flush()
-    from pingan.cases import service as cases
-
     case = cases.get_case(session, Actor.system("patrols"), case_id=item.case_id)
     words = {"accepted": "已接单", "arrived": "已到场", "done": "已处置", "declined": "无法前往"}
     cases.add_event(
@@ -405,8 +398,6 @@ def dispatch_dict(item: Dispatch) -> dict[str, Any]:
 def case_dispatches(session: Session, actor: Actor, *, case_id: int) -> list[dict[str, Any]]:
     """The volunteers sent to one visible case, newest first, with their masked names."""
     require_role(actor, *DISPATCH_ROLES)
-    from pingan.cases import service as cases
-
     case = cases.get_case(session, actor, case_id=case_id)
     rows = session.execute(
         select(Dispatch, PatrolVolunteer.name_masked)
@@ -419,8 +410,6 @@ def case_dispatches(session: Session, actor: Actor, *, case_id: int) -> list[dic
 
 def my_dispatch_cards(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """The signed-in volunteer's open dispatches with what and where of each case (for their phone)."""
-    from pingan.cases import service as cases
-
     cards = []
     for item in my_dispatches(session, actor):
         case = cases.get_case(session, Actor.system("patrols"), case_id=item.case_id)

@@ -18,10 +18,11 @@ from fastapi.responses import RedirectResponse, Response
 from pingan.areas import service as areas
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, Forbidden, NotFound, PinganError
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId, PageNumber
 from pingan.patrols import dispatch, shifts, volunteers
-from pingan.patrols.common import MANAGE_ROLES, get_protector
+from pingan.patrols.common import MANAGE_ROLES
 from pingan.patrols.models import PatrolVolunteer, Shift
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor

@@ -24,14 +24,16 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.areas import service as areas
+from pingan.cases import interface as cases
 from pingan.core.clock import utcnow
 from pingan.core.config import get_settings
 from pingan.core.db import transaction
 from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.geo import haversine_m
 from pingan.core.groupcommit import GroupCommit
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor
-from pingan.patrols.common import from_ms, get_protector, to_ms
+from pingan.patrols.common import from_ms, to_ms
 from pingan.patrols.models import (
     DeviceState,
     PatrolEvent,
@@ -678,21 +680,14 @@ def _raise_sos(session: Session, fix: Fix, known: _Known, row: dict[str, Any]) -
     """An SOS from the app: an urgent case at the volunteer's position, plus an event."""
     details: dict[str, Any] = {"lon": row["lon"], "lat": row["lat"], "device_id": fix.device_id}
     try:
-        from pingan.cases import service as cases
-    except ImportError:  # the cases module is not installed in this build
-        cases = None  # type: ignore[assignment]
-    if cases is not None:
-        try:
-            case = _sos_case(session, cases, fix, known, row)
-        except PinganError as exc:
-            if exc.code != "snoozed":
-                raise
-            # an operator snoozed this device's SOS: the case is suppressed (and counted), the fix is not
-            details.update(suppressed=True)
-        else:
-            details.update(case_id=case.id, case_number=case.number)
+        case = _sos_case(session, fix, known, row)
+    except PinganError as exc:
+        if exc.code != "snoozed":
+            raise
+        # an operator snoozed this device's SOS: the case is suppressed (and counted), the fix is not
+        details.update(suppressed=True)
     else:
-        log.error("SOS from device %s but no cases module to raise a case", fix.device_id)
+        details.update(case_id=case.id, case_number=case.number)
     session.add(
         PatrolEvent(
             volunteer_id=known.volunteer_id,
@@ -705,7 +700,7 @@ def _raise_sos(session: Session, fix: Fix, known: _Known, row: dict[str, Any]) -
     )
 
 
-def _sos_case(session: Session, cases: Any, fix: Fix, known: _Known, row: dict[str, Any]) -> Any:
+def _sos_case(session: Session, fix: Fix, known: _Known, row: dict[str, Any]) -> cases.Case:
     """The urgent case of an SOS (Conflict "snoozed" while an operator snoozed the device's SOS)."""
     return cases.raise_case(
         session,

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from pingan.areas import service as areas
 from pingan.audit import service as audit
 from pingan.core.errors import PinganError, ValidationFailed
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor, ensure_in_scope, require_role
 from pingan.core.validation import export_cell
-from pingan.patrols.common import MANAGE_ROLES, get_protector
+from pingan.patrols.common import MANAGE_ROLES
 from pingan.patrols.models import PatrolTeam, PatrolVolunteer
 from pingan.patrols.volunteers import (
     VolunteerInput,

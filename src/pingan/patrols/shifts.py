@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core.clock import as_utc, utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, ensure_in_scope, in_scope, require_role

@@ -19,6 +19,7 @@ from pingan.audit import service as audit
 from pingan.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pingan.core.pii import (
     Protector,
+    get_protector,
     id_number_facts,
     mask_id_number,
     mask_name,
@@ -32,7 +33,6 @@ from pingan.patrols.common import (
     MANAGE_ROLES,
     READ_ROLES,
     REVEAL_ROLES,
-    get_protector,
     within_actor,
 )
 from pingan.patrols.models import PatrolTeam, PatrolVolunteer, VolunteerStatus

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.core.db import Base
-
-
-class UnitKind(StrEnum):
-    DISTRICT_CENTRE = "district_centre"  # 区综合指挥中心
-    STREET_CENTRE = "street_centre"  # 街道综合信息指挥室
-    COMMUNITY = "community"  # 社区居委会
-    GRID = "grid"  # 网格 (the grid team itself handles 小事不出网格)
-    DEPARTMENT = "department"  # 职能部门: 公安, 城管, 应急, 市场监管, 生态环境 …
-    TEAM = "team"  # patrol team, volunteer team
+from pingan.units.types import UnitKind as UnitKind  # its home is units.types; re-exported
 
 
 class Unit(Base):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, in_scope
-from pingan.units.models import Unit, UnitKind
+from pingan.units.models import Unit
+from pingan.units.types import UnitKind
 
 
 def create_unit(
@@ -32,7 +35,13 @@ def create_unit(
     return unit
 
 
+def find_unit(session: Session, unit_id: int) -> Unit | None:
+    """One unit by id, or None."""
+    return session.get(Unit, unit_id)
+
+
 def get_unit(session: Session, unit_id: int) -> Unit:
+    """One unit by id, or NotFound."""
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"no unit {unit_id}", field="unit_id")
@@ -52,9 +61,13 @@ def list_units(
     kind: UnitKind | None = None,
     area_prefix: str | None = None,
     actor: Actor | None = None,
+    active_only: bool = False,
 ) -> list[Unit]:
-    """Units ordered by code; an actor sees the units whose jurisdiction overlaps their scope."""
+    """Units ordered by code (``active_only``: those work can be sent to); an actor sees the units whose
+    jurisdiction overlaps their scope."""
     stmt = select(Unit).order_by(Unit.code)
+    if active_only:
+        stmt = stmt.where(Unit.is_active.is_(True))
     if kind is not None:
         stmt = stmt.where(Unit.kind == kind.value)
     if area_prefix:
@@ -62,3 +75,13 @@ def list_units(
     if actor is not None:
         stmt = in_scope(stmt, Unit.area_code, actor)
     return list(session.scalars(stmt))
+
+
+def units_by_id(session: Session, ids: Collection[int] | None = None) -> dict[int, Unit]:
+    """The units with these ids (all units when ``ids`` is None), by id."""
+    stmt = select(Unit)
+    if ids is not None:
+        if not ids:
+            return {}
+        stmt = stmt.where(Unit.id.in_(list(ids)))
+    return {u.id: u for u in session.scalars(stmt)}

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.cases import dedupe, public, service
 from pingan.core.clock import format_local
 from pingan.core.errors import NotFound, PinganError, ValidationFailed

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from pingan.areas import service as areas
-from pingan.areas.models import AreaLevel
+from pingan.areas.types import AreaLevel
 from pingan.core.clock import format_local, utcnow
 from pingan.core.security import Actor, scope_prefix
 from pingan.web import i18n

@@ -1,0 +1,17 @@
+"""What modules above the spine may use of the cases package: raise a case, add a step to a case, read a case
+in the actor's scope, and queue a live-feed message. Nothing else of ``pingan.cases`` is theirs to import
+(import-linter's "modules use the cases spine only through its interface" contract), apart from
+:mod:`pingan.cases.hooks`, where they register what they offer to the intake.
+
+Each name here is the cases service's own function, re-exported unchanged: the rules, the scope checks and
+the audit stay in one place.
+"""
+
+from __future__ import annotations
+
+from pingan.cases.live import queue_message
+from pingan.cases.models import Case
+from pingan.cases.service import get_case, raise_case
+from pingan.cases.timeline import add_event
+
+__all__ = ["Case", "add_event", "get_case", "queue_message", "raise_case"]
