@@ -14,11 +14,13 @@ factories. This file imports neither FastAPI nor Typer nor SQLAlchemy.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from pingan.core.errors import PinganError
@@ -126,14 +128,28 @@ class NavLink:
 
 
 @dataclass(frozen=True)
+class CasePanel:
+    """A section of the staff case page (``/work/cases/{id}``) contributed by the module.
+
+    ``build(request, session, actor, case)`` returns what ``template`` shows, or ``None`` to show nothing.
+    The template sees ``panel``: ``panel.data`` (what build returned), and ``panel.errors``/``panel.values``
+    when the module's own form route renders the case page again with its errors (``work.case_view``)."""
+
+    key: str
+    template: str
+    build: Ref
+
+
+@dataclass(frozen=True)
 class CaseCategory:
-    """A case category the module raises cases in (created by its demo or by an administrator), with the
-    department unit a new case goes to by default (``owner_unit_code``; empty: the intake's routing rules)."""
+    """A case category the module raises cases in (a 4-digit code under an existing major class). The demo
+    creates it when missing; in production the module's first migration inserts it (docs/modules.md)."""
 
     code: str
     name_zh: str
     name_en: str
-    owner_unit_code: str = ""
+    default_priority: str = "normal"
+    is_public: bool = True
 
 
 @dataclass(frozen=True)
@@ -143,7 +159,8 @@ class Module:
     ``depends`` names the modules it needs (they start before it, and it cannot run without them).
     ``spine`` modules are always on. ``demo``: generators ``generate(session, *, seed, step)``, run in order.
     ``app_hooks`` are ``install(app)`` callables run after the routers are mounted. ``address_locators`` are
-    offered to the case intake (``cases.hooks``). ``migrations`` is the module's Alembic branch label."""
+    offered to the case intake (``cases.hooks``). ``templates``: ``"package:folder"`` of the module's Jinja
+    templates (they may extend the shared ``base.html``). ``migrations``: its Alembic branch label."""
 
     name: str
     title_zh: str
@@ -160,7 +177,9 @@ class Module:
     wall_tiles: tuple[WallTile, ...] = ()
     nav: tuple[NavLink, ...] = ()
     case_categories: tuple[CaseCategory, ...] = ()
+    case_panels: tuple[CasePanel, ...] = ()
     address_locators: tuple[str, ...] = ()
+    templates: str | None = None
     migrations: str | None = None
 
     def title(self, lang: str) -> str:
@@ -173,6 +192,17 @@ class ModuleError(PinganError):
 
     code = "modules"
     status = 500
+
+
+def template_folder(module: Module) -> Path | None:
+    """The folder of the module's own templates (``Module.templates``), if it has one."""
+    if module.templates is None:
+        return None
+    package, _, folder = module.templates.partition(":")
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ModuleError(f"module {module.name}: templates package {package!r} not found")
+    return Path(spec.origin).parent / folder
 
 
 def installed() -> dict[str, Module]:
@@ -271,6 +301,7 @@ def from_environment() -> list[Module]:
 __all__ = [
     "ApiRouter",
     "CaseCategory",
+    "CasePanel",
     "CliGroup",
     "Job",
     "Module",
@@ -283,4 +314,5 @@ __all__ = [
     "load",
     "parse_names",
     "resolve",
+    "template_folder",
 ]

@@ -13,7 +13,7 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.config import get_settings
 from pingan.core.modules import Module, load, resolve
-from pingan.core.security import Role
+from pingan.core.security import Actor, Role
 from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
 from pingan.units import service as units
 from pingan.units.models import UnitKind
@@ -77,7 +77,12 @@ def generate_demo(
     _create_units(session)
     report("accounts", 0.8)
     logins = _create_accounts(session, specs[-1].parent_code or DISTRICT_CODE)
-    _generate_modules(session, seed, report, resolve(get_settings().modules) if modules is None else modules)
+    generate_modules(
+        session,
+        seed=seed,
+        modules=resolve(get_settings().modules) if modules is None else modules,
+        step=lambda label, share: report(label, 0.8 + 0.2 * share),
+    )
     if session.get_bind().dialect.name == "postgresql":
         # The planner's statistics of the freshly filled tables (autovacuum would take a minute or more to
         # gather them; until then PostgreSQL plans the nearby-case search as if the cases table were empty).
@@ -90,17 +95,39 @@ def generate_demo(
     return logins
 
 
-def _generate_modules(session: Session, seed: int, report: Step, modules: Sequence[Module]) -> None:
-    """Each module's demo generators in dependency order, sharing the last fifth of the progress bar. Each
-    generator draws from its own random generator seeded from ``seed``: the data of one module does not
-    depend on which others run."""
-    generators = [load(ref) for module in modules for ref in module.demo]
-    for i, generate in enumerate(generators):
+def generate_modules(
+    session: Session, *, seed: int, modules: Sequence[Module], step: Step | None = None
+) -> None:
+    """Each module's demo generators in dependency order (after the categories it declares). Each generator
+    draws from its own random generator seeded from ``seed``: one module's data do not depend on which
+    others run."""
+    report = step or (lambda _label, _share: None)
+    generators = [(module, load(ref)) for module in modules for ref in module.demo]
+    for i, (module, generate) in enumerate(generators):
 
         def part(label: str, share: float, i: int = i) -> None:
-            report(label, 0.8 + 0.2 * (i + share) / len(generators))
+            report(label, (i + share) / len(generators))
 
+        _create_categories(session, module)
         generate(session, seed=seed, step=part)
+
+
+def _create_categories(session: Session, module: Module) -> None:
+    """The case categories the module declares, created when missing (its cases need them)."""
+    from pingan.cases import routing
+
+    known = {c.code for c in routing.list_categories(session)}
+    for category in module.case_categories:
+        if category.code not in known:
+            routing.upsert_category(
+                session,
+                Actor.system("demo"),
+                code=category.code,
+                name_zh=category.name_zh,
+                name_en=category.name_en,
+                default_priority=category.default_priority,
+                is_public=category.is_public,
+            )
 
 
 def _advance_sequences(session: Session) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pingan.core.modules import ApiRouter, CliGroup, Module, NavLink, WallTile
+from pingan.core.modules import ApiRouter, CasePanel, CliGroup, Module, NavLink, WallTile
 
 MODULE = Module(
     name="patrols",
@@ -26,6 +26,7 @@ MODULE = Module(
             toggle_en="Show patrollers",
         ),
     ),
+    case_panels=(CasePanel("patrols", "patrol_case_panel.html", "pingan.patrols.pages:case_panel"),),
     nav=(
         NavLink(
             "/patrols/roster",

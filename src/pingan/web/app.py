@@ -19,7 +19,7 @@ from pingan import __version__
 from pingan.core.config import Settings, get_settings
 from pingan.core.db import create_db_engine, make_session_factory
 from pingan.core.errors import PinganError
-from pingan.core.modules import Module, load, resolve
+from pingan.core.modules import Module, load, resolve, template_folder
 from pingan.core.pii import protector_for
 from pingan.web.inputs import InputRulesMiddleware
 from pingan.web.middleware import check_startup, install_security
@@ -97,12 +97,17 @@ def _mount_routers(app: FastAPI, modules: Sequence[Module]) -> None:
 
 
 def _activate(modules: Sequence[Module]) -> None:
-    """Register what the enabled modules offer the spine at run time (address locators for the intake)."""
+    """Register what the enabled modules offer the spine at run time: address locators for the intake, and
+    their template folders (searched after the shared one)."""
     from pingan.cases import hooks
+    from pingan.web.pages.common import add_template_folder
 
     for module in modules:
         for ref in module.address_locators:
             hooks.register_address_locator(ref)
+        folder = template_folder(module)
+        if folder is not None:
+            add_template_folder(folder)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import FileSystemLoader
 
 from pingan import __version__
 from pingan.core.clock import format_duration, format_local
@@ -20,6 +21,15 @@ from pingan.web.pages.modules import landing_page, nav_links
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.globals["format_local"] = format_local
+
+
+def add_template_folder(folder: Path) -> None:
+    """Let pages render the templates of ``folder`` too (a module's own; the shared folder comes first)."""
+    loader = templates.env.loader
+    assert isinstance(loader, FileSystemLoader)
+    if str(folder) not in loader.searchpath:
+        loader.searchpath.append(str(folder))
+
 
 STAFF_ROLES = (
     Role.DISTRICT_ADMIN,

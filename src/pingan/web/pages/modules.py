@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from pingan.core.modules import Module, NavLink, WallTile
+from pingan.core.modules import CasePanel, Module, NavLink, WallTile
 from pingan.core.security import Actor
 
 
@@ -42,3 +42,8 @@ def landing_page(app: FastAPI, actor: Actor | None) -> str | None:
 def wall_tiles(app: FastAPI) -> tuple[WallTile, ...]:
     """The enabled modules' wall tiles, in module order."""
     return tuple(tile for module in enabled(app) for tile in module.wall_tiles)
+
+
+def case_panels(app: FastAPI) -> tuple[CasePanel, ...]:
+    """The enabled modules' sections of the staff case page, in module order."""
+    return tuple(panel for module in enabled(app) for panel in module.case_panels)
