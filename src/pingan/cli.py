@@ -460,21 +460,17 @@ def locate(
 @app.command("modules")
 def modules_command() -> None:
     """List the enabled modules (PINGAN_MODULES), dependencies first, with what each adds."""
-    from rich.table import Table
-
-    table = Table(title="enabled modules (PINGAN_MODULES; the spine always runs)")
-    for column in ("module", "title", "needs", "commands", "jobs", "migrations"):
-        table.add_column(column)
     for module in MODULES:
-        table.add_row(
-            module.name + (" (spine)" if module.spine else ""),
-            f"{module.title_zh} {module.title_en}",
-            ", ".join(module.depends),
-            ", ".join(group.name for group in module.cli),
-            ", ".join(f"{job.name} every {job.every_seconds:g} s" for job in module.jobs),
-            module.migrations or "",
+        parts = [
+            f"needs {', '.join(module.depends)}" if module.depends else "",
+            f"commands {', '.join(group.name for group in module.cli)}" if module.cli else "",
+            ", ".join(f"job {job.name} every {job.every_seconds:g} s" for job in module.jobs),
+            f"migrations {module.migrations}" if module.migrations else "",
+        ]
+        head = (
+            f"[bold]{module.name}[/]{' (spine)' if module.spine else ''} {module.title_zh} {module.title_en}"
         )
-    console.print(table)
+        console.print(head, " · ".join(p for p in parts if p), soft_wrap=True)
 
 
 def main() -> None:
