@@ -13,12 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pingan.accounts.cli import keys_app, user_app
-from pingan.audit.cli import audit_app, retention_app
-from pingan.cases.cli import cases_app
 from pingan.core.errors import PinganError
-from pingan.grids.cli import grids_app
-from pingan.patrols.cli import patrols_app
+from pingan.core.modules import Module, ModuleError, from_environment, load
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -38,16 +34,24 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 areas_app = typer.Typer(help="The area tree: boundaries in and out as GeoJSON.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(areas_app, name="areas")
-app.add_typer(user_app, name="user")
-app.add_typer(keys_app, name="keys")
-app.add_typer(audit_app, name="audit")
-app.add_typer(retention_app, name="retention")
-app.add_typer(grids_app, name="grids")
-app.add_typer(patrols_app, name="patrols")
-app.add_typer(cases_app, name="cases")
 
 console = Console()
 err = Console(stderr=True)
+
+
+def _enabled_modules() -> tuple[list[Module], str | None]:
+    """The modules PINGAN_MODULES enables (read from the environment: the settings library is not loaded
+    here), or why they cannot run."""
+    try:
+        return from_environment(), None
+    except ModuleError as exc:
+        return [], exc.message
+
+
+MODULES, MODULES_ERROR = _enabled_modules()
+for _module in MODULES:  # every enabled module's command groups (`pingan grids ...`), dependencies first
+    for _group in _module.cli:
+        app.add_typer(load(_group.ref), name=_group.name)
 
 DbOption = Annotated[
     str | None,
@@ -209,7 +213,7 @@ def _generate(url: str, *, seed: int, scale: str, print_logins: bool) -> bool:
 
                     logins = generate_province(session, seed=seed, step=step)
                 else:
-                    logins = generate.generate_demo(session, seed=seed, step=step)
+                    logins = generate.generate_demo(session, seed=seed, step=step, modules=MODULES)
             except PinganError as exc:
                 fail(exc)
     if print_logins:
@@ -502,8 +506,27 @@ def locate(
             console.print(f"{label:<14} {ref.code:<16} {ref.name}")
 
 
+@app.command("modules")
+def modules_command() -> None:
+    """List the enabled modules (PINGAN_MODULES), dependencies first, with what each adds."""
+    for module in MODULES:
+        parts = [
+            f"needs {', '.join(module.depends)}" if module.depends else "",
+            f"commands {', '.join(group.name for group in module.cli)}" if module.cli else "",
+            ", ".join(f"job {job.name} every {job.every_seconds:g} s" for job in module.jobs),
+            f"migrations {module.migrations}" if module.migrations else "",
+        ]
+        head = (
+            f"[bold]{module.name}[/]{' (spine)' if module.spine else ''} {module.title_zh} {module.title_en}"
+        )
+        console.print(head, " · ".join(p for p in parts if p), soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of the ``pingan`` script."""
+    if MODULES_ERROR:
+        err.print(f"[bold red]error[/]: {escape(MODULES_ERROR)}", soft_wrap=True)
+        sys.exit(2)
     try:
         app()
     except KeyboardInterrupt:

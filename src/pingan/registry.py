@@ -1,23 +1,25 @@
-"""Imports every module's tables so that ``Base.metadata`` is complete (Alembic autogenerate, tests)."""
+"""Imports the enabled modules' tables so that ``Base.metadata`` is complete (Alembic, tests).
+
+Which modules: ``PINGAN_MODULES`` (default: every installed one; the spine always), each naming its models
+in its declaration (``Module.models``)."""
 
 from __future__ import annotations
 
-from pingan.accounts import models as accounts_models
-from pingan.areas import models as areas_models
-from pingan.audit import models as audit_models
-from pingan.cases import models as cases_models
-from pingan.core.db import Base
-from pingan.grids import models as grids_models
-from pingan.patrols import models as patrols_models
-from pingan.units import models as units_models
+import importlib
+from collections.abc import Iterable
 
-__all__ = [
-    "Base",
-    "accounts_models",
-    "areas_models",
-    "audit_models",
-    "cases_models",
-    "patrols_models",
-    "grids_models",
-    "units_models",
-]
+from pingan.core.config import get_settings
+from pingan.core.db import Base
+from pingan.core.modules import Module, resolve
+
+
+def load_models(modules: Iterable[Module]) -> None:
+    """Import the models of ``modules`` (their tables join ``Base.metadata``)."""
+    for module in modules:
+        for name in module.models:
+            importlib.import_module(name)
+
+
+load_models(resolve(get_settings().modules))
+
+__all__ = ["Base", "load_models"]

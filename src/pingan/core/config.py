@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="requests per minute per client IP for each route group of public endpoints "
         "(osmand_device: per device id)",
     )
+    modules: str = Field(
+        "",
+        description="the capability modules to run, comma-separated (e.g. grids,patrols); empty = every "
+        "installed one. The spine (areas, units, accounts, audit, cases) always runs; see docs/modules.md",
+    )
     patrols_keyless_devices: bool = Field(
         False, description="accept OsmAnd fixes from devices that have no key (otherwise refused)"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from pingan.accounts import service as accounts
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
-from pingan.core.security import Role
+from pingan.core.config import get_settings
+from pingan.core.modules import Module, load, resolve
+from pingan.core.security import Actor, Role
 from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
-from pingan.demo.party import generate_party_demo
 from pingan.units import service as units
 from pingan.units.models import UnitKind
 
@@ -50,8 +51,12 @@ def is_empty(session: Session) -> bool:
     return sum(areas.level_counts(session).values()) == 0
 
 
-def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = None) -> list[DemoLogin]:
-    """Create the demo district; returns the demo logins (password: ``pingan-demo``)."""
+def generate_demo(
+    session: Session, *, seed: int = 2016, step: Step | None = None, modules: Sequence[Module] | None = None
+) -> list[DemoLogin]:
+    """Create the demo district: the spine's areas, roads, units and accounts, then each enabled module's demo
+    generators, dependencies first (``modules``; default: those ``PINGAN_MODULES`` enables). Returns the demo
+    logins (password: ``pingan-demo``)."""
     report = step or (lambda _label, _share: None)
     report("areas", 0.0)
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -72,16 +77,12 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
     _create_units(session)
     report("accounts", 0.8)
     logins = _create_accounts(session, specs[-1].parent_code or DISTRICT_CODE)
-    from pingan.demo.grids import generate_grids_demo
-
-    generate_grids_demo(session, seed=seed, step=lambda label, share: report(label, 0.8 + 0.05 * share))
-    generate_party_demo(session, seed=seed)  # after the grid staff it draws its members from
-    from pingan.demo.cases import generate_cases
-
-    generate_cases(session, seed=seed, step=lambda label, share: report(label, 0.85 + 0.1 * share))
-    from pingan.demo.patrols import generate_patrols
-
-    generate_patrols(session, seed=seed, step=lambda label, share: report(label, 0.95 + 0.05 * share))
+    generate_modules(
+        session,
+        seed=seed,
+        modules=resolve(get_settings().modules) if modules is None else modules,
+        step=lambda label, share: report(label, 0.8 + 0.2 * share),
+    )
     if session.get_bind().dialect.name == "postgresql":
         # The planner's statistics of the freshly filled tables (autovacuum would take a minute or more to
         # gather them; until then PostgreSQL plans the nearby-case search as if the cases table were empty).
@@ -92,6 +93,41 @@ def generate_demo(session: Session, *, seed: int = 2016, step: Step | None = Non
         session.execute(text("PRAGMA cache_size=-2000"))  # SQLite's default again for this connection
     report("done", 1.0)
     return logins
+
+
+def generate_modules(
+    session: Session, *, seed: int, modules: Sequence[Module], step: Step | None = None
+) -> None:
+    """Each module's demo generators in dependency order (after the categories it declares). Each generator
+    draws from its own random generator seeded from ``seed``: one module's data do not depend on which
+    others run."""
+    report = step or (lambda _label, _share: None)
+    generators = [(module, load(ref)) for module in modules for ref in module.demo]
+    for i, (module, generate) in enumerate(generators):
+
+        def part(label: str, share: float, i: int = i) -> None:
+            report(label, (i + share) / len(generators))
+
+        _create_categories(session, module)
+        generate(session, seed=seed, step=part)
+
+
+def _create_categories(session: Session, module: Module) -> None:
+    """The case categories the module declares, created when missing (its cases need them)."""
+    from pingan.cases import routing
+
+    known = {c.code for c in routing.list_categories(session)}
+    for category in module.case_categories:
+        if category.code not in known:
+            routing.upsert_category(
+                session,
+                Actor.system("demo"),
+                code=category.code,
+                name_zh=category.name_zh,
+                name_en=category.name_en,
+                default_priority=category.default_priority,
+                is_public=category.is_public,
+            )
 
 
 def _advance_sequences(session: Session) -> None:

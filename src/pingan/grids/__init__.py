@@ -1,5 +1,5 @@
-"""Grids: registers (buildings, households, residents, key places), staff, visits, tasks, opinions."""
+"""Grids: registers (buildings, households, residents, key places), staff, visits, tasks, opinions.
 
-from pingan.cases.hooks import register_address_locator
-
-register_address_locator("pingan.grids.geocode:locate_address")  # reports with an address and no point
+What the module offers the rest of the application (its address locator for reports with an address and no
+point, its routers, commands and demo) is declared in ``pingan.grids.module`` and wired in when it is
+enabled (``PINGAN_MODULES``)."""

@@ -16,18 +16,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pingan.areas import service as areas
+from pingan.cases import interface as cases
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, Forbidden, NotFound, PinganError
 from pingan.core.pii import get_protector
 from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId, PageNumber
 from pingan.patrols import dispatch, shifts, volunteers
-from pingan.patrols.common import MANAGE_ROLES
+from pingan.patrols.common import DISPATCH_ROLES, MANAGE_ROLES
 from pingan.patrols.models import PatrolVolunteer, Shift
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
 from pingan.web.pages.lookups import names
+from pingan.web.pages.work import case_view
 
 router = APIRouter(include_in_schema=False)
 REPORTS = ("accepted", "arrived", "done", "declined")
@@ -318,3 +320,77 @@ async def roster_new_key(
         qr_svg=volunteers.setup_qr_svg(url),
         back=back,
     )
+
+
+# The patrols module's section of the staff case page (its ``CasePanel``): cases a patrol volunteer can be
+# sent to, and how fresh a volunteer's position must be to be offered.
+PATROL_STATES = ("registered", "dispatched", "in_progress")
+PATROL_FRESH_MINUTES = 10
+PATROL_CANDIDATES = 5
+MAX_PATROL_NOTE = 500
+
+
+def case_panel(request: Request, session: DbSession, actor: Actor, case: Any) -> dict[str, Any] | None:
+    """The nearest on-duty patrollers and the volunteers already sent, for those who may dispatch."""
+    if not actor.has_role(*DISPATCH_ROLES):
+        return None
+    sent = dispatch.case_dispatches(session, actor, case_id=case.id)
+    candidates: list[dict[str, Any]] = []
+    can_send = case.state in PATROL_STATES and case.lon is not None and case.lat is not None
+    if can_send:
+        candidates = dispatch.nearest_patrollers(
+            session, actor, case_id=case.id, limit=PATROL_CANDIDATES, fresh_minutes=PATROL_FRESH_MINUTES
+        )["candidates"]
+    if not can_send and not sent:
+        return None
+    return {
+        "can_send": can_send,
+        "candidates": candidates,
+        "sent": sent,
+        "fresh": PATROL_FRESH_MINUTES,
+        "just_sent": request.query_params.get("patrol") == "assigned",
+    }
+
+
+@router.post("/work/cases/{case_id}/patrol")
+async def patrol_assign(
+    request: Request, session: DbSession, actor: OptionalActor, case_id: DbId
+) -> Response:
+    """Send one of the nearest patrol volunteers to the case (派遣巡防队员); errors come back by fields."""
+    actor = require_staff(actor, *DISPATCH_ROLES)
+    cases.get_case(session, actor, case_id=case_id)  # out of scope → 404 before anything else
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("volunteer_id", "patrol_note")}
+    translate = i18n.translator(lang_of(request))
+    errors: dict[str, str] = {}
+    status = 422
+    if not values["volunteer_id"].isdigit():
+        errors["volunteer_id"] = translate("patrol.err.volunteer")
+    if len(values["patrol_note"]) > MAX_PATROL_NOTE:
+        errors["patrol_note"] = translate("patrol.err.note_long", n=MAX_PATROL_NOTE)
+    if not errors:
+        try:
+            dispatch.assign_dispatch(
+                session,
+                actor,
+                case_id=case_id,
+                volunteer_id=int(values["volunteer_id"]),
+                note=values["patrol_note"],
+            )
+        except NotFound as exc:
+            if exc.field != "volunteer_id":
+                raise
+            session.rollback()
+            errors["volunteer_id"] = translate("patrol.err.volunteer")
+        except Conflict as exc:
+            session.rollback()
+            busy = "patrol.err.sos" if exc.code == "volunteer_in_sos" else "patrol.err.busy"
+            errors["volunteer_id"], status = translate(busy), 409
+        except PinganError as exc:
+            session.rollback()
+            errors["volunteer_id"], status = translate("patrol.err.generic"), exc.status
+    if errors:
+        return case_view(
+            request, session, actor, case_id, panel_forms={"patrols": (errors, values)}, status_code=status
+        )
+    return RedirectResponse(f"/work/cases/{case_id}?patrol=assigned#patrol-title", status_code=303)

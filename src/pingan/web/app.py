@@ -1,10 +1,10 @@
-"""The application factory: settings → engine → routers, error handlers and static assets."""
+"""The application factory: settings → enabled modules → engine → routers, error handlers, static assets."""
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from pingan import __version__
 from pingan.core.config import Settings, get_settings
 from pingan.core.db import create_db_engine, make_session_factory
 from pingan.core.errors import PinganError
+from pingan.core.modules import Module, load, resolve, template_folder
 from pingan.core.pii import protector_for
 from pingan.web.inputs import InputRulesMiddleware
 from pingan.web.middleware import check_startup, install_security
@@ -32,6 +33,7 @@ RETRY_AFTER_SECONDS = 2
 def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastAPI:
     """Build the ASGI app for one installation (tests pass their own settings or engine)."""
     settings = settings or get_settings()
+    modules = resolve(settings.modules)  # an unknown module or a missing dependency stops the start here
     engine = engine or create_db_engine(settings.resolved_database_url())
     app = FastAPI(
         lifespan=_lifespan,
@@ -44,13 +46,15 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.modules = tuple(modules)
     app.state.session_factory = make_session_factory(engine)
     check_startup(settings, engine)
     app.state.protector = protector_for(settings)
     app.add_middleware(InputRulesMiddleware)  # inside the body size limit that install_security adds
     install_security(app, settings)
     _install_error_handlers(app)
-    _mount_routers(app)
+    _activate(modules)
+    _mount_routers(app, modules)
     install_openapi(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
@@ -77,43 +81,33 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def _mount_routers(app: FastAPI) -> None:
-    from pingan.accounts.api import accounts_router
-    from pingan.accounts.api import router as auth_router
-    from pingan.areas.api import router as areas_router
-    from pingan.audit.api import router as audit_router
-    from pingan.grids.api import router as grids_router
-
-    for router in (auth_router, areas_router, accounts_router, audit_router):
-        include(app, router)
-
-    from pingan.patrols.api import router as patrols_router
-    from pingan.patrols.osmand import install as install_osmand
-    from pingan.patrols.osmand import router as osmand_router
-
-    include(app, patrols_router)
-    include(app, osmand_router)
-    install_osmand(app)  # the hottest route first, as a plain route
-    include(app, grids_router)
-    from pingan.grids.api import party_router
-
-    include(app, party_router)
-    from pingan.grids.pages import router as grids_pages
-
-    include(app, grids_pages)
-    from pingan.patrols.pages import router as patrols_pages
-
-    include(app, patrols_pages)
-
-    from pingan.cases.api import router as cases_router
-    from pingan.cases.open311_api import router as open311_router
-
-    include(app, cases_router)
-    include(app, open311_router, responses={})  # answers in the GeoReport shape, declared by the router
+def _mount_routers(app: FastAPI, modules: Sequence[Module]) -> None:
+    """Every enabled module's API and page routers, dependencies first, then the shared pages; then the
+    modules' own installers (which may put a hot route first)."""
+    for module in modules:
+        for router in (*module.api_routers, *module.page_routers):
+            include(app, load(router.ref), responses=None if router.error_responses else {})
 
     from pingan.web.pages import install_pages
 
     install_pages(app)
+    for module in modules:
+        for hook in module.app_hooks:
+            load(hook)(app)
+
+
+def _activate(modules: Sequence[Module]) -> None:
+    """Register what the enabled modules offer the spine at run time: address locators for the intake, and
+    their template folders (searched after the shared one)."""
+    from pingan.cases import hooks
+    from pingan.web.pages.common import add_template_folder
+
+    for module in modules:
+        for ref in module.address_locators:
+            hooks.register_address_locator(ref)
+        folder = template_folder(module)
+        if folder is not None:
+            add_template_folder(folder)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

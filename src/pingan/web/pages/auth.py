@@ -18,8 +18,8 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def landing(actor: OptionalActor) -> RedirectResponse:
-    return RedirectResponse(home_for(actor), status_code=303)
+def landing(request: Request, actor: OptionalActor) -> RedirectResponse:
+    return RedirectResponse(home_for(actor, request.app), status_code=303)
 
 
 @router.get("/login")
@@ -60,7 +60,7 @@ async def login_submit(
         return _login_again(request, username, next, translate("login.wrong"), 401)
     note_sign_in(request, name, ok=True)
     actor = accounts.actor_for(account)
-    response = RedirectResponse(safe_next(next, home_for(actor)), status_code=303)
+    response = RedirectResponse(safe_next(next, home_for(actor, request.app)), status_code=303)
     sessions.sign_in(session, request, response, account)
     return response
 

@@ -6,20 +6,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import FileSystemLoader
 
 from pingan import __version__
 from pingan.core.clock import format_duration, format_local
 from pingan.core.config import Settings
 from pingan.core.security import Actor, Role
-from pingan.patrols.common import MANAGE_ROLES as VOLUNTEER_MANAGE_ROLES
 from pingan.web import i18n, sessions
+from pingan.web.pages.modules import landing_page, nav_links
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.globals["format_local"] = format_local
+
+
+def add_template_folder(folder: Path) -> None:
+    """Let pages render the templates of ``folder`` too (a module's own; the shared folder comes first)."""
+    loader = templates.env.loader
+    assert isinstance(loader, FileSystemLoader)
+    if str(folder) not in loader.searchpath:
+        loader.searchpath.append(str(folder))
+
 
 STAFF_ROLES = (
     Role.DISTRICT_ADMIN,
@@ -73,24 +83,33 @@ def require_staff(actor: Actor | None, *roles: Role) -> Actor:
 
 
 # Each role's own page, in order of precedence for an account holding several roles.
+# the spine's landing pages; the enabled modules' (``NavLink.landing``) come between the two
 LANDING: tuple[tuple[tuple[Role, ...], str], ...] = (
     (COMMAND_ROLES, "/wall"),
     ((Role.DEPARTMENT_HANDLER,), "/work"),
-    ((Role.GRID_WORKER, Role.LIAISON_CADRE), "/gridwork"),
-    ((Role.PATROL_VOLUNTEER,), "/patrol"),
+)
+LANDING_AFTER_MODULES: tuple[tuple[tuple[Role, ...], str], ...] = (
     ((Role.AUDITOR,), "/audit"),
     ((Role.SECTOR_CLERK,), "/clerk"),
 )
 
 
-def home_for(actor: Actor | None) -> str:
-    """Where a user lands after signing in (and at ``/``): the page made for their role."""
+def home_for(actor: Actor | None, app: FastAPI | None = None) -> str:
+    """Where a user lands after signing in (and at ``/``): the page made for their role (among the enabled
+    modules' pages when ``app`` is given)."""
     if actor is None:
         return "/login"
-    if not actor.is_system:
-        for roles, page in LANDING:
-            if actor.has_role(*roles):
-                return page
+    if actor.is_system:
+        return "/report"
+    for roles, page in LANDING:
+        if actor.has_role(*roles):
+            return page
+    module_page = landing_page(app, actor) if app is not None else None
+    if module_page:
+        return module_page
+    for roles, page in LANDING_AFTER_MODULES:
+        if actor.has_role(*roles):
+            return page
     return "/report"
 
 
@@ -117,12 +136,10 @@ def context(request: Request, actor: Actor | None, **extra: Any) -> dict[str, An
         "duration": duration,
         "is_staff": actor is not None and actor.has_role(*STAFF_ROLES),
         "is_command": actor is not None and actor.has_role(*COMMAND_ROLES),
-        "is_gridwork": actor is not None and actor.has_role(Role.GRID_WORKER, Role.LIAISON_CADRE),
-        "is_volunteer_manager": actor is not None and actor.has_role(*VOLUNTEER_MANAGE_ROLES),
-        "is_patroller": actor is not None and actor.has_role(Role.PATROL_VOLUNTEER),
+        "module_nav": [(link.href, link.label(lang)) for link in nav_links(request.app, actor)],
         "is_auditor": actor is not None and actor.has_role(Role.AUDITOR),
         "is_clerk": actor is not None and actor.has_role(Role.SECTOR_CLERK),
-        "home": home_for(actor),
+        "home": home_for(actor, request.app),
         **extra,
     }
 

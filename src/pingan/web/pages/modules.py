@@ -1,30 +1,49 @@
-"""Which optional modules this installation has (detected by their routes, so no number is ever faked)."""
+"""Which modules this application runs (``app.state.modules``, resolved from ``PINGAN_MODULES`` by the app
+factory), and what they add to the shared pages: navigation links, landing pages, wall tiles."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-# module → a route prefix that exists only when the module is installed
-MODULE_ROUTES = {
-    "cases": "/api/v1/cases",
-    "patrols": "/api/v1/patrols",
-    "cameras": "/api/v1/cameras",
-    "rivers": "/api/v1/rivers",
-    "safety": "/api/v1/safety",
-    "grids": "/api/v1/grids",
-}
+from pingan.core.modules import CasePanel, Module, NavLink, WallTile
+from pingan.core.security import Actor
 
 
-def api_paths(app: FastAPI) -> frozenset[str]:
-    """Every documented API path of the app (read once from its OpenAPI schema)."""
-    cached: frozenset[str] | None = getattr(app.state, "api_paths", None)
-    if cached is None:
-        cached = frozenset(app.openapi().get("paths", {}))
-        app.state.api_paths = cached
-    return cached
+def enabled(app: FastAPI) -> tuple[Module, ...]:
+    """The modules the app runs, dependencies first."""
+    modules: tuple[Module, ...] = app.state.modules
+    return modules
 
 
 def has_module(app: FastAPI, name: str) -> bool:
-    """Whether the app serves the module's API."""
-    prefix = MODULE_ROUTES[name]
-    return any(path == prefix or path.startswith(prefix + "/") for path in api_paths(app))
+    """Whether the app runs the module ``name``."""
+    return any(module.name == name for module in enabled(app))
+
+
+def _may_see(actor: Actor | None, link: NavLink) -> bool:
+    if not link.roles:
+        return True
+    return actor is not None and (actor.is_system or any(grant.role in link.roles for grant in actor.grants))
+
+
+def nav_links(app: FastAPI, actor: Actor | None) -> list[NavLink]:
+    """The enabled modules' navigation links that ``actor`` may see, in module order."""
+    return [link for module in enabled(app) for link in module.nav if _may_see(actor, link)]
+
+
+def landing_page(app: FastAPI, actor: Actor | None) -> str | None:
+    """The first enabled module's landing page for ``actor`` (e.g. a grid worker's ``/gridwork``)."""
+    for link in nav_links(app, actor):
+        if link.landing and link.roles:
+            return link.href
+    return None
+
+
+def wall_tiles(app: FastAPI) -> tuple[WallTile, ...]:
+    """The enabled modules' wall tiles, in module order."""
+    return tuple(tile for module in enabled(app) for tile in module.wall_tiles)
+
+
+def case_panels(app: FastAPI) -> tuple[CasePanel, ...]:
+    """The enabled modules' sections of the staff case page, in module order."""
+    return tuple(panel for module in enabled(app) for panel in module.case_panels)

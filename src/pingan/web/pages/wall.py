@@ -17,7 +17,7 @@ from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages import wall_data
 from pingan.web.pages.common import COMMAND_ROLES, lang_of, render, require_staff
-from pingan.web.pages.modules import has_module
+from pingan.web.pages.modules import wall_tiles
 from pingan.web.pages.wall_cache import WallSnapshots
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,10 @@ def wall(request: Request, session: DbSession, actor: OptionalActor) -> Response
         for level in (AreaLevel.STREET, AreaLevel.COMMUNITY)
         for a in areas.list_areas(session, level=level, within=code)
     }
-    extra_tiles = [name for name in wall_data.MODULE_TILES if has_module(request.app, name)]
+    extra_tiles = [
+        {"key": t.key, "title": t.title(lang), "points_key": t.points_key, "toggle": t.toggle(lang)}
+        for t in wall_tiles(request.app)
+    ]
     config: dict[str, Any] = {
         "lang": lang,
         "strings": i18n.messages_with_prefix(lang, "wall.", "sla.", "state."),
@@ -120,12 +123,12 @@ def wall_json(request: Request, session: DbSession, actor: OptionalActor) -> Res
     """Everything the wall shows apart from the boundaries, already formatted in the viewer's language
     (one shared snapshot per scope and language: ``wall_cache``)."""
     actor = require_staff(actor, *COMMAND_ROLES)
-    modules = frozenset(name for name in wall_data.MODULE_TILES if has_module(request.app, name))
+    tiles = wall_tiles(request.app)
     scope, lang = scope_code(session, actor), lang_of(request)
-    key = (scope, visibility(actor, scope), lang, modules)
+    key = (scope, visibility(actor, scope), lang, tiles)
 
     def build() -> bytes:
-        return orjson.dumps(wall_data.build(session, actor, scope, lang, modules))
+        return orjson.dumps(wall_data.build(session, actor, scope, lang, tiles))
 
     body = snapshots(request).get(key, scope, build)
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -24,14 +24,13 @@ from pingan.cases import rollups
 from pingan.core.clock import LOCAL_TZ, utcnow
 from pingan.core.db import base_engine
 from pingan.core.errors import NotFound
+from pingan.core.modules import WallTile, load
 from pingan.core.security import Actor
 from pingan.web import i18n
 from pingan.web.pages.lookups import names
 
 FEED_SIZE = 14
 MARKERS = 400  # the most urgent open cases drawn on the map (overdue first); grid colours count every one
-# optional modules with a wall tile, shown only when installed (camera and river tiles join when they exist)
-MODULE_TILES = ("patrols",)
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 FINAL = ("closed", "rejected", "merged")
 
@@ -169,9 +168,9 @@ def month_series(
 
 
 def build(
-    session: Session, actor: Actor, scope: str, lang: str, modules: frozenset[str] = frozenset()
+    session: Session, actor: Actor, scope: str, lang: str, tiles: tuple[WallTile, ...] = ()
 ) -> dict[str, Any]:
-    """Everything the wall shows apart from the boundaries."""
+    """Everything the wall shows apart from the boundaries; ``tiles``: the enabled modules' tiles."""
     translate = i18n.translator(lang)
     lookup = names(session, lang, within=scope[:6] if scope else None)
     now = utcnow()
@@ -245,12 +244,12 @@ def build(
             "sub": translate("wall.sub.open", yellow=counts.colours["yellow"], green=counts.colours["green"]),
         },
     }
-    module_tiles, patrollers = _module_kpis(session, actor, scope, translate, modules)
-    kpi.update(module_tiles)
+    module_kpis, module_points = _module_tiles(session, actor, scope, translate, tiles)
+    kpi.update(module_kpis)
     markers = rollups.urgent_open(session, actor, within=scope or None, limit=MARKERS)
     return {
         "generated_at": now.isoformat(),
-        "patrollers": patrollers,
+        **module_points,
         "ranking_level": rank_level.value,
         "kpis": kpi,
         "grids": counts.grids,
@@ -306,27 +305,16 @@ def _feed_item(c: Any) -> dict[str, Any]:
     }
 
 
-def _module_kpis(
-    session: Session, actor: Actor, scope: str, translate: i18n.Translator, modules: frozenset[str]
-) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
-    """Tiles (and map points) of the optional modules that are installed; never a made-up number."""
-    tiles: dict[str, dict[str, str]] = {}
-    points: list[dict[str, Any]] = []
-    if "patrols" in modules:
-        from pingan.patrols import dispatch
-
-        duty = dispatch.on_duty_now(session, actor, within=scope or None)
-        counts = duty["counts"]  # every patroller on duty is in exactly one bucket: they add up
-        tiles["patrols"] = {
-            "value": str(duty["on_duty"]),
-            "sub": translate(
-                "wall.sub.patrols",
-                online=counts["online"],
-                unknown=counts["unknown"],
-                offline=counts["offline"],
-                sos=counts["sos"],
-            ),
-        }
-        # positions and liveness only: no names on the wall
-        points = [{"lon": p["lon"], "lat": p["lat"], "status": p["status"]} for p in duty["patrollers"]]
-    return tiles, points
+def _module_tiles(
+    session: Session, actor: Actor, scope: str, translate: i18n.Translator, tiles: tuple[WallTile, ...]
+) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, Any]]]]:
+    """The enabled modules' tiles by key, and their map points by each tile's points key (never a made-up
+    number: a module that is not enabled has no tile)."""
+    kpis: dict[str, dict[str, str]] = {}
+    points: dict[str, list[dict[str, Any]]] = {}
+    for tile in tiles:
+        built = load(tile.build)(session, actor, scope, translate)
+        kpis[tile.key] = {"value": str(built["value"]), "sub": str(built.get("sub", ""))}
+        if tile.points_key:
+            points[tile.points_key] = list(built.get("points", []))
+    return kpis, points

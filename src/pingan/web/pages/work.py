@@ -16,15 +16,14 @@ from pingan.cases.models import OPEN_STATES, State
 from pingan.cases.worktime import WorkCalendar
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, PinganError
+from pingan.core.modules import load
 from pingan.core.security import Actor
 from pingan.core.validation import DbId
-from pingan.patrols import dispatch as patrol_dispatch
-from pingan.patrols.common import DISPATCH_ROLES
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import STAFF_ROLES, lang_of, render, require_staff
 from pingan.web.pages.lookups import Names, names, status_text, timeline_view
-from pingan.web.pages.modules import has_module
+from pingan.web.pages.modules import case_panels
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 30
@@ -55,11 +54,6 @@ ACTION_ORDER = (
 NEEDS_UNIT = ("dispatch", "reassign")
 TAKES_FILES = ("handle",)
 MAX_EVIDENCE = 10 * 1024 * 1024
-# cases a patrol volunteer can be sent to, and how fresh a volunteer's position must be to be offered
-PATROL_STATES = ("registered", "dispatched", "in_progress")
-PATROL_FRESH_MINUTES = 10
-PATROL_CANDIDATES = 5
-MAX_PATROL_NOTE = 500
 
 
 FILTER_KEYS = ("state", "category", "area", "sla", "chain", "q", "page")
@@ -194,7 +188,7 @@ def queue(request: Request, session: DbSession, actor: OptionalActor) -> Respons
     )
 
 
-def _case_view(
+def case_view(
     request: Request,
     session: DbSession,
     actor: Actor,
@@ -204,9 +198,10 @@ def _case_view(
     values: dict[str, str] | None = None,
     alert: str | None = None,
     status_code: int = 200,
-    patrol_errors: dict[str, str] | None = None,
-    patrol_values: dict[str, str] | None = None,
+    panel_forms: dict[str, tuple[dict[str, str], dict[str, str]]] | None = None,
 ) -> Response:
+    """The staff case page; ``panel_forms``: a module panel's form (by panel key) that came back with
+    (errors, values)."""
     lang = lang_of(request)
     translate = i18n.translator(lang)
     case = service.get_case(session, actor, case_id=case_id)
@@ -265,27 +260,33 @@ def _case_view(
         alert=alert,
         done=done if done in workflow.RULES else None,
         config=config,
-        patrol=_patrol_panel(request, session, actor, case),
-        patrol_errors=patrol_errors or {},
-        patrol_values=patrol_values or {},
-        patrol_sent=request.query_params.get("patrol") == "assigned",
+        panels=_panels(request, session, actor, case, panel_forms or {}),
     )
 
 
-def _patrol_panel(request: Request, session: DbSession, actor: Actor, case: Any) -> dict[str, Any] | None:
-    """The nearest on-duty patrollers and the volunteers already sent, for those who may dispatch."""
-    if not has_module(request.app, "patrols") or not actor.has_role(*DISPATCH_ROLES):
-        return None
-    sent = patrol_dispatch.case_dispatches(session, actor, case_id=case.id)
-    candidates: list[dict[str, Any]] = []
-    can_send = case.state in PATROL_STATES and case.lon is not None and case.lat is not None
-    if can_send:
-        candidates = patrol_dispatch.nearest_patrollers(
-            session, actor, case_id=case.id, limit=PATROL_CANDIDATES, fresh_minutes=PATROL_FRESH_MINUTES
-        )["candidates"]
-    if not can_send and not sent:
-        return None
-    return {"can_send": can_send, "candidates": candidates, "sent": sent, "fresh": PATROL_FRESH_MINUTES}
+def _panels(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    case: Any,
+    forms: dict[str, tuple[dict[str, str], dict[str, str]]],
+) -> list[dict[str, Any]]:
+    """The enabled modules' sections of the case page that have something to show this actor."""
+    shown = []
+    for panel in case_panels(request.app):
+        data = load(panel.build)(request, session, actor, case)
+        if data is not None:
+            errors, values = forms.get(panel.key, ({}, {}))
+            shown.append(
+                {
+                    "key": panel.key,
+                    "template": panel.template,
+                    "data": data,
+                    "errors": errors,
+                    "values": values,
+                }
+            )
+    return shown
 
 
 def _unit_name(session: DbSession, unit_id: int | None) -> str | None:
@@ -300,7 +301,7 @@ def _unit_name(session: DbSession, unit_id: int | None) -> str | None:
 @router.get("/work/cases/{case_id}")
 def case_page(request: Request, session: DbSession, actor: OptionalActor, case_id: DbId) -> Response:
     actor = require_staff(actor)
-    return _case_view(request, session, actor, case_id)
+    return case_view(request, session, actor, case_id)
 
 
 @router.get("/work/number/{number}")
@@ -348,7 +349,7 @@ async def case_action(request: Request, session: DbSession, actor: OptionalActor
         if into_id is None:
             errors["into"] = translate("err.into")
     if errors:
-        return _case_view(
+        return case_view(
             request, session, actor, case_id, errors={action: errors}, values=values, status_code=422
         )
     try:
@@ -366,7 +367,7 @@ async def case_action(request: Request, session: DbSession, actor: OptionalActor
         raise
     except Conflict:
         session.rollback()
-        return _case_view(request, session, actor, case_id, alert=translate("case.changed"), status_code=409)
+        return case_view(request, session, actor, case_id, alert=translate("case.changed"), status_code=409)
     except PinganError as exc:
         session.rollback()
         field = (
@@ -375,7 +376,7 @@ async def case_action(request: Request, session: DbSession, actor: OptionalActor
             else (exc.field or "note")
         )
         message = _message(translate, f"err.{field}", "err.generic")
-        return _case_view(
+        return case_view(
             request,
             session,
             actor,
@@ -385,56 +386,6 @@ async def case_action(request: Request, session: DbSession, actor: OptionalActor
             status_code=exc.status,
         )
     return RedirectResponse(f"/work/cases/{case_id}?done={action}", status_code=303)
-
-
-@router.post("/work/cases/{case_id}/patrol")
-async def patrol_assign(
-    request: Request, session: DbSession, actor: OptionalActor, case_id: DbId
-) -> Response:
-    """Send one of the nearest patrol volunteers to the case (派遣巡防队员); errors come back by fields."""
-    actor = require_staff(actor, *DISPATCH_ROLES)
-    service.get_case(session, actor, case_id=case_id)  # out of scope → 404 before anything else
-    form = await request.form()
-    values = {k: str(form.get(k) or "").strip() for k in ("volunteer_id", "patrol_note")}
-    translate = i18n.translator(lang_of(request))
-    errors: dict[str, str] = {}
-    status = 422
-    if not values["volunteer_id"].isdigit():
-        errors["volunteer_id"] = translate("patrol.err.volunteer")
-    if len(values["patrol_note"]) > MAX_PATROL_NOTE:
-        errors["patrol_note"] = translate("patrol.err.note_long", n=MAX_PATROL_NOTE)
-    if not errors:
-        try:
-            patrol_dispatch.assign_dispatch(
-                session,
-                actor,
-                case_id=case_id,
-                volunteer_id=int(values["volunteer_id"]),
-                note=values["patrol_note"],
-            )
-        except NotFound as exc:
-            if exc.field != "volunteer_id":
-                raise
-            session.rollback()
-            errors["volunteer_id"] = translate("patrol.err.volunteer")
-        except Conflict as exc:
-            session.rollback()
-            busy = "patrol.err.sos" if exc.code == "volunteer_in_sos" else "patrol.err.busy"
-            errors["volunteer_id"], status = translate(busy), 409
-        except PinganError as exc:
-            session.rollback()
-            errors["volunteer_id"], status = translate("patrol.err.generic"), exc.status
-    if errors:
-        return _case_view(
-            request,
-            session,
-            actor,
-            case_id,
-            patrol_errors=errors,
-            patrol_values=values,
-            status_code=status,
-        )
-    return RedirectResponse(f"/work/cases/{case_id}?patrol=assigned#patrol-title", status_code=303)
 
 
 def _merge_target(session: DbSession, actor: Actor, number: str) -> int | None:

@@ -143,28 +143,33 @@
     });
   });
 
-  /* ---- patrollers on duty (when the patrols module is installed), off by default ---- */
-  var PATROL = { online: "#4fc3f7", unknown: "#a9bbd9", offline: "#6b7a90", sos: "#ff5252" };
-  var patrolLayer = null, showPatrols = false;
-  function drawPatrols() {
+  /* ---- the map layers of the modules' wall tiles (patrollers on duty, …): points with a liveness status
+     published under the tile's points key; each off by default, shown by its toggle button ---- */
+  var STATUS = { online: "#4fc3f7", unknown: "#a9bbd9", offline: "#6b7a90", sos: "#ff5252" };
+  var pointLayers = {}, shownPoints = {};
+  function drawPoints(key) {
     if (!state.map) { return; }
-    if (!patrolLayer) { patrolLayer = L.layerGroup(); }
-    patrolLayer.clearLayers();
-    if (!showPatrols) { state.map.removeLayer(patrolLayer); return; }
-    ((state.data && state.data.patrollers) || []).forEach(function (p) {
+    if (!pointLayers[key]) { pointLayers[key] = L.layerGroup(); }
+    var layer = pointLayers[key];
+    layer.clearLayers();
+    if (!shownPoints[key]) { state.map.removeLayer(layer); return; }
+    ((state.data && state.data[key]) || []).forEach(function (p) {
       L.circleMarker(state.map.pinganLatLng(p.lon, p.lat), { radius: p.status === "sos" ? 7 : 3, weight: p.status === "sos" ? 2 : 0,
-        color: "#fff", fillColor: PATROL[p.status] || PATROL.unknown, fillOpacity: 0.9, interactive: false }).addTo(patrolLayer);
+        color: "#fff", fillColor: STATUS[p.status] || STATUS.unknown, fillOpacity: 0.9, interactive: false }).addTo(layer);
     });
-    patrolLayer.addTo(state.map);
+    layer.addTo(state.map);
   }
-  var patrolButton = document.getElementById("toggle-patrols");
-  if (patrolButton) {
-    patrolButton.addEventListener("click", function () {
-      showPatrols = !showPatrols;
-      patrolButton.setAttribute("aria-pressed", String(showPatrols));
-      drawPatrols();
+  function redrawPoints() {
+    Object.keys(shownPoints).forEach(function (key) { if (shownPoints[key]) { drawPoints(key); } });
+  }
+  document.querySelectorAll(".toggle[data-points]").forEach(function (button) {
+    var key = button.getAttribute("data-points");
+    button.addEventListener("click", function () {
+      shownPoints[key] = !shownPoints[key];
+      button.setAttribute("aria-pressed", String(shownPoints[key]));
+      drawPoints(key);
     });
-  }
+  });
 
   /* ---- KPIs, ranking, feed from /wall/data.json ---- */
   function fillKpis(kpis) {
@@ -274,7 +279,7 @@
         var note = document.getElementById("markers-note"), hadNote = note.textContent;
         note.textContent = data.markers_note || "";
         if (note.textContent !== hadNote) { fitDistrict(); }  // the note widens the controls: fit beside them
-        if (showPatrols) { drawPatrols(); }
+        redrawPoints();
         recolour();
         document.body.setAttribute("data-loaded", "1");
         document.dispatchEvent(new CustomEvent("wall:data", { detail: data }));

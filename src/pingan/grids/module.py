@@ -1,0 +1,27 @@
+"""The grids module's declaration: registers of buildings, households, residents and key places, grid staff,
+visits, tasks, opinions and party branches."""
+
+from __future__ import annotations
+
+from pingan.core.modules import ApiRouter, CliGroup, Module, NavLink
+
+MODULE = Module(
+    name="grids",
+    title_zh="网格",
+    title_en="Grids",
+    depends=("cases",),
+    api_routers=(ApiRouter("pingan.grids.api:router"), ApiRouter("pingan.grids.api:party_router")),
+    page_routers=(ApiRouter("pingan.grids.pages:router"),),
+    cli=(CliGroup("grids", "pingan.grids.cli:grids_app"),),
+    models=("pingan.grids.models",),
+    # the party branches draw their members from the grid staff: after them
+    demo=("pingan.demo.grids:generate_grids_demo", "pingan.demo.party:generate_party_demo"),
+    nav=(
+        NavLink("/gridwork", "我的网格", "My grids", roles=("grid_worker", "liaison_cadre"), landing=True),
+        NavLink(
+            "/gridwork/coverage", "走访覆盖", "Visit coverage", roles=("district_admin", "street_operator")
+        ),
+    ),
+    address_locators=("pingan.grids.geocode:locate_address",),  # reports with an address and no point
+    migrations="grids",
+)

@@ -1,0 +1,40 @@
+"""The patrols module's declaration: volunteers, shifts, GPS positions (OsmAnd/Traccar), dispatch to cases."""
+
+from __future__ import annotations
+
+from pingan.core.modules import ApiRouter, CasePanel, CliGroup, Module, NavLink, WallTile
+
+MODULE = Module(
+    name="patrols",
+    title_zh="巡防",
+    title_en="Patrols",
+    depends=("cases",),
+    api_routers=(ApiRouter("pingan.patrols.api:router"), ApiRouter("pingan.patrols.osmand:router")),
+    page_routers=(ApiRouter("pingan.patrols.pages:router"),),
+    app_hooks=("pingan.patrols.osmand:install",),  # the hottest route first, as a plain route
+    cli=(CliGroup("patrols", "pingan.patrols.cli:patrols_app"),),
+    models=("pingan.patrols.models",),
+    demo=("pingan.demo.patrols:generate_patrols",),
+    wall_tiles=(
+        WallTile(
+            "patrols",
+            "在岗巡防队员",
+            "Patrollers on duty",
+            "pingan.patrols.tiles:on_duty_tile",
+            points_key="patrollers",
+            toggle_zh="显示巡防队员",
+            toggle_en="Show patrollers",
+        ),
+    ),
+    case_panels=(CasePanel("patrols", "patrol_case_panel.html", "pingan.patrols.pages:case_panel"),),
+    nav=(
+        NavLink(
+            "/patrols/roster",
+            "巡防名册",
+            "Patrol roster",
+            roles=("district_admin", "street_operator", "grid_worker"),
+        ),
+        NavLink("/patrol", "我的巡防", "My patrol", roles=("patrol_volunteer",), landing=True),
+    ),
+    migrations="patrols",
+)
