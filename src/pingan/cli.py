@@ -111,16 +111,22 @@ def db_upgrade(
     db: DbOption = None,
     module: Annotated[
         list[str] | None,
-        typer.Option("--module", help="the spine and this module only (repeatable; default: every module)"),
+        typer.Option(
+            "--module",
+            help="the spine and this module only (repeatable; default: the modules PINGAN_MODULES enables)",
+        ),
     ] = None,
 ) -> None:
-    """Create or upgrade the schema to the newest migration (every module's, or the spine and --module's)."""
+    """Create or upgrade the schema to the newest migration of the enabled modules (PINGAN_MODULES, default
+    every installed module), or of the spine and --module's."""
     from pingan.core.db import upgrade
+    from pingan.core.modules import resolve
 
     settings = settings_for(db)
     url = settings.resolved_database_url()
     try:
-        upgrade(url, module or None)
+        branches = module or [m.migrations for m in resolve(settings.modules) if m.migrations]
+        upgrade(url, branches)
     except PinganError as exc:
         fail(exc)
     console.print(f"schema up to date: {_safe_url(url)}")
