@@ -293,6 +293,7 @@ def demo(
         os.environ.setdefault("PINGAN_CASES_SLA_TICK_SECONDS", "60")  # the SLA job ticks in the server
         get_cases_settings.cache_clear()
         client_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        patrols = any(m.name == "patrols" for m in MODULES)
 
         def on_ready() -> Any:
             simulator = DistrictSimulator(
@@ -301,11 +302,13 @@ def demo(
                 rates=rates,
                 seed=seed,
                 password=DEMO_PASSWORD,
+                patrols=patrols,
             )
             simulator.start()
+            moving = f"patrols send a fix every {rates.fix_seconds:g} s, " if patrols else ""
             console.print(
-                f"live demo: patrols send a fix every {rates.fix_seconds:g} s, ~{rates.reports_per_day:g} "
-                "reports a day, SLA job every minute (--no-live to turn it off)"
+                f"live demo: {moving}~{rates.reports_per_day:g} reports a day, SLA job every minute "
+                "(--no-live to turn it off)"
             )
             return simulator.stop
 

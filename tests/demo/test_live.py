@@ -21,11 +21,12 @@ def _token(base: str, username: str) -> str:
     return str(r.json()["access_token"])
 
 
-def _demo(url: str, *extra: str) -> tuple[str, subprocess.Popen[bytes]]:
+def _demo(url: str, *extra: str, modules: str | None = None) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
+    env = server_env() | ({"PINGAN_MODULES": modules} if modules is not None else {})
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "pingan"), "demo", "--db", url, "--port", str(port), *extra],
-        env=server_env(),
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -90,6 +91,47 @@ class TestLiveDemo:
             assert heard and max(heard) < started
         finally:
             stop(proc)
+
+    def test_a_district_without_patrols_serves_and_keeps_reporting(
+        self, demo_sqlite_template: Path, tmp_path: Path
+    ) -> None:
+        url = copy_db(demo_sqlite_template, tmp_path / "no-patrols.db")
+        started = datetime.now(UTC) - timedelta(seconds=1)
+        base, proc = _demo(url, "--live-reports-per-day", "43200", modules="cases,grids")
+        try:
+            headers = {"Authorization": f"Bearer {_token(base, 'admin')}"}
+            assert httpx.get(f"{base}/api/v1/patrols/live", headers=headers).status_code == 404
+            new_cases: list[dict[str, object]] = []
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not new_cases:
+                time.sleep(2)
+                new_cases = httpx.get(
+                    f"{base}/api/v1/cases",
+                    params={"reported_from": started.isoformat(), "page_size": 20},
+                    headers=headers,
+                    timeout=30,
+                ).json()["items"]
+            assert new_cases, "reports keep arriving without the patrols module"
+            wall = httpx.get(f"{base}/wall/data.json", headers=headers, timeout=30)
+            assert wall.status_code == 200 and "patrol" not in wall.text.lower()
+            assert proc.poll() is None
+        finally:
+            stop(proc)
+
+    def test_without_patrols_the_simulator_sends_no_fixes(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from pingan.demo.live import DistrictSimulator
+
+        def no_roster(self: DistrictSimulator, now: float) -> None:
+            raise AssertionError("the roster of a district without patrols was read")
+
+        monkeypatch.setattr(DistrictSimulator, "_roster", no_roster)
+        monkeypatch.setattr(DistrictSimulator, "_report", lambda self, now, hour: None)
+        simulator = DistrictSimulator("http://127.0.0.1:9", None, patrols=False)  # type: ignore[arg-type]
+        for second in range(5):
+            simulator.tick(1_764_748_800.0 + second)
+        assert not simulator._walkers
+        with pytest.raises(AssertionError, match="roster"):
+            DistrictSimulator("http://127.0.0.1:9", None).tick(1_764_748_800.0)  # type: ignore[arg-type]
 
 
 class TestLiveRates:

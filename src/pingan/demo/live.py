@@ -107,8 +107,10 @@ class DistrictSimulator:
         seed: int = 2016,
         password: str = "pingan-demo",
         tick_seconds: float = 1.0,
+        patrols: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.patrols = patrols  # False where PINGAN_MODULES leaves patrols out: reports and the SLA job only
         self.factory = factory
         self.rates = rates or LiveRates()
         self.rng = np.random.default_rng(seed)
@@ -192,7 +194,7 @@ class DistrictSimulator:
 
     def tick(self, now: float) -> None:
         """Everything due at ``now`` (epoch seconds): roster, fixes, reports, SOS."""
-        if now >= self._next_roster:
+        if self.patrols and now >= self._next_roster:
             self._roster(now)
             self._next_roster = now + self.rates.roster_seconds
         for walker in list(self._walkers.values()):
@@ -309,6 +311,8 @@ class DistrictSimulator:
         shares = np.array([s for _, s in CHANNELS])
         if not STAFF_HOURS[hour]:  # staff are not on their rounds at night
             shares = np.where(np.isin(names, ["grid_worker", "patrol"]), 0.0, shares)
+        if not self.patrols:
+            shares = np.where(np.isin(names, ["patrol"]), 0.0, shares)
         channel = names[int(self.rng.choice(len(names), p=shares / shares.sum()))]
         who: str | None = None
         polygon: Polygon | None = None
