@@ -76,9 +76,8 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
     from pingan.accounts import service as accounts
     from pingan.areas import service as areas
     from pingan.core.db import create_db_engine, make_session_factory, transaction, upgrade
-    from pingan.core.pii import Protector
+    from pingan.core.pii import Protector, get_protector
     from pingan.demo.generate import generate_demo
-    from pingan.patrols.common import get_protector
     from pingan.patrols.models import PatrolTeam, PatrolVolunteer
     from pingan.patrols.volunteers import device_key_columns
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pingan.cases import service as cases
+from pingan.cases import interface as cases
 from pingan.core.errors import NotFound
 from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
 
