@@ -26,11 +26,12 @@ _OPEN = sorted(s.value for s in OPEN_STATES)
 
 
 def colour_now(now: datetime) -> ColumnElement[str]:
-    """An open case's SLA colour at ``now``, computed by the database: red as soon as a deadline has passed
-    (as ``sla.status_of`` says), else the colour the SLA job last stored (yellow needs the work calendar,
-    which the job applies every minute). Paused cases keep their colour."""
+    """A case's SLA colour at ``now``, computed by the database: an open case is red as soon as a deadline
+    has passed (as ``sla.status_of`` says), else the colour the SLA job last stored (yellow needs the work
+    calendar, which the job applies every minute). Paused and finished cases keep their stored colour."""
     passed = (Case.stage_due_at < now) | (Case.close_due_at < now)
-    return case((Case.paused_at.is_(None) & passed, literal("red")), else_=Case.sla_color)
+    running = Case.state.in_(_OPEN) & Case.paused_at.is_(None)
+    return case((running & passed, literal("red")), else_=Case.sla_color)
 
 
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
