@@ -153,6 +153,44 @@ class CaseCategory:
 
 
 @dataclass(frozen=True)
+class PlaceType:
+    """A kind of place the module adds to the one register of places (the grids module's key places).
+
+    A module that needs places lists them in that register under its types and keeps its own facts about a
+    place in its own tables, keyed by the place id (``pingan.grids.interface``); it keeps no place table."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        """The type's name in the viewer's language."""
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class DeviceKind:
+    """A kind of device that reports liveness (a patrol phone, a camera, a river station …).
+
+    Every device of the kind records when it was last heard from through the one liveness mechanism
+    (``pingan.devices.interface``). It is *online* while heard within ``offline_after_seconds``, *offline*
+    after. When ``outage_category`` (a case category code) is set, an outage that lasts ``outage_after_seconds``
+    becomes one case (deduplicated: one open case per device, or per place when the devices share one), which
+    an operator can snooze."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    offline_after_seconds: int = 600
+    outage_category: str | None = None
+    outage_after_seconds: int = 1800
+
+    def name(self, lang: str) -> str:
+        """The kind's name in the viewer's language."""
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
 class Module:
     """One module's declaration: everything the application needs to wire it in.
 
@@ -160,7 +198,9 @@ class Module:
     ``spine`` modules are always on. ``demo``: generators ``generate(session, *, seed, step)``, run in order.
     ``app_hooks`` are ``install(app)`` callables run after the routers are mounted. ``address_locators`` are
     offered to the case intake (``cases.hooks``). ``templates``: ``"package:folder"`` of the module's Jinja
-    templates (they may extend the shared ``base.html``). ``migrations``: its Alembic branch label."""
+    templates (they may extend the shared ``base.html``). ``migrations``: its Alembic branch label.
+    ``place_types``: the kinds of place it adds to the one register of places; ``device_kinds``: the kinds
+    of device whose liveness it reports."""
 
     name: str
     title_zh: str
@@ -179,6 +219,8 @@ class Module:
     case_categories: tuple[CaseCategory, ...] = ()
     case_panels: tuple[CasePanel, ...] = ()
     address_locators: tuple[str, ...] = ()
+    place_types: tuple[PlaceType, ...] = ()
+    device_kinds: tuple[DeviceKind, ...] = ()
     templates: str | None = None
     migrations: str | None = None
 
@@ -303,10 +345,12 @@ __all__ = [
     "CaseCategory",
     "CasePanel",
     "CliGroup",
+    "DeviceKind",
     "Job",
     "Module",
     "ModuleError",
     "NavLink",
+    "PlaceType",
     "Ref",
     "WallTile",
     "from_environment",
