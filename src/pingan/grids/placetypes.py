@@ -6,8 +6,10 @@ Cheap to import (no SQLAlchemy): the grids declaration (``module.py``) lists the
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from functools import lru_cache
 
 from pingan.core.errors import ValidationFailed
 from pingan.core.modules import Module, PlaceType, resolve
@@ -56,12 +58,19 @@ def place_types(modules: Iterable[Module] | None = None) -> tuple[PlaceType, ...
     if modules is None:
         from pingan.core.config import get_settings
 
-        modules = resolve(get_settings().modules)
+        modules = _configured(get_settings().modules, tuple(sys.path))
     found = {t.code: t for t in BUILTIN}
     for module in modules:
         for declared in module.place_types:
             found.setdefault(declared.code, declared)
     return tuple(found.values())
+
+
+@lru_cache(maxsize=8)
+def _configured(setting: str, _path: tuple[str, ...]) -> tuple[Module, ...]:
+    """The modules PINGAN_MODULES enables, resolved once per setting and import path (finding the installed
+    modules reads every distribution's entry points: tens of milliseconds, too slow for every check)."""
+    return tuple(resolve(setting))
 
 
 def by_code(types: Sequence[PlaceType] | None = None) -> dict[str, PlaceType]:
