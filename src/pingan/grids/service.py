@@ -1,4 +1,5 @@
-"""The grids module's public service API (other modules call these, never the tables).
+"""The grids module's service functions in one place (for its adapters, the CLI and the web layer); other
+capability modules use only ``pingan.grids.interface`` (the register of places).
 
 Registers: create/get/update/list buildings, households, residents and key places (``list_places``),
 change history; staff and coverage gaps; visits and coverage KPIs; tasks and population checks; opinions.
