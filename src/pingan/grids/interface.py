@@ -53,7 +53,7 @@ class PlaceRef:
     lon: float
     lat: float
     status: str
-    attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     @classmethod
     def of(cls, p: Place) -> PlaceRef:
