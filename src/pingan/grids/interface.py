@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.modules import Module, PlaceType
 from pingan.core.security import Actor, in_scope, require_role
 from pingan.grids import places
-from pingan.grids.common import PLACE_READ_ROLES, check_read, clean_text, grid_of_point
+from pingan.grids.common import PLACE_READ_ROLES, check_read, clean_text, grid_of_point, grids_under
 from pingan.grids.models import Place
 from pingan.grids.placetypes import check_place_type
 from pingan.grids.placetypes import place_types as _place_types
@@ -113,7 +113,8 @@ def list_places(
     if types:
         stmt = stmt.where(Place.place_type.in_([check_place_type(t) for t in types]))
     if area_codes:
-        stmt = stmt.where(or_(*(Place.area_code.startswith(str(code)) for code in area_codes)))
+        grids = {grid for code in area_codes for grid in grids_under(session, str(code))}
+        stmt = stmt.where(Place.area_code.in_(sorted(grids)))
     if status is not None:
         stmt = stmt.where(Place.status == choice(status, places.PLACE_STATUSES, field="status"))
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
