@@ -174,9 +174,9 @@ class DeviceKind:
 
     Every device of the kind records when it was last heard from through the one liveness mechanism
     (``pingan.devices.interface``). It is *online* while heard within ``offline_after_seconds``, *offline*
-    after. When ``outage_category`` (a case category code) is set, an outage that lasts ``outage_after_seconds``
-    becomes one case (deduplicated: one open case per device, or per place when the devices share one), which
-    an operator can snooze."""
+    after. When ``outage_category`` (a case category code) is set, an outage that lasts
+    ``outage_after_seconds`` becomes one case (deduplicated: one open case per device, or per place when the
+    devices share one), which an operator can snooze."""
 
     code: str
     name_zh: str

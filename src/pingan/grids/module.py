@@ -4,6 +4,7 @@ visits, tasks, opinions and party branches."""
 from __future__ import annotations
 
 from pingan.core.modules import ApiRouter, CliGroup, Module, NavLink
+from pingan.grids.placetypes import BUILTIN as BUILTIN_PLACE_TYPES
 
 MODULE = Module(
     name="grids",
@@ -23,5 +24,6 @@ MODULE = Module(
         ),
     ),
     address_locators=("pingan.grids.geocode:locate_address",),  # reports with an address and no point
+    place_types=BUILTIN_PLACE_TYPES,  # the one register of places; other modules add theirs the same way
     migrations="grids",
 )

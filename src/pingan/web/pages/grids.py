@@ -88,7 +88,9 @@ def _registers(request: Request, session: DbSession, actor: Actor, code: str) ->
     """Staff, registered households and key places of the area, when the grid registers are installed."""
     if not has_module(request.app, "grids"):
         return None
-    from pingan.grids import registers, staff
+    from pingan.grids import households, places, staff
+    from pingan.grids.models import Place
+    from pingan.grids.placetypes import place_types, type_name
 
     found: dict[str, Any] = {"staff": [], "households": None, "places": None}
     try:
@@ -96,11 +98,21 @@ def _registers(request: Request, session: DbSession, actor: Actor, code: str) ->
             {"name": member.name, "role": link.role, "phone": member.phone_masked}
             for link, member in session.execute(staff.links_query(session, actor, area_code=code).limit(50))
         ]
-        found["households"] = _count(session, registers.list_households(session, actor, area_code=code))
+        found["households"] = _count(session, households.list_households(session, actor, area_code=code))
     except Forbidden:
         pass
     try:
-        found["places"] = _count(session, registers.places_query(session, actor, area_code=code))
+        stmt = places.places_query(session, actor, area_code=code)
+        found["places"] = _count(session, stmt)
+        by_type = session.execute(
+            stmt.with_only_columns(Place.place_type, func.count())
+            .group_by(Place.place_type)
+            .order_by(None)
+            .order_by(func.count().desc(), Place.place_type)
+        ).all()
+        known = place_types(request.app.state.modules)
+        lang = lang_of(request)
+        found["place_types"] = [(type_name(str(t), lang, known), int(n)) for t, n in by_type]
     except Forbidden:
         pass
     return found
