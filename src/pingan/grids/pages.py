@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from pingan.areas import service as areas
 from pingan.areas.types import AreaLevel
 from pingan.core.config import Settings
-from pingan.core.errors import PinganError
+from pingan.core.errors import Forbidden, PinganError
 from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId, PageNumber
@@ -853,3 +853,32 @@ def _party_problem(t: Any, exc: PinganError) -> str:
     """What was wrong with a party form, in the page's language (the field decides)."""
     field = exc.field if exc.field in ("name", "area_code", "role", "staff_id") else "generic"
     return str(t(f"party.problem.{field}"))
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def area_panel(request: Request, session: Session, actor: Actor, area_code: str) -> dict[str, Any]:
+    """The area page's section of the grid registers (``AreaPanel``): the counts of registered households
+    and key places and the area's staff, each left out where the actor may not read that register."""
+    translate = i18n.translator(lang_of(request))
+    staff_rows: list[dict[str, Any]] = []
+    stats: list[dict[str, Any]] = []
+    try:
+        links = staff.links_query(session, actor, area_code=area_code).limit(50)
+        staff_rows = [
+            {"name": member.name, "role": link.role, "phone": member.phone_masked}
+            for link, member in session.execute(links)
+        ]
+        households = _count(session, registers.list_households(session, actor, area_code=area_code))
+        stats.append({"value": households, "label": translate("grid.registered_households")})
+    except Forbidden:
+        pass
+    try:
+        places = _count(session, registers.places_query(session, actor, area_code=area_code))
+        stats.append({"value": places, "label": translate("grid.places")})
+    except Forbidden:
+        pass
+    stats.append({"value": len(staff_rows), "label": translate("grid.staff")})
+    return {"stats": stats, "staff": staff_rows}
