@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pingan.areas.models import Area, AreaLevel, AreaRevision
 from pingan.core import geo
-from pingan.core.config import get_settings
+from pingan.core.config import settings_of
 from pingan.core.db import base_engine
 from pingan.core.errors import ValidationFailed
 from pingan.core.spatial import PolygonIndex
@@ -127,7 +127,7 @@ class _LocatorCache:
         engine = _engine_of(session.get_bind())
         entry = self._entries.get(engine)
         now = time.monotonic()
-        if entry is not None and now - entry[1] < get_settings().locator_refresh_seconds:
+        if entry is not None and now - entry[1] < settings_of(session).locator_refresh_seconds:
             return entry[0]
         token = session.scalar(select(AreaRevision.token).where(AreaRevision.id == 1)) or ""
         if entry is not None and entry[0].token == token:
