@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from pingan.accounts import service as accounts
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
-from pingan.core.config import get_settings
+from pingan.core.config import settings_of
 from pingan.core.modules import Module, load, resolve
 from pingan.core.security import Actor, Role
 from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
@@ -55,8 +55,8 @@ def generate_demo(
     session: Session, *, seed: int = 2016, step: Step | None = None, modules: Sequence[Module] | None = None
 ) -> list[DemoLogin]:
     """Create the demo district: the spine's areas, roads, units and accounts, then each enabled module's demo
-    generators, dependencies first (``modules``; default: those ``PINGAN_MODULES`` enables). Returns the demo
-    logins (password: ``pingan-demo``)."""
+    generators, dependencies first (``modules``; default: those the session's settings enable). Returns the
+    demo logins (password: ``pingan-demo``)."""
     report = step or (lambda _label, _share: None)
     report("areas", 0.0)
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -81,7 +81,7 @@ def generate_demo(
     generate_modules(
         session,
         seed=seed,
-        modules=resolve(get_settings().modules) if modules is None else modules,
+        modules=resolve(settings_of(session).modules) if modules is None else modules,
         step=lambda label, share: report(label, 0.8 + 0.2 * share),
     )
     if session.get_bind().dialect.name == "postgresql":

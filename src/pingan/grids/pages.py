@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from pingan.areas import service as areas
 from pingan.areas.types import AreaLevel
 from pingan.core.config import Settings
-from pingan.core.errors import PinganError
+from pingan.core.errors import Forbidden, PinganError
 from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId, PageNumber
@@ -36,8 +36,9 @@ from pingan.grids.common import (
     visible_grids,
 )
 from pingan.grids.households import get_household, list_households
-from pingan.grids.models import Building, Household, Resident, StaffLink, Visit
-from pingan.grids.placetypes import place_types
+from pingan.grids.models import Building, Household, Place, Resident, StaffLink, Visit
+from pingan.grids.places import places_query
+from pingan.grids.placetypes import place_types, type_name
 from pingan.grids.residents import list_residents
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
@@ -858,3 +859,43 @@ def _party_problem(t: Any, exc: PinganError) -> str:
     """What was wrong with a party form, in the page's language (the field decides)."""
     field = exc.field if exc.field in ("name", "area_code", "role", "staff_id") else "generic"
     return str(t(f"party.problem.{field}"))
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def area_panel(request: Request, session: Session, actor: Actor, area_code: str) -> dict[str, Any]:
+    """The area page's section of the grid registers (``AreaPanel``): the counts of registered households
+    and key places (with the places by type, named in the viewer's language) and the area's staff, each left
+    out where the actor may not read that register."""
+    lang = lang_of(request)
+    translate = i18n.translator(lang)
+    staff_rows: list[dict[str, Any]] = []
+    stats: list[dict[str, Any]] = []
+    by_type: list[tuple[str, int]] = []
+    try:
+        links = staff.links_query(session, actor, area_code=area_code).limit(50)
+        staff_rows = [
+            {"name": member.name, "role": link.role, "phone": member.phone_masked}
+            for link, member in session.execute(links)
+        ]
+        households = _count(session, list_households(session, actor, area_code=area_code))
+        stats.append({"value": households, "label": translate("grid.registered_households")})
+    except Forbidden:
+        pass
+    try:
+        stmt = places_query(session, actor, area_code=area_code)
+        stats.append({"value": _count(session, stmt), "label": translate("grid.places")})
+        counted = session.execute(
+            stmt.with_only_columns(Place.place_type, func.count())
+            .group_by(Place.place_type)
+            .order_by(None)
+            .order_by(func.count().desc(), Place.place_type)
+        ).all()
+        known = place_types(request.app.state.modules)
+        by_type = [(type_name(str(code), lang, known), int(n)) for code, n in counted]
+    except Forbidden:
+        pass
+    stats.append({"value": len(staff_rows), "label": translate("grid.staff")})
+    return {"stats": stats, "staff": staff_rows, "place_types": by_type}
