@@ -223,8 +223,12 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def _session_app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
-    """The app under test, built once per worker: FastAPI takes over a second to build its ~200 routes."""
-    return create_app(settings, engine=engine)
+    """The app under test, built once per worker: FastAPI takes over a second to build its ~200 routes.
+    It runs the modules Pingan ships (``core.modules.BUILTIN``), whichever test builds it first: the example
+    module that tests/modules installs for a while must not become part of it."""
+    from pingan.core.modules import BUILTIN
+
+    return create_app(settings.model_copy(update={"modules": ",".join(BUILTIN)}), engine=engine)
 
 
 @pytest.fixture
