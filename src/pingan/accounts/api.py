@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordRequestForm
 
 from pingan.accounts import service
@@ -27,7 +27,8 @@ from pingan.accounts.schemas import (
 from pingan.audit.schemas import RevealRequest
 from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
-from pingan.core.validation import DbId, Offset
+from pingan.core.pagination import Limit, Offset
+from pingan.core.validation import DbId
 from pingan.web.deps import CurrentActor, DbSession, client_ip
 from pingan.web.middleware import AppProtector, check_sign_in, note_sign_in
 
@@ -118,8 +119,8 @@ def list_accounts(
     q: str | None = None,
     role: str | None = None,
     active: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[Offset, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AccountPage:
     rows, total = service.list_accounts_in_scope(
         session, actor, q=q, role=role, active=active, limit=limit, offset=offset

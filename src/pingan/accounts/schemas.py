@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from pingan.accounts.models import Account, ApiToken
 from pingan.core.clock import as_utc
+from pingan.core.pagination import Page
 
 
 class GrantRead(BaseModel):
@@ -54,11 +55,8 @@ class AccountRead(BaseModel):
         )
 
 
-class AccountPage(BaseModel):
-    items: list[AccountRead]
-    total: int
-    limit: int
-    offset: int
+class AccountPage(Page[AccountRead]):
+    """One page of accounts (the one list envelope)."""
 
 
 class AccountCreate(BaseModel):

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from pingan.core import pagination as paging
 from pingan.core.errors import TooLarge, ValidationFailed
+from pingan.core.pagination import Limit
 from pingan.core.security import Actor
-from pingan.core.validation import MAX_DB_INT, DbId
+from pingan.core.validation import DbId, Offset
 from pingan.grids import io as grid_io
 from pingan.grids import opinions, party, registers, staff, tasks, visits
-from pingan.grids import service as svc
 from pingan.grids.schemas import (
     BuildingCreate,
     BuildingRead,
@@ -64,8 +65,6 @@ from pingan.web.routing import file_responses
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
 DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/grids/residents/search"
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -88,7 +87,7 @@ def list_buildings(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = registers.list_buildings(session, actor, area_code=area_code, q=q)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {
         "items": [BuildingRead.model_validate(b) for b in items],
         "total": total,
@@ -129,7 +128,7 @@ def list_households(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = registers.list_households(session, actor, area_code=area_code, building_id=building_id)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [HouseholdRead.of(h) for h in items], "total": total, "limit": limit, "offset": offset}
 
 
@@ -200,7 +199,7 @@ def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[st
         phone=f.phone,
         active=f.active,
     )
-    items, total = svc.page(session, stmt, limit=f.limit, offset=f.offset)
+    items, total = paging.page(session, stmt, limit=f.limit, offset=f.offset)
     return {
         "items": [ResidentRead.of(r) for r in items],
         "total": total,
@@ -260,7 +259,7 @@ def list_places(
     stmt = registers.places_query(
         session, actor, place_type=place_type, area_code=area_code, status=status, q=q
     )
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [PlaceRead.of(p) for p in items], "total": total, "limit": limit, "offset": offset}
 
 
@@ -435,7 +434,7 @@ def list_staff(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[StaffLinkRead]:
-    items, total = svc.page(
+    items, total = paging.page(
         session, staff.links_query(session, actor, area_code=area_code, role=role), limit=limit, offset=offset
     )
     out = [
@@ -528,7 +527,7 @@ def list_visits(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = visits.visits_query(session, actor, area_code=area_code, household_id=household_id, since=since)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [VisitRead.of(v) for v in items], "total": total, "limit": limit, "offset": offset}
 
 
@@ -544,7 +543,7 @@ def create_task(session: DbSession, actor: CurrentActor, body: TaskCreate) -> Ta
 def list_tasks(
     session: DbSession, actor: CurrentActor, open_only: bool = False, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
-    items, total = svc.page(
+    items, total = paging.page(
         session, tasks.tasks_query(session, actor, open_only=open_only), limit=limit, offset=offset
     )
     return {
@@ -594,7 +593,7 @@ def list_checks(
     offset: Offset = 0,
 ) -> Page[CheckItemRead]:
     stmt = tasks.check_items_query(session, actor, task_id=task_id, area_code=area_code, outcome=outcome)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     out = [
         CheckItemRead(
             id=item.id,
@@ -641,7 +640,7 @@ def list_opinions(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = opinions.opinions_query(session, actor, state=state, tag=tag, area_code=area_code)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [OpinionRead.of(o) for o in items], "total": total, "limit": limit, "offset": offset}
 
 

@@ -21,8 +21,9 @@ from pingan.accounts import service as accounts
 from pingan.core.clock import utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import Forbidden, TooLarge, Unauthorized, ValidationFailed
+from pingan.core.pagination import Limit, Offset
 from pingan.core.security import Actor, require_role
-from pingan.core.validation import DbId, Offset, export_cell
+from pingan.core.validation import DbId, export_cell
 from pingan.patrols import coverage, dispatch, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES
 from pingan.patrols.osmand import writer_of
@@ -83,8 +84,8 @@ def list_volunteers(
     phone: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     id_number: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     within: str | None = None,
-    offset: Annotated[Offset, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> VolunteerPage:
     search = VolunteerSearch(
         team_id=team_id,
