@@ -13,11 +13,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 
 from pingan.accounts import service
 from pingan.accounts.schemas import (
+    AccessToken,
     AccountCreate,
     AccountPage,
     AccountRead,
     GrantCreate,
     GrantRead,
+    MeRead,
     Open311KeyCreate,
     PasswordSet,
     TokenCreate,
@@ -38,6 +40,7 @@ accounts_router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 @router.post(
     "/token",
+    response_model=AccessToken,
     summary="OAuth2 password flow: exchange username and password for a bearer token",
     description="Limited like the web sign-in (per client address and per account name; 429 with "
     "Retry-After), with growing delays after consecutive failures.",
@@ -63,7 +66,7 @@ def login(
     }
 
 
-@router.get("/me", summary="The signed-in account and its role grants")
+@router.get("/me", response_model=MeRead, summary="The signed-in account and its role grants")
 def me(actor: CurrentActor) -> dict[str, Any]:
     return {
         "id": actor.account_id,

@@ -11,6 +11,29 @@ from pingan.core.clock import as_utc
 from pingan.core.pagination import Page
 
 
+class AccessToken(BaseModel):
+    """The OAuth2 password flow's answer."""
+
+    access_token: str
+    token_type: str = Field(description="always bearer")
+    expires_in: int = Field(description="seconds the token stays valid")
+
+
+class MyGrant(BaseModel):
+    role: str
+    area_code: str | None
+    unit_id: int | None
+
+
+class MeRead(BaseModel):
+    """The signed-in account and its role grants."""
+
+    id: int | None
+    username: str
+    display_name: str
+    grants: list[MyGrant]
+
+
 class GrantRead(BaseModel):
     id: int
     role: str

@@ -49,7 +49,9 @@ from pingan.grids.schemas import (
     ResidentUpdate,
     RevealRequest,
     StaffCreate,
+    StaffCreated,
     StaffLinkCreate,
+    StaffLinked,
     StaffLinkRead,
     TargetRead,
     TaskComplete,
@@ -181,7 +183,11 @@ def list_residents(
     return _resident_page(session, actor, search)
 
 
-@router.post("/residents/search", summary="Residents in scope (masked), by ID number or phone in the body")
+@router.post(
+    "/residents/search",
+    response_model=Page[ResidentRead],
+    summary="Residents in scope (masked), by ID number or phone in the body",
+)
 def search_residents(session: DbSession, actor: CurrentActor, body: ResidentSearch) -> dict[str, Any]:
     """Like ``GET /residents``; searches by ID number or phone belong here (never in a URL or a log)."""
     return _resident_page(session, actor, body)
@@ -452,13 +458,18 @@ def list_staff(
     return Page[StaffLinkRead](items=out, total=total, limit=limit, offset=offset)
 
 
-@router.post("/staff", status_code=201, summary="Add a staff member")
+@router.post("/staff", status_code=201, response_model=StaffCreated, summary="Add a staff member")
 def create_staff(session: DbSession, actor: CurrentActor, body: StaffCreate) -> dict[str, Any]:
     member = staff.create_staff(session, actor, **body.model_dump())
     return {"id": member.id, "name": member.name, "organisation": member.organisation}
 
 
-@router.post("/staff/{staff_id}/links", status_code=201, summary="Put a staff member on a grid in a role")
+@router.post(
+    "/staff/{staff_id}/links",
+    status_code=201,
+    response_model=StaffLinked,
+    summary="Put a staff member on a grid in a role",
+)
 def link_staff(
     session: DbSession, actor: CurrentActor, staff_id: DbId, body: StaffLinkCreate
 ) -> dict[str, Any]:

@@ -227,6 +227,19 @@ class StaffCreate(BaseModel):
     account_id: int | None = None
 
 
+class StaffCreated(BaseModel):
+    id: int
+    name: str
+    organisation: str
+
+
+class StaffLinked(BaseModel):
+    link_id: int
+    staff_id: int
+    area_code: str
+    role: str
+
+
 class StaffLinkCreate(BaseModel):
     area_code: str
     role: str
