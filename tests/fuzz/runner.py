@@ -47,7 +47,7 @@ def run(
     only: str | None = None,
 ) -> Outcome:
     """Fuzz every operation of ``app``'s OpenAPI document (deterministically) and return what failed;
-    ``only``: a regular expression the paths fuzzed must match (``PINGAN_FUZZ_ONLY``, for one module's run)."""
+    ``only``: a regular expression the fuzzed paths match (``PINGAN_FUZZ_ONLY``, for one module's run)."""
     config = SchemathesisConfig.from_dict(
         {
             "seed": seed,
