@@ -23,10 +23,12 @@ from pingan.grids.schemas import (
     BuildingCreate,
     BuildingRead,
     BuildingUpdate,
+    CadreCoverageRead,
     ChangeRead,
     CheckIn,
     CheckItemRead,
     CoverageGapRead,
+    GridCoverageRead,
     HouseholdCreate,
     HouseholdRead,
     HouseholdUpdate,
@@ -489,14 +491,22 @@ def coverage_gaps(
     return [CoverageGapRead(**g.__dict__) for g in staff.coverage_gaps(session, actor, area_code=area_code)]
 
 
-@router.get("/coverage/grids", summary="Visit coverage this quarter per grid (computed from the visits)")
+@router.get(
+    "/coverage/grids",
+    response_model=list[GridCoverageRead],
+    summary="Visit coverage this quarter per grid (computed from the visits)",
+)
 def grid_coverage(
     session: DbSession, actor: CurrentActor, area_code: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
     return visits.grid_coverage(session, actor, area_code=area_code, since=since)
 
 
-@router.get("/coverage/cadres", summary="Visit coverage this quarter per liaison cadre; visits=0 = no visit")
+@router.get(
+    "/coverage/cadres",
+    response_model=list[CadreCoverageRead],
+    summary="Visit coverage this quarter per liaison cadre; visits=0 = no visit",
+)
 def cadre_coverage(
     session: DbSession, actor: CurrentActor, area_code: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:

@@ -227,6 +227,30 @@ class StaffCreate(BaseModel):
     account_id: int | None = None
 
 
+class GridCoverageRead(BaseModel):
+    """One grid's visit coverage since the quarter's start."""
+
+    area_code: str
+    name: str
+    households: int
+    visited: int
+    share: float
+    never_visited: int
+
+
+class CadreCoverageRead(BaseModel):
+    """One liaison cadre's visit coverage over their grids."""
+
+    staff_id: int
+    name: str
+    organisation: str
+    grids: list[str]
+    households: int
+    visited: int
+    visits: int
+    share: float
+
+
 class StaffCreated(BaseModel):
     id: int
     name: str

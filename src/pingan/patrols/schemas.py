@@ -78,6 +78,36 @@ class VolunteerPage(Page[VolunteerRead]):
     """One page of volunteers (the one list envelope)."""
 
 
+class TeamRead(BaseModel):
+    id: int
+    name: str
+    area_code: str
+
+
+class TeamListed(TeamRead):
+    active_members: int
+
+
+class CourseRead(BaseModel):
+    id: int
+    code: str
+    title: str
+    validity_months: int
+
+
+class TrainingSessionRead(BaseModel):
+    id: int
+    course_id: int
+    area_code: str
+    held_on: date
+
+
+class CertificateIssued(BaseModel):
+    id: int
+    volunteer_id: int
+    expires_on: date
+
+
 class CourseCreate(BaseModel):
     code: str
     title: str
