@@ -31,7 +31,7 @@ def lights(session: Session) -> None:
 class TestInstalled:
     def test_the_entry_point_installs_it(self, streetlights_installed: Path) -> None:
         module = installed()["streetlights"]
-        assert module.title_en == "Street lights" and module.depends == ("cases",)
+        assert module.title_en == "Street lights" and module.depends == ("cases", "grids")
 
     def test_default_runs_every_installed_module(self) -> None:
         assert "streetlights" in [m.name for m in resolve(None)]
@@ -81,7 +81,7 @@ class TestEndToEnd:
     def test_bad_input_is_a_4xx_naming_the_field(
         self, build_app: BuildApp, session: Session, lights: None
     ) -> None:
-        with TestClient(build_app("streetlights"), raise_server_exceptions=False) as client:
+        with TestClient(build_app("grids,streetlights"), raise_server_exceptions=False) as client:
             client.headers.update(auth(session, "admin"))
             missing = client.post("/api/v1/streetlights/999999/broken", json={})
             assert missing.status_code == 404 and missing.json()["error"]["field"] == "light_id"

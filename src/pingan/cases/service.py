@@ -291,12 +291,13 @@ def list_cases(
 def get_attachment(session: Session, actor: Actor, *, attachment_id: int) -> tuple[Attachment, bytes]:
     """An attachment of a visible case with its bytes."""
     from pingan.cases.storage import get_store
+    from pingan.core.config import settings_of
 
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("attachment not found", field="attachment_id")
     get_case(session, actor, case_id=attachment.case_id)
-    return attachment, get_store().get(attachment.storage_key)
+    return attachment, get_store(settings_of(session)).get(attachment.storage_key)
 
 
 def ratings_of(session: Session, case_id: int) -> list[Rating]:

@@ -1,9 +1,17 @@
-"""Settings: one pydantic-settings class, read from the environment (prefix ``PINGAN_``)."""
+"""Settings: one pydantic-settings class, read from the environment (prefix ``PINGAN_``).
+
+How settings reach code (docs/architecture.md, "Settings"): ``create_app(settings)`` keeps them in
+``app.state.settings``; routes take them through the ``AppSettings`` request dependency; services and jobs
+read them from the session they are given (:func:`settings_of`), which the app's session factory and its
+request sessions carry; CLI commands build their own (``settings_for``). :func:`get_settings` — the
+process-wide settings read from the environment — is the fallback of code running outside any app.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +95,28 @@ _installed: Settings | None = None
 def get_settings() -> Settings:
     """The process-wide settings (built on first use, never at import)."""
     return _installed or Settings()
+
+
+SESSION_KEY = "pingan.settings"
+
+
+class _HasInfo(Protocol):
+    """A database session (anything with SQLAlchemy's ``Session.info`` dict)."""
+
+    @property
+    def info(self) -> dict[Any, Any]: ...
+
+
+def settings_of(session: _HasInfo) -> Settings:
+    """The settings of the application or job this database session works for (put there by
+    :func:`carry_settings`); the process settings for a session of no application (a script, a test)."""
+    found = session.info.get(SESSION_KEY)
+    return found if isinstance(found, Settings) else get_settings()
+
+
+def carry_settings(session: _HasInfo, settings: Settings) -> None:
+    """Let the services this session is handed read ``settings`` (:func:`settings_of`)."""
+    session.info[SESSION_KEY] = settings
 
 
 def use_settings(settings: Settings) -> None:

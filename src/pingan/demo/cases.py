@@ -277,7 +277,7 @@ def _history(session: Session, *, seed: int, months: int, report: Step) -> int:
     cats = {c.code: c for c in session.scalars(select(Category))}
     rules_unit = _rule_units(session)
     calendar = calendar_for(session)
-    now = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)  # deterministic within a day
+    now = utcnow().replace(minute=0, second=0, microsecond=0)  # up to this hour (deterministic within it)
     start_day = to_local(now - timedelta(days=int(months * 30.4))).date()
     days = (to_local(now).date() - start_day).days + 1
     index = _WorkIndex(calendar, start_day, days + 200)  # deadlines reach past today
@@ -365,8 +365,11 @@ def _history(session: Session, *, seed: int, months: int, report: Step) -> int:
     returned = rng.random(n) < 0.06
     rework = rng.random(n) < 0.05
     supervised = late & (rng.random(n) < 0.5)
-    recent = (now_min - reported < 7 * 1440) & (rng.random(n) < 0.7)
-    cut = np.where(recent, reported + (now_min - reported) * rng.random(n), now_min)
+    # Open at ``now`` are the cases whose steps run past it. A few of the last weeks' cases are stuck at the
+    # department (a handler who has not reported back; 3 %): cut at a moment after dispatch, so that the
+    # backlog holds some overdue work, while registration and dispatch stay as prompt as the history's.
+    stuck = (now_min - reported < 21 * 1440) & (rng.random(n) < 0.03) & (dispatched < now_min)
+    cut = np.where(stuck, dispatched + (now_min - dispatched) * rng.random(n), now_min)
     report("cases: history", 0.4)
 
     grid_pick = rng.integers(0, len(boxes), n)

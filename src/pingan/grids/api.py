@@ -17,8 +17,20 @@ from pingan.core.errors import TooLarge, ValidationFailed
 from pingan.core.pagination import Limit
 from pingan.core.security import Actor
 from pingan.core.validation import DbId, Offset
+from pingan.grids import (
+    buildings,
+    households,
+    opinions,
+    party,
+    places,
+    registers,
+    residents,
+    staff,
+    tasks,
+    visits,
+)
 from pingan.grids import io as grid_io
-from pingan.grids import opinions, party, registers, staff, tasks, visits
+from pingan.grids.placetypes import place_types
 from pingan.grids.schemas import (
     BuildingCreate,
     BuildingRead,
@@ -44,6 +56,7 @@ from pingan.grids.schemas import (
     PartyMemberCreate,
     PlaceCreate,
     PlaceRead,
+    PlaceTypeRead,
     PlaceUpdate,
     ResidentCreate,
     ResidentRead,
@@ -90,7 +103,7 @@ def list_buildings(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    stmt = registers.list_buildings(session, actor, area_code=area_code, q=q)
+    stmt = buildings.list_buildings(session, actor, area_code=area_code, q=q)
     items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {
         "items": [BuildingRead.model_validate(b) for b in items],
@@ -102,20 +115,20 @@ def list_buildings(
 
 @router.post("/buildings", status_code=201, summary="Register a building (its point must lie in its grid)")
 def create_building(session: DbSession, actor: CurrentActor, body: BuildingCreate) -> BuildingRead:
-    building = registers.create_building(session, actor, **body.model_dump())
+    building = buildings.create_building(session, actor, **body.model_dump())
     return BuildingRead.model_validate(building)
 
 
 @router.get("/buildings/{building_id}", summary="One building")
 def get_building(session: DbSession, actor: CurrentActor, building_id: DbId) -> BuildingRead:
-    return BuildingRead.model_validate(registers.get_building(session, actor, building_id))
+    return BuildingRead.model_validate(buildings.get_building(session, actor, building_id))
 
 
 @router.patch("/buildings/{building_id}", summary="Change a building")
 def update_building(
     session: DbSession, actor: CurrentActor, building_id: DbId, body: BuildingUpdate
 ) -> BuildingRead:
-    building = registers.update_building(session, actor, building_id=building_id, changes=_changes(body))
+    building = buildings.update_building(session, actor, building_id=building_id, changes=_changes(body))
     return BuildingRead.model_validate(building)
 
 
@@ -131,26 +144,26 @@ def list_households(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    stmt = registers.list_households(session, actor, area_code=area_code, building_id=building_id)
+    stmt = households.list_households(session, actor, area_code=area_code, building_id=building_id)
     items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [HouseholdRead.of(h) for h in items], "total": total, "limit": limit, "offset": offset}
 
 
 @router.post("/households", status_code=201, summary="Register a household at a room of a building")
 def create_household(session: DbSession, actor: CurrentActor, body: HouseholdCreate) -> HouseholdRead:
-    return HouseholdRead.of(registers.create_household(session, actor, **body.model_dump()))
+    return HouseholdRead.of(households.create_household(session, actor, **body.model_dump()))
 
 
 @router.get("/households/{household_id}", summary="One household")
 def get_household(session: DbSession, actor: CurrentActor, household_id: DbId) -> HouseholdRead:
-    return HouseholdRead.of(registers.get_household(session, actor, household_id))
+    return HouseholdRead.of(households.get_household(session, actor, household_id))
 
 
 @router.patch("/households/{household_id}", summary="Change a household")
 def update_household(
     session: DbSession, actor: CurrentActor, household_id: DbId, body: HouseholdUpdate
 ) -> HouseholdRead:
-    household = registers.update_household(session, actor, household_id=household_id, changes=_changes(body))
+    household = households.update_household(session, actor, household_id=household_id, changes=_changes(body))
     return HouseholdRead.of(household)
 
 
@@ -196,7 +209,7 @@ def search_residents(session: DbSession, actor: CurrentActor, body: ResidentSear
 
 
 def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[str, Any]:
-    stmt = registers.list_residents(
+    stmt = residents.list_residents(
         session,
         actor,
         area_code=f.area_code,
@@ -218,25 +231,25 @@ def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[st
 
 @router.post("/residents", status_code=201, summary="Register a resident (ID number and phone validated)")
 def create_resident(session: DbSession, actor: CurrentActor, body: ResidentCreate) -> ResidentRead:
-    return ResidentRead.of(registers.create_resident(session, actor, **body.model_dump()))
+    return ResidentRead.of(residents.create_resident(session, actor, **body.model_dump()))
 
 
 @router.get("/residents/{resident_id}", summary="One resident (masked)")
 def get_resident(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
-    return ResidentRead.of(registers.get_resident(session, actor, resident_id))
+    return ResidentRead.of(residents.get_resident(session, actor, resident_id))
 
 
 @router.patch("/residents/{resident_id}", summary="Correct a resident's data")
 def update_resident(
     session: DbSession, actor: CurrentActor, resident_id: DbId, body: ResidentUpdate
 ) -> ResidentRead:
-    resident = registers.update_resident(session, actor, resident_id=resident_id, changes=_changes(body))
+    resident = residents.update_resident(session, actor, resident_id=resident_id, changes=_changes(body))
     return ResidentRead.of(resident)
 
 
 @router.post("/residents/{resident_id}/move-out", summary="Mark a resident as moved out")
 def move_out(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
-    return ResidentRead.of(registers.move_out_resident(session, actor, resident_id=resident_id))
+    return ResidentRead.of(residents.move_out_resident(session, actor, resident_id=resident_id))
 
 
 @router.post(
@@ -245,7 +258,7 @@ def move_out(session: DbSession, actor: CurrentActor, resident_id: DbId) -> Resi
 def reveal_resident(
     session: DbSession, actor: CurrentActor, resident_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
-    return registers.reveal_resident(
+    return residents.reveal_resident(
         session, actor, resident_id=resident_id, fields=body.fields, purpose=body.purpose, reason=body.reason
     )
 
@@ -264,33 +277,44 @@ def list_places(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    stmt = registers.places_query(
-        session, actor, place_type=place_type, area_code=area_code, status=status, q=q
-    )
+    stmt = places.places_query(session, actor, place_type=place_type, area_code=area_code, status=status, q=q)
     items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [PlaceRead.of(p) for p in items], "total": total, "limit": limit, "offset": offset}
 
 
+@router.get("/place-types", summary="The place types the register accepts (built-in and declared by modules)")
+def list_place_types(request: Request) -> list[PlaceTypeRead]:
+    modules = request.app.state.modules
+    owner: dict[str, str] = {}
+    for module in modules:
+        for declared in module.place_types:
+            owner.setdefault(declared.code, module.name)
+    return [
+        PlaceTypeRead(code=t.code, name_zh=t.name_zh, name_en=t.name_en, module=owner.get(t.code, "grids"))
+        for t in place_types(modules)
+    ]
+
+
 @router.post("/places", status_code=201, summary="Register a key place")
 def create_place(session: DbSession, actor: CurrentActor, body: PlaceCreate) -> PlaceRead:
-    return PlaceRead.of(registers.create_place(session, actor, **body.model_dump()))
+    return PlaceRead.of(places.create_place(session, actor, **body.model_dump()))
 
 
 @router.get("/places/{place_id}", summary="One key place")
 def get_place(session: DbSession, actor: CurrentActor, place_id: DbId) -> PlaceRead:
-    return PlaceRead.of(registers.get_place(session, actor, place_id))
+    return PlaceRead.of(places.get_place(session, actor, place_id))
 
 
 @router.patch("/places/{place_id}", summary="Change a key place")
 def update_place(session: DbSession, actor: CurrentActor, place_id: DbId, body: PlaceUpdate) -> PlaceRead:
-    return PlaceRead.of(registers.update_place(session, actor, place_id=place_id, changes=_changes(body)))
+    return PlaceRead.of(places.update_place(session, actor, place_id=place_id, changes=_changes(body)))
 
 
 @router.post("/places/{place_id}/reveal", summary="The responsible person's full name and phone (audited)")
 def reveal_place(
     session: DbSession, actor: CurrentActor, place_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
-    return registers.reveal_place(
+    return places.reveal_place(
         session, actor, place_id=place_id, fields=body.fields, purpose=body.purpose, reason=body.reason
     )
 

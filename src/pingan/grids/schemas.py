@@ -159,6 +159,7 @@ class PlaceCreate(BaseModel):
 
 
 class PlaceUpdate(BaseModel):
+    place_type: str | None = None
     name: str | None = None
     address: str | None = None
     lon: float | None = None
@@ -200,6 +201,13 @@ class PlaceRead(BaseModel):
             attributes=dict(p.attributes or {}),
             updated_at=p.updated_at,
         )
+
+
+class PlaceTypeRead(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    module: str = Field(description="the module that declares it")
 
 
 class ChangeRead(BaseModel):

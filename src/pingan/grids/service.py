@@ -1,4 +1,5 @@
-"""The grids module's public service API (other modules call these, never the tables).
+"""The grids module's service functions in one place (for its adapters, the CLI and the web layer); other
+capability modules use only ``pingan.grids.interface`` (the register of places).
 
 Registers: create/get/update/list buildings, households, residents and key places (``list_places``),
 change history; staff and coverage gaps; visits and coverage KPIs; tasks and population checks; opinions.
@@ -7,25 +8,17 @@ Paging is the spine's (``pingan.core.pagination``).
 
 from __future__ import annotations
 
+from pingan.grids.buildings import create_building, get_building, update_building
+from pingan.grids.households import create_household, get_household, update_household
 from pingan.grids.io import export_register, import_register, template
 from pingan.grids.opinions import answer_opinion, get_opinion, opinion_to_case, submit_opinion, tag_opinion
-from pingan.grids.registers import (
-    create_building,
-    create_household,
-    create_place,
+from pingan.grids.places import create_place, get_place, list_places, reveal_place, update_place
+from pingan.grids.registers import record_history
+from pingan.grids.residents import (
     create_resident,
-    get_building,
-    get_household,
-    get_place,
     get_resident,
-    list_places,
     move_out_resident,
-    record_history,
-    reveal_place,
     reveal_resident,
-    update_building,
-    update_household,
-    update_place,
     update_resident,
 )
 from pingan.grids.staff import coverage_gaps, create_staff, get_staff, link_staff, unlink_staff

@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.settings = settings
     app.state.engine = engine
     app.state.modules = tuple(modules)
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = make_session_factory(engine, settings)  # its sessions carry the settings
     check_startup(settings, engine)
     app.state.protector = protector_for(settings)
     app.add_middleware(InputRulesMiddleware)  # inside the body size limit that install_security adds
