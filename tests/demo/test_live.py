@@ -69,7 +69,7 @@ class TestLiveDemo:
                 ]
                 cases = httpx.get(
                     f"{base}/api/v1/cases",
-                    params={"reported_from": started.isoformat(), "page_size": 20},
+                    params={"reported_from": started.isoformat(), "limit": 20},
                     headers=headers,
                     timeout=30,
                 ).json()
@@ -123,7 +123,7 @@ class TestLiveDemo:
                 time.sleep(2)
                 new_cases = httpx.get(
                     f"{base}/api/v1/cases",
-                    params={"reported_from": started.isoformat(), "page_size": 20},
+                    params={"reported_from": started.isoformat(), "limit": 20},
                     headers=headers,
                     timeout=30,
                 ).json()["items"]

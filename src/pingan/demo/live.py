@@ -326,7 +326,7 @@ class DistrictSimulator:
     def _work_queue(self, desk: _Desk, now: float) -> None:
         """One look at a desk's queue: every case whose next step is due gets it (HTTP, as that account)."""
         states = OPERATOR_STATES if desk.role == "operator" else HANDLER_STATES
-        params: dict[str, Any] = {"state": list(states), "page_size": 200}
+        params: dict[str, Any] = {"state": list(states), "limit": 200}
         response = self._as(desk.username, "GET", "/api/v1/cases", params=params)
         if response is None or response.status_code != 200:
             return

@@ -12,9 +12,11 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from pingan.core import pagination as paging
 from pingan.core.errors import TooLarge, ValidationFailed
+from pingan.core.pagination import Limit
 from pingan.core.security import Actor
-from pingan.core.validation import MAX_DB_INT, DbId
+from pingan.core.validation import DbId, Offset
 from pingan.grids import (
     buildings,
     households,
@@ -28,16 +30,17 @@ from pingan.grids import (
     visits,
 )
 from pingan.grids import io as grid_io
-from pingan.grids import service as svc
 from pingan.grids.placetypes import place_types
 from pingan.grids.schemas import (
     BuildingCreate,
     BuildingRead,
     BuildingUpdate,
+    CadreCoverageRead,
     ChangeRead,
     CheckIn,
     CheckItemRead,
     CoverageGapRead,
+    GridCoverageRead,
     HouseholdCreate,
     HouseholdRead,
     HouseholdUpdate,
@@ -61,7 +64,9 @@ from pingan.grids.schemas import (
     ResidentUpdate,
     RevealRequest,
     StaffCreate,
+    StaffCreated,
     StaffLinkCreate,
+    StaffLinked,
     StaffLinkRead,
     TargetRead,
     TaskComplete,
@@ -77,8 +82,6 @@ from pingan.web.routing import file_responses
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
 DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/grids/residents/search"
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -101,7 +104,7 @@ def list_buildings(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = buildings.list_buildings(session, actor, area_code=area_code, q=q)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {
         "items": [BuildingRead.model_validate(b) for b in items],
         "total": total,
@@ -142,7 +145,7 @@ def list_households(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = households.list_households(session, actor, area_code=area_code, building_id=building_id)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [HouseholdRead.of(h) for h in items], "total": total, "limit": limit, "offset": offset}
 
 
@@ -195,7 +198,11 @@ def list_residents(
     return _resident_page(session, actor, search)
 
 
-@router.post("/residents/search", summary="Residents in scope (masked), by ID number or phone in the body")
+@router.post(
+    "/residents/search",
+    response_model=Page[ResidentRead],
+    summary="Residents in scope (masked), by ID number or phone in the body",
+)
 def search_residents(session: DbSession, actor: CurrentActor, body: ResidentSearch) -> dict[str, Any]:
     """Like ``GET /residents``; searches by ID number or phone belong here (never in a URL or a log)."""
     return _resident_page(session, actor, body)
@@ -213,7 +220,7 @@ def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[st
         phone=f.phone,
         active=f.active,
     )
-    items, total = svc.page(session, stmt, limit=f.limit, offset=f.offset)
+    items, total = paging.page(session, stmt, limit=f.limit, offset=f.offset)
     return {
         "items": [ResidentRead.of(r) for r in items],
         "total": total,
@@ -271,7 +278,7 @@ def list_places(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = places.places_query(session, actor, place_type=place_type, area_code=area_code, status=status, q=q)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [PlaceRead.of(p) for p in items], "total": total, "limit": limit, "offset": offset}
 
 
@@ -459,7 +466,7 @@ def list_staff(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[StaffLinkRead]:
-    items, total = svc.page(
+    items, total = paging.page(
         session, staff.links_query(session, actor, area_code=area_code, role=role), limit=limit, offset=offset
     )
     out = [
@@ -477,13 +484,18 @@ def list_staff(
     return Page[StaffLinkRead](items=out, total=total, limit=limit, offset=offset)
 
 
-@router.post("/staff", status_code=201, summary="Add a staff member")
+@router.post("/staff", status_code=201, response_model=StaffCreated, summary="Add a staff member")
 def create_staff(session: DbSession, actor: CurrentActor, body: StaffCreate) -> dict[str, Any]:
     member = staff.create_staff(session, actor, **body.model_dump())
     return {"id": member.id, "name": member.name, "organisation": member.organisation}
 
 
-@router.post("/staff/{staff_id}/links", status_code=201, summary="Put a staff member on a grid in a role")
+@router.post(
+    "/staff/{staff_id}/links",
+    status_code=201,
+    response_model=StaffLinked,
+    summary="Put a staff member on a grid in a role",
+)
 def link_staff(
     session: DbSession, actor: CurrentActor, staff_id: DbId, body: StaffLinkCreate
 ) -> dict[str, Any]:
@@ -503,14 +515,22 @@ def coverage_gaps(
     return [CoverageGapRead(**g.__dict__) for g in staff.coverage_gaps(session, actor, area_code=area_code)]
 
 
-@router.get("/coverage/grids", summary="Visit coverage this quarter per grid (computed from the visits)")
+@router.get(
+    "/coverage/grids",
+    response_model=list[GridCoverageRead],
+    summary="Visit coverage this quarter per grid (computed from the visits)",
+)
 def grid_coverage(
     session: DbSession, actor: CurrentActor, area_code: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
     return visits.grid_coverage(session, actor, area_code=area_code, since=since)
 
 
-@router.get("/coverage/cadres", summary="Visit coverage this quarter per liaison cadre; visits=0 = no visit")
+@router.get(
+    "/coverage/cadres",
+    response_model=list[CadreCoverageRead],
+    summary="Visit coverage this quarter per liaison cadre; visits=0 = no visit",
+)
 def cadre_coverage(
     session: DbSession, actor: CurrentActor, area_code: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -552,7 +572,7 @@ def list_visits(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = visits.visits_query(session, actor, area_code=area_code, household_id=household_id, since=since)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [VisitRead.of(v) for v in items], "total": total, "limit": limit, "offset": offset}
 
 
@@ -568,7 +588,7 @@ def create_task(session: DbSession, actor: CurrentActor, body: TaskCreate) -> Ta
 def list_tasks(
     session: DbSession, actor: CurrentActor, open_only: bool = False, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
-    items, total = svc.page(
+    items, total = paging.page(
         session, tasks.tasks_query(session, actor, open_only=open_only), limit=limit, offset=offset
     )
     return {
@@ -618,7 +638,7 @@ def list_checks(
     offset: Offset = 0,
 ) -> Page[CheckItemRead]:
     stmt = tasks.check_items_query(session, actor, task_id=task_id, area_code=area_code, outcome=outcome)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     out = [
         CheckItemRead(
             id=item.id,
@@ -665,7 +685,7 @@ def list_opinions(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = opinions.opinions_query(session, actor, state=state, tag=tag, area_code=area_code)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [OpinionRead.of(o) for o in items], "total": total, "limit": limit, "offset": offset}
 
 

@@ -33,7 +33,7 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
     lookup = names(session, lang, within=code[:6])
     chain = [a for a in reversed(areas.ancestors(session, code)[1:])]
     open_cases, open_total = cases.list_cases(
-        session, actor, filters=cases.CaseFilter(area_code=code, is_open=True), page=1, page_size=100
+        session, actor, filters=cases.CaseFilter(area_code=code, is_open=True), limit=100
     )
     colours = {c.id: sla.status_of(c).color for c in open_cases}  # now, as the case page shows it
     overdue = sum(1 for colour in colours.values() if colour == "red")
