@@ -9,7 +9,8 @@ over HTTP through the same public paths a real client uses.
   daily volume and hour-of-day shape (``demo.cases``), so night is quiet and mid-morning busy.
 - Rarely a patroller presses SOS (``alarm=sos`` on a fix).
 
-The SLA job ticks in the server itself (``PINGAN_CASES_SLA_TICK_SECONDS``, which ``pingan demo`` sets).
+The modules' jobs (the SLA job, the device sweep) tick in the server itself (``PINGAN_JOBS=all``, which
+``pingan demo`` sets).
 The simulator reads only what a phone knows of itself from the database (its device id and key, its shift's
 grid); every write goes over HTTP. It runs on a daemon thread and stops with ``stop()``.
 """
