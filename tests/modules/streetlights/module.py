@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pingan.core.modules import ApiRouter, CaseCategory, Module, NavLink, WallTile
+from pingan.core.modules import ApiRouter, CaseCategory, DeviceKind, Module, NavLink, WallTile
 
 PACKAGE = __name__.rsplit(".", 1)[0]
 CATEGORY = "1409"  # under the major class 14 基础设施 of the cases spine
+CABINET = "streetlight_cabinet"  # the lights' control cabinets report liveness (pingan.devices.interface)
 
 MODULE = Module(
     name="streetlights",
@@ -21,6 +22,8 @@ MODULE = Module(
     ),
     nav=(NavLink("/streetlights", "路灯", "Street lights", roles=("district_admin", "street_operator")),),
     case_categories=(CaseCategory(CATEGORY, "路灯损坏（台账）", "Street light broken (register)"),),
+    # a cabinet silent for 10 min is offline; silent for 30 min, one case (snoozable) in CATEGORY
+    device_kinds=(DeviceKind(CABINET, "路灯控制箱", "Light cabinet", 600, CATEGORY, 1800),),
     templates=f"{PACKAGE}:templates",
     migrations=None,  # a real module: its own labelled Alembic branch (docs/modules.md)
 )
