@@ -120,12 +120,16 @@ def db_upgrade(
     """Create or upgrade the schema to the newest migration of the enabled modules (PINGAN_MODULES, default
     every installed module), or of the spine and --module's."""
     from pingan.core.db import upgrade
-    from pingan.core.modules import resolve
+    from pingan.core.modules import installed, resolve
 
     settings = settings_for(db)
     url = settings.resolved_database_url()
     try:
-        branches = module or [m.migrations for m in resolve(settings.modules) if m.migrations]
+        if module:  # the spine modules (cases, devices) always run: their branches too
+            spine = [m.migrations for m in installed().values() if m.spine and m.migrations]
+            branches = [*spine, *module]
+        else:
+            branches = [m.migrations for m in resolve(settings.modules) if m.migrations]
         upgrade(url, branches)
     except PinganError as exc:
         fail(exc)
@@ -290,7 +294,7 @@ def demo(
         except ValueError as exc:
             err.print(f"[bold red]error[/]: {escape(str(exc))}")
             raise typer.Exit(code=2) from None
-        os.environ.setdefault("PINGAN_CASES_SLA_TICK_SECONDS", "60")  # the SLA job ticks in the server
+        os.environ.setdefault("PINGAN_JOBS", "all")  # the modules' jobs (SLA, devices) tick in the server
         get_cases_settings.cache_clear()
         client_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         patrols = any(m.name == "patrols" for m in MODULES)

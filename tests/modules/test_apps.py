@@ -54,7 +54,7 @@ class TestSubsets:
     def test_the_app_runs_the_spine_and_the_chosen_modules(self, subset: tuple[FastAPI, set[str]]) -> None:
         app, capabilities = subset
         names = {m.name for m in app.state.modules}
-        assert names == {"areas", "units", "accounts", "audit", "cases"} | capabilities
+        assert names == {"areas", "units", "accounts", "audit", "cases", "devices"} | capabilities
 
     def test_openapi_holds_exactly_the_enabled_modules_paths(self, subset: tuple[FastAPI, set[str]]) -> None:
         app, capabilities = subset
@@ -83,6 +83,7 @@ class TestSubsets:
             assert wall.status_code == 200 and wall.url.path == "/wall"
             assert ('id="kpi-patrols"' in wall.text) == ("patrols" in capabilities)
             assert ('id="toggle-patrols"' in wall.text) == ("patrols" in capabilities)
+            assert 'id="kpi-devices"' in wall.text  # the devices spine's tile, with any set of modules
             work = client.get("/work", headers=HTML)
             assert work.status_code == 200
             assert ('href="/gridwork/coverage"' in work.text) == ("grids" in capabilities)
@@ -90,7 +91,14 @@ class TestSubsets:
             data = client.get("/wall/data.json").json()
             assert ("patrols" in data["kpis"]) == ("patrols" in capabilities)
             assert ("patrollers" in data) == ("patrols" in capabilities)
-            for page in ("/work", f"/work/cases/{case_id}", f"/grids/{grid.code}", "/report", "/audit"):
+            for page in (
+                "/work",
+                f"/work/cases/{case_id}",
+                f"/grids/{grid.code}",
+                "/report",
+                "/audit",
+                "/devices",
+            ):
                 assert client.get(page, headers=HTML).status_code in (200, 403), page
             # the grids module's area panel: registered households, key places and staff
             area_page = client.get(f"/grids/{grid.code}", headers=HTML).text

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         description="the capability modules to run, comma-separated (e.g. grids,patrols); empty = every "
         "installed one. The spine (areas, units, accounts, audit, cases) always runs; see docs/modules.md",
     )
+    jobs: str = Field(
+        "",
+        description="the background jobs each server process runs (Module.jobs, e.g. devices.sweep): 'all', "
+        "job names comma-separated, or empty = none (then run them from cron: `pingan devices sweep`, "
+        "`pingan cases sla-tick`); a lease keeps each to one process at a time",
+    )
     patrols_keyless_devices: bool = Field(
         False, description="accept OsmAnd fixes from devices that have no key (otherwise refused)"
     )

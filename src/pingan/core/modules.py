@@ -36,6 +36,7 @@ BUILTIN = {
     "accounts": "pingan.accounts.module:MODULE",
     "audit": "pingan.audit.module:MODULE",
     "cases": "pingan.cases.module:MODULE",
+    "devices": "pingan.devices.module:MODULE",
     "grids": "pingan.grids.module:MODULE",
     "patrols": "pingan.patrols.module:MODULE",
 }
@@ -90,7 +91,11 @@ class CliGroup:
 
 @dataclass(frozen=True)
 class Job:
-    """Background work run every ``every_seconds`` (dotted name, e.g. ``cases.refresh_sla``)."""
+    """Background work run every ``every_seconds`` (dotted name, e.g. ``cases.refresh_sla``).
+
+    ``ref`` names ``run(session_factory)``, which opens its own transactions and is safe with several server
+    processes (it takes a lease: ``pingan.cases.interface.run_leased``). The servers run the jobs that
+    ``PINGAN_JOBS`` selects (``pingan.web.jobs``)."""
 
     name: str
     every_seconds: float
@@ -200,9 +205,9 @@ class DeviceKind:
 
     Every device of the kind records when it was last heard from through the one liveness mechanism
     (``pingan.devices.interface``). It is *online* while heard within ``offline_after_seconds``, *offline*
-    after. When ``outage_category`` (a case category code) is set, an outage that lasts
-    ``outage_after_seconds`` becomes one case (deduplicated: one open case per device, or per place when the
-    devices share one), which an operator can snooze."""
+    after (the sweep, job ``devices.sweep``). When ``outage_category`` (a case category code) is set, an
+    outage that lasts ``outage_after_seconds`` becomes one case (deduplicated: one open case per device, key
+    ``device-outage:<kind>:<external_id>``), which an operator can snooze."""
 
     code: str
     name_zh: str

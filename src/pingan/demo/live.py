@@ -14,7 +14,8 @@ over HTTP through the same public paths a real client uses.
   share of the stage's time limit has passed, drawn per case like the history's (one in eight handled late),
   by day; at night only what is about to run over. So the open backlog keeps the history's shape for hours.
 
-The SLA job ticks in the server itself (``PINGAN_CASES_SLA_TICK_SECONDS``, which ``pingan demo`` sets).
+The modules' jobs (the SLA job, the device sweep) tick in the server itself (``PINGAN_JOBS=all``, which
+``pingan demo`` sets).
 The simulator reads only what a phone knows of itself from the database (its device id and key, its shift's
 grid); every write goes over HTTP. It runs on a daemon thread and stops with ``stop()``.
 """

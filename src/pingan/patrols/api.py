@@ -24,7 +24,7 @@ from pingan.core.errors import Forbidden, TooLarge, Unauthorized, ValidationFail
 from pingan.core.pagination import Limit, Offset
 from pingan.core.security import Actor, require_role
 from pingan.core.validation import DbId, export_cell
-from pingan.patrols import coverage, dispatch, positions, roster, shifts, training, volunteers
+from pingan.patrols import coverage, dispatch, phones, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES
 from pingan.patrols.osmand import writer_of
 from pingan.patrols.positions import DUPLICATE, OK, UNKNOWN_DEVICE, Fix, parse_batch
@@ -124,6 +124,7 @@ def _volunteer_page(session: DbSession, actor: Actor, f: VolunteerSearch) -> Vol
 @router.post("/volunteers", status_code=201, response_model=VolunteerRead, summary="Register a volunteer")
 def register_volunteer(session: DbSession, actor: CurrentActor, body: VolunteerCreate) -> VolunteerRead:
     v = volunteers.register_volunteer(session, actor, **body.model_dump())
+    phones.register_phones(session, [v.id])
     return VolunteerRead.model_validate(v)
 
 
@@ -163,6 +164,7 @@ def update_volunteer(
     session: DbSession, actor: CurrentActor, volunteer_id: DbId, body: VolunteerUpdate
 ) -> VolunteerRead:
     v = volunteers.update_volunteer(session, actor, volunteer_id=volunteer_id, **body.model_dump())
+    phones.register_phones(session, [v.id])  # a new device id joins the register
     return VolunteerRead.model_validate(v)
 
 

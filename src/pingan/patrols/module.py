@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pingan.core.modules import ApiLink, ApiRouter, CasePanel, CliGroup, Module, NavLink, WallTile
+from pingan.core.modules import ApiLink, ApiRouter, CasePanel, CliGroup, DeviceKind, Module, NavLink, WallTile
 
 MODULE = Module(
     name="patrols",
@@ -40,5 +40,7 @@ MODULE = Module(
         NavLink("/patrol", "我的巡防", "My patrol", roles=("patrol_volunteer",), landing=True),
     ),
     templates="pingan.patrols:templates",  # its pages' templates (they extend the shared base.html)
+    # the volunteers' phones in the devices register (heard with every batch of fixes); no outage cases
+    device_kinds=(DeviceKind("patrol_phone", "巡防手机", "Patrol phone", outage_category=None),),
     migrations="patrols",
 )

@@ -15,7 +15,7 @@ from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require
 from pingan.grids import interface as places
 
 from .models import StreetLight
-from .module import CABINET, CATEGORY
+from .module import CABINET_PLACE, CATEGORY
 
 STAFF = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.GRID_WORKER)
 
@@ -65,7 +65,7 @@ def attach_cabinet(
     found = places.find_or_add_place(
         session,
         actor,
-        place_type=CABINET,
+        place_type=CABINET_PLACE,
         name=name,
         address=address,
         lon=lon,
