@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # tests/test_cli.py checks it and bench/test_cli.py measures it.
 
 
-
 class HelpGroup(TyperGroup):
     """A command group whose ``--help`` option reads False when absent (Typer leaves it None, and coercing
     None builds a pydantic adapter: pydantic imported, a fifth of ``pingan grids --help``)."""
