@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from pingan.core.errors import PinganError
 from pingan.core.modules import Module, ModuleError, from_environment, load
@@ -24,6 +25,26 @@ if TYPE_CHECKING:
 # Start-up time: `pingan --help` must not import SQLAlchemy, pydantic-settings, numpy or openpyxl (~4 s).
 # This module and every module's cli.py import them inside the command functions only;
 # tests/test_cli.py checks it and bench/test_cli.py measures it.
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose ``--help`` option reads False when absent (Typer leaves it None, and coercing
+    None builds a pydantic adapter: pydantic imported, a fifth of ``pingan grids --help``)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+def _with_help_group(typer_app: typer.Typer) -> None:
+    """Make every group of the command tree (the modules' groups too) a :class:`HelpGroup`."""
+    typer_app.info.cls = HelpGroup
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _with_help_group(group.typer_instance)
+
 
 app = typer.Typer(
     help="Pingan 平安 — grid-based safety governance and incident command.",
@@ -52,6 +73,7 @@ MODULES, MODULES_ERROR = _enabled_modules()
 for _module in MODULES:  # every enabled module's command groups (`pingan grids ...`), dependencies first
     for _group in _module.cli:
         app.add_typer(load(_group.ref), name=_group.name)
+_with_help_group(app)
 
 DbOption = Annotated[
     str | None,

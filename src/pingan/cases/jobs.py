@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pingan.cases import live, sla
+from pingan.cases import kpi_days, live, sla
 from pingan.cases.access import VIEW_ROLES, visible
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import OPEN_STATES, Case, CaseEvent, JobLease, Reminder, State
@@ -246,6 +246,10 @@ class SlaTicker:
                 refresh_sla(self.factory, holder=self.holder)
             except Exception:  # noqa: BLE001 - a failed pass is logged and retried next tick
                 log.exception("SLA pass failed")
+            try:
+                kpi_days.refresh_job(self.factory)
+            except Exception:  # noqa: BLE001 - the KPIs read unbuilt days from the cases meanwhile
+                log.exception("KPI roll-up refresh failed")
 
 
 # --- reading reminders and digests -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
 from pingan.areas.types import AreaLevel
-from pingan.cases import routing
+from pingan.cases import kpi_days, routing
 from pingan.cases.models import Case, CaseCounter, CaseEvent, Category, Rating, RoutingRule
 from pingan.cases.sla import WORKDAY, add_minutes, calendar_for, clock_of, minutes_between, stage_minutes
 from pingan.cases.worktime import WorkCalendar, official_days
@@ -190,7 +190,9 @@ def generate_cases(session: Session, *, seed: int = 2016, step: Step | None = No
     create_categories(session)
     create_rules(session)
     report("cases: history", 0.0)
-    return _history(session, seed=seed, months=months, report=report)
+    count = _history(session, seed=seed, months=months, report=report)
+    kpi_days.refresh(session)  # the KPIs' daily roll-up, built up to yesterday
+    return count
 
 
 # Reports a working day in the whole district, all channels (a district of ~270,000 registered residents
