@@ -12,4 +12,6 @@ class TestInterface:
         assert interface.queue_message is live.queue_message
 
     def test_exports_exactly_the_supported_surface(self) -> None:
-        assert sorted(interface.__all__) == ["Case", "add_event", "get_case", "queue_message", "raise_case"]
+        assert sorted(interface.__all__) == [
+            "Case", "OPEN_STATES", "add_event", "get_case", "queue_message", "raise_case", "run_leased"
+        ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -221,7 +222,11 @@ class TestServiceRequestUpdates:
         again = httpx.post(f"{base}/servicerequestupdates.json", data=comment)  # a retry: the same update
         assert again.json() == [{"update_id": update_id}]
 
-        polled = httpx.get(f"{base}/servicerequestupdates.json", params={"api_key": key}).json()
+        # the updates since a minute ago (the default window, the last 24 h, holds a page of the demo's own)
+        since = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        polled = httpx.get(
+            f"{base}/servicerequestupdates.json", params={"api_key": key, "start_date": since}
+        ).json()
         mine = [u for u in polled if u["service_request_id"] == number]
         assert [u["status"] for u in mine] == ["OPEN", "OPEN"]
         assert mine[-1] == {
@@ -233,9 +238,9 @@ class TestServiceRequestUpdates:
             "media_url": "",
         }
         assert "w@example.org" not in httpx.get(f"{base}/requests/{number}.json?extensions=true").text
-        xml = xmltodict.parse(httpx.get(f"{base}/servicerequestupdates.xml", params={"api_key": key}).text)[
-            "service_request_updates"
-        ]["request_update"]
+        xml = xmltodict.parse(
+            httpx.get(f"{base}/servicerequestupdates.xml", params={"api_key": key, "start_date": since}).text
+        )["service_request_updates"]["request_update"]
         assert update_id in {u["update_id"] for u in (xml if isinstance(xml, list) else [xml])}
 
     def test_refusals_name_the_problem(self, live: tuple[str, str, tuple[float, float]]) -> None:

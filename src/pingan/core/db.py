@@ -257,6 +257,29 @@ def branch_heads(directory: Path | None = None) -> dict[str, list[str]]:
     return dict(sorted(heads.items(), key=lambda item: (item[0] != SPINE_BRANCH, item[0])))
 
 
+def branch_needs(branch: str, directory: Path | None = None) -> list[str]:
+    """The branches a module's branch depends on (its first migration's ``depends_on``), theirs first. A
+    module brings them up to date with it: the tables of a module it needs are those of that module's head."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("", directory))
+    found: list[str] = []
+
+    def visit(label: str) -> None:
+        for revision in script.walk_revisions():
+            if label not in revision.branch_labels or revision.down_revision is not None:
+                continue
+            for needed in revision.dependencies or ():
+                depended = script.get_revision(needed)
+                for owner in (depended.branch_labels if depended else set()) or {SPINE_BRANCH}:
+                    if owner not in found and owner != label:
+                        visit(owner)
+                        found.append(owner)
+
+    visit(branch)
+    return [b for b in found if b != SPINE_BRANCH]
+
+
 def _branch_head(heads: dict[str, list[str]], branch: str) -> str:
     if branch not in heads or not branch:
         known = ", ".join(label for label in heads if label)
@@ -287,9 +310,13 @@ def upgrade(url: str, branches: Sequence[str] | None = None) -> None:
         targets = ["heads"]
     else:
         heads = branch_heads()
-        wanted = [SPINE_BRANCH, *(b for b in dict.fromkeys(branches) if b != SPINE_BRANCH)]
-        for branch in wanted:
+        for branch in branches:
             _branch_head(heads, branch)  # every name checked before anything runs
+        wanted: list[str] = [SPINE_BRANCH]
+        for branch in branches:
+            for needed in [*branch_needs(branch), branch]:
+                if needed not in wanted:
+                    wanted.append(needed)
         targets = [f"{branch}@head" for branch in wanted]
     with _alembic_errors():
         for target in targets:

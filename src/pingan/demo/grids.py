@@ -315,6 +315,36 @@ def _demo_grid(session: Session) -> str | None:
     return grants[0].area_code if grants else None
 
 
+def _place_row(
+    rng: np.random.Generator,
+    names: _Names,
+    protector: Protector,
+    geom: Any,
+    code: str,
+    ptype: PlaceType,
+    name: str,
+    status: str,
+    attributes: dict[str, Any],
+) -> Place:
+    """One key place at a random point of its grid, with a responsible person (protected) and an address."""
+    x, y = _points_in(rng, geom, 1)[0]
+    person, phone = names.person(), names.phone()
+    return Place(
+        area_code=code,
+        place_type=ptype.value,
+        name=name,
+        address=f"{rng.choice(list(ROADS))}{int(rng.integers(1, 999))}号",
+        lon=float(x),
+        lat=float(y),
+        responsible_name_enc=protector.encrypt(person),
+        responsible_name_masked=mask_name(person),
+        responsible_phone_enc=protector.encrypt(phone),
+        responsible_phone_masked=mask_phone(phone),
+        status=status,
+        attributes=attributes,
+    )
+
+
 def _places(
     session: Session,
     rng: np.random.Generator,
@@ -328,24 +358,7 @@ def _places(
     by_name = {g.code: g.name for g in grids}
 
     def place(ptype: PlaceType, name: str, code: str, status: str = "active", **attributes: Any) -> None:
-        x, y = _points_in(rng, geoms[code], 1)[0]
-        person, phone = names.person(), names.phone()
-        rows.append(
-            Place(
-                area_code=code,
-                place_type=ptype.value,
-                name=name,
-                address=f"{rng.choice(list(ROADS))}{int(rng.integers(1, 999))}号",
-                lon=float(x),
-                lat=float(y),
-                responsible_name_enc=protector.encrypt(person),
-                responsible_name_masked=mask_name(person),
-                responsible_phone_enc=protector.encrypt(phone),
-                responsible_phone_masked=mask_phone(phone),
-                status=status,
-                attributes=attributes,
-            )
-        )
+        rows.append(_place_row(rng, names, protector, geoms[code], code, ptype, name, status, attributes))
 
     def grid() -> str:
         return codes[int(rng.integers(0, len(codes)))]
@@ -485,23 +498,8 @@ def _more_places(
                 "permit": f"330108{2024 + i % 3}{i + 1:04d}",
                 "floor_area_m2": int(rng.integers(3, 300)) * 1000,
             }
-        x, y = _points_in(rng, geoms[grid.code], 1)[0]
-        person, phone = names.person(), names.phone()
         rows.append(
-            Place(
-                area_code=grid.code,
-                place_type=ptype.value,
-                name=name,
-                address=f"{rng.choice(list(ROADS))}{int(rng.integers(1, 999))}号",
-                lon=float(x),
-                lat=float(y),
-                responsible_name_enc=protector.encrypt(person),
-                responsible_name_masked=mask_name(person),
-                responsible_phone_enc=protector.encrypt(phone),
-                responsible_phone_masked=mask_phone(phone),
-                status="active",
-                attributes=attributes,
-            )
+            _place_row(rng, names, protector, geoms[grid.code], grid.code, ptype, name, "active", attributes)
         )
     _add_places(session, rows)
     return len(rows)
