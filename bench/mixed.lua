@@ -23,7 +23,7 @@ function request()
   if kind == "wall" then
     return wrk.format("GET", "/wall/data.json", headers)
   elseif kind == "list" then
-    return wrk.format("GET", "/api/v1/cases?is_open=true&page=" .. math.random(1, 20) .. "&page_size=50", headers)
+    return wrk.format("GET", "/api/v1/cases?is_open=true&offset=" .. 50 * math.random(0, 19) .. "&limit=50", headers)
   elseif kind == "case" then
     return wrk.format("GET", "/api/v1/cases/" .. ids[math.random(#ids)], headers)
   end

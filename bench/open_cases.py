@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
@@ -43,8 +43,12 @@ def add_open_cases(session: Session, n: int, *, seed: int = 14) -> int:
             area_code=grid.code,
             community_code=grid.code[:12],
             street_code=grid.code[:9],
-            lon=(grid.min_lon + grid.max_lon) / 2 if grid.min_lon is not None else None,
-            lat=(grid.min_lat + grid.max_lat) / 2 if grid.min_lat is not None else None,
+            lon=(grid.min_lon + grid.max_lon) / 2
+            if grid.min_lon is not None and grid.max_lon is not None
+            else None,
+            lat=(grid.min_lat + grid.max_lat) / 2
+            if grid.min_lat is not None and grid.max_lat is not None
+            else None,
             reported_at=reported,
             registered_at=None,
             dispatched_at=None,
@@ -61,7 +65,7 @@ def add_open_cases(session: Session, n: int, *, seed: int = 14) -> int:
         )
         rows.append(row)
     for chunk in range(0, len(rows), 2000):
-        session.execute(Case.__table__.insert(), rows[chunk : chunk + 2000])
+        session.execute(insert(cast(Table, Case.__table__)), rows[chunk : chunk + 2000])
     return int(
         session.scalar(
             select(func.count()).select_from(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))

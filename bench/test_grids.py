@@ -162,14 +162,14 @@ def test_grids_demo_generation(tmp_path: Any) -> None:
         spent.update({k: float(v) for k, v in counts.items()})
         return counts
 
-    demo_grids.generate_grids_demo = measured  # type: ignore[assignment]
+    demo_grids.generate_grids_demo = measured
     try:
         started = time.perf_counter()
         with transaction(sessionmaker(bind=engine, expire_on_commit=False)) as session:
             generate_demo(session, seed=2016)
         total = time.perf_counter() - started
     finally:
-        demo_grids.generate_grids_demo = original  # type: ignore[assignment]
+        demo_grids.generate_grids_demo = original
         engine.dispose()
     print_table(
         "demo generation (SQLite, seed 2016)",

@@ -79,6 +79,7 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
     from pingan.core.pii import Protector, get_protector
     from pingan.demo.generate import generate_demo
     from pingan.patrols.models import PatrolTeam, PatrolVolunteer
+    from pingan.patrols.phones import register_phones
     from pingan.patrols.volunteers import device_key_columns
 
     upgrade(url)
@@ -119,6 +120,7 @@ def _prepare(url: str) -> tuple[str, tuple[float, float]]:
                     }
                 )
         session.execute(insert(PatrolVolunteer), rows)
+        register_phones(session, device_ids=[r["device_id"] for r in rows])  # heard with every batch
         point = shapely.from_wkb(areas.get_area(session, team.area_code).geometry).representative_point()
     engine.dispose()
     return token, (float(point.x), float(point.y))

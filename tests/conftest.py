@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from pingan.core.config import Settings, normalise_database_url  # noqa: E402
+from pingan.core.config import SESSION_KEY, Settings, normalise_database_url  # noqa: E402
 from pingan.core.db import create_db_engine, transaction, upgrade  # noqa: E402
 from pingan.demo.generate import generate_demo  # noqa: E402
 from pingan.web.app import create_app  # noqa: E402
@@ -202,8 +202,14 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def session_factory(connection: Connection) -> sessionmaker[Session]:
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+def session_factory(connection: Connection, settings: Settings) -> sessionmaker[Session]:
+    """Sessions in the test's transaction; like the app's own, they carry the settings to the services."""
+    return sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={SESSION_KEY: settings},
+    )
 
 
 @pytest.fixture
@@ -217,8 +223,12 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def _session_app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
-    """The app under test, built once per worker: FastAPI takes over a second to build its ~200 routes."""
-    return create_app(settings, engine=engine)
+    """The app under test, built once per worker: FastAPI takes over a second to build its ~200 routes.
+    It runs the modules Pingan ships (``core.modules.BUILTIN``), whichever test builds it first: the example
+    module that tests/modules installs for a while must not become part of it."""
+    from pingan.core.modules import BUILTIN
+
+    return create_app(settings.model_copy(update={"modules": ",".join(BUILTIN)}), engine=engine)
 
 
 @pytest.fixture

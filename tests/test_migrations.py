@@ -33,6 +33,7 @@ _ONLY_IN_MIGRATIONS = {"ix_patrol_positions_fixed_ms"}
 BRANCH_PACKAGES = {
     "spine": ("accounts", "areas", "audit", "units"),
     "cases": ("cases",),
+    "devices": ("devices",),
     "grids": ("grids",),
     "patrols": ("patrols",),
 }
@@ -46,6 +47,7 @@ DEPLOYED = {
     *("0008_cases_fewer_indexes", "0009_case_history_without_fks", "0010_cases_rollup_indexes"),
     *("0010_grids", "0011_grid_history_sealed", "0012_grid_party_branches"),
     *("0005_patrols", "0006_patrol_device_keys", "0007_patrols_instruction"),
+    "devices_0001",
 }
 
 runner = CliRunner()
@@ -146,8 +148,15 @@ class TestBranches:
 class TestUpgradeSubsets:
     @pytest.mark.parametrize(
         "modules",
-        [["spine"], ["cases"], ["cases", "grids"], ["cases", "grids", "patrols"], None],
-        ids=["spine", "spine+cases", "spine+cases+grids", "every-branch-named", "all"],
+        [
+            ["spine"],
+            ["cases"],
+            ["devices"],
+            ["cases", "grids"],
+            ["cases", "devices", "grids", "patrols"],
+            None,
+        ],
+        ids=["spine", "spine+cases", "spine+devices", "spine+cases+grids", "every-branch-named", "all"],
     )
     def test_a_fresh_database_gets_exactly_those_modules_tables(
         self, fresh_url: str, modules: list[str] | None
@@ -155,6 +164,8 @@ class TestUpgradeSubsets:
         url = fresh_url
         upgrade(url, modules)
         branches = ["spine", *(modules if modules is not None else BRANCH_PACKAGES)]
+        if modules == ["devices"]:
+            branches.append("cases")  # the devices branch depends on cases (outage cases)
         expected = tables_of(branches)
         assert database_tables(url) == expected
         engine = create_db_engine(url)
@@ -171,12 +182,12 @@ class TestUpgradeSubsets:
         upgrade(url)
         assert database_tables(url) == tables_of(BRANCH_PACKAGES)
         command.downgrade(alembic_config(url), "grids@-3")  # the grids branch's three revisions
-        assert database_tables(url) == tables_of(["spine", "cases", "patrols"])
+        assert database_tables(url) == tables_of(["spine", "cases", "devices", "patrols"])
         command.downgrade(alembic_config(url), "base")
         assert database_tables(url) == set()
 
     def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
-        with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cases, grids, patrols"):
+        with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cases, devices, grids, patrols"):
             upgrade(fresh_url, ["cases", "rivers"])
         assert database_tables(fresh_url) == set()
 
@@ -192,7 +203,9 @@ class TestCli:
         url = fresh_url
         result = runner.invoke(app, ["db", "upgrade", "--db", url, "--module", "grids"])
         assert result.exit_code == 0, result.output
-        assert database_tables(url) == tables_of(["spine", "grids"])
+        assert database_tables(url) == tables_of(
+            ["spine", "cases", "devices", "grids"]
+        )  # the spine modules too
         unknown = runner.invoke(app, ["db", "upgrade", "--db", url, "--module", "rivers"])
         assert unknown.exit_code == 2 and "unknown migration branch 'rivers'" in unknown.output
 

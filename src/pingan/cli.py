@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from pingan.core.errors import PinganError
 from pingan.core.modules import Module, ModuleError, from_environment, load
@@ -24,6 +25,26 @@ if TYPE_CHECKING:
 # Start-up time: `pingan --help` must not import SQLAlchemy, pydantic-settings, numpy or openpyxl (~4 s).
 # This module and every module's cli.py import them inside the command functions only;
 # tests/test_cli.py checks it and bench/test_cli.py measures it.
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose ``--help`` option reads False when absent (Typer leaves it None, and coercing
+    None builds a pydantic adapter: pydantic imported, a fifth of ``pingan grids --help``)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+def _with_help_group(typer_app: typer.Typer) -> None:
+    """Make every group of the command tree (the modules' groups too) a :class:`HelpGroup`."""
+    typer_app.info.cls = HelpGroup
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _with_help_group(group.typer_instance)
+
 
 app = typer.Typer(
     help="Pingan 平安 — grid-based safety governance and incident command.",
@@ -52,6 +73,7 @@ MODULES, MODULES_ERROR = _enabled_modules()
 for _module in MODULES:  # every enabled module's command groups (`pingan grids ...`), dependencies first
     for _group in _module.cli:
         app.add_typer(load(_group.ref), name=_group.name)
+_with_help_group(app)
 
 DbOption = Annotated[
     str | None,
@@ -120,12 +142,16 @@ def db_upgrade(
     """Create or upgrade the schema to the newest migration of the enabled modules (PINGAN_MODULES, default
     every installed module), or of the spine and --module's."""
     from pingan.core.db import upgrade
-    from pingan.core.modules import resolve
+    from pingan.core.modules import installed, resolve
 
     settings = settings_for(db)
     url = settings.resolved_database_url()
     try:
-        branches = module or [m.migrations for m in resolve(settings.modules) if m.migrations]
+        if module:  # the spine modules (cases, devices) always run: their branches too
+            spine = [m.migrations for m in installed().values() if m.spine and m.migrations]
+            branches = [*spine, *module]
+        else:
+            branches = [m.migrations for m in resolve(settings.modules) if m.migrations]
         upgrade(url, branches)
     except PinganError as exc:
         fail(exc)
@@ -290,7 +316,7 @@ def demo(
         except ValueError as exc:
             err.print(f"[bold red]error[/]: {escape(str(exc))}")
             raise typer.Exit(code=2) from None
-        os.environ.setdefault("PINGAN_CASES_SLA_TICK_SECONDS", "60")  # the SLA job ticks in the server
+        os.environ.setdefault("PINGAN_JOBS", "all")  # the modules' jobs (SLA, devices) tick in the server
         get_cases_settings.cache_clear()
         client_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         patrols = any(m.name == "patrols" for m in MODULES)

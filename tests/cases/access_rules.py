@@ -146,12 +146,12 @@ rule(
         | {"category_code": "0102"},
     ),
 )
-rule("GET", "/api/v1/cases", AUTHENTICATED, build=lambda c: Target("/api/v1/cases", params={"page_size": 5}))
+rule("GET", "/api/v1/cases", AUTHENTICATED, build=lambda c: Target("/api/v1/cases", params={"limit": 5}))
 rule(
     "POST",
     "/api/v1/cases/search",
     AUTHENTICATED,
-    build=lambda c: Target("/api/v1/cases/search", json={"reporter_phone": "13912345678", "page_size": 5}),
+    build=lambda c: Target("/api/v1/cases/search", json={"reporter_phone": "13912345678", "limit": 5}),
 )
 _scoped("GET", "/api/v1/cases/{case_id}", VIEW)
 _scoped("GET", "/api/v1/cases/by-number/{number}", VIEW)

@@ -177,7 +177,7 @@ class TestIntakeErrors:
     def test_bad_phone_changes_nothing(self, client: TestClient, session: Session) -> None:
         lon, lat = point_in(session)
         admin = auth(session, "admin")
-        before = client.get("/api/v1/cases", params={"page_size": 1}, headers=admin).json()["total"]
+        before = client.get("/api/v1/cases", params={"limit": 1}, headers=admin).json()["total"]
         r = client.post(
             "/api/v1/cases",
             json={
@@ -189,7 +189,7 @@ class TestIntakeErrors:
             },
         )
         assert r.status_code == 422 and r.json()["error"]["field"] == "reporter_phone"
-        assert client.get("/api/v1/cases", params={"page_size": 1}, headers=admin).json()["total"] == before
+        assert client.get("/api/v1/cases", params={"limit": 1}, headers=admin).json()["total"] == before
 
     def test_fake_photo_refused(self, client: TestClient, session: Session) -> None:
         lon, lat = point_in(session)

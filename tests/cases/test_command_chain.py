@@ -36,7 +36,7 @@ def step(session: Session, who: str, case: Case, action: str, note: str = "", **
 
 
 def _numbers(client: TestClient, headers: dict[str, str], **params: Any) -> set[str]:
-    r = client.get("/api/v1/cases", params={"page_size": 500, **params}, headers=headers)
+    r = client.get("/api/v1/cases", params={"limit": 500, **params}, headers=headers)
     assert r.status_code == 200, r.text
     return {c["number"] for c in r.json()["items"]}
 

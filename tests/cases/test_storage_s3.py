@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pingan.cases import storage
 from pingan.cases.config import CasesSettings, get_cases_settings
-from pingan.core.config import get_settings
+from pingan.core.config import Settings, get_settings
 from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
 from tests.cases.conftest import JPEG, PNG
 from tests.cases.helpers import report_with_photo
@@ -98,50 +98,46 @@ def _keys(s3: Any, bucket: str) -> list[str]:
 
 
 class TestSaveUpload:
-    def test_round_trip(self, on_s3: str, s3: Any) -> None:
-        stored = storage.save_upload("20250301000123", "现场 photo.jpg", JPEG)
-        assert isinstance(storage.get_store(), storage.S3Store)
+    def test_round_trip(self, settings: Settings, on_s3: str, s3: Any) -> None:
+        stored = storage.save_upload("20250301000123", "现场 photo.jpg", JPEG, settings=settings)
+        assert isinstance(storage.get_store(settings), storage.S3Store)
         assert _keys(s3, on_s3) == [f"{PREFIX}/{stored.key}"]
         head = s3.head_object(Bucket=on_s3, Key=f"{PREFIX}/{stored.key}")
         assert head["ContentType"] == "image/jpeg"
         assert head["ContentLength"] == len(JPEG) == stored.size
         assert head["Metadata"] == {"sha256": stored.sha256}
-        assert storage.get_store().get(stored.key) == JPEG
+        assert storage.get_store(settings).get(stored.key) == JPEG
 
-        storage.get_store().delete(stored.key)
+        storage.get_store(settings).delete(stored.key)
         assert _keys(s3, on_s3) == []
         with pytest.raises(NotFound):
-            storage.get_store().get(stored.key)
+            storage.get_store(settings).get(stored.key)
 
-    def test_png_content_type(self, on_s3: str, s3: Any) -> None:
-        stored = storage.save_upload("20250301000124", "after.jpg", PNG)  # the name lies; the bytes decide
+    def test_png_content_type(self, settings: Settings, on_s3: str, s3: Any) -> None:
+        # the name lies; the bytes decide
+        stored = storage.save_upload("20250301000124", "after.jpg", PNG, settings=settings)
         assert stored.content_type == "image/png" and stored.key.endswith(".png")
         assert s3.head_object(Bucket=on_s3, Key=f"{PREFIX}/{stored.key}")["ContentType"] == "image/png"
 
-    def test_too_large_refused(self, on_s3: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("PINGAN_MAX_UPLOAD_BYTES", str(len(JPEG) - 1))
-        get_settings.cache_clear()
-        try:
-            with pytest.raises(TooLarge):
-                storage.save_upload("20250301000125", "photo.jpg", JPEG)
-        finally:
-            monkeypatch.delenv("PINGAN_MAX_UPLOAD_BYTES")
-            get_settings.cache_clear()
+    def test_too_large_refused(self, settings: Settings, on_s3: str, s3: Any) -> None:
+        small = settings.model_copy(update={"max_upload_bytes": len(JPEG) - 1})
+        with pytest.raises(TooLarge):
+            storage.save_upload("20250301000125", "photo.jpg", JPEG, settings=small)
         assert _keys(s3, on_s3) == []
 
-    def test_wrong_type_refused(self, on_s3: str, s3: Any) -> None:
+    def test_wrong_type_refused(self, settings: Settings, on_s3: str, s3: Any) -> None:
         with pytest.raises(ValidationFailed) as err:
-            storage.save_upload("20250301000126", "evil.jpg", b"<script>alert(1)</script>")
+            storage.save_upload("20250301000126", "evil.jpg", b"<script>alert(1)</script>", settings=settings)
         assert err.value.field == "media"
         assert _keys(s3, on_s3) == []
 
-    def test_corrupt_object_detected(self, on_s3: str, s3: Any) -> None:
-        stored = storage.save_upload("20250301000127", "photo.jpg", JPEG)
+    def test_corrupt_object_detected(self, settings: Settings, on_s3: str, s3: Any) -> None:
+        stored = storage.save_upload("20250301000127", "photo.jpg", JPEG, settings=settings)
         s3.put_object(
             Bucket=on_s3, Key=f"{PREFIX}/{stored.key}", Body=PNG, Metadata={"sha256": stored.sha256}
         )
         with pytest.raises(PinganError) as err:
-            storage.get_store().get(stored.key)
+            storage.get_store(settings).get(stored.key)
         assert err.value.code == "storage_corrupt"
 
 
@@ -173,10 +169,10 @@ class TestCheckStore:
         with pytest.raises(ValidationError, match="PINGAN_CASES_S3_BUCKET"):
             CasesSettings()
 
-    def test_secret_not_shown(self, on_s3: str) -> None:
+    def test_secret_not_shown(self, settings: Settings, on_s3: str) -> None:
         cs = get_cases_settings()
         assert SECRET not in repr(cs) and SECRET not in str(cs.model_dump())
-        assert SECRET not in repr(storage.get_store())
+        assert SECRET not in repr(storage.get_store(settings))
 
 
 class TestApiOnS3:

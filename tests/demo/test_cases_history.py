@@ -45,6 +45,20 @@ class TestCaseHistory:
         staff = [at for source, _, at in rows if source == "grid_worker"]
         assert all(8 <= at.hour < 20 for at in staff)
 
+    def test_the_open_backlog_is_a_working_districts(self, session: Session) -> None:
+        """Open cases are recent and mostly within their limits: registration and dispatch are prompt, and
+        only a few cases stuck at a department are overdue (no backlog of a command room nobody staffs)."""
+        open_states = ("reported", "registered", "dispatched", "in_progress", "handled", "verified")
+        rows = session.execute(
+            select(Case.state, Case.reported_at, Case.sla_color).where(Case.state.in_(open_states))
+        ).all()
+        assert len(rows) >= 200
+        red = sum(1 for _, _, color in rows if color == "red")
+        assert red < len(rows) * 0.2, f"{red} of {len(rows)} open cases overdue"
+        now = utcnow()
+        waiting = [as_utc(at) for state, at, _ in rows if state in ("reported", "registered")]
+        assert all(now - at < timedelta(days=8) for at in waiting)  # a long holiday at most
+
     def test_rejected_cases_were_never_registered(self, session: Session) -> None:
         rejected = session.scalar(select(func.count()).select_from(Case).where(Case.state == "rejected"))
         registered = session.scalar(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -11,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pingan.demo.live import LiveRates
+from pingan.demo.live import LiveRates, due_action
 from tests.cases.server import copy_db, free_port, server_env, stop, wait_ready
 
 
@@ -23,7 +25,10 @@ def _token(base: str, username: str) -> str:
 
 def _demo(url: str, *extra: str, modules: str | None = None) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
-    env = server_env() | ({"PINGAN_MODULES": modules} if modules is not None else {})
+    # the secret the run's demo template was built with: the demo's personal-data key derives from it, and the
+    # simulated phones read their device keys with it
+    env = server_env({"PINGAN_SECRET_KEY": os.environ.get("PINGAN_SECRET_KEY", "")})
+    env |= {"PINGAN_MODULES": modules} if modules is not None else {}
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "pingan"), "demo", "--db", url, "--port", str(port), *extra],
         env=env,
@@ -64,7 +69,7 @@ class TestLiveDemo:
                 ]
                 cases = httpx.get(
                     f"{base}/api/v1/cases",
-                    params={"reported_from": started.isoformat(), "page_size": 20},
+                    params={"reported_from": started.isoformat(), "limit": 20},
                     headers=headers,
                     timeout=30,
                 ).json()
@@ -73,6 +78,17 @@ class TestLiveDemo:
             assert all(p["status"] in ("online", "sos") for p in fresh)
             assert new_cases, "reports keep arriving"
             assert {c["source"] for c in new_cases} <= {"resident_web", "app", "hotline", "grid_worker"}
+            # the command chain works the queue: street rooms register and dispatch, departments report back
+            with sqlite3.connect(tmp_path / "live.db") as db:
+                steps = dict(
+                    db.execute(
+                        "SELECT action, count(*) FROM case_events WHERE at > ? AND (actor_name LIKE '%值班员'"
+                        " OR actor_name LIKE '%处置员') GROUP BY action",
+                        (started.replace(tzinfo=None).isoformat(sep=" "),),
+                    ).fetchall()
+                )
+            # (by night only what is about to run over: which steps depends on the hour, TestDesk checks them)
+            assert sum(steps.values()) > 0, steps
         finally:
             stop(proc)
 
@@ -107,7 +123,7 @@ class TestLiveDemo:
                 time.sleep(2)
                 new_cases = httpx.get(
                     f"{base}/api/v1/cases",
-                    params={"reported_from": started.isoformat(), "page_size": 20},
+                    params={"reported_from": started.isoformat(), "limit": 20},
                     headers=headers,
                     timeout=30,
                 ).json()["items"]
@@ -126,6 +142,7 @@ class TestLiveDemo:
 
         monkeypatch.setattr(DistrictSimulator, "_roster", no_roster)
         monkeypatch.setattr(DistrictSimulator, "_report", lambda self, now, hour: None)
+        monkeypatch.setattr(DistrictSimulator, "_work_queue", lambda self, desk, now: None)
         simulator = DistrictSimulator("http://127.0.0.1:9", None, patrols=False)  # type: ignore[arg-type]
         for second in range(5):
             simulator.tick(1_764_748_800.0 + second)
@@ -134,9 +151,91 @@ class TestLiveDemo:
             DistrictSimulator("http://127.0.0.1:9", None).tick(1_764_748_800.0)  # type: ignore[arg-type]
 
 
+class TestReportRate:
+    def test_reports_follow_the_time_that_passed_not_the_number_of_rounds(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from pingan.demo.live import DistrictSimulator
+
+        reports: list[float] = []
+        monkeypatch.setattr(DistrictSimulator, "_report", lambda self, now, hour: reports.append(now))
+        monkeypatch.setattr(DistrictSimulator, "_work_queue", lambda self, desk, now: None)
+        rates = LiveRates(reports_per_day=8640)  # 0.1 a second on average, 0.2 at 10:00
+        simulator = DistrictSimulator("http://127.0.0.1:9", None, rates=rates, patrols=False)  # type: ignore[arg-type]
+        ten = datetime(2026, 12, 2, 2, 0, tzinfo=UTC).timestamp()  # 10:00 in Asia/Shanghai
+        for second in range(0, 400, 10):  # rounds that each took 10 s
+            simulator.tick(ten + second)
+        assert 50 < len(reports) < 110  # ~80 in 400 s, not ~8 (one round's worth per round)
+
+
 class TestLiveRates:
     def test_rates_are_checked(self) -> None:
         with pytest.raises(ValueError, match="fix_seconds"):
             LiveRates(fix_seconds=0)
         with pytest.raises(ValueError, match="reports_per_day"):
             LiveRates(reports_per_day=-1)
+
+
+class TestDesk:
+    """The simulated command chain takes each step once its share of the stage's limit has passed."""
+
+    def _case(self, state: str, started: datetime, due: datetime, **extra: object) -> dict[str, object]:
+        stamp = {"reported": "reported_at", "in_progress": "dispatched_at", "handled": "handled_at"}[state]
+        return {
+            "id": 101,
+            "state": state,
+            stamp: started.isoformat(),
+            "updated_at": started.isoformat(),
+            "stage_due_at": due.isoformat(),
+            "priority": "normal",
+            **extra,
+        }
+
+    def test_steps_wait_for_their_share_of_the_limit(self) -> None:
+        day = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
+        case = self._case("reported", day, day + timedelta(hours=2))
+        assert due_action(case, day + timedelta(seconds=30)) is None  # just in
+        assert due_action(case, day + timedelta(hours=2)) in ("register", "reject")
+        handling = self._case("in_progress", day, day + timedelta(days=3))
+        assert due_action(handling, day + timedelta(minutes=5)) is None
+        assert due_action(handling, day + timedelta(days=5)) == "handle"
+        assert due_action(self._case("handled", day, day + timedelta(hours=4)), day + timedelta(hours=5)) == (
+            "verify"
+        )
+
+    def test_paused_or_district_cases_are_left_alone(self) -> None:
+        day = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+        late = day + timedelta(days=9)
+        assert due_action(self._case("reported", day, day + timedelta(hours=1), is_paused=True), late) is None
+        escalated = self._case("reported", day, day + timedelta(hours=1), escalation_level="district")
+        assert due_action(escalated, late) is None
+
+    def test_at_night_only_what_is_about_to_run_over(self) -> None:
+        evening = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)  # 22:00 local
+        night = evening + timedelta(hours=5)  # 03:00 local
+        far = self._case("in_progress", evening - timedelta(days=2), night + timedelta(days=1))
+        near = self._case("in_progress", evening - timedelta(days=2), night + timedelta(minutes=30))
+        assert due_action(far, night) is None
+        assert due_action(near, night) == "handle"
+        assert due_action(far, night + timedelta(hours=5)) == "handle"  # 08:00: the day shift takes it
+
+    def test_the_same_case_gets_the_same_decision(self) -> None:
+        day = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+        rejected = [
+            i
+            for i in range(1, 2001)
+            if due_action(
+                {**self._case("reported", day, day + timedelta(hours=1)), "id": i}, day + timedelta(hours=1)
+            )
+            == "reject"
+        ]
+        assert 20 < len(rejected) < 160  # ~4 %, as in the history
+        again = [
+            i
+            for i in rejected
+            if due_action(
+                {**self._case("reported", day, day + timedelta(hours=1)), "id": i}, day + timedelta(hours=1)
+            )
+            == "reject"
+        ]
+        assert again == rejected

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from pingan.core.config import Settings
+from pingan.core.config import SESSION_KEY, Settings
 from pingan.web.app import create_app
 from tests.factories import token_for
 
@@ -30,7 +30,10 @@ def fuzz_app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
         generous = settings.model_copy(update={"rate_limits": {"public": 100_000, "login": 100_000}})
         application = create_app(generous, engine=engine)
         application.state.session_factory = sessionmaker(
-            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+            bind=conn,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            info={SESSION_KEY: generous},  # what the app's own factory does: its sessions carry its settings
         )
         yield application
     finally:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pingan.core.pii import id_check_char
 from pingan.core.security import Actor, Role
-from pingan.grids import opinions, party, registers, staff, tasks
+from pingan.grids import buildings, households, opinions, party, places, registers, residents, staff, tasks
 from tests.grids.conftest import point_in
 from tests.security.access_rules import AUTHENTICATED, ROLE, SCOPED, Ctx, Target, rule
 
@@ -32,25 +32,25 @@ def _id_number() -> str:
 
 def building(c: Ctx, area: str) -> int:
     lon, lat = point_in(c.session, area)
-    return registers.create_building(c.session, SYSTEM, address=c.unique("矩阵路"), lon=lon, lat=lat).id
+    return buildings.create_building(c.session, SYSTEM, address=c.unique("矩阵路"), lon=lon, lat=lat).id
 
 
 def household(c: Ctx, area: str) -> int:
-    return registers.create_household(
+    return households.create_household(
         c.session, SYSTEM, building_id=building(c, area), room=c.unique("室")
     ).id
 
 
 def resident(c: Ctx, area: str) -> int:
     hh = household(c, area)
-    return registers.create_resident(
+    return residents.create_resident(
         c.session, SYSTEM, household_id=hh, name="矩阵测试", id_number=_id_number(), phone="13800001234"
     ).id
 
 
 def place(c: Ctx, area: str) -> int:
     lon, lat = point_in(c.session, area)
-    return registers.create_place(
+    return places.create_place(
         c.session,
         SYSTEM,
         place_type="pharmacy",
@@ -221,7 +221,7 @@ scoped(
 
 def phone_change(c: Ctx, area: str) -> int:
     rid = resident(c, area)
-    registers.update_resident(c.session, SYSTEM, resident_id=rid, changes={"phone": "13800004321"})
+    residents.update_resident(c.session, SYSTEM, resident_id=rid, changes={"phone": "13800004321"})
     return registers.record_history(c.session, SYSTEM, record_type="resident", record_id=rid)[-1].id
 
 

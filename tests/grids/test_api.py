@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from pingan.core.security import Actor
-from pingan.grids import registers
+from pingan.grids import buildings, households, residents
 from tests.factories import auth
 from tests.grids.conftest import id_number, point_in
 
@@ -20,9 +20,9 @@ SYSTEM = Actor.system("test")
 
 def _resident(session: Session, grid: str, n: int) -> int:
     lon, lat = point_in(session, grid)
-    b = registers.create_building(session, SYSTEM, address=f"接口路{n}号", lon=lon, lat=lat)
-    hh = registers.create_household(session, SYSTEM, building_id=b.id, room="101")
-    return registers.create_resident(
+    b = buildings.create_building(session, SYSTEM, address=f"接口路{n}号", lon=lon, lat=lat)
+    hh = households.create_household(session, SYSTEM, building_id=b.id, room="101")
+    return residents.create_resident(
         session, SYSTEM, household_id=hh.id, name="接口测试", id_number=id_number(n)
     ).id
 
@@ -71,7 +71,7 @@ class TestScope:
 class TestResidentsApi:
     def test_bad_id_number_names_the_field(self, client: TestClient, session: Session, grid_a: str) -> None:
         rid = _resident(session, grid_a, 1202)
-        hh = registers.get_resident(session, SYSTEM, rid).household_id
+        hh = residents.get_resident(session, SYSTEM, rid).household_id
         bad = id_number(1203)[:-1] + ("0" if id_number(1203)[-1] != "0" else "1")
         r = client.post(
             f"{P}/residents",
@@ -135,7 +135,7 @@ class TestVisitAndTaskApi:
         self, client: TestClient, session: Session, grid_a: str
     ) -> None:
         rid = _resident(session, grid_a, 1400)
-        hh = registers.get_resident(session, SYSTEM, rid).household_id
+        hh = residents.get_resident(session, SYSTEM, rid).household_id
         h = auth(session, "gridworker")
         visit = client.post(
             f"{P}/visits",
@@ -193,8 +193,8 @@ class TestBadInput:
     def test_never_a_500(self, client: TestClient, session: Session, grid_a: str) -> None:
         h = auth(session, "gridworker")
         rid = _resident(session, grid_a, 1500)
-        resident = registers.get_resident(session, SYSTEM, rid)
-        hh = registers.get_household(session, SYSTEM, resident.household_id or 0)
+        resident = residents.get_resident(session, SYSTEM, rid)
+        hh = households.get_household(session, SYSTEM, resident.household_id or 0)
         bid = hh.building_id
         assert (
             client.patch(f"{P}/buildings/{bid}", headers=h, json={"floors": -1}).json()["error"]["field"]

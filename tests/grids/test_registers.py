@@ -9,23 +9,23 @@ from sqlalchemy.orm import Session
 from pingan.audit.models import AuditRecord
 from pingan.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pingan.core.security import Actor
-from pingan.grids import registers, service
+from pingan.grids import buildings, households, places, registers, residents, service
 from pingan.grids.models import Resident
 from tests.grids.conftest import id_number, point_in
 
 
 def _household(session: Session, actor: Actor, grid: str) -> int:
     lon, lat = point_in(session, grid)
-    building = registers.create_building(
+    building = buildings.create_building(
         session, actor, address="测试路1号", lon=lon, lat=lat, area_code=grid
     )
-    return registers.create_household(session, actor, building_id=building.id, room="1单元101室").id
+    return households.create_household(session, actor, building_id=building.id, room="1单元101室").id
 
 
 class TestCreateBuilding:
     def test_point_inside_its_grid(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         lon, lat = point_in(session, grid_a)
-        building = registers.create_building(session, gridworker, address="江南大道1号", lon=lon, lat=lat)
+        building = buildings.create_building(session, gridworker, address="江南大道1号", lon=lon, lat=lat)
         assert building.area_code == grid_a
         changes = registers.record_history(session, gridworker, record_type="building", record_id=building.id)
         assert changes[0].action == "create" and changes[0].username == "gridworker"
@@ -35,7 +35,7 @@ class TestCreateBuilding:
     ) -> None:
         lon, lat = point_in(session, grid_b)
         with pytest.raises(ValidationFailed) as err:
-            registers.create_building(session, admin, address="x", lon=lon, lat=lat, area_code=grid_a)
+            buildings.create_building(session, admin, address="x", lon=lon, lat=lat, area_code=grid_a)
         assert err.value.field == "lon"
 
     def test_other_grid_is_not_found_for_a_grid_worker(
@@ -43,17 +43,17 @@ class TestCreateBuilding:
     ) -> None:
         lon, lat = point_in(session, grid_b)
         with pytest.raises(NotFound):
-            registers.create_building(session, gridworker, address="x", lon=lon, lat=lat)
+            buildings.create_building(session, gridworker, address="x", lon=lon, lat=lat)
 
     def test_outside_the_district(self, session: Session, admin: Actor) -> None:
         with pytest.raises(ValidationFailed):
-            registers.create_building(session, admin, address="x", lon=121.5, lat=31.2)
+            buildings.create_building(session, admin, address="x", lon=121.5, lat=31.2)
 
 
 class TestCreateResident:
     def test_protected_and_masked(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="张三丰", id_number=id_number(1), phone="13812345678"
         )
         assert r.name_masked == "张*丰" and r.phone_masked == "138****5678"
@@ -65,22 +65,22 @@ class TestCreateResident:
         hh = _household(session, gridworker, grid_a)
         bad = id_number(2)[:-1] + ("0" if id_number(2)[-1] != "0" else "1")
         with pytest.raises(ValidationFailed) as err:
-            registers.create_resident(session, gridworker, household_id=hh, name="李四", id_number=bad)
+            residents.create_resident(session, gridworker, household_id=hh, name="李四", id_number=bad)
         assert err.value.field == "id_number"
 
     def test_bad_phone(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, gridworker, grid_a)
         with pytest.raises(ValidationFailed) as err:
-            registers.create_resident(
+            residents.create_resident(
                 session, gridworker, household_id=hh, name="李四", id_number=id_number(3), phone="12345"
             )
         assert err.value.field == "phone"
 
     def test_duplicate_id_number(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, gridworker, grid_a)
-        registers.create_resident(session, gridworker, household_id=hh, name="王五", id_number=id_number(4))
+        residents.create_resident(session, gridworker, household_id=hh, name="王五", id_number=id_number(4))
         with pytest.raises(Conflict) as err:
-            registers.create_resident(
+            residents.create_resident(
                 session, gridworker, household_id=hh, name="王六", id_number=id_number(4)
             )
         assert err.value.field == "id_number"
@@ -89,40 +89,40 @@ class TestCreateResident:
         self, session: Session, gridworker: Actor, cadre: Actor, grid_a: str
     ) -> None:
         hh = _household(session, gridworker, grid_a)
-        assert registers.get_household(session, cadre, hh).id == hh
+        assert households.get_household(session, cadre, hh).id == hh
         with pytest.raises(Forbidden):
-            registers.create_resident(session, cadre, household_id=hh, name="赵七", id_number=id_number(5))
+            residents.create_resident(session, cadre, household_id=hh, name="赵七", id_number=id_number(5))
 
     def test_other_grid_household_is_not_found(
         self, session: Session, admin: Actor, gridworker: Actor, grid_b: str
     ) -> None:
         hh = _household(session, admin, grid_b)
         with pytest.raises(NotFound):
-            registers.create_resident(
+            residents.create_resident(
                 session, gridworker, household_id=hh, name="赵七", id_number=id_number(6)
             )
 
 
 class TestListResidents:
     def test_scoped_to_the_grid(self, session: Session, gridworker: Actor, grid_a: str) -> None:
-        rows = list(session.scalars(registers.list_residents(session, gridworker)))
+        rows = list(session.scalars(residents.list_residents(session, gridworker)))
         assert rows and {r.area_code for r in rows} == {grid_a}
 
     def test_lookup_by_id_number_through_blind_index(
         self, session: Session, gridworker: Actor, grid_a: str
     ) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="钱八", id_number=id_number(7), phone="13900001111"
         )
-        found = list(session.scalars(registers.list_residents(session, gridworker, id_number=id_number(7))))
+        found = list(session.scalars(residents.list_residents(session, gridworker, id_number=id_number(7))))
         assert [x.id for x in found] == [r.id]
-        by_phone = list(session.scalars(registers.list_residents(session, gridworker, phone="139-0000-1111")))
+        by_phone = list(session.scalars(residents.list_residents(session, gridworker, phone="139-0000-1111")))
         assert [x.id for x in by_phone] == [r.id]
 
     def test_care_tag_filter(self, session: Session, admin: Actor) -> None:
         rows = list(
-            session.scalars(registers.list_residents(session, admin, care_tag="elderly_alone").limit(20))
+            session.scalars(residents.list_residents(session, admin, care_tag="elderly_alone").limit(20))
         )
         assert rows and all("elderly_alone" in r.care_tags for r in rows)
 
@@ -130,10 +130,10 @@ class TestListResidents:
 class TestUpdateResident:
     def test_history_holds_masked_values_only(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="孙九", id_number=id_number(8)
         )
-        registers.update_resident(
+        residents.update_resident(
             session,
             gridworker,
             resident_id=r.id,
@@ -148,11 +148,11 @@ class TestUpdateResident:
         self, session: Session, gridworker: Actor, grid_a: str
     ) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="郑十二", id_number=id_number(12), phone="13711112222"
         )
-        registers.update_resident(session, gridworker, resident_id=r.id, changes={"phone": "13799992222"})
-        registers.update_resident(session, gridworker, resident_id=r.id, changes={"name": "郑二二"})
+        residents.update_resident(session, gridworker, resident_id=r.id, changes={"phone": "13799992222"})
+        residents.update_resident(session, gridworker, resident_id=r.id, changes={"name": "郑二二"})
         changes = registers.record_history(session, gridworker, record_type="resident", record_id=r.id)
         assert [c.action for c in changes] == ["create", "update", "update"]
         assert changes[1].changes == {"phone": ["137****2222", "137****2222"]}
@@ -163,10 +163,10 @@ class TestUpdateResident:
         self, session: Session, gridworker: Actor, grid_a: str
     ) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="冯十三", id_number=id_number(13), phone="13711113333"
         )
-        registers.update_resident(
+        residents.update_resident(
             session, gridworker, resident_id=r.id, changes={"phone": "137-1111-3333", "name": "冯十三"}
         )
         changes = registers.record_history(session, gridworker, record_type="resident", record_id=r.id)
@@ -176,10 +176,10 @@ class TestUpdateResident:
         self, session: Session, gridworker: Actor, cadre: Actor, grid_a: str
     ) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="陈十四", id_number=id_number(14), phone="13711114444"
         )
-        registers.update_resident(session, gridworker, resident_id=r.id, changes={"phone": "13799994444"})
+        residents.update_resident(session, gridworker, resident_id=r.id, changes={"phone": "13799994444"})
         change = registers.record_history(session, gridworker, record_type="resident", record_id=r.id)[-1]
         with pytest.raises(Forbidden):
             registers.reveal_change(
@@ -207,7 +207,7 @@ class TestUpdateResident:
         self, session: Session, gridworker: Actor, grid_a: str
     ) -> None:
         lon, lat = point_in(session, grid_a)
-        place = registers.create_place(
+        place = places.create_place(
             session,
             gridworker,
             place_type="pharmacy",
@@ -216,7 +216,7 @@ class TestUpdateResident:
             lat=lat,
             responsible_phone="13911115555",
         )
-        registers.update_place(
+        places.update_place(
             session, gridworker, place_id=place.id, changes={"responsible_phone": "13999995555"}
         )
         changes = registers.record_history(session, gridworker, record_type="place", record_id=place.id)
@@ -224,20 +224,20 @@ class TestUpdateResident:
 
     def test_move_out(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="周十", id_number=id_number(9)
         )
-        registers.move_out_resident(session, gridworker, resident_id=r.id)
+        residents.move_out_resident(session, gridworker, resident_id=r.id)
         assert r.is_active is False
 
 
 class TestRevealResident:
     def test_full_values_audited(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         hh = _household(session, gridworker, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, gridworker, household_id=hh, name="吴十一", id_number=id_number(10), phone="13800000000"
         )
-        full = registers.reveal_resident(
+        full = residents.reveal_resident(
             session,
             gridworker,
             resident_id=r.id,
@@ -256,18 +256,18 @@ class TestRevealResident:
         assert audit.reason == "verify_identity: 核对身份"
 
     def test_reason_required(self, session: Session, gridworker: Actor) -> None:
-        rid = session.scalars(registers.list_residents(session, gridworker)).first()
+        rid = session.scalars(residents.list_residents(session, gridworker)).first()
         assert rid is not None
         with pytest.raises(ValidationFailed):
-            registers.reveal_resident(
+            residents.reveal_resident(
                 session, gridworker, resident_id=rid.id, fields=["name"], purpose="verify_identity", reason=""
             )
 
     def test_cadre_cannot_reveal(self, session: Session, cadre: Actor) -> None:
-        r = session.scalars(registers.list_residents(session, cadre)).first()
+        r = session.scalars(residents.list_residents(session, cadre)).first()
         assert r is not None
         with pytest.raises(Forbidden):
-            registers.reveal_resident(
+            residents.reveal_resident(
                 session,
                 cadre,
                 resident_id=r.id,
@@ -303,7 +303,7 @@ class TestListPlaces:
 class TestCreatePlace:
     def test_responsible_person_protected(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         lon, lat = point_in(session, grid_a)
-        place = registers.create_place(
+        place = places.create_place(
             session,
             gridworker,
             place_type="pharmacy",
@@ -314,7 +314,7 @@ class TestCreatePlace:
             responsible_phone="13511112222",
         )
         assert place.responsible_name_masked == "郑*二" and place.area_code == grid_a
-        assert registers.reveal_place(
+        assert places.reveal_place(
             session,
             gridworker,
             place_id=place.id,
@@ -326,7 +326,7 @@ class TestCreatePlace:
     def test_unknown_type(self, session: Session, gridworker: Actor, grid_a: str) -> None:
         lon, lat = point_in(session, grid_a)
         with pytest.raises(ValidationFailed) as err:
-            registers.create_place(session, gridworker, place_type="casino", name="x", lon=lon, lat=lat)
+            places.create_place(session, gridworker, place_type="casino", name="x", lon=lon, lat=lat)
         assert err.value.field == "place_type"
 
 

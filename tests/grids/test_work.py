@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pingan.core.security import Actor
-from pingan.grids import opinions, registers, staff, tasks, visits
+from pingan.grids import buildings, households, opinions, registers, residents, staff, tasks, visits
 from pingan.grids.models import StaffLink, StaffMember, StaffRole
 from tests.grids.conftest import id_number, point_in
 
@@ -20,8 +20,8 @@ SYSTEM = Actor.system("test")
 
 def _household(session: Session, grid: str) -> int:
     lon, lat = point_in(session, grid)
-    b = registers.create_building(session, SYSTEM, address="走访路1号", lon=lon, lat=lat)
-    return registers.create_household(session, SYSTEM, building_id=b.id, room="101").id
+    b = buildings.create_building(session, SYSTEM, address="走访路1号", lon=lon, lat=lat)
+    return households.create_household(session, SYSTEM, building_id=b.id, room="101").id
 
 
 class TestDemoStaff:
@@ -82,7 +82,7 @@ class TestRecordVisit:
         self, session: Session, gridworker: Actor, grid_a: str
     ) -> None:
         hh = _household(session, grid_a)
-        r = registers.create_resident(
+        r = residents.create_resident(
             session, SYSTEM, household_id=hh, name="走访对象", id_number=id_number(900)
         )
         result = visits.record_visit(
@@ -241,7 +241,7 @@ class TestTasks:
         tasks.complete_task(session, gridworker, task_id=task.id, area_code=grid_a)
         summary = tasks.task_progress(session, admin, task_id=task.id)["summary"]
         assert summary["discrepancies"] == 2 and summary["items"]["pending"] == 0
-        moved = registers.get_resident(session, gridworker, items[2].resident_id)
+        moved = residents.get_resident(session, gridworker, items[2].resident_id)
         assert moved.is_active is False
 
     def test_correction_needs_fields(

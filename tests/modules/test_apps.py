@@ -54,13 +54,19 @@ class TestSubsets:
     def test_the_app_runs_the_spine_and_the_chosen_modules(self, subset: tuple[FastAPI, set[str]]) -> None:
         app, capabilities = subset
         names = {m.name for m in app.state.modules}
-        assert names == {"areas", "units", "accounts", "audit", "cases"} | capabilities
+        assert names == {"areas", "units", "accounts", "audit", "cases", "devices"} | capabilities
 
     def test_openapi_holds_exactly_the_enabled_modules_paths(self, subset: tuple[FastAPI, set[str]]) -> None:
         app, capabilities = subset
         with client_of(app) as client:
-            paths = set(client.get("/openapi.json").json()["paths"])
+            document = client.get("/openapi.json").json()
+        paths = set(document["paths"])
         assert paths == documented_paths(app.state.modules)
+        # the links a module declares (Module.api_links) are there exactly when it runs
+        places = document["paths"].get("/api/v1/grids/places", {}).get("post", {}).get("responses", {})
+        assert ("grids" in capabilities) == bool(places.get("201", {}).get("links"))
+        cases = document["paths"]["/api/v1/cases"]["post"]["responses"]["201"]["links"]
+        assert any("cases" in link["operationRef"] for link in cases.values())
         assert any(p.startswith("/api/v1/grids/") for p in paths) == ("grids" in capabilities)
         assert any(p.startswith("/api/v1/patrols/") for p in paths) == ("patrols" in capabilities)
         assert any(p.startswith("/api/v1/cases") for p in paths)
@@ -77,6 +83,7 @@ class TestSubsets:
             assert wall.status_code == 200 and wall.url.path == "/wall"
             assert ('id="kpi-patrols"' in wall.text) == ("patrols" in capabilities)
             assert ('id="toggle-patrols"' in wall.text) == ("patrols" in capabilities)
+            assert 'id="kpi-devices"' in wall.text  # the devices spine's tile, with any set of modules
             work = client.get("/work", headers=HTML)
             assert work.status_code == 200
             assert ('href="/gridwork/coverage"' in work.text) == ("grids" in capabilities)
@@ -84,8 +91,18 @@ class TestSubsets:
             data = client.get("/wall/data.json").json()
             assert ("patrols" in data["kpis"]) == ("patrols" in capabilities)
             assert ("patrollers" in data) == ("patrols" in capabilities)
-            for page in ("/work", f"/work/cases/{case_id}", f"/grids/{grid.code}", "/report", "/audit"):
+            for page in (
+                "/work",
+                f"/work/cases/{case_id}",
+                f"/grids/{grid.code}",
+                "/report",
+                "/audit",
+                "/devices",
+            ):
                 assert client.get(page, headers=HTML).status_code in (200, 403), page
+            # the grids module's area panel: registered households, key places and staff
+            area_page = client.get(f"/grids/{grid.code}", headers=HTML).text
+            assert ("登记户数" in area_page) == ("grids" in capabilities)
             assert (client.get("/gridwork/coverage", headers=HTML).status_code == 200) == (
                 "grids" in capabilities
             )

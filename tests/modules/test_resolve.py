@@ -72,7 +72,7 @@ class TestInstalled:
 
     def test_the_built_ins_resolve_spine_first(self) -> None:
         order = names(resolve("grids,patrols", installed()))
-        assert order == ["areas", "audit", "units", "accounts", "cases", "grids", "patrols"]
+        assert order == ["areas", "audit", "units", "accounts", "cases", "devices", "grids", "patrols"]
         assert [m.name for m in resolve("cases") if not m.spine] == []
 
     def test_declarations_name_what_exists(self) -> None:

@@ -4,6 +4,7 @@ the wall, and a broken light raises a case through the cases spine."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def lights(session: Session) -> None:
 class TestInstalled:
     def test_the_entry_point_installs_it(self, streetlights_installed: Path) -> None:
         module = installed()["streetlights"]
-        assert module.title_en == "Street lights" and module.depends == ("cases",)
+        assert module.title_en == "Street lights" and module.depends == ("cases", "grids")
 
     def test_default_runs_every_installed_module(self) -> None:
         assert "streetlights" in [m.name for m in resolve(None)]
@@ -47,6 +48,46 @@ class TestDemo:
 
         made = service.list_lights(session, Actor.system("test"))
         assert len(made) == 30 and not any(light.is_broken for light in made)
+
+
+class TestCabinets:
+    """A device kind with an outage category: the spine's sweep turns an outage into one snoozable case."""
+
+    def test_a_silent_cabinet_becomes_one_case_then_a_step_when_heard_again(
+        self, session: Session, lights: None
+    ) -> None:
+        from pingan.cases import service as cases
+        from pingan.core.clock import utcnow
+        from pingan.core.security import Actor
+        from pingan.devices import interface as devices
+        from tests.modules.streetlights import service
+        from tests.modules.streetlights.module import CABINET, CATEGORY
+
+        light = service.list_lights(session, Actor.system("test"))[0]
+        cabinets = [
+            {"external_id": f"CAB-{n}", "area_code": light.area_code, "lon": light.lon, "lat": light.lat}
+            for n in (1, 2)
+        ]
+        devices.register_devices(session, CABINET, cabinets)
+        t0 = utcnow() - timedelta(days=30)  # long before any other device was heard
+        devices.heard(session, CABINET, {"CAB-1": t0, "CAB-2": t0})
+        cases.snooze_key(
+            session, Actor.system("test"), dedupe_key=devices.outage_key(CABINET, "CAB-2"), minutes=60
+        )
+
+        report = devices.sweep(session, t0 + timedelta(minutes=31))  # stopped reporting 31 minutes ago
+        assert (report.raised, report.suppressed) == (1, 1)  # CAB-1 a case; CAB-2 snoozed: suppressed
+        case = devices.get_device(session, Actor.system("test"), kind=CABINET, external_id="CAB-1")
+        assert case.outage_case_id is not None
+        opened = cases.get_case(session, Actor.system("test"), case_id=case.outage_case_id)
+        assert opened.category_code == CATEGORY
+        assert devices.sweep(session, t0 + timedelta(minutes=45)).raised == 0  # a repeat opens no second case
+
+        devices.heard(session, CABINET, {"CAB-1": t0 + timedelta(minutes=50)})
+        assert devices.sweep(session, t0 + timedelta(minutes=51)).back_online == 1
+        assert [e.action for e in cases.timeline(session, Actor.system("test"), case_id=opened.id)][
+            -1
+        ] == "device_online"
 
 
 class TestEndToEnd:
@@ -81,7 +122,7 @@ class TestEndToEnd:
     def test_bad_input_is_a_4xx_naming_the_field(
         self, build_app: BuildApp, session: Session, lights: None
     ) -> None:
-        with TestClient(build_app("streetlights"), raise_server_exceptions=False) as client:
+        with TestClient(build_app("grids,streetlights"), raise_server_exceptions=False) as client:
             client.headers.update(auth(session, "admin"))
             missing = client.post("/api/v1/streetlights/999999/broken", json={})
             assert missing.status_code == 404 and missing.json()["error"]["field"] == "light_id"

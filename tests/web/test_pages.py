@@ -265,6 +265,8 @@ class TestGridView:
         sign_in(client, "gridworker")
         r = client.get("/grids/33010800200201", headers=HTML)
         assert r.status_code == 200 and "月明社区1号网格" in r.text and "户数" in r.text
+        # the grids module's area panel: its figures join the page's, its staff list follows the cases
+        assert "登记户数" in r.text and "场所" in r.text and "<h2>网格工作人员</h2>" in r.text
 
     def test_grid_outside_scope_is_404(self, client: TestClient) -> None:
         sign_in(client, "gridworker")

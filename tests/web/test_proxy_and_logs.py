@@ -192,7 +192,7 @@ class TestNoPersonalDataInLogs:
 class TestPostSearches:
     def test_cases_by_reporter_phone(self, client: TestClient, session: Session) -> None:
         street = auth(session, "street")
-        body = {"reporter_phone": "13912345678", "page_size": 5}
+        body = {"reporter_phone": "13912345678", "limit": 5}
         r = client.post("/api/v1/cases/search", json=body, headers=street)
         get = client.get("/api/v1/cases", params=body, headers=street)
         assert r.status_code == 200 and r.json() == get.json()

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordRequestForm
 
 from pingan.accounts import service
 from pingan.accounts.schemas import (
+    AccessToken,
     AccountCreate,
     AccountPage,
     AccountRead,
     GrantCreate,
     GrantRead,
+    MeRead,
     Open311KeyCreate,
     PasswordSet,
     TokenCreate,
@@ -27,7 +29,8 @@ from pingan.accounts.schemas import (
 from pingan.audit.schemas import RevealRequest
 from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
-from pingan.core.validation import DbId, Offset
+from pingan.core.pagination import Limit, Offset
+from pingan.core.validation import DbId
 from pingan.web.deps import CurrentActor, DbSession, client_ip
 from pingan.web.middleware import AppProtector, check_sign_in, note_sign_in
 
@@ -37,6 +40,7 @@ accounts_router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 @router.post(
     "/token",
+    response_model=AccessToken,
     summary="OAuth2 password flow: exchange username and password for a bearer token",
     description="Limited like the web sign-in (per client address and per account name; 429 with "
     "Retry-After), with growing delays after consecutive failures.",
@@ -62,7 +66,7 @@ def login(
     }
 
 
-@router.get("/me", summary="The signed-in account and its role grants")
+@router.get("/me", response_model=MeRead, summary="The signed-in account and its role grants")
 def me(actor: CurrentActor) -> dict[str, Any]:
     return {
         "id": actor.account_id,
@@ -118,8 +122,8 @@ def list_accounts(
     q: str | None = None,
     role: str | None = None,
     active: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[Offset, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AccountPage:
     rows, total = service.list_accounts_in_scope(
         session, actor, q=q, role=role, active=active, limit=limit, offset=offset

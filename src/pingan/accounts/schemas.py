@@ -8,6 +8,30 @@ from pydantic import BaseModel, Field
 
 from pingan.accounts.models import Account, ApiToken
 from pingan.core.clock import as_utc
+from pingan.core.pagination import Page
+
+
+class AccessToken(BaseModel):
+    """The OAuth2 password flow's answer."""
+
+    access_token: str
+    token_type: str = Field(description="always bearer")
+    expires_in: int = Field(description="seconds the token stays valid")
+
+
+class MyGrant(BaseModel):
+    role: str
+    area_code: str | None
+    unit_id: int | None
+
+
+class MeRead(BaseModel):
+    """The signed-in account and its role grants."""
+
+    id: int | None
+    username: str
+    display_name: str
+    grants: list[MyGrant]
 
 
 class GrantRead(BaseModel):
@@ -54,11 +78,8 @@ class AccountRead(BaseModel):
         )
 
 
-class AccountPage(BaseModel):
-    items: list[AccountRead]
-    total: int
-    limit: int
-    offset: int
+class AccountPage(Page[AccountRead]):
+    """One page of accounts (the one list envelope)."""
 
 
 class AccountCreate(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from pingan.audit import service
 from pingan.audit.schemas import AuditRecordPage, AuditRecordRead
-from pingan.core.validation import Offset
+from pingan.core.pagination import Limit, Offset
 from pingan.web.deps import CurrentActor, DbSession
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -28,8 +28,8 @@ def search_audit(
     area: Annotated[str | None, Query(description="records inside this area code")] = None,
     since: Annotated[datetime | None, Query(description="from (ISO 8601; naive = UTC)")] = None,
     until: Annotated[datetime | None, Query(description="until, exclusive")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
-    offset: Annotated[Offset, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AuditRecordPage:
     query = service.AuditQuery(
         who=who,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from pingan.audit.models import AuditRecord
 from pingan.audit.pii_service import MAX_REASON, MIN_REASON, PURPOSES
 from pingan.audit.service import canonical_action
+from pingan.core.pagination import Page
 
 
 class AuditRecordRead(BaseModel):
@@ -42,11 +43,8 @@ class AuditRecordRead(BaseModel):
         )
 
 
-class AuditRecordPage(BaseModel):
-    items: list[AuditRecordRead]
-    total: int
-    limit: int
-    offset: int
+class AuditRecordPage(Page[AuditRecordRead]):
+    """One page of audit records (the one list envelope)."""
 
 
 class RevealRequest(BaseModel):

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditRecord
 from pingan.core.errors import ValidationFailed
+from pingan.core.pagination import check_window
 from pingan.core.security import Actor, Role, require_role, scope_clause
 
 AUDIT_READERS = (Role.AUDITOR,)
-MAX_PAGE = 500
 # Actions recorded before every read of personal data was named ``pii.*`` (the table is append-only: old
 # records keep their names and are found, and shown, under the new ones).
 LEGACY_ACTIONS = {"reveal": "pii.reveal", "pii_search": "pii.search"}
@@ -118,10 +118,7 @@ def search_records(
 ) -> tuple[list[AuditRecord], int]:
     """Audit records matching the filters inside the auditor's scope, newest first, with the total."""
     require_role(actor, *AUDIT_READERS)
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    if offset < 0:
-        raise ValidationFailed("offset cannot be negative", field="offset")
+    check_window(limit=limit, offset=offset)
     where = and_(_visible(actor), *_filters(query))
     total = session.scalar(select(func.count()).select_from(AuditRecord).where(where)) or 0
     rows = session.scalars(

@@ -31,22 +31,43 @@ from pingan.cases import (
 from pingan.cases.access import OPERATOR_ROLES, VIEW_ROLES
 from pingan.cases.config import get_cases_settings
 from pingan.cases.schemas import (
+    CalendarDayRead,
     CalendarDayUpdate,
+    CalendarRead,
     CaseAction,
     CaseCreate,
+    CaseCreated,
+    CaseDetail,
+    CasePage,
+    CaseRead,
     CaseSearch,
     CaseSplit,
+    CategoryMajor,
+    CategoryRead,
     CategoryUpdate,
+    DigestRow,
+    DispatchUnit,
+    KpiReport,
+    NearbyCase,
+    PublicCase,
     RatingCreate,
+    ReminderAck,
+    ReminderRead,
+    RevealedReporter,
     RevealRequest,
+    RoutePreview,
     RuleCreate,
+    RuleRead,
+    SlaTickReport,
     SnoozeCreate,
+    SnoozeRead,
 )
 from pingan.core.clock import utcnow
 from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.core.events import bus
+from pingan.core.pagination import Limit, Offset
 from pingan.core.security import Actor, Role, require_role
-from pingan.core.validation import DbId, PageNumber
+from pingan.core.validation import DbId
 from pingan.web.deps import (
     CurrentActor,
     DbSession,
@@ -58,6 +79,7 @@ from pingan.web.deps import (
     remembered_actor,
 )
 from pingan.web.middleware import rate_limit
+from pingan.web.routing import file_responses
 
 T = TypeVar("T")
 
@@ -139,7 +161,10 @@ def intake_writer(app: FastAPI) -> intake.IntakeWriter:
 
 
 _CREATED: dict[int | str, dict[str, Any]] = {
-    201: {"description": "the new case (staff view) with its tracking token, once committed"}
+    201: {
+        "description": "the new case (staff view) with its tracking code, once committed",
+        "model": CaseCreated,  # documented only: the answer is written by the intake writer, already JSON
+    }
 }
 
 
@@ -216,7 +241,11 @@ async def create_case_form(
     return await _submit(request, actor, _report(actor, body, files))
 
 
-@router.get("/api/v1/cases/nearby", summary="Open and recently closed cases of a category near a point")
+@router.get(
+    "/api/v1/cases/nearby",
+    response_model=list[NearbyCase],
+    summary="Open and recently closed cases of a category near a point",
+)
 def nearby(
     request: Request, db: DbSession, category_code: str, lon: float, lat: float, crs: str = "wgs84"
 ) -> list[dict[str, Any]]:
@@ -239,8 +268,8 @@ LIST_PARAMS = frozenset(
         "reported_to",
         "escalation_level",
         "is_supervised",
-        "page",
-        "page_size",
+        "limit",
+        "offset",
     }
 )
 
@@ -254,7 +283,7 @@ def reject_unknown_params(request: Request, known: frozenset[str]) -> None:
             )
 
 
-@router.get("/api/v1/cases", summary="Cases in the caller's scope (filters, pages)")
+@router.get("/api/v1/cases", response_model=CasePage, summary="Cases in the caller's scope (filters, pages)")
 def list_cases(
     request: Request,
     db: DbSession,
@@ -274,8 +303,8 @@ def list_cases(
     reported_to: datetime | None = None,
     escalation_level: Annotated[str | None, Query(description="street or district (上报区级)")] = None,
     is_supervised: Annotated[bool | None, Query(description="督办 cases only (true) or none of them")] = None,
-    page: PageNumber = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     reject_unknown_params(request, LIST_PARAMS)
     search = CaseSearch(
@@ -292,14 +321,16 @@ def list_cases(
         reported_to=reported_to,
         escalation_level=escalation_level,
         is_supervised=is_supervised,
-        page=page,
-        page_size=page_size,
+        limit=limit,
+        offset=offset,
     )
     return _case_page(db, actor, search)
 
 
 @router.post(
-    "/api/v1/cases/search", summary="Cases in the caller's scope, filters in the body (by reporter phone)"
+    "/api/v1/cases/search",
+    response_model=CasePage,
+    summary="Cases in the caller's scope, filters in the body (by reporter phone)",
 )
 def search_cases(db: DbSession, actor: CurrentActor, body: CaseSearch) -> dict[str, Any]:
     """Like ``GET /api/v1/cases``; a search by reporter phone belongs here (no phone in a URL or a log)."""
@@ -322,17 +353,17 @@ def _case_page(db: Session, actor: Actor, f: CaseSearch) -> dict[str, Any]:
         escalation_level=f.escalation_level,
         is_supervised=f.is_supervised,
     )
-    items, total = service.list_cases(db, actor, filters=filters, page=f.page, page_size=f.page_size)
+    items, total = service.list_cases(db, actor, filters=filters, limit=f.limit, offset=f.offset)
     now, calendar = utcnow(), sla.calendar_for(db)
     return {
         "items": [service.case_dict(c, now=now, calendar=calendar) for c in items],
         "total": total,
-        "page": f.page,
-        "page_size": f.page_size,
+        "limit": f.limit,
+        "offset": f.offset,
     }
 
 
-@router.get("/api/v1/cases/by-number/{number}", summary="One case by its number")
+@router.get("/api/v1/cases/by-number/{number}", response_model=CaseDetail, summary="One case by its number")
 def case_by_number(db: DbSession, actor: CurrentActor, number: str) -> dict[str, Any]:
     case = service.get_case_by_number(db, actor, number=number)
     return _detail(db, actor, case)
@@ -342,7 +373,10 @@ def case_by_number(db: DbSession, actor: CurrentActor, number: str) -> dict[str,
 
 
 @router.get(
-    "/api/v1/cases/calendar", summary="Work calendar of a year: working periods, holidays, make-up days"
+    "/api/v1/cases/calendar",
+    response_model=CalendarRead,
+    response_model_exclude_unset=True,  # official days have no updated_by/updated_at
+    summary="Work calendar of a year: working periods, holidays, make-up days",
 )
 def calendar(
     db: DbSession, actor: CurrentActor, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
@@ -350,7 +384,11 @@ def calendar(
     return workdays.list_days(db, actor, year=year)
 
 
-@router.put("/api/v1/cases/calendar/{day}", summary="Make a day a working day or a day off (district admin)")
+@router.put(
+    "/api/v1/cases/calendar/{day}",
+    response_model=CalendarDayRead,
+    summary="Make a day a working day or a day off (district admin)",
+)
 def put_calendar_day(
     db: DbSession, actor: CurrentActor, day: date, body: CalendarDayUpdate
 ) -> dict[str, Any]:
@@ -363,7 +401,15 @@ def delete_calendar_day(db: DbSession, actor: CurrentActor, day: date) -> None:
     workdays.unset_day(db, actor, day=day)
 
 
-@router.get("/api/v1/cases/attachments/{attachment_id}", summary="Download a photo or document")
+_ATTACHMENT = file_responses(*sorted(storage.ALLOWED))
+
+
+@router.get(
+    "/api/v1/cases/attachments/{attachment_id}",
+    summary="Download a photo or document",
+    response_class=Response,
+    responses=_ATTACHMENT,
+)
 def download_attachment(db: DbSession, actor: CurrentActor, attachment_id: DbId) -> Response:
     attachment, data = service.get_attachment(db, actor, attachment_id=attachment_id)
     return Response(
@@ -395,13 +441,19 @@ def _detail(db: Session, actor: Actor, case: Any) -> dict[str, Any]:
 
 
 @router.get(
-    "/api/v1/cases/{case_id}", summary="One case with its timeline, attachments, links and allowed actions"
+    "/api/v1/cases/{case_id}",
+    response_model=CaseDetail,
+    summary="One case with its timeline, attachments, links and allowed actions",
 )
 def get_case(db: DbSession, actor: CurrentActor, case_id: DbId) -> dict[str, Any]:
     return _detail(db, actor, service.get_case(db, actor, case_id=case_id))
 
 
-@router.post("/api/v1/cases/{case_id}/actions/{action}", summary="Move a case through the workflow")
+@router.post(
+    "/api/v1/cases/{case_id}/actions/{action}",
+    response_model=CaseDetail,
+    summary="Move a case through the workflow",
+)
 def act(db: DbSession, actor: CurrentActor, case_id: DbId, action: str, body: CaseAction) -> dict[str, Any]:
     case = workflow.transition(
         db,
@@ -415,7 +467,11 @@ def act(db: DbSession, actor: CurrentActor, case_id: DbId, action: str, body: Ca
     return _detail(db, actor, case)
 
 
-@router.post("/api/v1/cases/{case_id}/actions/{action}/form", summary="Workflow action with evidence files")
+@router.post(
+    "/api/v1/cases/{case_id}/actions/{action}/form",
+    response_model=CaseDetail,
+    summary="Workflow action with evidence files",
+)
 async def act_form(
     request: Request,
     db: DbSession,
@@ -438,7 +494,10 @@ async def act_form(
 
 
 @router.post(
-    "/api/v1/cases/{case_id}/split", status_code=201, summary="Undo a duplicate link or split off a case"
+    "/api/v1/cases/{case_id}/split",
+    status_code=201,
+    response_model=CaseRead,
+    summary="Undo a duplicate link or split off a case",
 )
 def split(db: DbSession, actor: CurrentActor, case_id: DbId, body: CaseSplit) -> dict[str, Any]:
     case = workflow.split_case(
@@ -452,7 +511,12 @@ def split(db: DbSession, actor: CurrentActor, case_id: DbId, body: CaseSplit) ->
     return service.case_dict(case)
 
 
-@router.post("/api/v1/cases/{case_id}/reveal-reporter", summary="The reporter's contact in clear (audited)")
+@router.post(
+    "/api/v1/cases/{case_id}/reveal-reporter",
+    response_model=RevealedReporter,
+    response_model_exclude_unset=True,  # only the fields asked for
+    summary="The reporter's contact in clear (audited)",
+)
 def reveal(db: DbSession, actor: CurrentActor, case_id: DbId, body: RevealRequest) -> dict[str, Any]:
     """Only the fields asked for (``name``, ``phone``), with a purpose and a reason."""
     return service.reveal_reporter(
@@ -463,12 +527,20 @@ def reveal(db: DbSession, actor: CurrentActor, case_id: DbId, body: RevealReques
 # --- categories and routing rules ---
 
 
-@router.get("/api/v1/case-categories", summary="The category tree (majors with minor classes)")
+@router.get(
+    "/api/v1/case-categories",
+    response_model=list[CategoryMajor],
+    summary="The category tree (majors with minor classes)",
+)
 def categories(db: DbSession) -> list[dict[str, Any]]:
     return routing.category_tree(db)
 
 
-@router.put("/api/v1/case-categories/{code}", summary="Create or change a category (district admin)")
+@router.put(
+    "/api/v1/case-categories/{code}",
+    response_model=CategoryRead,
+    summary="Create or change a category (district admin)",
+)
 def put_category(db: DbSession, actor: CurrentActor, code: str, body: CategoryUpdate) -> dict[str, Any]:
     existing = db.get(routing.Category, code)
     cat = routing.upsert_category(
@@ -477,18 +549,29 @@ def put_category(db: DbSession, actor: CurrentActor, code: str, body: CategoryUp
     return routing.category_dict(cat)
 
 
-@router.get("/api/v1/case-routing/rules", summary="Routing rules, most specific first")
+@router.get(
+    "/api/v1/case-routing/rules", response_model=list[RuleRead], summary="Routing rules, most specific first"
+)
 def rules(db: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
     require_role(actor, *OPERATOR_ROLES)
     return [routing.rule_dict(r) for r in routing.list_rules(db)]
 
 
-@router.post("/api/v1/case-routing/rules", status_code=201, summary="Add a routing rule (district admin)")
+@router.post(
+    "/api/v1/case-routing/rules",
+    status_code=201,
+    response_model=RuleRead,
+    summary="Add a routing rule (district admin)",
+)
 def add_rule(db: DbSession, actor: CurrentActor, body: RuleCreate) -> dict[str, Any]:
     return routing.rule_dict(routing.save_rule(db, actor, **body.model_dump()))
 
 
-@router.put("/api/v1/case-routing/rules/{rule_id}", summary="Change a routing rule (district admin)")
+@router.put(
+    "/api/v1/case-routing/rules/{rule_id}",
+    response_model=RuleRead,
+    summary="Change a routing rule (district admin)",
+)
 def put_rule(db: DbSession, actor: CurrentActor, rule_id: DbId, body: RuleCreate) -> dict[str, Any]:
     return routing.rule_dict(routing.save_rule(db, actor, rule_id=rule_id, **body.model_dump()))
 
@@ -498,7 +581,11 @@ def delete_rule(db: DbSession, actor: CurrentActor, rule_id: DbId) -> None:
     routing.delete_rule(db, actor, rule_id=rule_id)
 
 
-@router.get("/api/v1/case-routing/preview", summary="Test your rules: who would own such a case")
+@router.get(
+    "/api/v1/case-routing/preview",
+    response_model=RoutePreview,
+    summary="Test your rules: who would own such a case",
+)
 def preview(
     db: DbSession,
     actor: CurrentActor,
@@ -511,7 +598,9 @@ def preview(
     return workflow.preview_route(db, category_code=category_code, area_code=area_code, lon=lon, lat=lat)
 
 
-@router.get("/api/v1/case-units", summary="Units a case can be dispatched to")
+@router.get(
+    "/api/v1/case-units", response_model=list[DispatchUnit], summary="Units a case can be dispatched to"
+)
 def dispatch_units(db: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
     require_role(actor, *VIEW_ROLES)
     return workflow.units_for_dispatch(db)
@@ -520,7 +609,12 @@ def dispatch_units(db: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
 # --- machine-signal snoozes -------------------------------------------------------------------------------
 
 
-@router.post("/api/v1/case-snoozes", status_code=201, summary="Snooze a machine signal's dedupe key")
+@router.post(
+    "/api/v1/case-snoozes",
+    status_code=201,
+    response_model=SnoozeRead,
+    summary="Snooze a machine signal's dedupe key",
+)
 def snooze(db: DbSession, actor: CurrentActor, body: SnoozeCreate) -> dict[str, Any]:
     row = service.snooze_key(db, actor, dedupe_key=body.dedupe_key, minutes=body.minutes, reason=body.reason)
     return {"dedupe_key": row.dedupe_key, "until": row.until.isoformat(), "reason": row.reason}
@@ -534,22 +628,36 @@ def unsnooze(db: DbSession, actor: CurrentActor, dedupe_key: str) -> None:
 # --- SLA: reminders, digest, tick ---
 
 
-@router.get("/api/v1/case-reminders", summary="SLA reminders for the caller's unit and scope")
+@router.get(
+    "/api/v1/case-reminders",
+    response_model=list[ReminderRead],
+    summary="SLA reminders for the caller's unit and scope",
+)
 def reminders(db: DbSession, actor: CurrentActor, include_acknowledged: bool = False) -> list[dict[str, Any]]:
     return jobs.reminders_for(db, actor, include_acknowledged=include_acknowledged)
 
 
-@router.post("/api/v1/case-reminders/{reminder_id}/ack", summary="Acknowledge a reminder")
+@router.post(
+    "/api/v1/case-reminders/{reminder_id}/ack", response_model=ReminderAck, summary="Acknowledge a reminder"
+)
 def ack_reminder(db: DbSession, actor: CurrentActor, reminder_id: DbId) -> dict[str, Any]:
     return jobs.acknowledge_reminder(db, actor, reminder_id=reminder_id)
 
 
-@router.get("/api/v1/case-digest", summary="Daily digest per unit: open, overdue, due soon, closed")
+@router.get(
+    "/api/v1/case-digest",
+    response_model=list[DigestRow],
+    summary="Daily digest per unit: open, overdue, due soon, closed",
+)
 def digest(db: DbSession, actor: CurrentActor, day: date | None = None) -> list[dict[str, Any]]:
     return jobs.daily_digest(db, actor, day=day)
 
 
-@router.post("/api/v1/case-sla/tick", summary="Recompute SLA colours, reminders and escalations now")
+@router.post(
+    "/api/v1/case-sla/tick",
+    response_model=SlaTickReport,
+    summary="Recompute SLA colours, reminders and escalations now",
+)
 def sla_tick(request: Request, actor: RememberedActor) -> dict[str, Any]:
     # No request transaction (RememberedActor, not CurrentActor): the job takes its own short transactions,
     # and on SQLite a request transaction would hold the writer queue the job then waits for.
@@ -563,7 +671,12 @@ def sla_tick(request: Request, actor: RememberedActor) -> dict[str, Any]:
 # --- KPIs ---
 
 
-@router.get("/api/v1/case-kpis", summary="KPIs per area, unit, category or month with YoY/MoM")
+@router.get(
+    "/api/v1/case-kpis",
+    response_model=KpiReport,
+    response_model_exclude_unset=True,  # names only for group_by=major and category
+    summary="KPIs per area, unit, category or month with YoY/MoM",
+)
 def case_kpis(
     db: DbSession,
     actor: CurrentActor,
@@ -594,7 +707,11 @@ def _tracking_code(tracking_code: str | None, token: str | None) -> str:
     return (tracking_code or token or "").strip()
 
 
-@router.get("/api/v1/public/cases/{number}", summary="Follow a case by number and tracking code (no login)")
+@router.get(
+    "/api/v1/public/cases/{number}",
+    response_model=PublicCase,
+    summary="Follow a case by number and tracking code (no login)",
+)
 def track(
     request: Request,
     db: DbSession,
@@ -612,6 +729,8 @@ def track(
 @router.get(
     "/api/v1/public/cases/{number}/attachments/{attachment_id}",
     summary="A public photo of a tracked case (the tracking code, or the reporter's own sign-in)",
+    response_class=Response,
+    responses=_ATTACHMENT,
 )
 def track_attachment(
     request: Request,
@@ -634,7 +753,11 @@ def track_attachment(
     )
 
 
-@router.post("/api/v1/public/cases/{number}/rating", summary="Rate a closed case; 'not fixed' reopens it")
+@router.post(
+    "/api/v1/public/cases/{number}/rating",
+    response_model=PublicCase,
+    summary="Rate a closed case; 'not fixed' reopens it",
+)
 def rate(
     request: Request, db: DbSession, actor: OptionalActor, number: str, body: RatingCreate
 ) -> dict[str, Any]:
@@ -676,7 +799,12 @@ def may_see_message(actor: Actor, message: dict[str, Any]) -> bool:
     return False
 
 
-@router.get("/api/v1/live", summary="Server-sent events: case changes in the caller's scope")
+@router.get(
+    "/api/v1/live",
+    summary="Server-sent events: case changes in the caller's scope",
+    response_class=StreamingResponse,
+    responses={200: {"description": "an endless event stream", "content": {"text/event-stream": {}}}},
+)
 async def live_feed(
     request: Request,
     actor: CurrentActor,

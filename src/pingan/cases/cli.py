@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from pingan.audit.cli import DbOption, cli_actor, db_session
+
+if TYPE_CHECKING:
+    from pingan.cases.kpi_days import RefreshReport as KpiDaysReport
 
 # heavy modules are imported inside the commands: `pingan --help` stays fast. The groups of
 # cases.kpis.GROUPS (tests/test_cli.py checks that they agree):
@@ -24,8 +27,9 @@ def sla_tick(
     db: DbOption = None,
     every: Annotated[float, typer.Option(help="repeat every N seconds (0 = once)")] = 0.0,
 ) -> None:
-    """Run the SLA job (colours, reminders, escalation); safe beside running servers."""
-    from pingan.cases import jobs
+    """Run the SLA job (colours, reminders, escalation) and refresh the KPIs' daily roll-up; safe beside
+    running servers."""
+    from pingan.cases import jobs, kpi_days
     from pingan.core.config import get_settings, normalise_database_url
     from pingan.core.db import create_db_engine, make_session_factory
 
@@ -41,9 +45,29 @@ def sla_tick(
             )
         else:
             console.print("another process holds the SLA lease; skipped")
+        _print_kpi_days(kpi_days.refresh_job(factory))
         if not every:
             return
         time.sleep(every)
+
+
+def _print_kpi_days(report: KpiDaysReport) -> None:
+    console.print(
+        f"KPI roll-up: {report.days} days (re)built ({report.rows} rows), "
+        f"built through {report.built_through}"
+    )
+
+
+@cases_app.command("kpi-days")
+def refresh_kpi_days(db: DbOption = None) -> None:
+    """Build the KPIs' daily roll-up up to yesterday and rebuild the days changed since (the SLA tick does
+    this too); the KPIs read the days it has not built from the cases."""
+    from pingan.cases import kpi_days
+    from pingan.core.config import get_settings, normalise_database_url
+    from pingan.core.db import create_db_engine, make_session_factory
+
+    url = normalise_database_url(db) if db else get_settings().resolved_database_url()
+    _print_kpi_days(kpi_days.refresh_job(make_session_factory(create_db_engine(url))))
 
 
 @cases_app.command("kpis")

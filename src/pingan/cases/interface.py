@@ -1,5 +1,6 @@
 """What modules above the spine may use of the cases package: raise a case, add a step to a case, read a case
-in the actor's scope, and queue a live-feed message. Nothing else of ``pingan.cases`` is theirs to import
+in the actor's scope, queue a live-feed message, and run a periodic job under a lease (one process at a
+time). Nothing else of ``pingan.cases`` is theirs to import
 (import-linter's "modules use the cases spine only through its interface" contract), apart from
 :mod:`pingan.cases.hooks`, where they register what they offer to the intake.
 
@@ -9,9 +10,11 @@ the audit stay in one place.
 
 from __future__ import annotations
 
+from pingan.cases.jobs import run_leased
 from pingan.cases.live import queue_message
 from pingan.cases.models import Case
 from pingan.cases.service import get_case, raise_case
 from pingan.cases.timeline import add_event
+from pingan.cases.types import OPEN_STATES
 
-__all__ = ["Case", "add_event", "get_case", "queue_message", "raise_case"]
+__all__ = ["OPEN_STATES", "Case", "add_event", "get_case", "queue_message", "raise_case", "run_leased"]

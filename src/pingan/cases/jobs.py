@@ -11,15 +11,16 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pingan.cases import live, sla
+from pingan.cases import kpi_days, live, sla
 from pingan.cases.access import VIEW_ROLES, visible
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import OPEN_STATES, Case, CaseEvent, JobLease, Reminder, State
@@ -35,6 +36,7 @@ log = logging.getLogger("pingan.cases.jobs")
 JOB = "cases.refresh_sla"
 LEASE = timedelta(seconds=120)
 BATCH = 500
+T = TypeVar("T")
 
 
 @dataclass
@@ -81,6 +83,30 @@ def release_lease(session: Session, name: str, holder: str, now: datetime) -> No
         .where(JobLease.name == name, JobLease.holder == holder)
         .values(expires_at=now, last_run_at=now)
     )
+
+
+def run_leased(
+    factory: sessionmaker[Session],
+    name: str,
+    run: Callable[[Session, datetime], T],
+    *,
+    holder: str | None = None,
+    ttl: timedelta = LEASE,
+    now: datetime | None = None,
+) -> T | None:
+    """Run ``run(session, now)`` in one transaction under the lease ``name`` (one process of the deployment at
+    a time, like ``cases.refresh_sla``); ``None`` when another holder's lease is still valid."""
+    holder = holder or default_holder()
+    now = now or utcnow()
+    with transaction(factory) as session:
+        if not acquire_lease(session, name, holder, ttl, now):
+            return None
+    try:
+        with transaction(factory) as session:
+            return run(session, now)
+    finally:
+        with transaction(factory) as session:
+            release_lease(session, name, holder, now)
 
 
 def refresh_sla(
@@ -220,6 +246,10 @@ class SlaTicker:
                 refresh_sla(self.factory, holder=self.holder)
             except Exception:  # noqa: BLE001 - a failed pass is logged and retried next tick
                 log.exception("SLA pass failed")
+            try:
+                kpi_days.refresh_job(self.factory)
+            except Exception:  # noqa: BLE001 - the KPIs read unbuilt days from the cases meanwhile
+                log.exception("KPI roll-up refresh failed")
 
 
 # --- reading reminders and digests -----------------------------------------------------------------------
@@ -307,4 +337,13 @@ def tick_once(factory: sessionmaker[Session]) -> SlaReport:
     return refresh_sla(factory, holder=f"cli:{default_holder()}")
 
 
-__all__ = ["Role", "SlaReport", "SlaTicker", "daily_digest", "refresh_sla", "reminders_for", "tick_once"]
+__all__ = [
+    "Role",
+    "SlaReport",
+    "SlaTicker",
+    "daily_digest",
+    "refresh_sla",
+    "reminders_for",
+    "run_leased",
+    "tick_once",
+]

@@ -18,9 +18,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 # the states and vocabularies live in cases.types; re-exported for the package itself and its callers
 from pingan.cases.types import CLOCKS as CLOCKS
@@ -32,7 +37,7 @@ from pingan.cases.types import RATINGS as RATINGS
 from pingan.cases.types import SOURCES as SOURCES
 from pingan.cases.types import STAGES as STAGES
 from pingan.cases.types import State as State
-from pingan.core.clock import utcnow
+from pingan.core.clock import to_local, utcnow
 from pingan.core.db import Base, UTCDateTime
 
 
@@ -307,3 +312,116 @@ class CalendarDay(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     updated_by: Mapped[str] = mapped_column(String(100), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the KPIs' daily roll-up (pingan.cases.kpi_days; read by pingan.cases.kpis) ---------------------------
+
+
+class KpiDay(Base):
+    """The KPI counts and stage minutes of the cases reported on one local day in one grid (or street) and
+    category, from one source, owned by one unit (merged cases left out). Rebuilt per day from the cases by
+    ``kpi_days.refresh``; a day a case change has touched since is read from the cases until then."""
+
+    __tablename__ = "case_kpi_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)  # Asia/Shanghai date of reported_at
+    area_code: Mapped[str] = mapped_column(String(20))
+    street_code: Mapped[str | None] = mapped_column(String(20))
+    community_code: Mapped[str | None] = mapped_column(String(20))
+    category_code: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))
+    owner_unit_id: Mapped[int | None] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer)
+    registered: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    dispatched: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    late_closed: Mapped[int] = mapped_column(Integer)
+    open: Mapped[int] = mapped_column(Integer)
+    returned: Mapped[int] = mapped_column(Integer)
+    reworked: Mapped[int] = mapped_column(Integer)
+    sum_register: Mapped[float] = mapped_column(Float)
+    n_register: Mapped[int] = mapped_column(Integer)
+    sum_dispatch: Mapped[float] = mapped_column(Float)
+    n_dispatch: Mapped[int] = mapped_column(Integer)
+    sum_handle: Mapped[float] = mapped_column(Float)
+    n_handle: Mapped[int] = mapped_column(Integer)
+    sum_verify_close: Mapped[float] = mapped_column(Float)
+    n_verify_close: Mapped[int] = mapped_column(Integer)
+    r_satisfied: Mapped[int] = mapped_column(Integer)
+    r_basically_satisfied: Mapped[int] = mapped_column(Integer)
+    r_unsatisfied: Mapped[int] = mapped_column(Integer)
+
+
+class KpiStaleDay(Base):
+    """A local day whose roll-up rows a case change has made stale (marked in the change's transaction)."""
+
+    __tablename__ = "case_kpi_stale_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KpiDaysState(Base):
+    """How far the roll-up is built: every day up to ``built_through`` (but the stale ones) is in it."""
+
+    __tablename__ = "case_kpi_days_state"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    built_through: Mapped[date | None] = mapped_column(Date)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The case columns the KPIs read (a change to one of them makes the case's day stale); close_due_at only
+# decides "overdue now", which the KPIs always count from the cases.
+KPI_COLUMNS = (
+    "category_code",
+    "area_code",
+    "street_code",
+    "community_code",
+    "source",
+    "owner_unit_id",
+    "state",
+    "reported_at",
+    "registered_at",
+    "dispatched_at",
+    "handled_at",
+    "closed_at",
+    "is_closed_on_time",
+    "return_count",
+    "rework_count",
+)
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_kpi_days(session: Session, _context: Any) -> None:
+    """Mark the report days of the cases this flush changed in a KPI column (or rated) as stale, in the
+    same transaction. Written through the ORM: intake's bulk insert writes today's cases, which the KPIs
+    read from the cases until the day is over (``kpi_days``)."""
+    days: set[date] = set()
+    rated: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Case):
+            state = inspect(obj)
+            if obj in session.dirty and not any(state.attrs[c].history.has_changes() for c in KPI_COLUMNS):
+                continue
+            with session.no_autoflush:
+                reported = [obj.reported_at, *state.attrs.reported_at.history.deleted]
+            days.update(to_local(when).date() for when in reported if when is not None)
+        elif isinstance(obj, Rating) and obj.case_id is not None:
+            rated.add(int(obj.case_id))
+    if not days and not rated:
+        return
+    conn = session.connection()
+    if rated:
+        found = conn.execute(select(Case.reported_at).where(Case.id.in_(sorted(rated))))
+        days.update(to_local(when).date() for (when,) in found if when is not None)
+    now = utcnow()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(KpiStaleDay).values([{"day": day, "marked_at": now} for day in sorted(days)])
+    # DO UPDATE, not DO NOTHING: it locks a mark that exists, so a refresh deleting it waits for this change
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["day"], set_={"marked_at": stmt.excluded.marked_at})
+    )

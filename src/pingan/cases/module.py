@@ -19,6 +19,10 @@ MODULE = Module(
     models=("pingan.cases.models",),
     demo=("pingan.demo.cases:generate_cases",),
     # in the server when PINGAN_CASES_SLA_TICK_SECONDS > 0 (`pingan demo` sets 60), or `pingan cases sla`
-    jobs=(Job("cases.refresh_sla", 60.0, "pingan.cases.jobs:tick_once"),),
+    # (the in-server SLA ticker also refreshes the KPIs' daily roll-up: `pingan cases sla-tick` does too)
+    jobs=(
+        Job("cases.refresh_sla", 60.0, "pingan.cases.jobs:tick_once"),
+        Job("cases.refresh_kpi_days", 60.0, "pingan.cases.kpi_days:refresh_job"),
+    ),
     migrations="cases",
 )

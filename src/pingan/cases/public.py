@@ -55,11 +55,12 @@ def tracked_or_own_case(session: Session, actor: Actor | None, *, number: str, t
 def public_attachment(session: Session, case: Case, *, attachment_id: int) -> tuple[Attachment, bytes]:
     """A public attachment of a tracked case with its bytes (NotFound for any other)."""
     from pingan.cases.storage import get_store
+    from pingan.core.config import settings_of
 
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id or not attachment.is_public:
         raise NotFound("no such attachment on this case", field="attachment_id")
-    return attachment, get_store().get(attachment.storage_key)
+    return attachment, get_store(settings_of(session)).get(attachment.storage_key)
 
 
 def _public_attachment_dict(case: Case, a: Attachment, tracking_code: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from pingan.cases.timeline import attachments_of as attachments_of
 from pingan.cases.timeline import timeline as timeline
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
+from pingan.core.pagination import check_window
 from pingan.core.pii import get_protector, mask_phone, normalise_phone
 from pingan.core.security import Actor, require_role
 
@@ -235,15 +236,12 @@ def check_filter(f: CaseFilter) -> None:
 
 
 def list_cases(
-    session: Session, actor: Actor, *, filters: CaseFilter | None = None, page: int = 1, page_size: int = 50
+    session: Session, actor: Actor, *, filters: CaseFilter | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[Case], int]:
-    """Cases the actor may see, newest first, filtered and paged; returns (items, total)."""
+    """Cases the actor may see, newest first, filtered; ``limit`` rows after ``offset``; (items, total)."""
     f = filters or CaseFilter()
     check_filter(f)
-    if page < 1:
-        raise ValidationFailed("page starts at 1", field="page")
-    if not 1 <= page_size <= 500:
-        raise ValidationFailed("page_size must be 1–500", field="page_size")
+    check_window(limit=limit, offset=offset)
     stmt = visible(select(Case), actor)
     if f.state:
         stmt = stmt.where(Case.state.in_(f.state))
@@ -285,7 +283,7 @@ def list_cases(
         )
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     items = session.scalars(
-        stmt.order_by(Case.reported_at.desc(), Case.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        stmt.order_by(Case.reported_at.desc(), Case.id.desc()).offset(offset).limit(limit)
     ).all()
     return list(items), total
 
@@ -293,12 +291,13 @@ def list_cases(
 def get_attachment(session: Session, actor: Actor, *, attachment_id: int) -> tuple[Attachment, bytes]:
     """An attachment of a visible case with its bytes."""
     from pingan.cases.storage import get_store
+    from pingan.core.config import settings_of
 
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("attachment not found", field="attachment_id")
     get_case(session, actor, case_id=attachment.case_id)
-    return attachment, get_store().get(attachment.storage_key)
+    return attachment, get_store(settings_of(session)).get(attachment.storage_key)
 
 
 def ratings_of(session: Session, case_id: int) -> list[Rating]:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from pingan.cases.config import get_cases_settings
-from pingan.core.config import get_settings
+from pingan.core.config import Settings
 from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
 
 # magic bytes → MIME type
@@ -92,7 +92,10 @@ class LocalStore:
         os.replace(tmp, path)
 
     def get(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:  # as the S3 store answers a missing object
+            raise NotFound("attachment file is missing from the store", field="attachment_id") from None
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -239,35 +242,40 @@ def _s3_store(
     )
 
 
-def get_store() -> Store:
-    """The configured attachment store (one boto3 client per S3 configuration, reused)."""
+def _configured_s3() -> S3Store | None:
+    """The S3 store the cases settings name, or None for the local folder."""
     cs = get_cases_settings()
-    if cs.storage == "s3":
-        return _s3_store(
-            cs.s3_endpoint,
-            cs.s3_bucket,
-            cs.s3_region,
-            cs.s3_access_key_id,
-            cs.s3_secret_access_key,
-            cs.s3_prefix,
-            cs.s3_addressing_style,
-        )
-    return LocalStore(get_settings().resolved_media_dir() / "cases")
+    if cs.storage != "s3":
+        return None
+    return _s3_store(
+        cs.s3_endpoint,
+        cs.s3_bucket,
+        cs.s3_region,
+        cs.s3_access_key_id,
+        cs.s3_secret_access_key,
+        cs.s3_prefix,
+        cs.s3_addressing_style,
+    )
+
+
+def get_store(settings: Settings) -> Store:
+    """The configured attachment store: S3 (one boto3 client per S3 configuration, reused), or the
+    ``cases`` folder of the installation's media folder."""
+    return _configured_s3() or LocalStore(settings.resolved_media_dir() / "cases")
 
 
 def check_store() -> None:
     """Fail with a clear message when the configured store cannot be used (called at start)."""
-    store = get_store()
-    if isinstance(store, S3Store):
+    store = _configured_s3()
+    if store is not None:
         store.check()
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
 
 
-def check_upload(filename: str, data: bytes, *, field: str = "media") -> tuple[str, str]:
-    """Validate one upload; returns (clean filename, sniffed content type)."""
-    limit = get_settings().max_upload_bytes
+def check_upload(filename: str, data: bytes, *, limit: int, field: str = "media") -> tuple[str, str]:
+    """Validate one upload (at most ``limit`` bytes); returns (clean filename, sniffed content type)."""
     if len(data) > limit:
         raise TooLarge(f"{filename or 'file'} is larger than {limit // 1024 // 1024} MB", field=field)
     if not data:
@@ -281,9 +289,9 @@ def check_upload(filename: str, data: bytes, *, field: str = "media") -> tuple[s
     return clean, mime
 
 
-def save_upload(case_number: str, filename: str, data: bytes) -> Stored:
-    """Store validated bytes under a fresh key."""
-    clean, mime = check_upload(filename, data)
+def save_upload(case_number: str, filename: str, data: bytes, *, settings: Settings) -> Stored:
+    """Store validated bytes under a fresh key (size limit and store of ``settings``)."""
+    clean, mime = check_upload(filename, data, limit=settings.max_upload_bytes)
     key = f"{case_number[:10]}/{case_number}/{uuid.uuid4().hex}{_EXT[mime]}"
-    get_store().put(key, data, mime)
+    get_store(settings).put(key, data, mime)
     return Stored(key, mime, len(data), hashlib.sha256(data).hexdigest(), clean)

@@ -16,6 +16,7 @@ from pingan.cases.access import ensure_visible
 from pingan.cases.models import Attachment, Case, CaseEvent
 from pingan.cases.storage import save_upload
 from pingan.core.clock import utcnow
+from pingan.core.config import settings_of
 from pingan.core.errors import NotFound
 from pingan.core.security import Actor
 
@@ -62,7 +63,7 @@ def attach_file(
     event: CaseEvent | None = None,
 ) -> Attachment:
     """Store a photo/document for the case (validated by content, size-limited)."""
-    stored = save_upload(case.number, filename, data)
+    stored = save_upload(case.number, filename, data, settings=settings_of(session))
     attachment = Attachment(
         case_id=case.id,
         event_id=event.id if event else None,

@@ -1,9 +1,17 @@
-"""Settings: one pydantic-settings class, read from the environment (prefix ``PINGAN_``)."""
+"""Settings: one pydantic-settings class, read from the environment (prefix ``PINGAN_``).
+
+How settings reach code (docs/architecture.md, "Settings"): ``create_app(settings)`` keeps them in
+``app.state.settings``; routes take them through the ``AppSettings`` request dependency; services and jobs
+read them from the session they are given (:func:`settings_of`), which the app's session factory and its
+request sessions carry; CLI commands build their own (``settings_for``). :func:`get_settings` — the
+process-wide settings read from the environment — is the fallback of code running outside any app.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +64,12 @@ class Settings(BaseSettings):
         description="the capability modules to run, comma-separated (e.g. grids,patrols); empty = every "
         "installed one. The spine (areas, units, accounts, audit, cases) always runs; see docs/modules.md",
     )
+    jobs: str = Field(
+        "",
+        description="the background jobs each server process runs (Module.jobs, e.g. devices.sweep): 'all', "
+        "job names comma-separated, or empty = none (then run them from cron: `pingan devices sweep`, "
+        "`pingan cases sla-tick`); a lease keeps each to one process at a time",
+    )
     patrols_keyless_devices: bool = Field(
         False, description="accept OsmAnd fixes from devices that have no key (otherwise refused)"
     )
@@ -87,6 +101,28 @@ _installed: Settings | None = None
 def get_settings() -> Settings:
     """The process-wide settings (built on first use, never at import)."""
     return _installed or Settings()
+
+
+SESSION_KEY = "pingan.settings"
+
+
+class _HasInfo(Protocol):
+    """A database session (anything with SQLAlchemy's ``Session.info`` dict)."""
+
+    @property
+    def info(self) -> dict[Any, Any]: ...
+
+
+def settings_of(session: _HasInfo) -> Settings:
+    """The settings of the application or job this database session works for (put there by
+    :func:`carry_settings`); the process settings for a session of no application (a script, a test)."""
+    found = session.info.get(SESSION_KEY)
+    return found if isinstance(found, Settings) else get_settings()
+
+
+def carry_settings(session: _HasInfo, settings: Settings) -> None:
+    """Let the services this session is handed read ``settings`` (:func:`settings_of`)."""
+    session.info[SESSION_KEY] = settings
 
 
 def use_settings(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
@@ -21,6 +21,9 @@ from sqlalchemy.types import TypeDecorator
 
 from pingan.core.clock import as_utc
 from pingan.core.errors import Conflict, ValidationFailed
+
+if TYPE_CHECKING:
+    from pingan.core.config import Settings
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -162,9 +165,13 @@ def base_engine(bind: Any) -> Engine:
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, settings: Settings | None = None) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (and carry ``settings``, when given, to the
+    services they are handed: ``core.config.settings_of``)."""
+    from pingan.core.config import SESSION_KEY  # not at import: the CLI starts without the settings library
+
+    info = {} if settings is None else {SESSION_KEY: settings}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 @contextmanager

@@ -36,6 +36,7 @@ BUILTIN = {
     "accounts": "pingan.accounts.module:MODULE",
     "audit": "pingan.audit.module:MODULE",
     "cases": "pingan.cases.module:MODULE",
+    "devices": "pingan.devices.module:MODULE",
     "grids": "pingan.grids.module:MODULE",
     "patrols": "pingan.patrols.module:MODULE",
 }
@@ -69,6 +70,18 @@ class ApiRouter:
 
 
 @dataclass(frozen=True)
+class ApiLink:
+    """An OpenAPI link from the operation that creates a record (``POST create``) to the operations of the
+    record (``record``, a path with the parameter ``parameter``), whose value is at ``expression`` in the
+    create's answer (default: its ``id``). Clients and the stateful fuzzing follow these links."""
+
+    create: str
+    record: str
+    parameter: str
+    expression: str = "$response.body#/id"
+
+
+@dataclass(frozen=True)
 class CliGroup:
     """A Typer group added to the ``pingan`` command as ``pingan <name> ...``."""
 
@@ -78,7 +91,11 @@ class CliGroup:
 
 @dataclass(frozen=True)
 class Job:
-    """Background work run every ``every_seconds`` (dotted name, e.g. ``cases.refresh_sla``)."""
+    """Background work run every ``every_seconds`` (dotted name, e.g. ``cases.refresh_sla``).
+
+    ``ref`` names ``run(session_factory)``, which opens its own transactions and is safe with several server
+    processes (it takes a lease: ``pingan.cases.interface.run_leased``). The servers run the jobs that
+    ``PINGAN_JOBS`` selects (``pingan.web.jobs``)."""
 
     name: str
     every_seconds: float
@@ -141,6 +158,20 @@ class CasePanel:
 
 
 @dataclass(frozen=True)
+class AreaPanel:
+    """A section of the area page (``/grids/{code}``: one area's boundary, figures and open cases) contributed
+    by the module.
+
+    ``build(request, session, actor, area_code)`` returns what the panel shows, or ``None`` to show nothing: a
+    dict whose ``"stats"`` (a list of ``{"value", "label"}``, the label in the viewer's language) join the
+    page's figures, and which ``template``, when given, shows beside the open cases as ``panel.data``."""
+
+    key: str
+    build: Ref
+    template: str | None = None
+
+
+@dataclass(frozen=True)
 class CaseCategory:
     """A case category the module raises cases in (a 4-digit code under an existing major class). The demo
     creates it when missing; in production the module's first migration inserts it (docs/modules.md)."""
@@ -174,9 +205,9 @@ class DeviceKind:
 
     Every device of the kind records when it was last heard from through the one liveness mechanism
     (``pingan.devices.interface``). It is *online* while heard within ``offline_after_seconds``, *offline*
-    after. When ``outage_category`` (a case category code) is set, an outage that lasts ``outage_after_seconds``
-    becomes one case (deduplicated: one open case per device, or per place when the devices share one), which
-    an operator can snooze."""
+    after (the sweep, job ``devices.sweep``). When ``outage_category`` (a case category code) is set, an
+    outage that lasts ``outage_after_seconds`` becomes one case (deduplicated: one open case per device, key
+    ``device-outage:<kind>:<external_id>``), which an operator can snooze."""
 
     code: str
     name_zh: str
@@ -196,11 +227,12 @@ class Module:
 
     ``depends`` names the modules it needs (they start before it, and it cannot run without them).
     ``spine`` modules are always on. ``demo``: generators ``generate(session, *, seed, step)``, run in order.
-    ``app_hooks`` are ``install(app)`` callables run after the routers are mounted. ``address_locators`` are
-    offered to the case intake (``cases.hooks``). ``templates``: ``"package:folder"`` of the module's Jinja
-    templates (they may extend the shared ``base.html``). ``migrations``: its Alembic branch label.
-    ``place_types``: the kinds of place it adds to the one register of places; ``device_kinds``: the kinds
-    of device whose liveness it reports."""
+    ``api_links``: OpenAPI links from its creates to its records. ``app_hooks`` are ``install(app)``
+    callables run after the routers are mounted. ``address_locators`` are offered to the case intake
+    (``cases.hooks``). ``case_panels``/``area_panels``: its sections of the spine's case and area pages.
+    ``templates``: ``"package:folder"`` of the module's Jinja templates (they may extend the shared
+    ``base.html``). ``migrations``: its Alembic branch label. ``place_types``: the kinds of place it adds to
+    the one register of places; ``device_kinds``: the kinds of device whose liveness it reports."""
 
     name: str
     title_zh: str
@@ -208,6 +240,7 @@ class Module:
     depends: tuple[str, ...] = ()
     spine: bool = False
     api_routers: tuple[ApiRouter, ...] = ()
+    api_links: tuple[ApiLink, ...] = ()
     page_routers: tuple[ApiRouter, ...] = ()
     app_hooks: tuple[Ref, ...] = ()
     cli: tuple[CliGroup, ...] = ()
@@ -218,6 +251,7 @@ class Module:
     nav: tuple[NavLink, ...] = ()
     case_categories: tuple[CaseCategory, ...] = ()
     case_panels: tuple[CasePanel, ...] = ()
+    area_panels: tuple[AreaPanel, ...] = ()
     address_locators: tuple[str, ...] = ()
     place_types: tuple[PlaceType, ...] = ()
     device_kinds: tuple[DeviceKind, ...] = ()
@@ -341,7 +375,9 @@ def from_environment() -> list[Module]:
 
 
 __all__ = [
+    "ApiLink",
     "ApiRouter",
+    "AreaPanel",
     "CaseCategory",
     "CasePanel",
     "CliGroup",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
 from pingan.areas.types import AreaLevel
-from pingan.cases import routing
+from pingan.cases import kpi_days, routing
 from pingan.cases.models import Case, CaseCounter, CaseEvent, Category, Rating, RoutingRule
 from pingan.cases.sla import WORKDAY, add_minutes, calendar_for, clock_of, minutes_between, stage_minutes
 from pingan.cases.worktime import WorkCalendar, official_days
@@ -190,7 +190,9 @@ def generate_cases(session: Session, *, seed: int = 2016, step: Step | None = No
     create_categories(session)
     create_rules(session)
     report("cases: history", 0.0)
-    return _history(session, seed=seed, months=months, report=report)
+    count = _history(session, seed=seed, months=months, report=report)
+    kpi_days.refresh(session)  # the KPIs' daily roll-up, built up to yesterday
+    return count
 
 
 # Reports a working day in the whole district, all channels (a district of ~270,000 registered residents
@@ -277,7 +279,7 @@ def _history(session: Session, *, seed: int, months: int, report: Step) -> int:
     cats = {c.code: c for c in session.scalars(select(Category))}
     rules_unit = _rule_units(session)
     calendar = calendar_for(session)
-    now = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)  # deterministic within a day
+    now = utcnow().replace(minute=0, second=0, microsecond=0)  # up to this hour (deterministic within it)
     start_day = to_local(now - timedelta(days=int(months * 30.4))).date()
     days = (to_local(now).date() - start_day).days + 1
     index = _WorkIndex(calendar, start_day, days + 200)  # deadlines reach past today
@@ -365,8 +367,11 @@ def _history(session: Session, *, seed: int, months: int, report: Step) -> int:
     returned = rng.random(n) < 0.06
     rework = rng.random(n) < 0.05
     supervised = late & (rng.random(n) < 0.5)
-    recent = (now_min - reported < 7 * 1440) & (rng.random(n) < 0.7)
-    cut = np.where(recent, reported + (now_min - reported) * rng.random(n), now_min)
+    # Open at ``now`` are the cases whose steps run past it. A few of the last weeks' cases are stuck at the
+    # department (a handler who has not reported back; 3 %): cut at a moment after dispatch, so that the
+    # backlog holds some overdue work, while registration and dispatch stay as prompt as the history's.
+    stuck = (now_min - reported < 21 * 1440) & (rng.random(n) < 0.03) & (dispatched < now_min)
+    cut = np.where(stuck, dispatched + (now_min - dispatched) * rng.random(n), now_min)
     report("cases: history", 0.4)
 
     grid_pick = rng.integers(0, len(boxes), n)

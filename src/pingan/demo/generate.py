@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from pingan.accounts import service as accounts
 from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
-from pingan.core.config import get_settings
+from pingan.core.config import settings_of
 from pingan.core.modules import Module, load, resolve
 from pingan.core.security import Actor, Role
 from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
@@ -55,8 +55,8 @@ def generate_demo(
     session: Session, *, seed: int = 2016, step: Step | None = None, modules: Sequence[Module] | None = None
 ) -> list[DemoLogin]:
     """Create the demo district: the spine's areas, roads, units and accounts, then each enabled module's demo
-    generators, dependencies first (``modules``; default: those ``PINGAN_MODULES`` enables). Returns the demo
-    logins (password: ``pingan-demo``)."""
+    generators, dependencies first (``modules``; default: those the session's settings enable). Returns the
+    demo logins (password: ``pingan-demo``)."""
     report = step or (lambda _label, _share: None)
     report("areas", 0.0)
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -77,10 +77,11 @@ def generate_demo(
     _create_units(session)
     report("accounts", 0.8)
     logins = _create_accounts(session, specs[-1].parent_code or DISTRICT_CODE)
+    _create_desk_accounts(session)
     generate_modules(
         session,
         seed=seed,
-        modules=resolve(get_settings().modules) if modules is None else modules,
+        modules=resolve(settings_of(session).modules) if modules is None else modules,
         step=lambda label, share: report(label, 0.8 + 0.2 * share),
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -216,6 +217,47 @@ def _create_accounts(session: Session, community_code: str) -> list[DemoLogin]:
         accounts.grant_role(session, account_id=account.id, role=role, area_code=scope, unit_id=unit_id)
         logins.append(DemoLogin(username, role.value, scope, description))
     return logins
+
+
+@dataclass(frozen=True)
+class DeskAccount:
+    """An account of the district's command chain that the live simulator works the case queue with: the
+    duty operator of each street's command room (立案, 派遣, 核查, 结案) and a handler of each department
+    (处置)."""
+
+    username: str
+    display_name: str
+    role: Role
+    area_code: str
+    unit_code: str | None = None
+
+
+def desk_accounts() -> list[DeskAccount]:
+    """The command chain's accounts, one per street command room and one per department."""
+    rooms = [
+        DeskAccount(f"desk-{plan.code}", f"{plan.name} 指挥室值班员", Role.STREET_OPERATOR, plan.code)
+        for plan in STREETS
+    ]
+    handlers = [
+        DeskAccount(f"desk-{code.lower()}", f"{name} 处置员", Role.DEPARTMENT_HANDLER, DISTRICT_CODE, code)
+        for code, name in DEPARTMENTS
+    ]
+    return rooms + handlers
+
+
+def _create_desk_accounts(session: Session) -> None:
+    for desk in desk_accounts():
+        account = accounts.create_account(
+            session,
+            username=desk.username,
+            password=DEMO_PASSWORD,
+            display_name=desk.display_name,
+            is_demo=True,
+        )
+        unit_id = units.get_unit_by_code(session, desk.unit_code).id if desk.unit_code else None
+        accounts.grant_role(
+            session, account_id=account.id, role=desk.role, area_code=desk.area_code, unit_id=unit_id
+        )
 
 
 def _community_named(session: Session, name: str) -> str | None:

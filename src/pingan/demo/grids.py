@@ -229,6 +229,8 @@ def generate_grids_demo(session: Session, *, seed: int = 2016, step: Step | None
     report("tasks and opinions", 0.85)
     counts["tasks"] = _tasks(session, rng, [g.code for g in grids], _demo_grid(session))
     counts["opinions"] = _opinions(session, rng, households)
+    # later place types on a generator of their own: the data above stay as they were before them
+    counts["places"] += _more_places(session, np.random.default_rng(seed + 61), protector, grids, geoms)
     session.flush()
     report("grids done", 1.0)
     return counts
@@ -415,6 +417,12 @@ def _places(
             illegal=True,
             closed_by="安监/城管/市场监管/公安联合执法",
         )
+    _add_places(session, rows)
+    return len(rows)
+
+
+def _add_places(session: Session, rows: list[Place]) -> None:
+    """Demo places and their register history (one ``create`` entry each)."""
     session.add_all(rows)
     session.flush()
     session.execute(
@@ -434,6 +442,68 @@ def _places(
             for p in rows
         ],
     )
+
+
+# Restaurants (餐饮店: gas and fire safety, food inspections) and construction sites (建筑工地: safety and
+# dust inspections), at the scale of a district of ~500,000 people and 239 grids.
+RESTAURANTS = 420
+CONSTRUCTION_SITES = 64
+CUISINES = (
+    "杭帮菜馆",
+    "面馆",
+    "沙县小吃",
+    "兰州拉面",
+    "川菜馆",
+    "湘菜馆",
+    "火锅店",
+    "烧烤店",
+    "快餐店",
+    "茶餐厅",
+)
+PROJECTS = ("商品住宅", "安置房", "学校", "商业综合体", "产业园", "道路改造", "地铁站", "公园")
+
+
+def _more_places(
+    session: Session, rng: np.random.Generator, protector: Protector, grids: list[Any], geoms: dict[str, Any]
+) -> int:
+    names = _Names(rng)
+    rows: list[Place] = []
+    plan = [(PlaceType.RESTAURANT, i) for i in range(RESTAURANTS)]
+    plan += [(PlaceType.CONSTRUCTION_SITE, i) for i in range(CONSTRUCTION_SITES)]
+    for ptype, i in plan:
+        grid = grids[int(rng.integers(0, len(grids)))]
+        community = grid.name.split("社区")[0]
+        if ptype is PlaceType.RESTAURANT:
+            name = f"{community}{rng.choice(list(CUISINES))}{i + 1}号店"
+            attributes: dict[str, Any] = {
+                "seats": int(rng.integers(12, 240)),
+                "gas": str(rng.choice(["piped", "bottled"], p=[0.7, 0.3])),
+            }
+        else:
+            name = f"滨江区{community}{rng.choice(list(PROJECTS))}项目{i + 1}标段"
+            attributes = {
+                "permit": f"330108{2024 + i % 3}{i + 1:04d}",
+                "floor_area_m2": int(rng.integers(3, 300)) * 1000,
+            }
+        x, y = _points_in(rng, geoms[grid.code], 1)[0]
+        person, phone = names.person(), names.phone()
+        rows.append(
+            Place(
+                area_code=grid.code,
+                place_type=ptype.value,
+                name=name,
+                address=f"{rng.choice(list(ROADS))}{int(rng.integers(1, 999))}号",
+                lon=float(x),
+                lat=float(y),
+                responsible_name_enc=protector.encrypt(person),
+                responsible_name_masked=mask_name(person),
+                responsible_phone_enc=protector.encrypt(phone),
+                responsible_phone_masked=mask_phone(phone),
+                status="active",
+                attributes=attributes,
+            )
+        )
+    _add_places(session, rows)
     return len(rows)
 
 

@@ -8,8 +8,14 @@ over HTTP through the same public paths a real client uses.
   hotline through the street operator, the demo grid worker on rounds in working hours — at the history's
   daily volume and hour-of-day shape (``demo.cases``), so night is quiet and mid-morning busy.
 - Rarely a patroller presses SOS (``alarm=sos`` on a fix).
+- The command chain works the queue (``/api/v1/cases/{id}/actions/…``) as the demo's desk accounts
+  (``demo.generate.desk_accounts``): each street's duty operator registers (or, now and then, rejects),
+  dispatches, verifies and closes; each department's handler starts and reports back. A step is taken once a
+  share of the stage's time limit has passed, drawn per case like the history's (one in eight handled late),
+  by day; at night only what is about to run over. So the open backlog keeps the history's shape for hours.
 
-The SLA job ticks in the server itself (``PINGAN_CASES_SLA_TICK_SECONDS``, which ``pingan demo`` sets).
+The modules' jobs (the SLA job, the device sweep) tick in the server itself (``PINGAN_JOBS=all``, which
+``pingan demo`` sets).
 The simulator reads only what a phone knows of itself from the database (its device id and key, its shift's
 grid); every write goes over HTTP. It runs on a daemon thread and stops with ``stop()``.
 """
@@ -35,7 +41,10 @@ from pingan.cases.models import Category
 from pingan.core.clock import LOCAL_TZ
 from pingan.core.pii import get_protector
 from pingan.demo.cases import CHANNELS, DAILY_REPORTS, MIX, RESIDENT_HOURS, STAFF_HOURS
+from pingan.demo.generate import desk_accounts
 from pingan.patrols.models import PatrolVolunteer, Shift, ShiftAssignment
+from pingan.units.models import Unit
+from pingan.units.types import UnitKind
 
 log = logging.getLogger("pingan.demo.live")
 M_PER_DEG_LAT = 111_000.0
@@ -62,9 +71,10 @@ class LiveRates:
     reports_per_day: float = float(DAILY_REPORTS)  # resident, hotline and grid-worker reports a day
     sos_per_day: float = 1.0
     roster_seconds: float = 60.0  # how often the shift roster is read again
+    desk_seconds: float = 60.0  # how often each desk account looks at its queue
 
     def __post_init__(self) -> None:
-        for name in ("fix_seconds", "roster_seconds"):
+        for name in ("fix_seconds", "roster_seconds", "desk_seconds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         for name in ("reports_per_day", "sos_per_day", "max_patrollers"):
@@ -86,9 +96,94 @@ class _Walker:
 
 
 @dataclass
+class _Desk:
+    username: str
+    role: str  # "operator" (a street's command room) or "handler" (a department)
+    next_round: float = 0.0
+
+
+# What each desk does with a case in each state, and the share of the stage's time limit it waits first.
+OPERATOR_STATES = ("reported", "registered", "returned", "handled", "verified")
+HANDLER_STATES = ("dispatched", "in_progress")
+NEXT_ACTION = {
+    "reported": "register",
+    "registered": "dispatch",
+    "returned": "dispatch",
+    "dispatched": "start",
+    "in_progress": "handle",
+    "handled": "verify",
+    "verified": "close",
+}
+STAGE_START = {  # the milestone the case's current stage runs from (the handle stage runs from dispatch)
+    "reported": "reported_at",
+    "registered": "registered_at",
+    "returned": "updated_at",
+    "dispatched": "dispatched_at",
+    "in_progress": "dispatched_at",
+    "handled": "handled_at",
+    "verified": "verified_at",
+}
+NOTES = {
+    "reject": "经核实不属于受理范围，已告知反映人（演示）",
+    "handle": "已到现场处置完毕，附处置说明（演示）",
+}
+DESK_DAY = (7, 22)  # local hours the desks work their whole queue; at night only what is about to run over
+NIGHT_HORIZON_S = 2 * 3600
+DESK_STEPS_PER_ROUND = 8  # the phones' fixes share the simulator's thread: a round stays short
+REJECT_SHARE = 0.04  # as in the history
+LATE_SHARE = 0.12  # handled after the deadline, as in the history
+
+
+def _draw(case_id: int, salt: int) -> float:
+    """A number in [0, 1) fixed for the case (the same decision on every round and every restart)."""
+    return (((case_id * 2_654_435_761) ^ (salt * 40_503)) % 4_294_967_291) / 4_294_967_291
+
+
+def _wait_share(case_id: int, action: str) -> float:
+    """How much of the stage's time limit passes before the desk takes ``action`` on the case."""
+    u = _draw(case_id, sum(map(ord, action)))
+    if action == "start":
+        return 0.02 + 0.15 * u
+    if action == "handle" and _draw(case_id, 7) < LATE_SHARE:
+        return 1.05 + 0.5 * u
+    if action in ("register", "close"):
+        return 0.05 + 0.5 * u
+    return 0.1 + 0.75 * u
+
+
+def due_action(case: dict[str, Any], now: datetime) -> str | None:
+    """The workflow action a desk takes on ``case`` at ``now`` (aware UTC), or ``None`` for not yet."""
+    state = case.get("state")
+    action = NEXT_ACTION.get(str(state))
+    start = _parse(case.get(STAGE_START.get(str(state), "updated_at")) or case.get("updated_at"))
+    if action is None or start is None or case.get("is_paused") or case.get("escalation_level") == "district":
+        return None
+    due = _parse(case.get("stage_due_at"))
+    limit = (due - start).total_seconds() if due is not None and due > start else 3600.0
+    act_at = start.timestamp() + _wait_share(int(case["id"]), action) * limit
+    if now.timestamp() < act_at:
+        return None
+    hour = now.astimezone(LOCAL_TZ).hour
+    if not DESK_DAY[0] <= hour < DESK_DAY[1] and case.get("priority") not in ("urgent", "high"):
+        if due is None or (due - now).total_seconds() > NIGHT_HORIZON_S:
+            return None  # the night duty takes only what is about to run over
+    if action == "register" and _draw(int(case["id"]), 3) < REJECT_SHARE:
+        return "reject"
+    return action
+
+
+def _parse(value: Any) -> datetime | None:
+    if not value:
+        return None
+    at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+@dataclass
 class Stats:
     fixes: int = 0
     reports: int = 0
+    steps: int = 0
     sos: int = 0
     errors: int = 0
     last_error: str = ""
@@ -116,6 +211,7 @@ class DistrictSimulator:
         self.rng = np.random.default_rng(seed)
         self.password = password
         self.tick_seconds = tick_seconds
+        self._last_tick: float | None = None
         self.stats = Stats()
         self._walkers: dict[int, _Walker] = {}
         self._protector = get_protector(demo=True)  # the phones' keys, as the phones themselves hold them
@@ -125,6 +221,8 @@ class DistrictSimulator:
         self._weights = np.zeros(0)
         self._tokens: dict[str, str] = {}
         self._gridworker_grid: Polygon | None = None
+        self._desks = [_Desk(d.username, "handler" if d.unit_code else "operator") for d in desk_accounts()]
+        self._rooms: dict[str, int] = {}  # street code → its command room's unit id (cases routed nowhere)
         self._next_roster = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,6 +266,12 @@ class DistrictSimulator:
                 if geometry is not None:
                     self._grids.append((code, shapely.from_wkb(geometry)))
             public = set(session.scalars(select(Category.code).where(Category.is_public.is_(True))))
+            self._rooms = {
+                area: unit_id
+                for unit_id, area in session.execute(
+                    select(Unit.id, Unit.area_code).where(Unit.kind == UnitKind.STREET_CENTRE.value)
+                )
+            }
         self._grids.sort(key=lambda g: g[0])
         self._categories = [c for c in MIX if c in public]
         weights = np.array([MIX[c] for c in self._categories])
@@ -204,11 +308,63 @@ class DistrictSimulator:
         hour = datetime.fromtimestamp(now, LOCAL_TZ).hour
         shape = np.array(RESIDENT_HOURS)
         per_second = self.rates.reports_per_day / 86_400 * shape[hour] / shape.mean()
-        for _ in range(int(self.rng.poisson(per_second * self.tick_seconds))):
+        # the time since the last round, not the nominal tick: a round that ran long (a busy server, a desk's
+        # backlog) must not thin out the reports
+        elapsed = self.tick_seconds if self._last_tick is None else min(max(now - self._last_tick, 0.0), 60.0)
+        self._last_tick = now
+        for _ in range(int(self.rng.poisson(per_second * elapsed))):
             self._report(now, hour)
-        if self._walkers and self.rng.random() < self.rates.sos_per_day / 86_400 * self.tick_seconds:
+        if self._walkers and self.rng.random() < self.rates.sos_per_day / 86_400 * elapsed:
             walkers = list(self._walkers.values())
             self._send_fix(walkers[int(self.rng.integers(len(walkers)))], now, alarm="sos")
+        for i, desk in enumerate(self._desks):
+            if not desk.next_round:  # the desks look at their queues in turn, not all in one second
+                desk.next_round = now + i * self.rates.desk_seconds / len(self._desks)
+            if desk.next_round <= now:
+                desk.next_round = now + self.rates.desk_seconds
+                self._work_queue(desk, now)
+
+    def _work_queue(self, desk: _Desk, now: float) -> None:
+        """One look at a desk's queue: every case whose next step is due gets it (HTTP, as that account)."""
+        states = OPERATOR_STATES if desk.role == "operator" else HANDLER_STATES
+        params: dict[str, Any] = {"state": list(states), "limit": 200}
+        response = self._as(desk.username, "GET", "/api/v1/cases", params=params)
+        if response is None or response.status_code != 200:
+            return
+        at = datetime.fromtimestamp(now, UTC)
+        taken = 0
+        for case in response.json().get("items", []):
+            action = due_action(case, at)
+            if action is None:
+                continue
+            if taken == DESK_STEPS_PER_ROUND:  # a backlog is worked off over a few rounds
+                break
+            taken += 1
+            body: dict[str, Any] = {"note": NOTES.get(action, "")}
+            if action == "dispatch" and not (case.get("routed_unit_id") or case.get("owner_unit_id")):
+                # routed nowhere: the street's own command room handles it
+                body["unit_id"] = self._rooms.get(str(case.get("street_code")))
+            path = f"/api/v1/cases/{case['id']}/actions/{action}"
+            done = self._as(desk.username, "POST", path, json=body)
+            if done is not None and done.status_code == 200:
+                self.stats.steps += 1
+            elif done is not None and done.status_code != 409:  # 409: someone moved it first
+                self._error(RuntimeError(f"{desk.username} {action} {done.status_code}: {done.text[:200]}"))
+
+    def _as(self, username: str, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+        """A request as ``username``, signing in (again) when needed."""
+        token = self._tokens.get(username) or self._login(username)
+        if token is None:
+            return None
+        self._tokens[username] = token
+        response = self._http(method, path, token=token, **kwargs)
+        if response is not None and response.status_code == 401:
+            fresh = self._login(username)
+            if fresh is None:
+                return None
+            self._tokens[username] = fresh
+            response = self._http(method, path, token=fresh, **kwargs)
+        return response
 
     def _roster(self, now: float) -> None:
         """The volunteers booked for the shift under way (planned or checked in), with their phones."""

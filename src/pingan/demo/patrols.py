@@ -24,6 +24,8 @@ from pingan.core.clock import utcnow
 from pingan.core.errors import NotFound
 from pingan.core.pii import ID_CHECK, ID_WEIGHTS, get_protector, mask_id_number, mask_name, mask_phone
 from pingan.demo.bulk import insert_rows
+from pingan.devices import interface as devices
+from pingan.patrols.common import from_ms
 from pingan.patrols.models import (
     Activity,
     Certificate,
@@ -39,6 +41,8 @@ from pingan.patrols.models import (
     TrainingCourse,
     TrainingSession,
 )
+from pingan.patrols.phones import KIND as PHONE
+from pingan.patrols.phones import register_phones
 from pingan.patrols.volunteers import device_key_columns
 
 Step = Callable[[str, float], None]
@@ -125,6 +129,8 @@ def generate_patrols(
     assignments = _shifts(session, rng, grids, team_of)
     report("tracks", 0.7)
     fixes = _tracks(session, rng, grids, assignments)
+    report("patrol phones", 0.95)
+    _phones_in_register(session)
     report("patrols done", 1.0)
     return {
         "teams": len(teams),
@@ -543,6 +549,22 @@ def _tracks(
         ],
     ) if last else None
     return len(rows)
+
+
+def _phones_in_register(session: Session) -> None:
+    """The volunteers' phones join the devices register, those that sent a fix lately heard then."""
+    register_phones(session)
+    last = session.execute(
+        select(PatrolVolunteer.device_id, DeviceState.received_ms).join(
+            DeviceState, DeviceState.volunteer_id == PatrolVolunteer.id
+        )
+    ).all()
+    heard: dict[datetime, list[str]] = {}
+    for device, received_ms in last:
+        if device is not None:
+            heard.setdefault(from_ms(received_ms), []).append(device)
+    for at, ids in heard.items():
+        devices.heard(session, PHONE, dict.fromkeys(ids, at))
 
 
 def demo_device_ids(seed: int, n: int) -> list[str]:

@@ -12,20 +12,35 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from pingan.core import pagination as paging
 from pingan.core.errors import TooLarge, ValidationFailed
+from pingan.core.pagination import Limit
 from pingan.core.security import Actor
-from pingan.core.validation import MAX_DB_INT, DbId
+from pingan.core.validation import DbId, Offset
+from pingan.grids import (
+    buildings,
+    households,
+    opinions,
+    party,
+    places,
+    registers,
+    residents,
+    staff,
+    tasks,
+    visits,
+)
 from pingan.grids import io as grid_io
-from pingan.grids import opinions, party, registers, staff, tasks, visits
-from pingan.grids import service as svc
+from pingan.grids.placetypes import place_types
 from pingan.grids.schemas import (
     BuildingCreate,
     BuildingRead,
     BuildingUpdate,
+    CadreCoverageRead,
     ChangeRead,
     CheckIn,
     CheckItemRead,
     CoverageGapRead,
+    GridCoverageRead,
     HouseholdCreate,
     HouseholdRead,
     HouseholdUpdate,
@@ -41,6 +56,7 @@ from pingan.grids.schemas import (
     PartyMemberCreate,
     PlaceCreate,
     PlaceRead,
+    PlaceTypeRead,
     PlaceUpdate,
     ResidentCreate,
     ResidentRead,
@@ -48,7 +64,9 @@ from pingan.grids.schemas import (
     ResidentUpdate,
     RevealRequest,
     StaffCreate,
+    StaffCreated,
     StaffLinkCreate,
+    StaffLinked,
     StaffLinkRead,
     TargetRead,
     TaskComplete,
@@ -64,8 +82,6 @@ from pingan.web.routing import file_responses
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
 DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/grids/residents/search"
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -87,8 +103,8 @@ def list_buildings(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    stmt = registers.list_buildings(session, actor, area_code=area_code, q=q)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    stmt = buildings.list_buildings(session, actor, area_code=area_code, q=q)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {
         "items": [BuildingRead.model_validate(b) for b in items],
         "total": total,
@@ -99,20 +115,20 @@ def list_buildings(
 
 @router.post("/buildings", status_code=201, summary="Register a building (its point must lie in its grid)")
 def create_building(session: DbSession, actor: CurrentActor, body: BuildingCreate) -> BuildingRead:
-    building = registers.create_building(session, actor, **body.model_dump())
+    building = buildings.create_building(session, actor, **body.model_dump())
     return BuildingRead.model_validate(building)
 
 
 @router.get("/buildings/{building_id}", summary="One building")
 def get_building(session: DbSession, actor: CurrentActor, building_id: DbId) -> BuildingRead:
-    return BuildingRead.model_validate(registers.get_building(session, actor, building_id))
+    return BuildingRead.model_validate(buildings.get_building(session, actor, building_id))
 
 
 @router.patch("/buildings/{building_id}", summary="Change a building")
 def update_building(
     session: DbSession, actor: CurrentActor, building_id: DbId, body: BuildingUpdate
 ) -> BuildingRead:
-    building = registers.update_building(session, actor, building_id=building_id, changes=_changes(body))
+    building = buildings.update_building(session, actor, building_id=building_id, changes=_changes(body))
     return BuildingRead.model_validate(building)
 
 
@@ -128,26 +144,26 @@ def list_households(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    stmt = registers.list_households(session, actor, area_code=area_code, building_id=building_id)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    stmt = households.list_households(session, actor, area_code=area_code, building_id=building_id)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [HouseholdRead.of(h) for h in items], "total": total, "limit": limit, "offset": offset}
 
 
 @router.post("/households", status_code=201, summary="Register a household at a room of a building")
 def create_household(session: DbSession, actor: CurrentActor, body: HouseholdCreate) -> HouseholdRead:
-    return HouseholdRead.of(registers.create_household(session, actor, **body.model_dump()))
+    return HouseholdRead.of(households.create_household(session, actor, **body.model_dump()))
 
 
 @router.get("/households/{household_id}", summary="One household")
 def get_household(session: DbSession, actor: CurrentActor, household_id: DbId) -> HouseholdRead:
-    return HouseholdRead.of(registers.get_household(session, actor, household_id))
+    return HouseholdRead.of(households.get_household(session, actor, household_id))
 
 
 @router.patch("/households/{household_id}", summary="Change a household")
 def update_household(
     session: DbSession, actor: CurrentActor, household_id: DbId, body: HouseholdUpdate
 ) -> HouseholdRead:
-    household = registers.update_household(session, actor, household_id=household_id, changes=_changes(body))
+    household = households.update_household(session, actor, household_id=household_id, changes=_changes(body))
     return HouseholdRead.of(household)
 
 
@@ -182,14 +198,18 @@ def list_residents(
     return _resident_page(session, actor, search)
 
 
-@router.post("/residents/search", summary="Residents in scope (masked), by ID number or phone in the body")
+@router.post(
+    "/residents/search",
+    response_model=Page[ResidentRead],
+    summary="Residents in scope (masked), by ID number or phone in the body",
+)
 def search_residents(session: DbSession, actor: CurrentActor, body: ResidentSearch) -> dict[str, Any]:
     """Like ``GET /residents``; searches by ID number or phone belong here (never in a URL or a log)."""
     return _resident_page(session, actor, body)
 
 
 def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[str, Any]:
-    stmt = registers.list_residents(
+    stmt = residents.list_residents(
         session,
         actor,
         area_code=f.area_code,
@@ -200,7 +220,7 @@ def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[st
         phone=f.phone,
         active=f.active,
     )
-    items, total = svc.page(session, stmt, limit=f.limit, offset=f.offset)
+    items, total = paging.page(session, stmt, limit=f.limit, offset=f.offset)
     return {
         "items": [ResidentRead.of(r) for r in items],
         "total": total,
@@ -211,25 +231,25 @@ def _resident_page(session: Session, actor: Actor, f: ResidentSearch) -> dict[st
 
 @router.post("/residents", status_code=201, summary="Register a resident (ID number and phone validated)")
 def create_resident(session: DbSession, actor: CurrentActor, body: ResidentCreate) -> ResidentRead:
-    return ResidentRead.of(registers.create_resident(session, actor, **body.model_dump()))
+    return ResidentRead.of(residents.create_resident(session, actor, **body.model_dump()))
 
 
 @router.get("/residents/{resident_id}", summary="One resident (masked)")
 def get_resident(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
-    return ResidentRead.of(registers.get_resident(session, actor, resident_id))
+    return ResidentRead.of(residents.get_resident(session, actor, resident_id))
 
 
 @router.patch("/residents/{resident_id}", summary="Correct a resident's data")
 def update_resident(
     session: DbSession, actor: CurrentActor, resident_id: DbId, body: ResidentUpdate
 ) -> ResidentRead:
-    resident = registers.update_resident(session, actor, resident_id=resident_id, changes=_changes(body))
+    resident = residents.update_resident(session, actor, resident_id=resident_id, changes=_changes(body))
     return ResidentRead.of(resident)
 
 
 @router.post("/residents/{resident_id}/move-out", summary="Mark a resident as moved out")
 def move_out(session: DbSession, actor: CurrentActor, resident_id: DbId) -> ResidentRead:
-    return ResidentRead.of(registers.move_out_resident(session, actor, resident_id=resident_id))
+    return ResidentRead.of(residents.move_out_resident(session, actor, resident_id=resident_id))
 
 
 @router.post(
@@ -238,7 +258,7 @@ def move_out(session: DbSession, actor: CurrentActor, resident_id: DbId) -> Resi
 def reveal_resident(
     session: DbSession, actor: CurrentActor, resident_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
-    return registers.reveal_resident(
+    return residents.reveal_resident(
         session, actor, resident_id=resident_id, fields=body.fields, purpose=body.purpose, reason=body.reason
     )
 
@@ -257,33 +277,44 @@ def list_places(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    stmt = registers.places_query(
-        session, actor, place_type=place_type, area_code=area_code, status=status, q=q
-    )
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    stmt = places.places_query(session, actor, place_type=place_type, area_code=area_code, status=status, q=q)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [PlaceRead.of(p) for p in items], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/place-types", summary="The place types the register accepts (built-in and declared by modules)")
+def list_place_types(request: Request) -> list[PlaceTypeRead]:
+    modules = request.app.state.modules
+    owner: dict[str, str] = {}
+    for module in modules:
+        for declared in module.place_types:
+            owner.setdefault(declared.code, module.name)
+    return [
+        PlaceTypeRead(code=t.code, name_zh=t.name_zh, name_en=t.name_en, module=owner.get(t.code, "grids"))
+        for t in place_types(modules)
+    ]
 
 
 @router.post("/places", status_code=201, summary="Register a key place")
 def create_place(session: DbSession, actor: CurrentActor, body: PlaceCreate) -> PlaceRead:
-    return PlaceRead.of(registers.create_place(session, actor, **body.model_dump()))
+    return PlaceRead.of(places.create_place(session, actor, **body.model_dump()))
 
 
 @router.get("/places/{place_id}", summary="One key place")
 def get_place(session: DbSession, actor: CurrentActor, place_id: DbId) -> PlaceRead:
-    return PlaceRead.of(registers.get_place(session, actor, place_id))
+    return PlaceRead.of(places.get_place(session, actor, place_id))
 
 
 @router.patch("/places/{place_id}", summary="Change a key place")
 def update_place(session: DbSession, actor: CurrentActor, place_id: DbId, body: PlaceUpdate) -> PlaceRead:
-    return PlaceRead.of(registers.update_place(session, actor, place_id=place_id, changes=_changes(body)))
+    return PlaceRead.of(places.update_place(session, actor, place_id=place_id, changes=_changes(body)))
 
 
 @router.post("/places/{place_id}/reveal", summary="The responsible person's full name and phone (audited)")
 def reveal_place(
     session: DbSession, actor: CurrentActor, place_id: DbId, body: RevealRequest
 ) -> dict[str, str | None]:
-    return registers.reveal_place(
+    return places.reveal_place(
         session, actor, place_id=place_id, fields=body.fields, purpose=body.purpose, reason=body.reason
     )
 
@@ -435,7 +466,7 @@ def list_staff(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[StaffLinkRead]:
-    items, total = svc.page(
+    items, total = paging.page(
         session, staff.links_query(session, actor, area_code=area_code, role=role), limit=limit, offset=offset
     )
     out = [
@@ -453,13 +484,18 @@ def list_staff(
     return Page[StaffLinkRead](items=out, total=total, limit=limit, offset=offset)
 
 
-@router.post("/staff", status_code=201, summary="Add a staff member")
+@router.post("/staff", status_code=201, response_model=StaffCreated, summary="Add a staff member")
 def create_staff(session: DbSession, actor: CurrentActor, body: StaffCreate) -> dict[str, Any]:
     member = staff.create_staff(session, actor, **body.model_dump())
     return {"id": member.id, "name": member.name, "organisation": member.organisation}
 
 
-@router.post("/staff/{staff_id}/links", status_code=201, summary="Put a staff member on a grid in a role")
+@router.post(
+    "/staff/{staff_id}/links",
+    status_code=201,
+    response_model=StaffLinked,
+    summary="Put a staff member on a grid in a role",
+)
 def link_staff(
     session: DbSession, actor: CurrentActor, staff_id: DbId, body: StaffLinkCreate
 ) -> dict[str, Any]:
@@ -479,14 +515,22 @@ def coverage_gaps(
     return [CoverageGapRead(**g.__dict__) for g in staff.coverage_gaps(session, actor, area_code=area_code)]
 
 
-@router.get("/coverage/grids", summary="Visit coverage this quarter per grid (computed from the visits)")
+@router.get(
+    "/coverage/grids",
+    response_model=list[GridCoverageRead],
+    summary="Visit coverage this quarter per grid (computed from the visits)",
+)
 def grid_coverage(
     session: DbSession, actor: CurrentActor, area_code: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
     return visits.grid_coverage(session, actor, area_code=area_code, since=since)
 
 
-@router.get("/coverage/cadres", summary="Visit coverage this quarter per liaison cadre; visits=0 = no visit")
+@router.get(
+    "/coverage/cadres",
+    response_model=list[CadreCoverageRead],
+    summary="Visit coverage this quarter per liaison cadre; visits=0 = no visit",
+)
 def cadre_coverage(
     session: DbSession, actor: CurrentActor, area_code: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -528,7 +572,7 @@ def list_visits(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = visits.visits_query(session, actor, area_code=area_code, household_id=household_id, since=since)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [VisitRead.of(v) for v in items], "total": total, "limit": limit, "offset": offset}
 
 
@@ -544,7 +588,7 @@ def create_task(session: DbSession, actor: CurrentActor, body: TaskCreate) -> Ta
 def list_tasks(
     session: DbSession, actor: CurrentActor, open_only: bool = False, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
-    items, total = svc.page(
+    items, total = paging.page(
         session, tasks.tasks_query(session, actor, open_only=open_only), limit=limit, offset=offset
     )
     return {
@@ -594,7 +638,7 @@ def list_checks(
     offset: Offset = 0,
 ) -> Page[CheckItemRead]:
     stmt = tasks.check_items_query(session, actor, task_id=task_id, area_code=area_code, outcome=outcome)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     out = [
         CheckItemRead(
             id=item.id,
@@ -641,7 +685,7 @@ def list_opinions(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     stmt = opinions.opinions_query(session, actor, state=state, tag=tag, area_code=area_code)
-    items, total = svc.page(session, stmt, limit=limit, offset=offset)
+    items, total = paging.page(session, stmt, limit=limit, offset=offset)
     return {"items": [OpinionRead.of(o) for o in items], "total": total, "limit": limit, "offset": offset}
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from pingan.areas import service as areas
 from pingan.audit import pii_service
 from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
+from pingan.core.modules import PlaceType as PlaceTypeDecl
 from pingan.core.pii import (
     get_protector,
     id_number_index,
@@ -32,10 +34,13 @@ from pingan.core.pii import (
 )
 from pingan.core.security import Actor, require_role
 from pingan.core.validation import check_text, export_cell
-from pingan.grids import registers
 from pingan.grids.common import WRITE_ROLES, get_grid_code
-from pingan.grids.models import Building, CareTag, Household, Place, PlaceType, RecordChange, Resident
+from pingan.grids.households import HOUSEHOLD_KINDS
+from pingan.grids.models import Building, CareTag, Household, Place, RecordChange, Resident
+from pingan.grids.places import PLACE_STATUSES, places_query
+from pingan.grids.placetypes import by_code, check_place_type, place_types
 from pingan.grids.privacy import decrypt_optional, encrypt_optional
+from pingan.grids.residents import clean_care_tags, list_residents, protected_person_fields
 
 Progress = Callable[[int, int], None]
 MAX_ROWS = 50_000
@@ -86,7 +91,7 @@ NOTES = {
         "关爱标签 care_tags: 逗号分隔，" + ", ".join(t.value for t in CareTag),
     ],
     "places": [
-        "场所类型 place_type: " + ", ".join(t.value for t in PlaceType),
+        "场所类型 place_type: {place_types}",
         "状态 status: active / closed",
         "经度/纬度 lon/lat: WGS-84 十进制度，必须位于网格内",
     ],
@@ -156,8 +161,9 @@ def template(kind: str, fmt: str = "xlsx") -> bytes:
     ws.title = kind
     ws.append(headers)
     notes = wb.create_sheet("说明")
+    types = "; ".join(f"{t.code} {t.name_zh}/{t.name_en}" for t in place_types())
     for line in NOTES[kind]:
-        notes.append([line])
+        notes.append([line.replace("{place_types}", types)])
     return _xlsx_bytes(wb)
 
 
@@ -259,7 +265,8 @@ def import_register(
     rows = [_Row(i + 2, r) for i, r in enumerate(read_rows(data, kind, filename=filename))]
     report = ImportReport(kind=kind, total=len(rows))
     errors: dict[int, list[RowError]] = {}
-    validate = _validate_resident if kind == "residents" else _validate_place
+    types = place_types()
+    validate = _validate_resident if kind == "residents" else partial(_validate_place, types=types)
     for row in rows:
         try:
             for key, value in row.raw.items():
@@ -313,21 +320,20 @@ def _validate_resident(row: _Row) -> None:
     if v["category"] not in ("registered", "floating", "rental"):
         raise ValidationFailed("category must be registered, floating or rental", field="category")
     v["household_kind"] = r.get("household_kind") or "registered"
-    if v["household_kind"] not in registers.HOUSEHOLD_KINDS:
+    if v["household_kind"] not in HOUSEHOLD_KINDS:
         raise ValidationFailed("household_kind must be registered, rental or vacant", field="household_kind")
     tags = [t.strip() for t in r.get("care_tags", "").replace("，", ",").split(",") if t.strip()]
-    v["care_tags"] = registers._care_tags(tags)
+    v["care_tags"] = clean_care_tags(tags)
     v["address"], v["room"], v["relation"] = r["address"][:200], r["room"][:40], r.get("relation", "")[:16]
 
 
-def _validate_place(row: _Row) -> None:
+def _validate_place(row: _Row, *, types: Sequence[PlaceTypeDecl]) -> None:
     _required(row, "places")
     r = row.raw
     v = row.values
     v["lon"], v["lat"] = _num(r["lon"], "lon"), _num(r["lat"], "lat")
-    if r["place_type"] not in {t.value for t in PlaceType}:
-        raise ValidationFailed("place_type is not a known type (see the template)", field="place_type")
-    v["place_type"], v["name"], v["address"] = r["place_type"], r["name"][:120], r.get("address", "")[:200]
+    v["place_type"] = check_place_type(r["place_type"], types)  # a code, or its zh/en name
+    v["name"], v["address"] = r["name"][:120], r.get("address", "")[:200]
     v["responsible_name"] = r.get("responsible_name") or None
     v["responsible_phone"] = (
         normalise_phone(r["responsible_phone"], field="responsible_phone")
@@ -335,7 +341,7 @@ def _validate_place(row: _Row) -> None:
         else None
     )
     v["status"] = r.get("status") or "active"
-    if v["status"] not in registers.PLACE_STATUSES:
+    if v["status"] not in PLACE_STATUSES:
         raise ValidationFailed("status must be active or closed", field="status")
 
 
@@ -501,7 +507,7 @@ def _write_residents(session: Session, actor: Actor, rows: list[_Row], progress:
         v = row.values
         b = buildings[(row.grid or "", v["address"])]
         household_id = hh_ids[(b.id, v["room"])]
-        fields = registers.protected_person_fields(
+        fields = protected_person_fields(
             protector, name=v["name"], id_number=v["id_number"], phone=v["phone"]
         )
         values.append(
@@ -609,7 +615,7 @@ def export_register(
         reason=reason or None,
         filters={"format": fmt, "full": full, "place_type": place_type},
     )
-    headers = [f"{label}|{key}" for key, label in COLUMNS[kind]]
+    headers = [f"{label}|{key}" for key, label in _export_columns(kind)]
     if fmt == "csv":
         return _csv_bytes([headers, *rows]), len(rows)
     wb = Workbook(write_only=True)
@@ -630,7 +636,7 @@ def _resident_rows(session: Session, actor: Actor, area_code: str | None, full: 
         else (r.name_masked, r.id_number_masked, r.phone_masked)
     )
     stmt = (
-        registers.list_residents(session, actor, area_code=area_code)
+        list_residents(session, actor, area_code=area_code)
         .with_only_columns(
             r.area_code,
             Building.address,
@@ -678,18 +684,33 @@ def _resident_rows(session: Session, actor: Actor, area_code: str | None, full: 
     return out
 
 
+# An export also names each place's type in Chinese and English (after its code; an import ignores them).
+PLACE_TYPE_NAMES = [("place_type_zh", "场所类型名称"), ("place_type_en", "place type name")]
+
+
+def _export_columns(kind: str) -> list[tuple[str, str]]:
+    columns = list(COLUMNS[kind])
+    if kind == "places":
+        at = [key for key, _ in columns].index("place_type") + 1
+        columns[at:at] = PLACE_TYPE_NAMES
+    return columns
+
+
 def _place_rows(
     session: Session, actor: Actor, area_code: str | None, place_type: str | None, full: bool
 ) -> list[list[Any]]:
     protector = get_protector() if full else None
+    types = by_code()
     out = []
-    for p in session.scalars(
-        registers.places_query(session, actor, place_type=place_type, area_code=area_code)
-    ):
+    for p in session.scalars(places_query(session, actor, place_type=place_type, area_code=area_code)):
         if protector:
             person = decrypt_optional(protector, p.responsible_name_enc) or ""
             phone = decrypt_optional(protector, p.responsible_phone_enc) or ""
         else:
             person, phone = p.responsible_name_masked, p.responsible_phone_masked
-        out.append([p.area_code, p.place_type, p.name, p.address, p.lon, p.lat, person, phone, p.status])
+        known = types.get(p.place_type)
+        names = [known.name_zh, known.name_en] if known else [p.place_type, p.place_type]
+        out.append(
+            [p.area_code, p.place_type, *names, p.name, p.address, p.lon, p.lat, person, phone, p.status]
+        )
     return out

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.core.clock import utcnow
 from pingan.core.db import Base, UTCDateTime
+from pingan.grids.placetypes import PlaceTypeCode
 
 
 class ResidentCategory(StrEnum):
@@ -39,17 +40,8 @@ class CareTag(StrEnum):
     VETERAN = "veteran"  # 退役军人
 
 
-class PlaceType(StrEnum):
-    RENTAL_BUILDING = "rental_building"  # 出租房/出租楼
-    SMALL_VENUE = "small_venue"  # 九小场所
-    LPG_OUTLET = "lpg_outlet"  # 瓶装燃气供应点
-    SCHOOL = "school"  # 学校
-    SCHOOL_KITCHEN = "school_kitchen"  # 学校食堂
-    PARCEL_OUTLET = "parcel_outlet"  # 快递网点
-    PHARMACY = "pharmacy"  # 药店
-    ENTERPRISE = "enterprise"  # 企业
-    MONITORING_STATION = "monitoring_station"  # 监测站点
-    RESIDENTIAL_ESTATE = "residential_estate"  # 住宅小区
+# The built-in place types (their names: grids/placetypes.py; modules add theirs through their declaration).
+PlaceType = PlaceTypeCode
 
 
 class StaffRole(StrEnum):

@@ -13,7 +13,6 @@ from pingan.cases.interface import raise_case
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, in_scope, require_role
-from pingan.grids import registers
 from pingan.grids.common import (
     READ_ROLES,
     check_read,
@@ -22,6 +21,7 @@ from pingan.grids.common import (
     grid_of_point,
     visible_grids,
 )
+from pingan.grids.households import get_household
 from pingan.grids.models import Opinion, OpinionState
 
 COLLECT_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.GRID_WORKER, Role.LIAISON_CADRE)
@@ -61,7 +61,7 @@ def submit_opinion(
             else "grid_worker"
         )
         if household_id is not None:
-            grid = registers.get_household(session, actor, household_id).area_code
+            grid = get_household(session, actor, household_id).area_code
         elif lon is not None and lat is not None:
             grid, wlon, wlat = grid_of_point(session, lon=lon, lat=lat, crs=crs, expected=area_code)
         elif area_code is not None:

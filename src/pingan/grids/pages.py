@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from pingan.areas import service as areas
 from pingan.areas.types import AreaLevel
 from pingan.core.config import Settings
-from pingan.core.errors import PinganError
+from pingan.core.errors import Forbidden, PinganError
 from pingan.core.pii import normalise_id_number, normalise_phone
 from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId, PageNumber
 from pingan.grids import io as grid_io
-from pingan.grids import party, registers, staff, tasks, visits
+from pingan.grids import party, staff, tasks, visits
 from pingan.grids.api import MAX_IMPORT_BYTES, XLSX
 from pingan.grids.common import (
     MANAGER_ROLES,
@@ -35,7 +35,11 @@ from pingan.grids.common import (
     grid_names,
     visible_grids,
 )
-from pingan.grids.models import Building, Household, Resident, StaffLink, Visit
+from pingan.grids.households import get_household, list_households
+from pingan.grids.models import Building, Household, Place, Resident, StaffLink, Visit
+from pingan.grids.places import places_query
+from pingan.grids.placetypes import place_types, type_name
+from pingan.grids.residents import list_residents
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
@@ -59,6 +63,7 @@ ROW_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^the same ID number is already on row (?P<row>\d+)", "gw.err.dup_file"),
         (r"^a resident with this ID number is already registered", "gw.err.dup_db"),
         (r"^the same place is already on row (?P<row>\d+)", "gw.err.dup_place"),
+        (r"^place_type .* is not a known type", "gw.err.place_type"),
         (r"outside every grid", "gw.err.outside"),
         (r"^grid (?P<code>\d+) is not in your area", "gw.err.not_your_grid"),
         (r"not in grid|not inside", "gw.err.wrong_grid"),
@@ -128,10 +133,10 @@ def _mine_page(
     households = []
     for code in grids:
         households.extend(visits.never_visited(session, who, area_code=code, limit=30))
-        households.extend(session.scalars(registers.list_households(session, who, area_code=code).limit(60)))
+        households.extend(session.scalars(list_households(session, who, area_code=code).limit(60)))
     if household is not None:
         try:
-            households.insert(0, registers.get_household(session, who, household))
+            households.insert(0, get_household(session, who, household))
         except PinganError:
             household = None
     unique = list({h.id: h for h in households}.values())
@@ -477,7 +482,7 @@ def _residents(
     people: list[Resident] = []
     total = 0
     if not message:
-        stmt = registers.list_residents(session, who, area_code=code, id_number=id_number, phone=phone)
+        stmt = list_residents(session, who, area_code=code, id_number=id_number, phone=phone)
         total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         people = list(session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     homes = list(session.scalars(select(Household).where(Household.id.in_({p.household_id for p in people}))))
@@ -506,7 +511,7 @@ def households(
     who = require_staff(actor, *READ_ROLES)
     code = get_grid_code(session, who, area_code)
     page = max(page, 1)
-    stmt = registers.list_households(session, who, area_code=code).where(Household.is_active)
+    stmt = list_households(session, who, area_code=code).where(Household.is_active)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     homes = list(session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     ids = [h.id for h in homes]
@@ -682,6 +687,7 @@ def _import_page(
         error_file=base64.b64encode(report.error_file).decode() if report and report.error_file else "",
         xlsx=XLSX,
         grids=[(c, n) for c, n in grid_names(session, mine).items()],
+        place_types=[(t.code, t.name(lang_of(request))) for t in place_types(request.app.state.modules)],
     )
 
 
@@ -853,3 +859,43 @@ def _party_problem(t: Any, exc: PinganError) -> str:
     """What was wrong with a party form, in the page's language (the field decides)."""
     field = exc.field if exc.field in ("name", "area_code", "role", "staff_id") else "generic"
     return str(t(f"party.problem.{field}"))
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def area_panel(request: Request, session: Session, actor: Actor, area_code: str) -> dict[str, Any]:
+    """The area page's section of the grid registers (``AreaPanel``): the counts of registered households
+    and key places (with the places by type, named in the viewer's language) and the area's staff, each left
+    out where the actor may not read that register."""
+    lang = lang_of(request)
+    translate = i18n.translator(lang)
+    staff_rows: list[dict[str, Any]] = []
+    stats: list[dict[str, Any]] = []
+    by_type: list[tuple[str, int]] = []
+    try:
+        links = staff.links_query(session, actor, area_code=area_code).limit(50)
+        staff_rows = [
+            {"name": member.name, "role": link.role, "phone": member.phone_masked}
+            for link, member in session.execute(links)
+        ]
+        households = _count(session, list_households(session, actor, area_code=area_code))
+        stats.append({"value": households, "label": translate("grid.registered_households")})
+    except Forbidden:
+        pass
+    try:
+        stmt = places_query(session, actor, area_code=area_code)
+        stats.append({"value": _count(session, stmt), "label": translate("grid.places")})
+        counted = session.execute(
+            stmt.with_only_columns(Place.place_type, func.count())
+            .group_by(Place.place_type)
+            .order_by(None)
+            .order_by(func.count().desc(), Place.place_type)
+        ).all()
+        known = place_types(request.app.state.modules)
+        by_type = [(type_name(str(code), lang, known), int(n)) for code, n in counted]
+    except Forbidden:
+        pass
+    stats.append({"value": len(staff_rows), "label": translate("grid.staff")})
+    return {"stats": stats, "staff": staff_rows, "place_types": by_type}

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pingan.audit.schemas import RevealRequest as RevealRequest  # one shape for every reveal
+from pingan.core.pagination import Page as Page  # one envelope for every list
+from pingan.core.pagination import PageQuery
 from pingan.grids.models import Household, Opinion, Place, RecordChange, Resident, Visit
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
 
 
 class BuildingCreate(BaseModel):
@@ -104,7 +97,7 @@ class ResidentUpdate(BaseModel):
     household_id: int | None = None
 
 
-class ResidentSearch(BaseModel):
+class ResidentSearch(PageQuery):
     """The filters of ``GET /api/v1/grids/residents`` in a POST body: ID numbers and phones never travel in a
     URL (so never land in an access log)."""
 
@@ -115,8 +108,6 @@ class ResidentSearch(BaseModel):
     id_number: str | None = Field(None, description="exact match through the blind index")
     phone: str | None = Field(None, description="exact match through the blind index")
     active: bool | None = True
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
 
 
 class ResidentRead(BaseModel):
@@ -168,6 +159,7 @@ class PlaceCreate(BaseModel):
 
 
 class PlaceUpdate(BaseModel):
+    place_type: str | None = None
     name: str | None = None
     address: str | None = None
     lon: float | None = None
@@ -211,6 +203,13 @@ class PlaceRead(BaseModel):
         )
 
 
+class PlaceTypeRead(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    module: str = Field(description="the module that declares it")
+
+
 class ChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -234,6 +233,43 @@ class StaffCreate(BaseModel):
     organisation: str = ""
     phone: str | None = None
     account_id: int | None = None
+
+
+class GridCoverageRead(BaseModel):
+    """One grid's visit coverage since the quarter's start."""
+
+    area_code: str
+    name: str
+    households: int
+    visited: int
+    share: float
+    never_visited: int
+
+
+class CadreCoverageRead(BaseModel):
+    """One liaison cadre's visit coverage over their grids."""
+
+    staff_id: int
+    name: str
+    organisation: str
+    grids: list[str]
+    households: int
+    visited: int
+    visits: int
+    share: float
+
+
+class StaffCreated(BaseModel):
+    id: int
+    name: str
+    organisation: str
+
+
+class StaffLinked(BaseModel):
+    link_id: int
+    staff_id: int
+    area_code: str
+    role: str
 
 
 class StaffLinkCreate(BaseModel):

@@ -1,35 +1,24 @@
-"""The grids module's public service API (other modules call these, never the tables).
+"""The grids module's service functions in one place (for its adapters, the CLI and the web layer); other
+capability modules use only ``pingan.grids.interface`` (the register of places).
 
 Registers: create/get/update/list buildings, households, residents and key places (``list_places``),
 change history; staff and coverage gaps; visits and coverage KPIs; tasks and population checks; opinions.
+Paging is the spine's (``pingan.core.pagination``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
-
+from pingan.grids.buildings import create_building, get_building, update_building
+from pingan.grids.households import create_household, get_household, update_household
 from pingan.grids.io import export_register, import_register, template
 from pingan.grids.opinions import answer_opinion, get_opinion, opinion_to_case, submit_opinion, tag_opinion
-from pingan.grids.registers import (
-    create_building,
-    create_household,
-    create_place,
+from pingan.grids.places import create_place, get_place, list_places, reveal_place, update_place
+from pingan.grids.registers import record_history
+from pingan.grids.residents import (
     create_resident,
-    get_building,
-    get_household,
-    get_place,
     get_resident,
-    list_places,
     move_out_resident,
-    record_history,
-    reveal_place,
     reveal_resident,
-    update_building,
-    update_household,
-    update_place,
     update_resident,
 )
 from pingan.grids.staff import coverage_gaps, create_staff, get_staff, link_staff, unlink_staff
@@ -50,7 +39,6 @@ __all__ = [
     "check_resident",
     "close_task",
     "complete_task",
-    "count",
     "coverage_gaps",
     "create_building",
     "create_household",
@@ -72,7 +60,6 @@ __all__ = [
     "move_out_resident",
     "never_visited",
     "opinion_to_case",
-    "page",
     "record_history",
     "record_visit",
     "reveal_place",
@@ -87,24 +74,3 @@ __all__ = [
     "update_place",
     "update_resident",
 ]
-
-
-def count(session: Session, stmt: Select[Any]) -> int:
-    """How many rows a (scoped) statement selects."""
-    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
-
-
-def page(session: Session, stmt: Any, *, limit: int, offset: int) -> tuple[list[Any], int]:
-    """One page of a (scoped) statement and the total."""
-    if not 1 <= limit <= 500:
-        from pingan.core.errors import ValidationFailed
-
-        raise ValidationFailed("limit must be between 1 and 500", field="limit")
-    if offset < 0:
-        from pingan.core.errors import ValidationFailed
-
-        raise ValidationFailed("offset must not be negative", field="offset")
-    total = count(session, stmt)
-    rows = session.execute(stmt.limit(limit).offset(offset))
-    items = list(rows.scalars()) if len(stmt.column_descriptions) == 1 else [tuple(r) for r in rows]
-    return items, total

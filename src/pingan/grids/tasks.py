@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from pingan.core.clock import as_utc, utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, require_role
-from pingan.grids import registers
 from pingan.grids.common import (
     MANAGER_ROLES,
     READ_ROLES,
@@ -25,6 +24,7 @@ from pingan.grids.common import (
     visible_grids,
 )
 from pingan.grids.models import CheckItem, CheckOutcome, Resident, Task, TaskKind, TaskTarget
+from pingan.grids.residents import move_out_resident, update_resident
 
 WORK_ROLES = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.GRID_WORKER, Role.LIAISON_CADRE)
 
@@ -276,11 +276,9 @@ def check_resident(
     if outcome == CheckOutcome.CORRECTED.value:
         if not corrections:
             raise ValidationFailed("a correction needs the corrected fields", field="corrections")
-        registers.update_resident(
-            session, actor, resident_id=item.resident_id, changes=corrections, source="check"
-        )
+        update_resident(session, actor, resident_id=item.resident_id, changes=corrections, source="check")
     elif outcome == CheckOutcome.MOVED_OUT.value:
-        registers.move_out_resident(session, actor, resident_id=item.resident_id, source="check")
+        move_out_resident(session, actor, resident_id=item.resident_id, source="check")
     item.outcome = outcome
     item.note = clean_text(note, field="note", max_len=2000, required=False)
     item.checked_at = utcnow()

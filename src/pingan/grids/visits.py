@@ -16,7 +16,6 @@ from pingan.core.clock import LOCAL_TZ, as_utc, utcnow
 from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.security import Actor, require_role
 from pingan.grids import opinions as opinions_service
-from pingan.grids import registers
 from pingan.grids.common import (
     READ_ROLES,
     VISIT_ROLES,
@@ -26,7 +25,9 @@ from pingan.grids.common import (
     scoped,
     visible_grids,
 )
+from pingan.grids.households import get_household
 from pingan.grids.models import Building, Household, Opinion, StaffLink, StaffMember, StaffRole, Visit
+from pingan.grids.residents import get_resident, update_resident
 from pingan.grids.staff import staff_for_account
 
 MAX_ISSUES = 20
@@ -70,7 +71,7 @@ def record_visit(
     is kept, the issue stays on it unraised with ``case_error``, and ``result.case_errors`` says why.
     """
     require_role(actor, *VISIT_ROLES)
-    household = registers.get_household(session, actor, household_id)
+    household = get_household(session, actor, household_id)
     check_write(actor, household.area_code, what="household", roles=VISIT_ROLES)
     when = as_utc(visited_at) if visited_at else utcnow()
     if when > utcnow():
@@ -145,13 +146,13 @@ def record_visit(
         if not isinstance(resident_id, int):
             raise ValidationFailed("each register change names a resident_id", field=f"resident_changes.{i}")
         fields = {k: v for k, v in change.items() if k != "resident_id"}
-        resident = registers.get_resident(session, actor, resident_id)
+        resident = get_resident(session, actor, resident_id)
         if resident.household_id != household.id:
             raise ValidationFailed(
                 "register changes in a visit concern residents of the visited household",
                 field=f"resident_changes.{i}.resident_id",
             )
-        registers.update_resident(session, actor, resident_id=resident_id, changes=fields, source="visit")
+        update_resident(session, actor, resident_id=resident_id, changes=fields, source="visit")
         result.changed_residents.append(resident_id)
     for i, op in enumerate(opinions or []):
         result.opinions.append(

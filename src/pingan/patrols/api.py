@@ -21,9 +21,10 @@ from pingan.accounts import service as accounts
 from pingan.core.clock import utcnow
 from pingan.core.db import transaction
 from pingan.core.errors import Forbidden, TooLarge, Unauthorized, ValidationFailed
+from pingan.core.pagination import Limit, Offset
 from pingan.core.security import Actor, require_role
-from pingan.core.validation import DbId, Offset, export_rows
-from pingan.patrols import coverage, dispatch, positions, roster, shifts, training, volunteers
+from pingan.core.validation import DbId, export_rows
+from pingan.patrols import coverage, dispatch, phones, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES
 from pingan.patrols.osmand import writer_of
 from pingan.patrols.positions import DUPLICATE, OK, UNKNOWN_DEVICE, Fix, parse_batch
@@ -32,8 +33,10 @@ from pingan.patrols.schemas import (
     BatchResult,
     BookingCreate,
     BookingRead,
+    CertificateIssued,
     CertificatesCreate,
     CourseCreate,
+    CourseRead,
     DeviceKeyRead,
     DispatchCreate,
     DispatchReport,
@@ -43,7 +46,10 @@ from pingan.patrols.schemas import (
     ShiftCreate,
     ShiftRead,
     TeamCreate,
+    TeamListed,
+    TeamRead,
     TrainingSessionCreate,
+    TrainingSessionRead,
     VolunteerCreate,
     VolunteerPage,
     VolunteerRead,
@@ -64,12 +70,14 @@ MAX_ROSTER_BYTES = 20 * 1024 * 1024
 # --- teams and volunteers -----------------------------------------------------------------------------
 
 
-@router.get("/teams", summary="Patrol teams in scope with active member counts")
+@router.get(
+    "/teams", response_model=list[TeamListed], summary="Patrol teams in scope with active member counts"
+)
 def list_teams(session: DbSession, actor: CurrentActor, within: str | None = None) -> list[dict[str, Any]]:
     return volunteers.list_teams(session, actor, within=within)
 
 
-@router.post("/teams", status_code=201, summary="Create a team for a community")
+@router.post("/teams", status_code=201, response_model=TeamRead, summary="Create a team for a community")
 def create_team(session: DbSession, actor: CurrentActor, body: TeamCreate) -> dict[str, Any]:
     team = volunteers.create_team(session, actor, area_code=body.area_code, name=body.name)
     return {"id": team.id, "name": team.name, "area_code": team.area_code}
@@ -84,8 +92,8 @@ def list_volunteers(
     phone: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     id_number: Annotated[str | None, Query(deprecated=True, description=DEPRECATED_PII)] = None,
     within: str | None = None,
-    offset: Annotated[Offset, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> VolunteerPage:
     search = VolunteerSearch(
         team_id=team_id,
@@ -117,6 +125,7 @@ def _volunteer_page(session: DbSession, actor: Actor, f: VolunteerSearch) -> Vol
 @router.post("/volunteers", status_code=201, response_model=VolunteerRead, summary="Register a volunteer")
 def register_volunteer(session: DbSession, actor: CurrentActor, body: VolunteerCreate) -> VolunteerRead:
     v = volunteers.register_volunteer(session, actor, **body.model_dump())
+    phones.register_phones(session, [v.id])
     return VolunteerRead.model_validate(v)
 
 
@@ -154,6 +163,7 @@ def update_volunteer(
     session: DbSession, actor: CurrentActor, volunteer_id: DbId, body: VolunteerUpdate
 ) -> VolunteerRead:
     v = volunteers.update_volunteer(session, actor, volunteer_id=volunteer_id, **body.model_dump())
+    phones.register_phones(session, [v.id])  # a new device id joins the register
     return VolunteerRead.model_validate(v)
 
 
@@ -261,7 +271,7 @@ async def import_roster(
 # --- training, handbook, activities -------------------------------------------------------------------
 
 
-@router.get("/courses", summary="Training courses")
+@router.get("/courses", response_model=list[CourseRead], summary="Training courses")
 def list_courses(session: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
     require_role(actor, *READ_ROLES)
     return [
@@ -270,19 +280,29 @@ def list_courses(session: DbSession, actor: CurrentActor) -> list[dict[str, Any]
     ]
 
 
-@router.post("/courses", status_code=201, summary="Create a training course")
+@router.post("/courses", status_code=201, response_model=CourseRead, summary="Create a training course")
 def create_course(session: DbSession, actor: CurrentActor, body: CourseCreate) -> dict[str, Any]:
     c = training.create_course(session, actor, **body.model_dump())
     return {"id": c.id, "code": c.code, "title": c.title, "validity_months": c.validity_months}
 
 
-@router.post("/training-sessions", status_code=201, summary="Schedule a training session")
+@router.post(
+    "/training-sessions",
+    status_code=201,
+    response_model=TrainingSessionRead,
+    summary="Schedule a training session",
+)
 def schedule_session(session: DbSession, actor: CurrentActor, body: TrainingSessionCreate) -> dict[str, Any]:
     t = training.schedule_session(session, actor, **body.model_dump())
     return {"id": t.id, "course_id": t.course_id, "area_code": t.area_code, "held_on": t.held_on}
 
 
-@router.post("/training-sessions/{session_id}/certificates", status_code=201, summary="Issue certificates")
+@router.post(
+    "/training-sessions/{session_id}/certificates",
+    status_code=201,
+    response_model=list[CertificateIssued],
+    summary="Issue certificates",
+)
 def issue_certificates(
     session: DbSession, actor: CurrentActor, session_id: DbId, body: CertificatesCreate
 ) -> list[dict[str, Any]]:

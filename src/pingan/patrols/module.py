@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pingan.core.modules import ApiRouter, CasePanel, CliGroup, Module, NavLink, WallTile
+from pingan.core.modules import ApiLink, ApiRouter, CasePanel, CliGroup, DeviceKind, Module, NavLink, WallTile
 
 MODULE = Module(
     name="patrols",
@@ -10,6 +10,9 @@ MODULE = Module(
     title_en="Patrols",
     depends=("cases",),
     api_routers=(ApiRouter("pingan.patrols.api:router"), ApiRouter("pingan.patrols.osmand:router")),
+    api_links=(
+        ApiLink("/api/v1/patrols/volunteers", "/api/v1/patrols/volunteers/{volunteer_id}", "volunteer_id"),
+    ),
     page_routers=(ApiRouter("pingan.patrols.pages:router"),),
     app_hooks=("pingan.patrols.osmand:install",),  # the hottest route first, as a plain route
     cli=(CliGroup("patrols", "pingan.patrols.cli:patrols_app"),),
@@ -36,5 +39,8 @@ MODULE = Module(
         ),
         NavLink("/patrol", "我的巡防", "My patrol", roles=("patrol_volunteer",), landing=True),
     ),
+    templates="pingan.patrols:templates",  # its pages' templates (they extend the shared base.html)
+    # the volunteers' phones in the devices register (heard with every batch of fixes); no outage cases
+    device_kinds=(DeviceKind("patrol_phone", "巡防手机", "Patrol phone", outage_category=None),),
     migrations="patrols",
 )

@@ -33,6 +33,7 @@ from pingan.core.geo import haversine_m
 from pingan.core.groupcommit import GroupCommit
 from pingan.core.pii import get_protector
 from pingan.core.security import Actor
+from pingan.patrols import phones
 from pingan.patrols.common import from_ms, to_ms
 from pingan.patrols.models import (
     DeviceState,
@@ -803,6 +804,7 @@ class GroupCommitWriter:
         try:
             with transaction(self.factory) as session:
                 results = ingest_fixes(session, fixes)
+                phones.record_heard(session, fixes, results)  # the devices register: one call a batch
         finally:
             if paused:
                 gc.enable()

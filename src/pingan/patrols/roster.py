@@ -21,6 +21,7 @@ from pingan.core.security import Actor, ensure_in_scope, require_role
 from pingan.core.validation import export_cell
 from pingan.patrols.common import MANAGE_ROLES
 from pingan.patrols.models import PatrolTeam, PatrolVolunteer
+from pingan.patrols.phones import register_phones
 from pingan.patrols.volunteers import (
     VolunteerInput,
     bulk_insert_volunteers,
@@ -219,6 +220,7 @@ def import_roster(
         if progress and i % 500 == 0:
             progress(total + i, total * 2)
     imported = bulk_insert_volunteers(session, rows)
+    register_phones(session, device_ids=[r["device_id"] for r in rows if r.get("device_id")])
     audit.record(
         session,
         actor,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pingan.audit.schemas import RevealRequest as RevealRequest  # one shape for every reveal
+from pingan.core.pagination import Page, PageQuery
 
 
 class TeamCreate(BaseModel):
@@ -62,7 +63,7 @@ class VolunteerRead(BaseModel):
     )
 
 
-class VolunteerSearch(BaseModel):
+class VolunteerSearch(PageQuery):
     """The filters of ``GET /api/v1/patrols/volunteers`` in a POST body: phones and ID numbers never travel
     in a URL (so never land in an access log)."""
 
@@ -71,15 +72,40 @@ class VolunteerSearch(BaseModel):
     phone: str | None = None
     id_number: str | None = None
     within: str | None = None
-    offset: int = Field(0, ge=0)
-    limit: int = Field(50, ge=1, le=500)
 
 
-class VolunteerPage(BaseModel):
-    items: list[VolunteerRead]
-    total: int
-    offset: int
-    limit: int
+class VolunteerPage(Page[VolunteerRead]):
+    """One page of volunteers (the one list envelope)."""
+
+
+class TeamRead(BaseModel):
+    id: int
+    name: str
+    area_code: str
+
+
+class TeamListed(TeamRead):
+    active_members: int
+
+
+class CourseRead(BaseModel):
+    id: int
+    code: str
+    title: str
+    validity_months: int
+
+
+class TrainingSessionRead(BaseModel):
+    id: int
+    course_id: int
+    area_code: str
+    held_on: date
+
+
+class CertificateIssued(BaseModel):
+    id: int
+    volunteer_id: int
+    expires_on: date
 
 
 class CourseCreate(BaseModel):

@@ -22,6 +22,7 @@ from pingan.core.errors import PinganError
 from pingan.core.modules import Module, load, resolve, template_folder
 from pingan.core.pii import protector_for
 from pingan.web.inputs import InputRulesMiddleware
+from pingan.web.jobs import JobRunner, selected_jobs
 from pingan.web.middleware import check_startup, install_security
 from pingan.web.openapi import install_openapi
 from pingan.web.routing import include
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
     app.state.settings = settings
     app.state.engine = engine
     app.state.modules = tuple(modules)
-    app.state.session_factory = make_session_factory(engine)
+    app.state.jobs = tuple(selected_jobs(modules, settings.jobs))  # an unknown job name stops the start here
+    app.state.session_factory = make_session_factory(engine, settings)  # its sessions carry the settings
     check_startup(settings, engine)
     app.state.protector = protector_for(settings)
     app.add_middleware(InputRulesMiddleware)  # inside the body size limit that install_security adds
@@ -72,13 +74,20 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Once started, the application's long-lived objects (routes, models, metadata, caches) are frozen out
+    """Start the enabled modules' background jobs that ``PINGAN_JOBS`` selects (``pingan.web.jobs``).
+
+    Once started, the application's long-lived objects (routes, models, metadata, caches) are frozen out
     of the cyclic garbage collector: its full collections then walk only what requests create, instead of
     pausing every request in flight for tens of milliseconds (the tail latency of intake under load)."""
     if app.state.settings.gc_freeze:
         gc.collect()
         gc.freeze()
-    yield
+    runner = JobRunner(app.state.session_factory, app.state.jobs)
+    runner.start()
+    try:
+        yield
+    finally:
+        runner.stop()
 
 
 def _mount_routers(app: FastAPI, modules: Sequence[Module]) -> None:

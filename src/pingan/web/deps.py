@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pingan.accounts import service as accounts
-from pingan.core.config import Settings
+from pingan.core.config import Settings, carry_settings
 from pingan.core.db import base_engine, transaction, writer_bind
 from pingan.core.errors import Unauthorized
 from pingan.core.security import Actor
@@ -37,6 +37,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
     Unsafe methods write: on SQLite their transaction takes the write lock when it begins (BEGIN IMMEDIATE).
     Safe methods read; ``session.info["read_only"]`` tells services to skip optional bookkeeping writes.
+    The session carries the app's settings to the services (``core.config.settings_of``).
     """
     factory = request.app.state.session_factory
     if request.method in SAFE_METHODS:
@@ -44,6 +45,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.info["read_only"] = True
     else:
         session = factory(bind=writer_bind(factory.kw.get("bind")))
+    carry_settings(session, request.app.state.settings)  # the services read this app's settings
     try:
         yield session
         session.commit()

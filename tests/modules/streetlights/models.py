@@ -1,4 +1,5 @@
-"""The module's table: one row per street light, with the case its fault raised."""
+"""The module's table: one row per street light, with the case its fault raised and the cabinet (a place of
+the register of places) that feeds it."""
 
 from __future__ import annotations
 
@@ -18,3 +19,5 @@ class StreetLight(Base):
     lat: Mapped[float] = mapped_column(Float)
     is_broken: Mapped[bool] = mapped_column(Boolean, default=False)
     case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the case its last fault raised
+    # its facts about a place of the register (grids.interface), by the place id: the cabinet feeding it
+    cabinet_place_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

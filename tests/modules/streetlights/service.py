@@ -1,4 +1,5 @@
-"""The module's rules: list the lights in scope, report one broken (which raises a case), count them."""
+"""The module's rules: list the lights in scope, report one broken (which raises a case), note the cabinet
+feeding one (a place of the register of places), count them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlalchemy.orm import Session
 from pingan.cases import interface as cases
 from pingan.core.errors import NotFound
 from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
+from pingan.grids import interface as places
 
 from .models import StreetLight
-from .module import CATEGORY
+from .module import CABINET_PLACE, CATEGORY
 
 STAFF = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.GRID_WORKER)
 
@@ -48,6 +50,31 @@ def report_broken(session: Session, actor: Actor, *, light_id: int, note: str = 
     light.is_broken, light.case_id = True, case.id
     session.flush()
     return light
+
+
+def attach_cabinet(
+    session: Session, actor: Actor, *, light_id: int, name: str, address: str, lon: float, lat: float
+) -> places.PlaceRef:
+    """The cabinet feeding a light: found in (or added once to) the register of places; the light keeps its
+    id."""
+    require_role(actor, *STAFF)
+    light = session.get(StreetLight, light_id)
+    if light is None:
+        raise NotFound(f"street light {light_id} not found", field="light_id")
+    ensure_in_scope(actor, light.area_code, what="street light", roles=STAFF)
+    found = places.find_or_add_place(
+        session,
+        actor,
+        place_type=CABINET_PLACE,
+        name=name,
+        address=address,
+        lon=lon,
+        lat=lat,
+        source="streetlights",
+    )
+    light.cabinet_place_id = found.place.id
+    session.flush()
+    return found.place
 
 
 def wall_tile(session: Session, actor: Actor, scope: str, translate: Callable[..., str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Server-rendered pages (Jinja) with small scripts: sign-in, the wall, the workbench, grids, residents.
+"""Server-rendered pages (Jinja) with small scripts: sign-in, the wall, the workbench, area pages, residents.
 
 Pages are rendered from the modules' service functions; the live parts (maps, charts, the live feed) are
 filled in by our scripts from the JSON API.
@@ -44,13 +44,13 @@ API_DOCS_HTML = """<!doctype html>
 
 def install_pages(app: FastAPI) -> None:
     """Mount our static files, the vendored libraries and every page router."""
-    from pingan.web.pages import audit, auth, clerk, grids, resident, wall, work
+    from pingan.web.pages import area, audit, auth, clerk, resident, wall, work
 
     node_modules = find_node_modules()
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static-app")
     for name, sub in VENDOR.items():
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=node_modules / sub), name=f"vendor-{name}")
-    for module in (auth, wall, work, grids, resident, audit, clerk):
+    for module in (auth, wall, work, area, resident, audit, clerk):
         include(app, module.router)
 
     favicon = (STATIC_DIR / "favicon.svg").read_bytes()

@@ -30,6 +30,6 @@ def clerk_page(request: Request, session: DbSession, actor: OptionalActor) -> Re
             scopes.append((grant.area_code, areas.get_area(session, grant.area_code).name))
         except NotFound:
             scopes.append((grant.area_code, grant.area_code))
-    items, _total = cases.list_cases(session, who, page=1, page_size=20)
+    items, _total = cases.list_cases(session, who, limit=20)
     own = [c for c in items if c.reporter_account_id == who.account_id]
     return render(request, "clerk.html", who, scopes=scopes, reports=own)

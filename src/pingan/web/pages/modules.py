@@ -1,11 +1,12 @@
 """Which modules this application runs (``app.state.modules``, resolved from ``PINGAN_MODULES`` by the app
-factory), and what they add to the shared pages: navigation links, landing pages, wall tiles."""
+factory), and what they add to the shared pages: navigation links, landing pages, wall tiles, and the panels
+of the case and area pages."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from pingan.core.modules import CasePanel, Module, NavLink, WallTile
+from pingan.core.modules import AreaPanel, CasePanel, Module, NavLink, WallTile
 from pingan.core.security import Actor
 
 
@@ -47,3 +48,8 @@ def wall_tiles(app: FastAPI) -> tuple[WallTile, ...]:
 def case_panels(app: FastAPI) -> tuple[CasePanel, ...]:
     """The enabled modules' sections of the staff case page, in module order."""
     return tuple(panel for module in enabled(app) for panel in module.case_panels)
+
+
+def area_panels(app: FastAPI) -> tuple[AreaPanel, ...]:
+    """The enabled modules' sections of the area page, in module order."""
+    return tuple(panel for module in enabled(app) for panel in module.area_panels)

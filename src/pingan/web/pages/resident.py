@@ -204,7 +204,7 @@ def report_nearby(
 def _own_reports(session: DbSession, actor: Actor | None) -> list[Any]:
     if actor is None or not actor.has_role(Role.RESIDENT):
         return []
-    items, _total = service.list_cases(session, actor, page=1, page_size=20)
+    items, _total = service.list_cases(session, actor, limit=20)
     return [c for c in items if c.reporter_account_id == actor.account_id]
 
 

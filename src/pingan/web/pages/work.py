@@ -147,7 +147,7 @@ def queue(request: Request, session: DbSession, actor: OptionalActor) -> Respons
     problem = _filter_problem(request, f)
     if problem is None:
         items, total = service.list_cases(
-            session, actor, filters=_case_filter(f), page=page, page_size=PAGE_SIZE
+            session, actor, filters=_case_filter(f), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
     else:
         items, total = [], 0

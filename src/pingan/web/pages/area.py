@@ -1,4 +1,5 @@
-"""Grid view: one grid's boundary, its people and places counts, its staff, and its open cases."""
+"""The area page (``/grids/{code}``): one area's boundary, its figures, its open cases, and the sections the
+enabled modules add (``AreaPanel``: the grid registers' counts and staff, say)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
 from pingan.areas import service as areas
 from pingan.cases import service as cases
 from pingan.cases import sla
-from pingan.core.errors import Forbidden
+from pingan.core.modules import load
 from pingan.core.security import Actor, ensure_in_scope
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import STAFF_ROLES, lang_of, render, require_staff
 from pingan.web.pages.lookups import names
-from pingan.web.pages.modules import has_module
+from pingan.web.pages.modules import area_panels
 from pingan.web.pages.work import row_of
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
     lookup = names(session, lang, within=code[:6])
     chain = [a for a in reversed(areas.ancestors(session, code)[1:])]
     open_cases, open_total = cases.list_cases(
-        session, actor, filters=cases.CaseFilter(area_code=code, is_open=True), page=1, page_size=100
+        session, actor, filters=cases.CaseFilter(area_code=code, is_open=True), limit=100
     )
     colours = {c.id: sla.status_of(c).color for c in open_cases}  # now, as the case page shows it
     overdue = sum(1 for colour in colours.values() if colour == "red")
@@ -61,13 +61,14 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
         ],
         "strings": i18n.messages_with_prefix(lang, "sla."),
     }
-    registers = _registers(request, session, actor, code)
+    panels = _panels(request, session, actor, code)
     crumbs = [(a, actor.can_see_area(a.code, STAFF_ROLES)) for a in chain]
     return render(
         request,
         "grid.html",
         actor,
-        registers=registers,
+        panels=panels,
+        panel_stats=[stat for panel in panels for stat in panel["data"].get("stats", ())],
         crumbs=crumbs,
         area=area,
         chain=chain,
@@ -80,27 +81,11 @@ def grid_page(request: Request, session: DbSession, actor: OptionalActor, code: 
     )
 
 
-def _count(session: DbSession, stmt: Any) -> int:
-    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-
-
-def _registers(request: Request, session: DbSession, actor: Actor, code: str) -> dict[str, Any] | None:
-    """Staff, registered households and key places of the area, when the grid registers are installed."""
-    if not has_module(request.app, "grids"):
-        return None
-    from pingan.grids import registers, staff
-
-    found: dict[str, Any] = {"staff": [], "households": None, "places": None}
-    try:
-        found["staff"] = [
-            {"name": member.name, "role": link.role, "phone": member.phone_masked}
-            for link, member in session.execute(staff.links_query(session, actor, area_code=code).limit(50))
-        ]
-        found["households"] = _count(session, registers.list_households(session, actor, area_code=code))
-    except Forbidden:
-        pass
-    try:
-        found["places"] = _count(session, registers.places_query(session, actor, area_code=code))
-    except Forbidden:
-        pass
-    return found
+def _panels(request: Request, session: DbSession, actor: Actor, code: str) -> list[dict[str, Any]]:
+    """The enabled modules' sections of the area page that have something to show this actor."""
+    shown = []
+    for panel in area_panels(request.app):
+        data = load(panel.build)(request, session, actor, code)
+        if data is not None:
+            shown.append({"key": panel.key, "template": panel.template, "data": data})
+    return shown
