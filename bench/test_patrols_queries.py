@@ -106,8 +106,12 @@ def current_export_rows(session: Session, actor: Any) -> list[dict[str, Any]]:
 
 
 def _json(value: Any) -> bytes:
+    """The body FastAPI sends for a route's return value: a Response's own body, else the encoded value."""
     from fastapi.encoders import jsonable_encoder
+    from fastapi.responses import Response
 
+    if isinstance(value, Response):
+        return bytes(value.body)
     return json.dumps(jsonable_encoder(value), ensure_ascii=False).encode()
 
 

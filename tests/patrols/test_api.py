@@ -160,6 +160,32 @@ class TestBatchPositions:
         assert r.json() == {"accepted": 50, "duplicates": 1, "unknown_devices": ["ghost"], "results": None}
         assert _count(session, volunteer.id) == 50
 
+    def test_the_body_is_parsed_once(
+        self,
+        client: TestClient,
+        session: Session,
+        volunteer: PatrolVolunteer,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The input rules parse the JSON body; the route takes their value (no second parse of 4.8 MB)."""
+        import orjson
+
+        body = orjson.dumps(
+            {"positions": [{"device_id": volunteer.device_id, "t": 1772933400, "lon": 120.2, "lat": 30.19}]}
+        )
+        parsed: list[bytes] = []
+        loads = orjson.loads
+
+        def counting(data: Any) -> Any:
+            parsed.append(bytes(data))
+            return loads(data)
+
+        monkeypatch.setattr(orjson, "loads", counting)
+        headers = {**auth(session, "admin"), "Content-Type": "application/json"}
+        r = client.post("/api/v1/patrols/positions", content=body, headers=headers)
+        assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+        assert parsed.count(body) == 1
+
     def test_bad_item_names_its_index(self, client: TestClient, session: Session) -> None:
         r = client.post(
             "/api/v1/patrols/positions",

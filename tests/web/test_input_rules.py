@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from tests.cases.helpers import point_in
@@ -228,3 +230,25 @@ class TestAttributesBounds:
         assert r.status_code == 201, r.text
         case = client.get(f"/api/v1/cases/{r.json()['id']}", headers=auth(session, "admin")).json()
         assert case["attributes"] == attributes
+
+
+_OLD_SUSPECT = re.compile(rb"\\u00[01]|\\[bf]|\\u[fF]{3}[eEfF]|\d{19}|[\xef]\xbf[\xbe\xbf]")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"\\", b"u", b"0", b"1", b"9", b"b", b"f", b"F", b"e", b"\xef", b"\xbf", b"\xbe", b'"', b" "]
+        ),
+        max_size=60,
+    )
+)
+def test_json_suspect_finds_what_the_single_expression_found(parts: list[bytes]) -> None:
+    """The byte-level searches flag exactly the bodies the former single regular expression flagged."""
+    from pingan.web.inputs import _json_suspect
+
+    body = b"".join(parts)
+    assert _json_suspect(body) == bool(_OLD_SUSPECT.search(body))
+    padded = b"1" * 19 + body  # a 19-digit integer anywhere
+    assert _json_suspect(padded)

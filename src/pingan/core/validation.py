@@ -12,9 +12,10 @@ Input (refused with :class:`~pingan.core.errors.ValidationFailed` naming the fie
 Output (for rows that are already stored, e.g. written before these rules or straight into the database):
 
 - :func:`xml_safe` drops the characters XML 1.0 cannot carry;
-- :func:`export_cell` makes a text cell of a spreadsheet export (CSV or xlsx) inert: characters an xlsx cannot
-  hold are dropped and text a spreadsheet would run as a formula (leading ``=``, ``+``, ``-``, ``@``, tab or
-  CR — the OWASP CSV-injection guidance) is prefixed with an apostrophe.
+- :func:`export_cell` (:func:`export_rows` for a table) makes a text cell of a spreadsheet export (CSV or
+  xlsx) inert: characters an xlsx cannot hold are dropped and text a spreadsheet would run as a formula
+  (leading ``=``, ``+``, ``-``, ``@``, tab or CR — the OWASP CSV-injection guidance) is prefixed with an
+  apostrophe.
 """
 
 from __future__ import annotations
@@ -76,6 +77,22 @@ def export_cell(value: Any) -> Any:
     if text.startswith(_FORMULA_LEAD):
         return "'" + text
     return text
+
+
+_EXPORT_SUSPECT = re.compile(f"{_BAD_TEXT.pattern}|^[{re.escape(''.join(_FORMULA_LEAD))}]", re.MULTILINE)
+
+
+def export_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows of cells made inert as :func:`export_cell` makes each (in place, and returned). A column at a
+    time: its text cells joined by line breaks are searched once, and only a column where something could
+    need it goes through :func:`export_cell` (a roster of 21,863 rows: one call per cell took 0.3 s)."""
+    for column, cells in enumerate(zip(*rows, strict=True)):
+        # every cell starts a line; other values than text are searched as text too (a negative number
+        # sends its column down the slow path, which leaves it unchanged)
+        if _EXPORT_SUSPECT.search("\n".join(map(str, cells))):
+            for row in rows:
+                row[column] = export_cell(row[column])
+    return rows
 
 
 def strip_unicode_space(value: str) -> str:

@@ -250,7 +250,7 @@ def coverage_report(
     visible = grids_in_scope(session, actor, within=within)
     rows = [all_codes.index(code) for code in visible if code in all_codes]
     covered = cov.patrollers[rows] > 0 if rows else np.zeros((0, hours), dtype=bool)
-    plan = coverage_plan(session, actor, since=since, hours=min(hours, 24 * 14), within=within)
+    plan = coverage_plan(session, actor, since=since, hours=min(hours, 24 * 14), within=within, grids=visible)
     planned = np.asarray(plan["planned"], dtype=np.int64)
     plan_index = {g: i for i, g in enumerate(plan["grids"])}
     gaps = []

@@ -51,6 +51,7 @@ KNOTS = 0.514444  # m/s per knot
 POOR_ACCURACY_M = 50.0
 JUMP_SPEED_MPS = 50.0  # 180 km/h between two fixes on foot or bicycle is not plausible
 JUMP_MIN_M = 300.0
+METRES_PER_DEGREE = 6371008.8 * math.pi / 180 * 1.000001  # of a meridian (a hair over: an upper bound)
 FUTURE_TOLERANCE_MS = 10 * 60 * 1000  # later than this ahead of the server's clock: stored, flagged invalid
 # What a fix may say at all (refused with a 400 naming the field, before it reaches the writer): a fix time
 # from 2000 on and at most a day ahead of the server's clock (a phone whose clock is off by hours is flagged,
@@ -255,8 +256,9 @@ def parse_batch_item(item: Any, index: int) -> Fix:
 
 
 def parse_batch(items: list[Any]) -> list[Fix]:
-    """Fixes of a batch: a fast path for well-formed numeric items, checked with numpy in one go; any
-    irregular item is parsed alone so that the error names it (``positions[i].field``)."""
+    """Fixes of a batch: a fast path for well-formed numeric items, checked a field at a time over the whole
+    batch (:func:`_batch_ok`); any irregular item is parsed alone so that the error names it
+    (``positions[i].field``)."""
     fixes: list[Fix] = []
     try:
         for item in items:
@@ -281,32 +283,51 @@ def parse_batch(items: list[Any]) -> list[Fix]:
                     item.get("alarm"),
                 )
             )
-        lon = np.fromiter((f.lon for f in fixes), dtype=np.float64, count=len(fixes))
-        lat = np.fromiter((f.lat for f in fixes), dtype=np.float64, count=len(fixes))
-        numeric = all(
-            (f.speed_mps is None or type(f.speed_mps) in (int, float))
-            and (f.accuracy_m is None or type(f.accuracy_m) in (int, float))
-            and (f.battery is None or type(f.battery) in (int, float))
-            and (f.bearing is None or type(f.bearing) in (int, float))
-            and (f.alarm is None or type(f.alarm) is str)
-            and (f.is_moving is None or type(f.is_moving) is bool)
-            and 0 < len(f.device_id) <= 64
-            for f in fixes
-        )
-        if numeric and (np.abs(lon) <= 180).all() and (np.abs(lat) <= 90).all():  # NaN compares False
-            latest = time.time() * 1000 + MAX_AHEAD_MS
-            if all(
-                MIN_FIX_MS <= f.fixed_ms <= latest  # type: ignore[operator]
-                and (f.battery is None or 0 <= f.battery <= 1)
-                and (f.speed_mps is None or 0 <= f.speed_mps <= MAX_SPEED_MPS)
-                and (f.accuracy_m is None or 0 <= f.accuracy_m <= MAX_ACCURACY_M)
-                and (f.bearing is None or 0 <= f.bearing <= 360)
-                for f in fixes
-            ):
-                return fixes
+        if _batch_ok(fixes):
+            return fixes
     except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
         pass
     return [parse_batch_item(item, i) for i, item in enumerate(items)]
+
+
+_NUMBERS = frozenset({int, float})
+_FLAGS = frozenset({bool, type(None)})
+_TEXTS = frozenset({str, type(None)})
+
+
+def _batch_ok(fixes: list[Fix]) -> bool:
+    """Whether every fix of the fast path meets :func:`parse_batch_item`'s rules. Each field is checked over
+    the whole batch at once (types as a set, ranges by numpy or min/max): a chain of conditions per fix cost
+    more than storing the fix."""
+    if not fixes:
+        return True
+    lengths = [len(f.device_id) for f in fixes]
+    times: list[int] = [f.fixed_ms for f in fixes]  # type: ignore[misc]  # all set by parse_batch
+    return bool(
+        0 < min(lengths)
+        and max(lengths) <= 64
+        and MIN_FIX_MS <= min(times)
+        and max(times) <= time.time() * 1000 + MAX_AHEAD_MS
+        and _within([f.lon for f in fixes], -180, 180, given=True)
+        and _within([f.lat for f in fixes], -90, 90, given=True)
+        and _within([f.speed_mps for f in fixes], 0, MAX_SPEED_MPS)
+        and _within([f.accuracy_m for f in fixes], 0, MAX_ACCURACY_M)
+        and _within([f.battery for f in fixes], 0, 1)
+        and _within([f.bearing for f in fixes], 0, 360)
+        and {type(f.is_moving) for f in fixes} <= _FLAGS
+        and {type(f.alarm) for f in fixes} <= _TEXTS
+    )
+
+
+def _within(values: list[Any], low: float, high: float, *, given: bool = False) -> bool:
+    """Every value (None: not sent, unless ``given``) is an int or a float from ``low`` to ``high``."""
+    present = values if given else [v for v in values if v is not None]
+    if not present:
+        return True
+    if not {type(v) for v in present} <= _NUMBERS:
+        return False
+    array = np.array(present, dtype=np.float64)
+    return bool(((array >= low) & (array <= high)).all())  # NaN compares False
 
 
 # --- ingestion ----------------------------------------------------------------------------------------
@@ -498,10 +519,14 @@ def _flag_and_rows(
         if state is not None and f.fixed_ms < state["fixed_ms"]:
             flags |= PositionFlag.OUT_OF_ORDER
         elif state is not None:
-            distance = haversine_m(state["lon"], state["lat"], f.lon, f.lat)
             seconds = max((f.fixed_ms - state["fixed_ms"]) / 1000.0, 1.0)
-            if distance > JUMP_MIN_M and distance / seconds > JUMP_SPEED_MPS:
-                flags |= PositionFlag.JUMP
+            # the haversine only when a cheap upper bound of the distance (a meridian plus a parallel path is
+            # no shorter than the great circle) could make a jump: most steps of a walk are metres
+            bound = (abs(f.lat - state["lat"]) + abs(f.lon - state["lon"])) * METRES_PER_DEGREE
+            if bound > JUMP_MIN_M and bound / seconds > JUMP_SPEED_MPS:
+                distance = haversine_m(state["lon"], state["lat"], f.lon, f.lat)
+                if distance > JUMP_MIN_M and distance / seconds > JUMP_SPEED_MPS:
+                    flags |= PositionFlag.JUMP
         row = {
             "device_id": f.device_id,
             "volunteer_id": k.volunteer_id,

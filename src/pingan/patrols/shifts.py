@@ -294,15 +294,23 @@ def grids_in_scope(session: Session, actor: Actor, *, within: str | None = None)
 
 
 def coverage_plan(
-    session: Session, actor: Actor, *, since: datetime, hours: int = 24, within: str | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    since: datetime,
+    hours: int = 24,
+    within: str | None = None,
+    grids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Per grid × hour: volunteers planned (booked) and required; the cells with no one planned."""
+    """Per grid × hour: volunteers planned (booked) and required; the cells with no one planned. ``grids``:
+    :func:`grids_in_scope` of the same actor and ``within`` when the caller has it already."""
     require_role(actor, *READ_ROLES)
     if not 1 <= hours <= 24 * 14:
         raise ValidationFailed("hours must be 1–336", field="hours")
     since = as_utc(since).replace(minute=0, second=0, microsecond=0)
     until = since + timedelta(hours=hours)
-    grids = grids_in_scope(session, actor, within=within)
+    if grids is None:
+        grids = grids_in_scope(session, actor, within=within)
     index = {g: i for i, g in enumerate(grids)}
     planned = np.zeros((len(grids), hours), dtype=np.int32)
     required = np.zeros((len(grids), hours), dtype=np.int32)

@@ -485,6 +485,16 @@ def export_roster(
     if within:
         stmt = in_scope(stmt, v.area_code, within_actor(within))
     open_ = get_protector().decrypt if full else str
+    skills_texts: dict[str, str] = {}  # a roster repeats a few dozen skill lists: each decoded once
+
+    def skills_text(raw: str | list[str] | None) -> str:
+        if not isinstance(raw, str):
+            return _skills_text(raw)
+        text = skills_texts.get(raw)
+        if text is None:
+            text = skills_texts[raw] = _skills_text(raw)
+        return text
+
     rows = [
         {
             "id": vid,
@@ -493,7 +503,7 @@ def export_roster(
             "phone": open_(phone),
             "community": community,
             "team": team_name,
-            "skills": _skills_text(skills),
+            "skills": skills_text(skills),
             "status": status,
             "device_id": device or "",
         }
