@@ -13,5 +13,11 @@ class TestInterface:
 
     def test_exports_exactly_the_supported_surface(self) -> None:
         assert sorted(interface.__all__) == [
-            "Case", "OPEN_STATES", "add_event", "get_case", "queue_message", "raise_case", "run_leased"
+            "Case",
+            "OPEN_STATES",
+            "add_event",
+            "get_case",
+            "queue_message",
+            "raise_case",
+            "run_leased",
         ]

@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pingan.core.security import Actor
+from pingan.core.security import Actor, in_scope
 from pingan.devices.models import Device, DeviceStatus
 
 
 def online_tile(session: Session, actor: Actor, scope: str, translate: Callable[..., str]) -> dict[str, Any]:
     """Online devices as a share of those ever heard (never-heard ones are counted apart); "–" with none."""
-    stmt = select(Device.status, func.count()).group_by(Device.status)
-    if scope:
-        stmt = stmt.where(Device.area_code.startswith(scope, autoescape=True))
+    stmt = in_scope(select(Device.status, func.count()).group_by(Device.status), Device.area_code, actor)
+    if scope:  # the wall's own area, inside the viewer's scope
+        stmt = stmt.where(Device.area_code.startswith(scope, autoescape=True))  # lint-scope: ok (filter)
     counts = {status: n for status, n in session.execute(stmt)}
     online = counts.get(DeviceStatus.ONLINE.value, 0)
     offline = counts.get(DeviceStatus.OFFLINE.value, 0)
