@@ -236,6 +236,8 @@ scoped(
     ),
 )
 
+rule("GET", P + "/place-types", AUTHENTICATED, build=lambda c: Target(P + "/place-types"))
+
 # --- import / export ----------------------------------------------------------------------------------
 rule(
     "GET",

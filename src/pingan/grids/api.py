@@ -283,7 +283,7 @@ def list_places(
 
 
 @router.get("/place-types", summary="The place types the register accepts (built-in and declared by modules)")
-def list_place_types(request: Request) -> list[PlaceTypeRead]:
+def list_place_types(request: Request, actor: CurrentActor) -> list[PlaceTypeRead]:
     modules = request.app.state.modules
     owner: dict[str, str] = {}
     for module in modules:
