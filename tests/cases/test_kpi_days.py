@@ -169,7 +169,8 @@ class TestKeptExact:
         assert _same(session, admin, group_by="total", date_from=day, date_to=day) == result
 
     def test_changes_outside_the_kpi_columns_mark_nothing(self, session: Session) -> None:
-        case = _built_case(session, states=tuple(s.value for s in OPEN_STATES), days_ago=30)
+        # any state: how many cases of a month ago are still open depends on the hour the demo was built
+        case = _built_case(session, states=tuple(s.value for s in State), days_ago=30)
         kpi_days.refresh(session)
         case.sla_color = "yellow" if case.sla_color != "yellow" else "green"
         case.public_note = "已到现场"
