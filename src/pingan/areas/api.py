@@ -13,7 +13,16 @@ from shapely.geometry import mapping
 
 from pingan.areas import roads, service
 from pingan.areas.models import AreaLevel
-from pingan.areas.schemas import AreaRead, AreaRefRead, LocateBatch, LocateBatchRead, LocateRead
+from pingan.areas.schemas import (
+    AreaCollection,
+    AreaNode,
+    AreaRead,
+    AreaRefRead,
+    LocateBatch,
+    LocateBatchRead,
+    LocateRead,
+    RoadCollection,
+)
 from pingan.core.security import Actor
 from pingan.web.deps import DbSession, OptionalActor
 
@@ -33,7 +42,9 @@ def _redact_tree(nodes: list[dict[str, Any]], actor: Actor | None) -> list[dict[
     return nodes
 
 
-@router.get("/areas", summary="The area tree (district → street → community → grid)")
+@router.get(
+    "/areas", response_model=list[AreaNode], summary="The area tree (district → street → community → grid)"
+)
 def read_tree(
     session: DbSession,
     actor: OptionalActor,
@@ -43,7 +54,12 @@ def read_tree(
     return _redact_tree(service.area_tree(session, root=root, max_level=max_level), actor)
 
 
-@router.get("/areas/geojson", summary="Boundaries of one level as a GeoJSON FeatureCollection")
+@router.get(
+    "/areas/geojson",
+    response_model=AreaCollection,
+    response_model_exclude_unset=True,  # `label` only with labels=true
+    summary="Boundaries of one level as a GeoJSON FeatureCollection",
+)
 def read_level_geojson(
     session: DbSession,
     actor: OptionalActor,
@@ -61,7 +77,11 @@ def read_level_geojson(
     return collection
 
 
-@router.get("/areas/roads", summary="The district's named roads as GeoJSON (map context; label points)")
+@router.get(
+    "/areas/roads",
+    response_model=RoadCollection,
+    summary="The district's named roads as GeoJSON (map context; label points)",
+)
 def read_roads(session: DbSession, simplify: Annotated[float, Query(ge=0, le=0.01)] = 0.0) -> dict[str, Any]:
     return roads.feature_collection(session, simplify=simplify)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from pingan.core.geojson import Feature, FeatureCollection
 
 
 class AreaRefRead(BaseModel):
@@ -50,3 +52,52 @@ class AreaRead(BaseModel):
     children: list[AreaRefRead]
     properties: dict[str, Any]
     geometry: dict[str, Any] | None = None
+
+
+class AreaNode(BaseModel):
+    """One area of the tree with the areas under it."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    households: int | None = Field(description="only for callers whose area scope covers this area")
+    population: int | None = Field(description="only for callers whose area scope covers this area")
+    children: list[AreaNode]
+
+
+class AreaProperties(BaseModel):
+    """An area feature's properties: its own, then the area's further properties (imported with it)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    households: int | None = Field(description="only for callers whose area scope covers this area")
+    population: int | None = Field(description="only for callers whose area scope covers this area")
+    area_m2: float
+    label: list[float] | None = Field(None, description="a point inside the area, [lon, lat] (labels=true)")
+
+
+class AreaFeature(Feature[AreaProperties]):
+    id: str = Field(description="the area code")
+
+
+class AreaCollection(FeatureCollection[AreaFeature]):
+    """Boundaries of one level."""
+
+
+class RoadProperties(BaseModel):
+    name: str
+    kind: str
+    length_m: float
+    label: list[float] = Field(description="the midpoint of the road's longest line, [lon, lat]")
+
+
+class RoadFeature(Feature[RoadProperties]):
+    pass
+
+
+class RoadCollection(FeatureCollection[RoadFeature]):
+    """The district's named roads."""

@@ -30,6 +30,14 @@ from pingan.grids import (
     visits,
 )
 from pingan.grids import io as grid_io
+from pingan.grids.party_schemas import (
+    PartyBranchCreate,
+    PartyBranchDetail,
+    PartyBranchGrids,
+    PartyBranchSummary,
+    PartyMemberCreate,
+    PartyMemberRead,
+)
 from pingan.grids.placetypes import place_types
 from pingan.grids.schemas import (
     BuildingCreate,
@@ -39,6 +47,7 @@ from pingan.grids.schemas import (
     ChangeRead,
     CheckIn,
     CheckItemRead,
+    CheckResultRead,
     CoverageGapRead,
     GridCoverageRead,
     HouseholdCreate,
@@ -51,9 +60,6 @@ from pingan.grids.schemas import (
     OpinionRead,
     OpinionTags,
     Page,
-    PartyBranchCreate,
-    PartyBranchGrids,
-    PartyMemberCreate,
     PlaceCreate,
     PlaceRead,
     PlaceTypeRead,
@@ -71,6 +77,7 @@ from pingan.grids.schemas import (
     TargetRead,
     TaskComplete,
     TaskCreate,
+    TaskProgressRead,
     TaskRead,
     VisitCreate,
     VisitRead,
@@ -599,7 +606,12 @@ def list_tasks(
     }
 
 
-@router.get("/tasks/{task_id}", summary="A task and its progress board (computed from the work)")
+@router.get(
+    "/tasks/{task_id}",
+    response_model=TaskProgressRead,
+    response_model_exclude_unset=True,  # items and discrepancies only for a population check
+    summary="A task and its progress board (computed from the work)",
+)
 def task_progress(session: DbSession, actor: CurrentActor, task_id: DbId) -> dict[str, Any]:
     board = tasks.task_progress(session, actor, task_id=task_id)
     return {**board, "task": TaskRead.model_validate(board["task"])}
@@ -653,7 +665,11 @@ def list_checks(
     return Page[CheckItemRead](items=out, total=total, limit=limit, offset=offset)
 
 
-@router.post("/checks/{item_id}", summary="Verify one resident: confirmed, corrected or moved_out")
+@router.post(
+    "/checks/{item_id}",
+    response_model=CheckResultRead,
+    summary="Verify one resident: confirmed, corrected or moved_out",
+)
 def check_resident(session: DbSession, actor: CurrentActor, item_id: DbId, body: CheckIn) -> dict[str, Any]:
     item = tasks.check_resident(
         session, actor, item_id=item_id, outcome=body.outcome, corrections=body.corrections, note=body.note
@@ -723,7 +739,9 @@ party_router = APIRouter(prefix="/api/v1/party-branches", tags=["grids"])
 
 
 @party_router.get(
-    "", summary="Party branches in scope, with their grids, secretary, members and visit coverage"
+    "",
+    response_model=list[PartyBranchSummary],
+    summary="Party branches in scope, with their grids, secretary, members and visit coverage",
 )
 def list_branches(
     session: DbSession, actor: CurrentActor, area_code: str | None = None
@@ -732,7 +750,12 @@ def list_branches(
     return party.summaries(session, actor, branches)
 
 
-@party_router.post("", status_code=201, summary="Create a community's party branch (district/street staff)")
+@party_router.post(
+    "",
+    status_code=201,
+    response_model=PartyBranchDetail,
+    summary="Create a community's party branch (district/street staff)",
+)
 def create_branch(session: DbSession, actor: CurrentActor, body: PartyBranchCreate) -> dict[str, Any]:
     branch = party.create_branch(
         session, actor, name=body.name, area_code=body.area_code, grid_codes=body.grid_codes
@@ -741,14 +764,18 @@ def create_branch(session: DbSession, actor: CurrentActor, body: PartyBranchCrea
 
 
 @party_router.get(
-    "/{branch_id}", summary="One branch: members, grids and each grid's visit coverage this quarter"
+    "/{branch_id}",
+    response_model=PartyBranchDetail,
+    summary="One branch: members, grids and each grid's visit coverage this quarter",
 )
 def get_branch(session: DbSession, actor: CurrentActor, branch_id: DbId) -> dict[str, Any]:
     return party.branch_detail(session, actor, branch_id)
 
 
 @party_router.put(
-    "/{branch_id}/grids", summary="Assign the grids a branch covers (empty: the whole community)"
+    "/{branch_id}/grids",
+    response_model=PartyBranchDetail,
+    summary="Assign the grids a branch covers (empty: the whole community)",
 )
 def set_grids(
     session: DbSession, actor: CurrentActor, branch_id: DbId, body: PartyBranchGrids
@@ -758,7 +785,10 @@ def set_grids(
 
 
 @party_router.post(
-    "/{branch_id}/members", status_code=201, summary="Record a staff member or account as a party member"
+    "/{branch_id}/members",
+    status_code=201,
+    response_model=PartyMemberRead,
+    summary="Record a staff member or account as a party member",
 )
 def add_member(
     session: DbSession, actor: CurrentActor, branch_id: DbId, body: PartyMemberCreate

@@ -440,10 +440,53 @@ class CheckItemRead(BaseModel):
     resident: ResidentRead
 
 
+class TaskGridProgress(BaseModel):
+    """One grid's part of a task; ``items`` and ``discrepancies`` only for a population check."""
+
+    area_code: str
+    name: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    completed_at: datetime | None
+    completed_by: str | None
+    note: str
+    is_overdue: bool
+    items: dict[str, int] | None = Field(None, description="residents per check outcome (population checks)")
+    discrepancies: int | None = Field(None, description="residents corrected or moved out (population check)")
+
+
+class TaskSummary(BaseModel):
+    """The task's grids counted; ``items`` and ``discrepancies`` only for a population check."""
+
+    grids: int
+    acknowledged: int
+    completed: int
+    overdue: int
+    items: dict[str, int] | None = Field(None, description="residents per check outcome (population checks)")
+    discrepancies: int | None = Field(None, description="residents corrected or moved out (population check)")
+
+
+class TaskProgressRead(BaseModel):
+    """A task and its progress board (targets in the caller's scope)."""
+
+    task: TaskRead
+    summary: TaskSummary
+    grids: list[TaskGridProgress]
+
+
 class CheckIn(BaseModel):
     outcome: str
     corrections: dict[str, Any] | None = None
     note: str = ""
+
+
+class CheckResultRead(BaseModel):
+    """One resident verified."""
+
+    id: int
+    outcome: str
+    checked_at: datetime | None
+    checked_by: str | None
 
 
 class ImportRowError(BaseModel):
@@ -459,21 +502,3 @@ class ImportReportRead(BaseModel):
     rejected: int
     errors: list[ImportRowError]
     error_file_base64: str | None = Field(None, description="xlsx of the rejected rows with an error column")
-
-
-class PartyBranchCreate(BaseModel):
-    name: str = Field(max_length=100)
-    area_code: str = Field(max_length=20, description="the community the branch belongs to")
-    grid_codes: list[str] = Field(
-        default_factory=list, max_length=200, description="empty: the whole community"
-    )
-
-
-class PartyBranchGrids(BaseModel):
-    grid_codes: list[str] = Field(max_length=200, description="empty: the whole community")
-
-
-class PartyMemberCreate(BaseModel):
-    staff_id: int | None = Field(default=None, description="a grid staff member (grid worker, leader, cadre)")
-    account_id: int | None = Field(default=None, description="an account, e.g. a patrol volunteer")
-    role: str = "member"

@@ -26,10 +26,24 @@ from pingan.core.security import Actor, require_role
 from pingan.core.validation import DbId, export_rows
 from pingan.patrols import coverage, dispatch, phones, positions, roster, shifts, training, volunteers
 from pingan.patrols.common import MANAGE_ROLES, READ_ROLES
+from pingan.patrols.duty_schemas import (
+    CoveragePlanRead,
+    CoverageRead,
+    DispatchRead,
+    GroupPatrolTotal,
+    LiveRead,
+    NearestRead,
+    NotAVolunteerRead,
+    PatrolEventRead,
+    PatrolMeRead,
+    VolunteerPatrolTotal,
+)
 from pingan.patrols.osmand import writer_of
 from pingan.patrols.positions import DUPLICATE, OK, UNKNOWN_DEVICE, Fix, parse_batch
 from pingan.patrols.schemas import (
     ActivityCreate,
+    ActivityRead,
+    ActivityTotal,
     BatchResult,
     BookingCreate,
     BookingRead,
@@ -41,15 +55,21 @@ from pingan.patrols.schemas import (
     DispatchCreate,
     DispatchReport,
     HandbookAckCreate,
+    HandbookAckRead,
     HandbookCreate,
+    HandbookStatusRead,
+    HandbookVersionRead,
     RevealRequest,
+    RosterImportRead,
     ShiftCreate,
     ShiftRead,
     TeamCreate,
     TeamListed,
     TeamRead,
+    TrackRead,
     TrainingSessionCreate,
     TrainingSessionRead,
+    VolunteerCertificateRead,
     VolunteerCreate,
     VolunteerPage,
     VolunteerRead,
@@ -200,14 +220,22 @@ def reveal_volunteer(
     )
 
 
-@router.get("/volunteers/{volunteer_id}/certificates", summary="A volunteer's certificates and their expiry")
+@router.get(
+    "/volunteers/{volunteer_id}/certificates",
+    response_model=list[VolunteerCertificateRead],
+    summary="A volunteer's certificates and their expiry",
+)
 def volunteer_certificates(
     session: DbSession, actor: CurrentActor, volunteer_id: DbId
 ) -> list[dict[str, Any]]:
     return training.volunteer_certificates(session, actor, volunteer_id=volunteer_id)
 
 
-@router.get("/volunteers/{volunteer_id}/track", summary="A volunteer's positions over a period (replay)")
+@router.get(
+    "/volunteers/{volunteer_id}/track",
+    response_model=TrackRead,
+    summary="A volunteer's positions over a period (replay)",
+)
 def volunteer_track(
     session: DbSession,
     actor: CurrentActor,
@@ -238,6 +266,8 @@ def roster_template(actor: CurrentActor) -> Response:
 
 @router.post(
     "/roster/import",
+    response_model=RosterImportRead,
+    response_model_exclude_unset=True,  # error_file only when rows were refused
     summary="Import a roster: multipart `file` (.xlsx/.csv) or the raw body with ?filename=; row errors",
 )
 async def import_roster(
@@ -312,19 +342,30 @@ def issue_certificates(
     return [{"id": c.id, "volunteer_id": c.volunteer_id, "expires_on": c.expires_on} for c in certs]
 
 
-@router.get("/handbook", summary="The current handbook version and how many acknowledged it")
+@router.get(
+    "/handbook",
+    response_model=HandbookStatusRead,
+    summary="The current handbook version and how many acknowledged it",
+)
 def read_handbook(session: DbSession, actor: CurrentActor, within: str | None = None) -> dict[str, Any]:
     item = training.current_handbook(session)
     return {"body": item.body, **training.handbook_status(session, actor, within=within)}
 
 
-@router.post("/handbook", status_code=201, summary="Publish a new handbook version")
+@router.post(
+    "/handbook", status_code=201, response_model=HandbookVersionRead, summary="Publish a new handbook version"
+)
 def publish_handbook(session: DbSession, actor: CurrentActor, body: HandbookCreate) -> dict[str, Any]:
     item = training.publish_handbook(session, actor, **body.model_dump())
     return {"id": item.id, "version": item.version, "title": item.title}
 
 
-@router.post("/handbook/ack", status_code=201, summary="Acknowledge a handbook version")
+@router.post(
+    "/handbook/ack",
+    status_code=201,
+    response_model=HandbookAckRead,
+    summary="Acknowledge a handbook version",
+)
 def acknowledge_handbook(session: DbSession, actor: CurrentActor, body: HandbookAckCreate) -> dict[str, Any]:
     volunteer_id = body.volunteer_id
     if volunteer_id is None:
@@ -336,13 +377,19 @@ def acknowledge_handbook(session: DbSession, actor: CurrentActor, body: Handbook
     return {"volunteer_id": ack.volunteer_id, "version": body.version, "acknowledged_at": ack.acknowledged_at}
 
 
-@router.post("/activities", status_code=201, summary="Record a turn-out with its hours")
+@router.post(
+    "/activities", status_code=201, response_model=ActivityRead, summary="Record a turn-out with its hours"
+)
 def record_activity(session: DbSession, actor: CurrentActor, body: ActivityCreate) -> dict[str, Any]:
     a = training.record_activity(session, actor, **body.model_dump())
     return {"id": a.id, "volunteer_id": a.volunteer_id, "kind": a.kind, "hours": a.hours}
 
 
-@router.get("/stats/activities", summary="Turn-outs (人次) and hours per volunteer/team/community/street")
+@router.get(
+    "/stats/activities",
+    response_model=list[ActivityTotal],
+    summary="Turn-outs (人次) and hours per volunteer/team/community/street",
+)
 def activity_totals(
     session: DbSession,
     actor: CurrentActor,
@@ -414,7 +461,11 @@ def check_out(session: DbSession, actor: CurrentActor, assignment_id: DbId) -> B
     return BookingRead.model_validate(shifts.check_out(session, actor, assignment_id=assignment_id))
 
 
-@router.get("/coverage-plan", summary="Planned headcount per grid × hour; cells with no one planned")
+@router.get(
+    "/coverage-plan",
+    response_model=CoveragePlanRead,
+    summary="Planned headcount per grid × hour; cells with no one planned",
+)
 def coverage_plan(
     session: DbSession,
     actor: CurrentActor,
@@ -499,19 +550,11 @@ async def post_positions(
 # --- coverage, statistics, live, events ---------------------------------------------------------------
 
 
-_JSON_OBJECT: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "Successful Response",
-        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
-    }
-}
-
-
 @router.get(
     "/coverage",
     summary="Per grid × hour: patrolled or not; gaps; per-volunteer time and distance",
     response_class=Response,
-    responses=_JSON_OBJECT,
+    responses={200: {"model": CoverageRead, "description": "Successful Response"}},
 )
 def coverage_report(
     session: DbSession,
@@ -526,7 +569,11 @@ def coverage_report(
     return Response(orjson.dumps(report), media_type="application/json")
 
 
-@router.get("/stats/patrol", summary="Time and distance on patrol (from positions) per team/community/street")
+@router.get(
+    "/stats/patrol",
+    response_model=list[VolunteerPatrolTotal] | list[GroupPatrolTotal],  # per volunteer, or per group
+    summary="Time and distance on patrol (from positions) per team/community/street",
+)
 def patrol_totals(
     session: DbSession,
     actor: CurrentActor,
@@ -539,14 +586,22 @@ def patrol_totals(
     return coverage.patrol_totals(session, actor, since=start, hours=hours, group_by=group_by, within=within)
 
 
-@router.get("/live", summary="Patrollers on duty now with their last positions (for the wall)")
+@router.get(
+    "/live",
+    response_model=LiveRead,
+    summary="Patrollers on duty now with their last positions (for the wall)",
+)
 def on_duty_now(
     session: DbSession, actor: CurrentActor, within: str | None = None, crs: str = "wgs84"
 ) -> dict[str, Any]:
     return dispatch.on_duty_now(session, actor, within=within, crs=crs)
 
 
-@router.get("/events", summary="Check-in/out, grid enter/leave, SOS and dispatch events")
+@router.get(
+    "/events",
+    response_model=list[PatrolEventRead],
+    summary="Check-in/out, grid enter/leave, SOS and dispatch events",
+)
 def list_events(
     session: DbSession,
     actor: CurrentActor,
@@ -561,7 +616,12 @@ def list_events(
 # --- dispatch -----------------------------------------------------------------------------------------
 
 
-@router.get("/dispatch/nearest", summary="Nearest available on-duty patrollers to a point or a case")
+@router.get(
+    "/dispatch/nearest",
+    response_model=NearestRead,
+    response_model_exclude_unset=True,  # the case's id and number only when asked for a case
+    summary="Nearest available on-duty patrollers to a point or a case",
+)
 def nearest(
     session: DbSession,
     actor: CurrentActor,
@@ -586,7 +646,9 @@ def nearest(
     )
 
 
-@router.post("/dispatches", status_code=201, summary="Send a volunteer to a case")
+@router.post(
+    "/dispatches", status_code=201, response_model=DispatchRead, summary="Send a volunteer to a case"
+)
 def assign_dispatch(session: DbSession, actor: CurrentActor, body: DispatchCreate) -> dict[str, Any]:
     item = dispatch.assign_dispatch(
         session, actor, case_id=body.case_id, volunteer_id=body.volunteer_id, note=body.note
@@ -594,13 +656,17 @@ def assign_dispatch(session: DbSession, actor: CurrentActor, body: DispatchCreat
     return dispatch.dispatch_dict(item)
 
 
-@router.get("/dispatches/mine", summary="The signed-in volunteer's open dispatches")
+@router.get(
+    "/dispatches/mine", response_model=list[DispatchRead], summary="The signed-in volunteer's open dispatches"
+)
 def my_dispatches(session: DbSession, actor: CurrentActor) -> list[dict[str, Any]]:
     return [dispatch.dispatch_dict(d) for d in dispatch.my_dispatches(session, actor)]
 
 
 @router.post(
-    "/dispatches/{dispatch_id}/report", summary="Accepted / arrived / done / declined, into the case"
+    "/dispatches/{dispatch_id}/report",
+    response_model=DispatchRead,
+    summary="Accepted / arrived / done / declined, into the case",
 )
 def report_dispatch(
     session: DbSession, actor: CurrentActor, dispatch_id: DbId, body: DispatchReport
@@ -611,7 +677,11 @@ def report_dispatch(
     return dispatch.dispatch_dict(item)
 
 
-@router.get("/me", summary="The signed-in volunteer's own record, bookings and dispatches")
+@router.get(
+    "/me",
+    response_model=PatrolMeRead | NotAVolunteerRead,
+    summary="The signed-in volunteer's own record, bookings and dispatches",
+)
 def me(session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     own = volunteers.volunteer_for_account(session, actor.account_id) if actor.account_id else None
     if own is None:

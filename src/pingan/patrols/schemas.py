@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from pingan.audit.schemas import RevealRequest as RevealRequest  # one shape for every reveal
 from pingan.core.pagination import Page, PageQuery
@@ -207,3 +209,87 @@ class DeviceKeyRead(BaseModel):
     device_key: str
     server_url: str = Field(description="the app's server URL with the key (Traccar Client / OsmAnd)")
     qr_svg: str = Field(description="a QR code of the setup link, as SVG (scan with Traccar Client)")
+
+
+class VolunteerCertificateRead(BaseModel):
+    """A volunteer's certificate and its state on today's date."""
+
+    id: int
+    course_code: str
+    course_title: str
+    issued_on: date
+    expires_on: date
+    state: str = Field(description="valid, expiring (within 30 days) or expired")
+
+
+class TrackPoint(TypedDict):
+    """One fix: ``t`` when it was taken; ``flags`` among mock, poor_accuracy, jump, out_of_order, sos,
+    invalid. (A typed dict: a track holds up to 20,000 points, checked and written without an object each.)"""
+
+    t: datetime
+    lon: float
+    lat: float
+    flags: list[str]
+    grid_code: str | None
+
+
+class TrackRead(BaseModel):
+    """A volunteer's fixes over a period, oldest first (at most 20,000)."""
+
+    volunteer_id: int
+    points: list[TrackPoint]
+
+
+class RosterRowError(BaseModel):
+    row: int
+    field: str
+    message: str
+
+
+class RosterImportRead(BaseModel):
+    """What a roster import did; ``error_file`` only when rows were refused."""
+
+    rows: int
+    imported: int
+    teams_created: int
+    errors: list[RosterRowError]
+    error_file: str | None = Field(None, description="the refused rows as CSV (row, field, message)")
+
+
+class HandbookStatusRead(BaseModel):
+    """The current handbook version and how many active volunteers in scope acknowledged it."""
+
+    body: str
+    version: str
+    title: str
+    active_volunteers: int
+    acknowledged: int
+
+
+class HandbookVersionRead(BaseModel):
+    id: int
+    version: str
+    title: str
+
+
+class HandbookAckRead(BaseModel):
+    volunteer_id: int
+    version: str
+    acknowledged_at: datetime
+
+
+class ActivityRead(BaseModel):
+    id: int
+    volunteer_id: int
+    kind: str
+    hours: float
+
+
+class ActivityTotal(TypedDict):
+    """Turn-outs (人次) and hours of one group: ``key`` is the volunteer id, team id, community or street
+    code; ``name`` the team's name, only when grouped by team. (A typed dict: one row per volunteer.)"""
+
+    key: str
+    turnouts: int
+    hours: float
+    name: NotRequired[str]
