@@ -41,6 +41,18 @@ def parse_reply(raw: bytes) -> Reply:
     return Reply(int(lines[0].split(" ")[1]), headers, raw)
 
 
+def answer_ok(request: bytes) -> bytes:
+    """The 200 a device sends to a request from the platform."""
+    head = request.split(b"\r\n\r\n", 1)[0].decode()
+    keep = [
+        line for line in head.split("\r\n")[1:] if line.split(":")[0] in ("Via", "From", "Call-ID", "CSeq")
+    ]
+    to = next(line for line in head.split("\r\n") if line.startswith("To:"))
+    return (
+        "\r\n".join(["SIP/2.0 200 OK", *keep, f"{to};tag=dev1", "Content-Length: 0"]) + "\r\n\r\n"
+    ).encode()
+
+
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
@@ -90,11 +102,13 @@ class Device:
     cseq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     tag: str = field(default_factory=lambda: os.urandom(4).hex())
     buffer: bytes = b""
+    inbox: list[bytes] = field(default_factory=list)
+    bind_host: str = "127.0.0.1"  # the source address (the server is always at 127.0.0.1)
 
     def __post_init__(self) -> None:
         if self.transport == "UDP":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
+            self.sock.bind((self.bind_host, 0))
             self.sock.connect(("127.0.0.1", self.port))
         else:
             self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
@@ -119,7 +133,7 @@ class Device:
         branch = f"z9hG4bK{os.urandom(5).hex()}"
         lines = [
             f"{method} sip:{SERVER_ID}@{REALM} SIP/2.0",
-            f"Via: SIP/2.0/{self.transport} 127.0.0.1:{self.local_port};rport;branch={branch}",
+            f"Via: SIP/2.0/{self.transport} {self.bind_host}:{self.local_port};rport;branch={branch}",
             f"From: <sip:{self.device_id}@{REALM}>;tag={self.tag}",
             f"To: <sip:{self.device_id if method == 'REGISTER' else SERVER_ID}@{REALM}>",
             f"Call-ID: {call_id}",
@@ -142,18 +156,30 @@ class Device:
         else:
             self.sock.sendall(data)
 
-    def receive(self) -> Reply:
+    def _next_message(self) -> bytes:
         if self.transport == "UDP":
-            return parse_reply(self.sock.recv(65_536))
+            return self.sock.recv(65_536)
         while True:
             end = self.buffer.find(b"\r\n\r\n")
             if end >= 0:
-                raw, self.buffer = self.buffer[: end + 4], self.buffer[end + 4 :]
-                return parse_reply(raw)  # the server's responses carry no body
+                found = re.search(rb"\r\nContent-Length: *(\d+)", self.buffer[:end], re.IGNORECASE)
+                total = end + 4 + (int(found.group(1)) if found else 0)
+                if len(self.buffer) >= total:
+                    raw, self.buffer = self.buffer[:total], self.buffer[total:]
+                    return raw
             chunk = self.sock.recv(65_536)
             if not chunk:
                 raise ConnectionError("closed")
             self.buffer += chunk
+
+    def receive(self) -> Reply:
+        """The next response; requests from the server (queries) are kept in ``inbox`` and answered 200."""
+        while True:
+            raw = self._next_message()
+            if raw.startswith(b"SIP/2.0 "):
+                return parse_reply(raw)
+            self.inbox.append(raw)
+            self.send(answer_ok(raw))
 
     def ask(self, data: bytes) -> Reply:
         self.send(data)

@@ -82,6 +82,25 @@ class TestRegister:
         assert device.ask(device.request("REGISTER")).status == 400
         assert sip.server.refused["bad_device_id"] == 1
 
+    @pytest.mark.parametrize("transport", ["UDP", "TCP"])
+    def test_a_new_registration_is_asked_for_its_catalog(self, sip: Running, transport: str) -> None:
+        device = sip.device(NVR, "nvr-密码-1", transport=transport)
+        assert device.register().status == 200
+        assert device.keepalive().status == 200  # the query arrived in between and was answered
+        (query,) = device.inbox
+        assert query.startswith(f"MESSAGE sip:{NVR}@3402000000 SIP/2.0\r\n".encode())
+        assert f"Via: SIP/2.0/{transport} 127.0.0.1:".encode() in query
+        assert b"<CmdType>Catalog</CmdType>" in query and f"<DeviceID>{NVR}</DeviceID>".encode() in query
+        assert device.register().status == 200 and device.keepalive().status == 200
+        assert len(device.inbox) == 1  # a refresh is not asked again
+        assert sip.server.handled["response"] == 1
+
+    def test_messages_only_from_the_registered_host(self, sip: Running) -> None:
+        assert sip.device().register().status == 200
+        elsewhere = Device(CAMERA, "12345678", sip.server.udp_port, bind_host="127.0.0.2")
+        assert elsewhere.keepalive().status == 403
+        assert sip.server.refused["wrong_host"] == 1
+
 
 class TestKeepalive:
     @pytest.mark.parametrize("transport", ["UDP", "TCP"])

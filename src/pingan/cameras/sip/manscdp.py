@@ -98,6 +98,14 @@ def _item(element: Element) -> dict[str, object]:
     return item
 
 
+def catalog_query(device_id: str, sn: int) -> bytes:
+    """The body of the platform's Catalog query to a device."""
+    return (
+        '<?xml version="1.0" encoding="GB2312"?>\r\n<Query>\r\n<CmdType>Catalog</CmdType>\r\n'
+        f"<SN>{sn}</SN>\r\n<DeviceID>{device_id}</DeviceID>\r\n</Query>\r\n"
+    ).encode("ascii")
+
+
 def read(body: bytes) -> Manscdp:
     """Parse a MANSCDP body; catalog items come with the fields SipDirectory.catalog documents."""
     root = parse(body)

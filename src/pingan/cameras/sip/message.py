@@ -43,7 +43,10 @@ class SipError(Exception):
 
 @dataclass
 class SipRequest:
-    """One parsed request: method, Request-URI, headers in order (lower-case names), body bytes."""
+    """One parsed request: method, Request-URI, headers in order (lower-case names), body bytes.
+
+    A response parses to ``method == ""`` with its status code as ``uri`` (devices answer our queries).
+    """
 
     method: str
     uri: str
@@ -109,11 +112,12 @@ def parse_head(head: bytes) -> SipRequest:
     if not lines:
         raise SipError("malformed", "empty", status=0)
     parts = lines[0].split(" ")
-    if len(parts) != 3 or parts[2] != "SIP/2.0" or not _TOKEN.match(parts[0]) or ":" not in parts[1]:
-        if lines[0].startswith("SIP/2.0 "):
-            raise SipError("response", "a response, not a request", status=0)
+    if lines[0].startswith("SIP/2.0 ") and len(parts) >= 3 and parts[1].isdigit():
+        request = SipRequest(method="", uri=parts[1])  # a response: method "", uri its status code
+    elif len(parts) != 3 or parts[2] != "SIP/2.0" or not _TOKEN.match(parts[0]) or ":" not in parts[1]:
         raise SipError("malformed", "request line", status=0)
-    request = SipRequest(method=parts[0], uri=parts[1])
+    else:
+        request = SipRequest(method=parts[0], uri=parts[1])
     for line in lines[1:]:
         if line[:1] in (" ", "\t") and request.headers:
             name, value = request.headers[-1]
@@ -182,6 +186,12 @@ def _via_lines(request: SipRequest, source: tuple[str, int] | None) -> list[str]
     return vias
 
 
+def top_via_transport(request: SipRequest) -> str:
+    """UDP or TCP, as the request's top Via says."""
+    sent = (request.get("via") or "").split(" ", 1)[0].upper()
+    return "TCP" if sent.endswith("/TCP") else "UDP"
+
+
 def to_tag(request: SipRequest) -> str:
     """A To tag stable across retransmissions of the same request."""
     key = f"{request.get('call-id')}|{request.get('from')}".encode()
@@ -210,6 +220,33 @@ def response(
     lines.append("User-Agent: Pingan")
     lines.append("Content-Length: 0")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def outgoing_message(
+    *,
+    device_id: str,
+    realm: str,
+    server_id: str,
+    via: str,
+    call_id: str,
+    cseq: int,
+    body: bytes,
+) -> bytes:
+    """A MESSAGE from us to a device (``via``: ``SIP/2.0/UDP host:port``), carrying a MANSCDP body."""
+    branch = f"z9hG4bK{zlib.crc32(call_id.encode()):08x}{cseq}"
+    lines = [
+        f"MESSAGE sip:{device_id}@{realm} SIP/2.0",
+        f"Via: {via};rport;branch={branch}",
+        f"From: <sip:{server_id}@{realm}>;tag={zlib.crc32(server_id.encode()):08x}",
+        f"To: <sip:{device_id}@{realm}>",
+        f"Call-ID: {call_id}",
+        f"CSeq: {cseq} MESSAGE",
+        "Content-Type: Application/MANSCDP+xml",
+        "Max-Forwards: 70",
+        "User-Agent: Pingan",
+        f"Content-Length: {len(body)}",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
 
 
 REASONS = {

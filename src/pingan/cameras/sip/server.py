@@ -36,9 +36,11 @@ from pingan.cameras.sip.message import (
     SipRequest,
     check_request,
     content_length,
+    outgoing_message,
     parse_datagram,
     parse_head,
     response,
+    top_via_transport,
 )
 from pingan.core.clock import LOCAL_TZ, utcnow
 
@@ -60,9 +62,17 @@ class SipConfig:
     default_expires: int = 3600
     max_expires: int = 86_400
     catalog_timeout: float = 30.0
+    query_catalog: bool = True  # ask a device for its catalog when it registers (not on a refresh)
+    same_host: bool = True  # accept a device's MESSAGEs only from the IP address it registered from
 
     def __post_init__(self) -> None:
         self.realm = self.realm or self.server_id[:10]
+
+
+@dataclass
+class _Binding:
+    expires: float  # time.monotonic()
+    host: str
 
 
 @dataclass
@@ -83,7 +93,7 @@ class SipServer:
         self.nonces = digest.Nonces(ttl=self.config.nonce_ttl)
         self.refused: Counter[str] = Counter()
         self.handled: Counter[str] = Counter()
-        self.registrations: dict[str, float] = {}  # device ID -> monotonic expiry
+        self.registrations: dict[str, _Binding] = {}  # by device ID
         self._pending: set[str] = set()
         self._pending_at: datetime | None = None
         self._catalogs: dict[tuple[str, str], _Catalog] = {}
@@ -94,20 +104,24 @@ class SipServer:
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self.host = "127.0.0.1"
         self.udp_port = 0
         self.tcp_port = 0
+        self._sn = 0
 
     # ---- counters -------------------------------------------------------------------------------------
     def counters(self) -> dict[str, int]:
         """A snapshot: ``handled.<kind>`` and ``refused.<reason>`` counts, plus ``registered`` now."""
         out = {f"handled.{k}": v for k, v in sorted(self.handled.items())}
         out.update({f"refused.{k}": v for k, v in sorted(self.refused.items())})
-        out["registered"] = sum(1 for at in self.registrations.values() if at > time.monotonic())
+        now = time.monotonic()
+        out["registered"] = sum(1 for binding in self.registrations.values() if binding.expires > now)
         return out
 
     # ---- lifecycle ------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", *, udp_port: int = 5060, tcp_port: int = 5060) -> None:
         """Listen on UDP and TCP (port 0: any free port; see ``udp_port``/``tcp_port`` after)."""
+        self.host = host
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _UdpProtocol(self), local_addr=(host, udp_port)
@@ -152,6 +166,9 @@ class SipServer:
     def receive(self, request: SipRequest, source: tuple[str, int], reply: Reply) -> None:
         """Handle one parsed request (answers through ``reply``, possibly later); never raises."""
         try:
+            if not request.method:
+                self.handled["response"] += 1  # a device answering our query: nothing to do
+                return
             check_request(request)
             if request.method == "MESSAGE":
                 reply(self._message(request, source))
@@ -184,10 +201,12 @@ class SipServer:
         device_id = request.from_user()
         if not manscdp.is_device_id(device_id):
             raise SipError("bad_device_id", device_id[:40])
-        expires = self.registrations.get(device_id)
-        if expires is None or expires <= time.monotonic():
+        binding = self.registrations.get(device_id)
+        if binding is None or binding.expires <= time.monotonic():
             self.registrations.pop(device_id, None)
             raise SipError("not_registered", device_id, status=403)
+        if self.config.same_host and binding.host != source[0]:
+            raise SipError("wrong_host", device_id, status=403)
         kind = (request.get("content-type") or "").split(";")[0].strip().lower()
         if kind != "application/manscdp+xml":
             raise SipError("unsupported_body", kind[:40], status=415)
@@ -289,7 +308,10 @@ class SipServer:
         elif not digest.verify(params, method="REGISTER", password=password, realm=self.config.realm):
             self._refuse(request, source, reply, SipError("bad_digest", status=403))
         else:
+            fresh = device_id not in self.registrations or expires == 0
             reply(self._registered(request, source, device_id, expires))
+            if fresh and expires and self.config.query_catalog:
+                reply(self._catalog_query(request, device_id))
 
     def _registered(
         self, request: SipRequest, source: tuple[str, int], device_id: str, expires: int
@@ -298,7 +320,7 @@ class SipServer:
             self.registrations.pop(device_id, None)
             self.handled["unregister"] += 1
         else:
-            self.registrations[device_id] = time.monotonic() + expires
+            self.registrations[device_id] = _Binding(time.monotonic() + expires, source[0])
             self.handled["register"] += 1
             self._heard(device_id)
         now = utcnow().astimezone(LOCAL_TZ)  # GB/T 28181 §9.10: the Date devices set their clocks by
@@ -307,6 +329,21 @@ class SipServer:
         if request.get("contact"):
             extra.append(("Contact", f"{request.get('contact')};expires={expires}"))
         return response(request, 200, "OK", source=source, extra=extra)
+
+    def _catalog_query(self, request: SipRequest, device_id: str) -> bytes:
+        self._sn += 1
+        self.handled["catalog_query"] += 1
+        transport = top_via_transport(request)
+        port = self.tcp_port if transport == "TCP" else self.udp_port
+        return outgoing_message(
+            device_id=device_id,
+            realm=self.config.realm,
+            server_id=self.config.server_id,
+            via=f"SIP/2.0/{transport} {self.host}:{port}",
+            call_id=f"catalog-{self._sn}-{device_id}@{self.host}",
+            cseq=self._sn,
+            body=manscdp.catalog_query(device_id, self._sn),
+        )
 
     # ---- directory calls ------------------------------------------------------------------------------
     def _spawn(self, coro: Any) -> None:
