@@ -306,6 +306,13 @@ class TestTcp:
         assert sip.server.refused["malformed"] + sip.server.refused["too_large"] == 1
         assert sip.device(transport="TCP").register().status == 200
 
+    def test_idle_connection_is_closed(self, sip: Running) -> None:
+        sip.server.config.tcp_idle_timeout = 0.2
+        device = sip.device(transport="TCP")
+        with pytest.raises((ConnectionError, OSError)):
+            device.receive()
+        assert sip.server.handled["tcp_idle_closed"] == 1
+
 
 class TestDirectoryFailures:
     def test_a_failing_directory_is_counted_and_retried(self, sip: Running) -> None:

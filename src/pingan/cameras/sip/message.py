@@ -53,12 +53,16 @@ class SipRequest:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
 
+    _first: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+
     def get(self, name: str) -> str | None:
-        """The first value of a header (``name`` lower-case), or None."""
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
+        """The first value of a header (``name`` lower-case), or None (read once the headers are parsed)."""
+        first = self._first
+        if first is None:
+            first = self._first = {}
+            for key, value in self.headers:
+                first.setdefault(key, value)
+        return first.get(name)
 
     def all(self, name: str) -> list[str]:
         """Every value of a header, in order."""

@@ -62,6 +62,9 @@ class SipConfig:
     default_expires: int = 3600
     max_expires: int = 86_400
     catalog_timeout: float = 30.0
+    tcp_idle_timeout: float = (
+        300.0  # a TCP connection silent this long is closed (devices keep alive every 60 s)
+    )
     query_catalog: bool = True  # ask a device for its catalog when it registers (not on a refresh)
     same_host: bool = True  # accept a device's MESSAGEs only from the IP address it registered from
 
@@ -163,8 +166,15 @@ class SipServer:
             return
         self.receive(request, source, reply)
 
-    def receive(self, request: SipRequest, source: tuple[str, int], reply: Reply) -> None:
-        """Handle one parsed request (answers through ``reply``, possibly later); never raises."""
+    def receive(self, request: SipRequest, source: tuple[str, int], send: Reply) -> None:
+        """Handle one parsed request (answers through ``send``, possibly later); never raises."""
+
+        def reply(data: bytes) -> None:
+            try:
+                send(data)
+            except Exception:  # noqa: BLE001 - a connection gone while we worked
+                self.refused["send_error"] += 1
+
         try:
             if not request.method:
                 self.handled["response"] += 1  # a device answering our query: nothing to do
@@ -392,13 +402,15 @@ class SipServer:
         buffer = b""
         try:
             while True:
-                chunk = await reader.read(65_536)
+                chunk = await asyncio.wait_for(reader.read(65_536), self.config.tcp_idle_timeout)
                 if not chunk:
                     break
                 buffer += chunk
                 buffer, keep = self._tcp_frames(buffer, source, writer.write)
                 if not keep:
                     break
+        except TimeoutError:
+            self.handled["tcp_idle_closed"] += 1
         except (ConnectionError, OSError):
             pass
         finally:
