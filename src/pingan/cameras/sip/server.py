@@ -187,7 +187,9 @@ class SipServer:
             elif request.method == "OPTIONS":
                 self.handled["options"] += 1
                 reply(response(request, 200, "OK", source=source))
-            elif request.method != "ACK":
+            elif request.method == "ACK":
+                self.handled["ack"] += 1  # acknowledges a final answer: no answer of its own
+            else:
                 raise SipError("unsupported_method", request.method, status=405)
         except SipError as error:
             self._refuse(request, source, reply, error)
