@@ -20,32 +20,28 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from pingan.cameras.sip import digest, manscdp
 from pingan.cameras.sip.directory import SipDirectory
 from pingan.cameras.sip.message import (
-    MAX_HEADER_BYTES,
-    MAX_MESSAGE_BYTES,
     REASONS,
     SipError,
     SipRequest,
     check_request,
-    content_length,
     outgoing_message,
     parse_datagram,
-    parse_head,
     response,
     top_via_transport,
 )
+from pingan.cameras.sip.transport import Reply, UdpProtocol, tcp_connection
 from pingan.core.clock import LOCAL_TZ, utcnow
 
 log = logging.getLogger(__name__)
-Reply = Callable[[bytes], None]
 MAX_LOOKUPS_IN_FLIGHT = 512
 MAX_CATALOG_ITEMS = 20_000
 
@@ -103,6 +99,7 @@ class SipServer:
         self._lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sip-lookup")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sip-writer")
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self._in_flight = 0
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
@@ -127,13 +124,25 @@ class SipServer:
         self.host = host
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(host, udp_port)
+            lambda: UdpProtocol(self), local_addr=(host, udp_port)
         )
         self._udp = transport
         self.udp_port = transport.get_extra_info("sockname")[1]
-        self._tcp = await asyncio.start_server(self._tcp_client, host, tcp_port)
+        self._tcp = await asyncio.start_server(self._tcp_connection, host, tcp_port)
         self.tcp_port = self._tcp.sockets[0].getsockname()[1]
         self._flusher = asyncio.create_task(self._flush_loop())
+
+    async def _tcp_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)  # stop() closes the connection and waits for it
+        self._writers.add(writer)
+        try:
+            await tcp_connection(self, reader, writer, idle_timeout=self.config.tcp_idle_timeout)
+        finally:
+            self._writers.discard(writer)
+            if task is not None:
+                self._tasks.discard(task)
 
     async def stop(self) -> None:
         """Stop listening, hand over the devices still pending, wait for directory calls in flight."""
@@ -141,6 +150,8 @@ class SipServer:
             self._udp.close()
         if self._tcp is not None:
             self._tcp.close()
+        for writer in list(self._writers):
+            writer.close()
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -396,109 +407,3 @@ class SipServer:
                 del self._catalogs[key]
                 self.refused["catalog_incomplete"] += 1
                 self._deliver_catalog(key[0], catalog)
-
-    # ---- TCP ------------------------------------------------------------------------------------------
-    async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        source = (str(peer[0]), int(peer[1])) if peer else ("", 0)
-        buffer = b""
-        try:
-            while True:
-                chunk = await asyncio.wait_for(reader.read(65_536), self.config.tcp_idle_timeout)
-                if not chunk:
-                    break
-                buffer += chunk
-                buffer, keep = self._tcp_frames(buffer, source, writer.write)
-                if not keep:
-                    break
-        except TimeoutError:
-            self.handled["tcp_idle_closed"] += 1
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
-
-    def _tcp_frames(self, buffer: bytes, source: tuple[str, int], reply: Reply) -> tuple[bytes, bool]:
-        """Handle every whole message in ``buffer``; returns the rest and whether to keep the connection."""
-        while True:
-            buffer = buffer.lstrip(b"\r\n")
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buffer) > MAX_HEADER_BYTES:
-                    self.refused["too_large"] += 1
-                    return b"", False
-                return buffer, True
-            try:
-                request = parse_head(buffer[:end])
-                length = content_length(request, required=False)
-            except SipError as error:  # the stream cannot be resynchronised
-                self.refused[error.reason] += 1
-                return b"", False
-            if end + 4 + length > MAX_MESSAGE_BYTES:
-                self.refused["too_large"] += 1
-                return b"", False
-            if len(buffer) < end + 4 + length:
-                return buffer, True
-            request.body = buffer[end + 4 : end + 4 + length]
-            buffer = buffer[end + 4 + length :]
-            self.receive(request, source, reply)
-
-
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, server: SipServer) -> None:
-        self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        transport = self.transport
-        if transport is None:
-            return
-        source = (str(addr[0]), int(addr[1]))
-        self.server.receive_datagram(data, source, lambda out: transport.sendto(out, addr))
-
-    def error_received(self, exc: Exception) -> None:
-        self.server.refused["socket_error"] += 1
-
-
-async def serve(
-    directory: SipDirectory,
-    *,
-    host: str = "127.0.0.1",
-    udp_port: int = 5060,
-    tcp_port: int = 5060,
-    realm: str | None = None,
-    server_id: str = "34020000002000000001",
-    flush_ms: int = 500,
-    qop: bool = False,
-    started: Callable[[SipServer], None] | None = None,
-) -> None:
-    """Run the SIP endpoint until cancelled; ``started`` gets the running server (ports, counters)."""
-    config = SipConfig(server_id=server_id, realm=realm or "", flush_ms=flush_ms, qop=qop)
-    server = SipServer(directory, config)
-    await server.start(host, udp_port=udp_port, tcp_port=tcp_port)
-    if started is not None:
-        started(server)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()
-
-
-def run(directory: SipDirectory, **options: Any) -> Mapping[str, int]:
-    """Run :func:`serve` in this thread until Ctrl-C (for the CLI); returns the final counters."""
-    servers: list[SipServer] = []
-    user_started = options.pop("started", None)
-
-    def started(server: SipServer) -> None:
-        servers.append(server)
-        if user_started is not None:
-            user_started(server)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(directory, started=started, **options))
-    return servers[0].counters() if servers else {}
