@@ -221,6 +221,18 @@ class TestCatalog:
         wait_for(lambda: len(sip.directory.catalogs.get(NVR, [])) == 2)
 
 
+    def test_an_incomplete_catalog_is_delivered_after_the_timeout(self, sip: Running) -> None:
+        nvr = sip.device(NVR, "nvr-密码-1")
+        nvr.register()
+        sip.server.config.catalog_timeout = 0.1
+        assert nvr.ask(nvr.request("MESSAGE", body=catalog_xml(NVR, 9, 3, self.ITEMS[:1]))).status == 200
+        time.sleep(0.15)
+        sip.flush()
+        wait_for(lambda: NVR in sip.directory.catalogs)
+        assert [i["DeviceID"] for i in sip.directory.catalogs[NVR]] == ["33010800001310000001"]
+        assert sip.server.refused["catalog_incomplete"] == 1
+
+
 class TestRefusals:
     GARBAGE = [
         b"\x00\x01\x02garbage",
