@@ -104,6 +104,7 @@ class SipServer:
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.host = "127.0.0.1"
         self.udp_port = 0
         self.tcp_port = 0
@@ -152,12 +153,12 @@ class SipServer:
             self._tcp.close()
         for writer in list(self._writers):
             writer.close()
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.flush()
+        self._stopping.set()
+        if self._flusher is not None:
+            await self._flusher  # its last round hands over what is still pending
+        else:
+            await self.flush()
         self._lookups.shutdown(wait=True, cancel_futures=True)
         self._writer.shutdown(wait=True)
 
@@ -245,7 +246,7 @@ class SipServer:
 
     def _catalog_page(self, device_id: str, request: SipRequest, body: manscdp.Manscdp) -> None:
         self.handled["catalog_page"] += 1
-        self.refused["catalog_item_skipped"] += body.skipped_items
+        self.handled["catalog_item_skipped"] += body.skipped_items  # administrative-division nodes
         key = (device_id, body.sn)
         catalog = self._catalogs.get(key)
         if catalog is None:
@@ -396,8 +397,9 @@ class SipServer:
 
     async def _flush_loop(self) -> None:
         interval = self.config.flush_ms / 1000
-        while True:
-            await asyncio.sleep(interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
             await self.flush()
 
     def _expire_catalogs(self) -> None:
@@ -405,5 +407,5 @@ class SipServer:
         for key, catalog in list(self._catalogs.items()):
             if catalog.started < late:
                 del self._catalogs[key]
-                self.refused["catalog_incomplete"] += 1
+                self.handled["catalog_incomplete"] += 1
                 self._deliver_catalog(key[0], catalog)
