@@ -70,3 +70,13 @@ def test_cli_runner_stops_on_sigterm_with_its_counters() -> None:
     assert counters["handled.register"] == 1 and counters["registered"] == 1
     assert heard == f"['{CAMERA}']"
     assert udp_port > 0
+
+
+def test_the_endpoint_imports_no_web_framework_and_no_other_module() -> None:
+    code = (
+        "import sys, pingan.cameras.sip; "
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'sqlalchemy') "
+        "or (m.startswith('pingan.') and not m.startswith(('pingan.cameras', 'pingan.core')))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
