@@ -102,9 +102,14 @@ class TestManscdp:
         )
         assert message.cmd == "Keepalive" and message.device_id == "摄像"
 
+    def test_comments_and_cdata_are_read(self) -> None:
+        body = b"<Notify><!-- hi --><CmdType><![CDATA[Keepalive]]></CmdType></Notify>"
+        assert manscdp.read(body).cmd == "Keepalive"
+
     @pytest.mark.parametrize(
         ("body", "reason"),
         [
+            (b"<!DOCTYPE Notify><Notify><CmdType>Keepalive</CmdType></Notify>", "bad_xml"),
             (b'<?xml version="1.0" encoding="ISO-8859-1"?><Notify/>', "bad_encoding"),
             (b"<Notify><CmdType>Keepalive</CmdType>", "bad_xml"),
             (b"<Notify><SN>1</SN></Notify>", "bad_xml"),

@@ -2,15 +2,17 @@
 
 The body's bytes are decoded with the encoding its declaration names (GB2312 — read as GB18030, its
 superset, since devices labelled GB2312 send GBK characters — GBK, GB18030 or UTF-8; UTF-8 when there is no
-declaration), then parsed by defusedxml: DTDs, entities and external references are refused, so an XML
-bomb costs nothing. Failures raise :class:`~pingan.cameras.sip.message.SipError` with their counter reason.
+declaration), then parsed safely: a body with a DTD (anything containing ``<!``) goes through defusedxml with
+DTDs forbidden, so entities, external references and XML bombs are refused; a body without one cannot declare
+an entity, and the standard library parser (half the time per keepalive) reads it. Failures raise
+:class:`~pingan.cameras.sip.message.SipError` with their counter reason.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, fromstring
 
 import defusedxml.ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
@@ -57,7 +59,10 @@ def parse(body: bytes) -> Element:
     """The body's root element, parsed safely."""
     text = decode(body)
     try:
-        root = SafeET.fromstring(text)
+        if "<!" in text:  # a DTD (or a comment, CDATA): defusedxml, which refuses DTDs and so every entity
+            root = SafeET.fromstring(text, forbid_dtd=True)
+        else:  # no DTD, so no entity declared to expand or fetch: the standard parser, twice as fast
+            root = fromstring(text)
     except (DefusedXmlException, ParseError, ValueError):
         raise SipError("bad_xml") from None
     if not isinstance(root, Element):
