@@ -8,10 +8,13 @@ catalog answer (or what arrived of it when the rest never came).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
+
+S = TypeVar("S")
 
 
 class SipDirectory(Protocol):
@@ -56,3 +59,33 @@ class MemoryDirectory:
         """Keep the device's latest catalog."""
         with self._lock:
             self.catalogs[parent_id] = [dict(item) for item in items]
+
+
+@dataclass
+class SessionDirectory(Generic[S]):
+    """A SipDirectory over session-taking registry functions, each call in a transaction of its own.
+
+    ``transaction`` opens one and commits it on leaving (e.g. ``lambda: core.db.transaction(factory)``); the
+    three functions take the session first, as ``sip_password(session, gb_id)``,
+    ``record_heard(session, gb_ids, at)`` and ``apply_catalog(session, parent_gb_id, items)`` do.
+    """
+
+    transaction: Callable[[], AbstractContextManager[S]]
+    password_of: Callable[[S, str], str | None]
+    record_heard: Callable[[S, Sequence[str], datetime], object]
+    apply_catalog: Callable[[S, str, Sequence[Mapping[str, object]]], object]
+
+    def password(self, device_id: str) -> str | None:
+        """The registry's SIP password for the device."""
+        with self.transaction() as session:
+            return self.password_of(session, device_id)
+
+    def heard(self, device_ids: Sequence[str], at: datetime) -> None:
+        """Record one batch of devices heard."""
+        with self.transaction() as session:
+            self.record_heard(session, device_ids, at)
+
+    def catalog(self, parent_id: str, items: Sequence[Mapping[str, object]]) -> None:
+        """Apply a device's catalog."""
+        with self.transaction() as session:
+            self.apply_catalog(session, parent_id, items)
