@@ -64,6 +64,16 @@ class TestParse:
         out = response(request, 200, "OK", source=("10.0.0.9", 40000)).decode()
         assert "received=" not in out and out.startswith("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP")
 
+    def test_rport_filled_in_the_first_of_several_vias(self) -> None:
+        raw = keepalive_bytes().replace(
+            b";rport;branch=", b";rport;branch=z9hG4bKa, SIP/2.0/UDP 10.1.1.1:5060;rport;branch=", 1
+        )
+        out = response(parse_datagram(raw), 200, "OK", source=("10.0.0.9", 40000)).decode()
+        via = out.split("\r\n")[1]
+        first, second = via.split(",")
+        assert first.endswith(";received=10.0.0.9") and ";rport=40000;" in first
+        assert second.startswith(" SIP/2.0/UDP 10.1.1.1:5060;rport;branch=")
+
 
 class TestDigest:
     def test_the_devices_digest_verifies(self) -> None:

@@ -180,13 +180,13 @@ _VIA_RPORT = re.compile(r";rport(?=;|$|\s|,)")
 def _via_lines(request: SipRequest, source: tuple[str, int] | None) -> list[str]:
     vias = request.all("via")
     if vias and source is not None:
-        top = vias[0]
+        top, comma, others = vias[0].partition(",")  # one header line may carry several Via values
         host, port = source
         if _VIA_RPORT.search(top):  # RFC 3581: tell a device behind NAT where we saw it
-            top = _VIA_RPORT.sub(f";rport={port}", top, count=1)
+            top = _VIA_RPORT.sub(f";rport={port}", top.rstrip(), count=1)
             if ";received=" not in top:
                 top += f";received={host}"
-        vias = [top, *vias[1:]]
+        vias = [top + comma + others, *vias[1:]]
     return vias
 
 
