@@ -23,10 +23,13 @@ def _free_port(kind: socket.SocketKind) -> int:
 
 
 @pytest.mark.skipif(SIPP is None, reason="sipp (Debian package sip-tester) is not installed")
-@pytest.mark.parametrize("transport", ["u1", "t1"])
-def test_sipp_camera_registers_and_keeps_alive(sip: Running, transport: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("transport", "qop"), [("u1", False), ("t1", False), ("u1", True)])
+def test_sipp_camera_registers_and_keeps_alive(
+    sip: Running, transport: str, qop: bool, tmp_path: Path
+) -> None:
     assert SIPP is not None
     sip.server.config.query_catalog = False  # the scenario does not expect a query
+    sip.server.config.qop = qop
     tcp = transport == "t1"
     port = sip.server.tcp_port if tcp else sip.server.udp_port
     local = _free_port(socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
