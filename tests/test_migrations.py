@@ -36,6 +36,7 @@ BRANCH_PACKAGES = {
     "devices": ("devices",),
     "grids": ("grids",),
     "patrols": ("patrols",),
+    "cameras": ("cameras",),
 }
 # The revisions every branch shares (before the branches forked); they belong to the spine's files.
 TRUNK = {"0001_foundation", "0002_audit"}

@@ -1,0 +1,180 @@
+"""Online rate (在线率) of cameras: online time as a share of registered cameras' time, per day
+(Asia/Shanghai) and per street, grid, owner unit or camera type, from the devices spine's outage
+history. A camera counts from its install date (or registration); one never heard counts as offline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.areas import service as areas
+from pingan.areas.types import AreaLevel
+from pingan.core.clock import LOCAL_TZ, as_utc, to_local, utcnow
+from pingan.core.errors import ValidationFailed
+from pingan.core.security import Actor, in_scope, require_role
+from pingan.devices import interface as devices
+
+from . import gbid
+from .models import Camera
+from .module import CAMERA
+from .service import READ_ROLES
+
+GROUPINGS = ("street", "grid", "owner", "type")
+MAX_DAYS = 31
+
+
+@dataclass
+class _Cam:
+    gb_id: str
+    key: str
+    since: datetime  # counted from
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
+    return as_utc(start), as_utc(start + timedelta(days=1))
+
+
+def _labels(session: Session, by: str, keys: set[str], lang: str) -> dict[str, str]:
+    if by in ("street", "grid"):
+        level = AreaLevel.STREET if by == "street" else AreaLevel.GRID
+        return {a.code: a.name for a in areas.list_areas(session, level=level) if a.code in keys}
+    if by == "type":
+        return {k: gbid.TYPES.get(k, (k, k))[1 if lang == "en" else 0] for k in keys}
+    return {k: k or ("(none)" if lang == "en" else "（未填）") for k in keys}
+
+
+def _key_function(session: Session, by: str) -> Callable[[Camera], str]:
+    if by == "street":
+        streets = [a.code for a in areas.list_areas(session, level=AreaLevel.STREET)]
+        return lambda c: next((s for s in streets if c.area_code.startswith(s)), c.area_code[:9])
+    if by == "grid":
+        return lambda c: c.area_code
+    if by == "type":
+        return lambda c: c.type_code
+    return lambda c: c.owner_unit
+
+
+def online_rates(
+    session: Session,
+    actor: Actor,
+    *,
+    by: str = "street",
+    days: int = 7,
+    until: date | None = None,
+    area: str | None = None,
+    lang: str = "zh",
+) -> dict[str, Any]:
+    """Per group and day the online rate (0–1, None before any camera counted) and the cameras counted; the
+    last day ends now when it is today. ``{"by", "days": [...], "groups": [{"key", "label", "cameras",
+    "rates": [...], "rate"}], "overall": [...]}``."""
+    require_role(actor, *READ_ROLES)
+    if by not in GROUPINGS:
+        raise ValidationFailed(f"by must be one of {', '.join(GROUPINGS)}", field="by")
+    if not 1 <= days <= MAX_DAYS:
+        raise ValidationFailed(f"days must lie in 1–{MAX_DAYS}", field="days")
+    now = utcnow()
+    last = until or to_local(now).date()
+    day_list = [last - timedelta(days=days - 1 - i) for i in range(days)]
+    window_start, _ = _day_bounds(day_list[0])
+    _, window_end = _day_bounds(day_list[-1])
+    window_end = min(window_end, now)
+    stmt = in_scope(select(Camera).where(Camera.role == "camera"), Camera.area_code, actor, roles=READ_ROLES)
+    if area:
+        if not area.isdigit() or len(area) > 20:
+            raise ValidationFailed("area must be an area code (digits)", field="area")
+        stmt = stmt.where(Camera.area_code.startswith(area, autoescape=True))  # lint-scope: ok (filter)
+    key_of = _key_function(session, by)
+    cams: dict[str, _Cam] = {}
+    for camera in session.scalars(stmt):
+        since = _day_bounds(camera.install_date)[0] if camera.install_date else as_utc(camera.created_at)
+        cams[camera.gb_id] = _Cam(camera.gb_id, key_of(camera), since)
+    offline = _offline_spans(session, cams, window_start, window_end)
+    return _aggregate(session, cams, offline, day_list, now, by, lang)
+
+
+def _offline_spans(
+    session: Session, cams: dict[str, _Cam], start: datetime, end: datetime
+) -> dict[str, list[tuple[datetime, datetime]]]:
+    spans: dict[str, list[tuple[datetime, datetime]]] = {}
+    for outage in devices.outages(session, CAMERA, since=start, until=end):
+        if outage.external_id in cams:
+            stop = as_utc(outage.ended_at) if outage.ended_at else end
+            spans.setdefault(outage.external_id, []).append((as_utc(outage.started_at), stop))
+    for gb, state in devices.device_states(session, CAMERA).items():
+        if gb in cams and state.status == "unknown":
+            spans[gb] = [(start, end)]
+    return spans
+
+
+def _aggregate(
+    session: Session,
+    cams: dict[str, _Cam],
+    offline: dict[str, list[tuple[datetime, datetime]]],
+    day_list: list[date],
+    now: datetime,
+    by: str,
+    lang: str,
+) -> dict[str, Any]:
+    n = len(day_list)
+    up: dict[str, list[float]] = {}
+    total: dict[str, list[float]] = {}
+    counted: dict[str, int] = {}
+    for cam in cams.values():
+        up.setdefault(cam.key, [0.0] * n)
+        total.setdefault(cam.key, [0.0] * n)
+        counted[cam.key] = counted.get(cam.key, 0) + 1
+        for i, day in enumerate(day_list):
+            start, end = _day_bounds(day)
+            start, end = max(start, cam.since), min(end, now)
+            if end <= start:
+                continue
+            length = (end - start).total_seconds()
+            down = sum(
+                max(0.0, (min(e, end) - max(s, start)).total_seconds()) for s, e in offline.get(cam.gb_id, ())
+            )
+            total[cam.key][i] += length
+            up[cam.key][i] += max(0.0, length - down)
+    labels = _labels(session, by, set(up), lang)
+
+    def rates(u: list[float], t: list[float]) -> list[float | None]:
+        return [round(a / b, 4) if b else None for a, b in zip(u, t, strict=True)]
+
+    groups = [
+        {
+            "key": key,
+            "label": labels.get(key, key),
+            "cameras": counted[key],
+            "rates": rates(up[key], total[key]),
+            "rate": round(sum(up[key]) / sum(total[key]), 4) if sum(total[key]) else None,
+        }
+        for key in sorted(up, key=lambda k: labels.get(k, k))
+    ]
+    all_up = [sum(up[k][i] for k in up) for i in range(n)]
+    all_total = [sum(total[k][i] for k in total) for i in range(n)]
+    return {
+        "by": by,
+        "days": [d.isoformat() for d in day_list],
+        "groups": groups,
+        "overall": rates(all_up, all_total),
+        "cameras": len(cams),
+    }
+
+
+def current_counts(session: Session, actor: Actor, scope: str = "") -> dict[str, int]:
+    """Cameras of the actor's scope (and ``scope`` area) by current status: online, offline, unknown."""
+    stmt = in_scope(select(Camera.gb_id).where(Camera.role == "camera"), Camera.area_code, actor)
+    if scope:
+        stmt = stmt.where(Camera.area_code.startswith(scope, autoescape=True))  # lint-scope: ok (filter)
+    ids = set(session.scalars(stmt))
+    counts = {"online": 0, "offline": 0, "unknown": 0}
+    for gb, state in devices.device_states(session, CAMERA).items():
+        if gb in ids:
+            counts[state.status] = counts.get(state.status, 0) + 1
+    counts["unknown"] += len(ids) - sum(counts.values())
+    return counts
