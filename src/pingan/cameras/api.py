@@ -145,6 +145,7 @@ def _file(data: bytes, stem: str, file_format: str) -> Response:
 async def import_file(
     request: Request, session: DbSession, actor: CurrentActor, valid_rows_only: bool = False
 ) -> ImportReportRead:
+    service.check_can_write(actor)  # before the body is read
     filename = ""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()

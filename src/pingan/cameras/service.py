@@ -246,6 +246,11 @@ def save_camera(
     return camera
 
 
+def check_can_write(actor: Actor) -> None:
+    """Forbidden unless the actor may change the register."""
+    require_role(actor, *WRITE_ROLES)
+
+
 def check_write_scope(actor: Actor, area_code: str) -> None:
     """Forbidden (naming the position) when a device would stand outside the actor's scope."""
     try:
