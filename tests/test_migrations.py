@@ -32,11 +32,11 @@ _ONLY_IN_MIGRATIONS = {"ix_patrol_positions_fixed_ms"}
 # Each migration branch and the packages whose models its tables are.
 BRANCH_PACKAGES = {
     "spine": ("accounts", "areas", "audit", "units"),
+    "cameras": ("cameras",),
     "cases": ("cases",),
     "devices": ("devices",),
     "grids": ("grids",),
     "patrols": ("patrols",),
-    "cameras": ("cameras",),
 }
 # The revisions every branch shares (before the branches forked); they belong to the spine's files.
 TRUNK = {"0001_foundation", "0002_audit"}
@@ -188,7 +188,7 @@ class TestUpgradeSubsets:
         assert database_tables(url) == set()
 
     def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
-        with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cases, devices, grids, patrols"):
+        with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cameras, cases, devices, grids, patrols"):
             upgrade(fresh_url, ["cases", "rivers"])
         assert database_tables(fresh_url) == set()
 

@@ -128,6 +128,16 @@ def _add_categories() -> None:
 
 
 def downgrade() -> None:
+    conn = op.get_bind()
+    for code, _parent, _zh, _en in reversed(CATEGORIES):  # the categories it added, when nothing uses them
+        conn.execute(
+            sa.text(
+                "DELETE FROM case_categories WHERE code = :code"
+                " AND NOT EXISTS (SELECT 1 FROM cases WHERE category_code = :code)"
+                " AND NOT EXISTS (SELECT 1 FROM case_categories c WHERE c.parent_code = :code)"
+            ),
+            {"code": code},
+        )
     with op.batch_alter_table("cameras", schema=None) as batch_op:
         for column in ("area_code", "owner_unit", "parent_id", "platform_id", "role", "type_code"):
             batch_op.drop_index(batch_op.f(f"ix_cameras_{column}"))

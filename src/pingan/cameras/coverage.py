@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
 from pingan.areas.types import AreaLevel
-from pingan.core.errors import ValidationFailed
+from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.geo import haversine_m, validate_lonlat
-from pingan.core.security import Actor, in_scope, require_role
+from pingan.core.security import Actor, ensure_in_scope, in_scope, require_role
 from pingan.grids import interface as places
 
 from .models import Camera
@@ -127,7 +127,8 @@ def _metres(geom: BaseGeometry, lat: float) -> float:
 
 
 def road_coverage(session: Session, actor: Actor, *, level: str = "street") -> list[dict[str, Any]]:
-    """Per street or grid of the actor's scope: road length, road length in some camera's view, the share."""
+    """Per street or grid inside the actor's scope: road length, road length in some camera's view, the
+    share."""
     require_role(actor, *READ_ROLES)
     if level not in ("street", "grid"):
         raise ValidationFailed("level must be street or grid", field="level")
@@ -158,7 +159,12 @@ def road_coverage(session: Session, actor: Actor, *, level: str = "street") -> l
 
 
 def _covers_area(actor: Actor, code: str) -> bool:
-    return any(code.startswith(g.area_code) or g.area_code.startswith(code) for g in actor.grants)
+    """Whether the area lies inside the actor's scope (the spine's rule)."""
+    try:
+        ensure_in_scope(actor, code, what="area", roles=READ_ROLES)
+    except NotFound:
+        return False
+    return True
 
 
 def uncovered_roads(session: Session, actor: Actor, *, min_gap_m: float = 200.0) -> list[dict[str, Any]]:
