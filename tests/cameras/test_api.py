@@ -230,3 +230,40 @@ class TestPages:
         points = data["cameras"]  # the map layer behind the tile's toggle
         assert points and all(p["status"] == "offline" for p in points)
         _ = actor(session, "admin")
+
+
+class TestPageForms:
+    def test_register_a_camera_from_the_page_and_errors_by_field(
+        self, client: TestClient, session: Session, grids: tuple[str, str]
+    ) -> None:
+        from tests.web.test_pages import csrf
+
+        sign_in(client, "street")
+        lon, lat = point_in(session, grids[0])
+        gb = new_id()
+        form = {
+            "csrf_token": csrf(client),
+            "gb_id": gb,
+            "name": "表单登记机",
+            "lon": str(lon),
+            "lat": str(lat),
+            "direction_deg": "720",
+        }
+        bad = client.post("/cameras/new", data=form, headers=HTML, follow_redirects=False)
+        assert bad.status_code == 422 and 'id="err-direction_deg"' in bad.text and "朝向(度)" in bad.text
+        form["direction_deg"] = "90"
+        good = client.post("/cameras/new", data=form, headers=HTML, follow_redirects=False)
+        assert good.status_code == 303 and good.headers["location"] == f"/cameras/{gb}"
+
+    def test_import_from_the_page_lists_the_row_errors(self, client: TestClient, session: Session) -> None:
+        from tests.web.test_pages import csrf
+
+        sign_in(client, "admin")
+        data = "国标编码|gb_id,名称|name,经度|lon,纬度|lat\n12345,坏编码,120.2,30.2\n".encode()
+        r = client.post(
+            "/cameras/import",
+            data={"csrf_token": csrf(client)},
+            files={"file": ("c.csv", data)},
+            headers=HTML,
+        )
+        assert r.status_code == 422 and 'id="import-report"' in r.text and "20 digits" in r.text

@@ -7,21 +7,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from pingan.core import pagination as paging
 from pingan.core.clock import format_local
-from pingan.core.errors import PinganError
+from pingan.core.errors import PinganError, ValidationFailed
 from pingan.core.security import Actor
 from pingan.core.validation import Offset
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
 
-from . import coverage, gbid, liveness, service
+from . import coverage, gbid, io, liveness, service
+from .models import Camera
 
 router = APIRouter(include_in_schema=False)
 PAGE = 100
 PANEL_CAMERAS = 8
+MAX_UPLOAD = 20 * 1024 * 1024
+# the add form's fields, with their labels (the import file's column labels)
+FORM_FIELDS = tuple(k for k, _ in io.COLUMNS if k not in ("platform", "area_code"))
+LABELS_ZH = dict(io.COLUMNS)
 
 
 @router.get("/cameras")
@@ -35,6 +40,21 @@ def cameras_page(
     offset: Annotated[Offset, Query(ge=0)] = 0,
 ) -> Response:
     actor = require_staff(actor, *service.READ_ROLES)
+    return _list_view(request, session, actor, area=area, role=role, q=q, offset=offset)
+
+
+def _list_view(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    *,
+    area: str | None = None,
+    role: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
     area, role, q = area or None, role or None, (q or "").strip() or None
     stmt = service.list_cameras(session, actor, area=area, role=role, q=q)
     items, total = paging.page(session, stmt, limit=PAGE, offset=offset)
@@ -43,6 +63,7 @@ def cameras_page(
         request,
         "cameras.html",
         actor,
+        status_code=status_code,
         cameras=service.camera_dicts(session, items),
         total=total,
         offset=offset,
@@ -52,7 +73,72 @@ def cameras_page(
         q=q or "",
         counts=counts,
         local=format_local,
+        can_write=actor.has_role(*service.WRITE_ROLES),
+        fields=FORM_FIELDS,
+        labels=LABELS_ZH,
+        form_errors=extra.pop("form_errors", {}),
+        form_values=extra.pop("form_values", {}),
+        import_report=extra.pop("import_report", None),
+        **extra,
     )
+
+
+def _message(request: Request, exc: PinganError) -> str:
+    """The error for the form: the field's Chinese label first on a Chinese page."""
+    if lang_of(request) == "en" or not exc.field:
+        return exc.message
+    return f"{LABELS_ZH.get(exc.field, exc.field)}：{exc.message}"
+
+
+@router.post("/cameras/new")
+async def camera_create(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    """Register one device from the page's form; errors come back next to their fields."""
+    actor = require_staff(actor, *service.WRITE_ROLES)
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip()[:200] for k in FORM_FIELDS}
+    values["crs"] = values.get("crs") or "wgs84"
+    given = {k: v for k, v in values.items() if v or k in ("gb_id", "name")}
+    savepoint = session.begin_nested()
+    try:
+        camera = service.save_camera(session, actor, given)
+    except PinganError as exc:
+        savepoint.rollback()
+        errors = {exc.field if exc.field in FORM_FIELDS else "gb_id": _message(request, exc)}
+        return _list_view(
+            request, session, actor, status_code=exc.status, form_errors=errors, form_values=values
+        )
+    savepoint.commit()
+    return RedirectResponse(f"/cameras/{camera.gb_id}", status_code=303)
+
+
+@router.post("/cameras/import")
+async def camera_import(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    """Import a register file from the page; the report (row errors) shows on the list."""
+    actor = require_staff(actor, *service.WRITE_ROLES)
+    form = await request.form()
+    upload = form.get("file")
+    valid_only = str(form.get("valid_rows_only") or "") in ("1", "on", "true")
+    data = await upload.read(MAX_UPLOAD + 1) if upload is not None and not isinstance(upload, str) else b""
+    savepoint = session.begin_nested()
+    try:
+        if not data or len(data) > MAX_UPLOAD:
+            raise ValidationFailed("choose an xlsx or csv file of at most 20 MB", field="file")
+        report = io.import_cameras(
+            session,
+            actor,
+            data=data,
+            filename=getattr(upload, "filename", "") or "",
+            valid_rows_only=valid_only,
+        )
+    except io.ImportRejected as exc:
+        savepoint.rollback()
+        return _list_view(request, session, actor, status_code=422, import_report=exc.report.to_dict())
+    except PinganError as exc:
+        savepoint.rollback()
+        failed = {"total": 0, "imported": 0, "rejected": 0, "errors": [], "message": _message(request, exc)}
+        return _list_view(request, session, actor, status_code=exc.status, import_report=failed)
+    savepoint.commit()
+    return _list_view(request, session, actor, import_report=report.to_dict())
 
 
 @router.get("/cameras/board")
@@ -78,9 +164,7 @@ def camera_page(request: Request, session: DbSession, actor: OptionalActor, gb_i
     actor = require_staff(actor, *service.READ_ROLES)
     camera = service.get_camera(session, actor, gb_id=gb_id[:40])
     children = list(
-        session.scalars(
-            service.list_cameras(session, actor).where(service.Camera.parent_id == camera.id).limit(200)
-        )
+        session.scalars(service.list_cameras(session, actor).where(Camera.parent_id == camera.id).limit(200))
     )
     return render(
         request,
