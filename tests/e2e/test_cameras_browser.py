@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
+from pingan.core.geo import wgs84_to_gcj02
 from tests.e2e.helpers import DESK, assert_accessible, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ class TestCameraPages:
         assert page.locator("#cameras tbody tr").count() == 100  # a page of the ~4,500
         assert_accessible(page)
 
-        page.get_by_label("搜索").fill("江南大道")
+        page.get_by_label("搜索", exact=True).fill("江南大道")
         page.get_by_role("button", name="筛选").click()
         expect(page).to_have_url(re.compile(r"q=%E6%B1%9F"))  # the filter stays in the URL
         page.locator("#cameras tbody tr a").first.click()
@@ -61,4 +62,32 @@ class TestCameraPages:
         expect(page.get_by_role("heading", name=re.compile("Online rate"))).to_be_visible()
         expect(page.locator("#online-rates tbody")).to_contain_text("IP camera")
         assert_accessible(page)
+        context.close()
+
+
+class TestRegisterForm:
+    def test_a_street_operator_registers_a_camera_from_the_page(
+        self, browser: Browser, base_url: str
+    ) -> None:
+        context = browser.new_context(
+            viewport=DESK, bypass_csp=True, locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
+        page = context.new_page()
+        sign_in(page, base_url, "street", next_path="/cameras")
+        form = page.locator("#add-form")
+        form.get_by_label("国标编码", exact=True).fill("33010802001320999001")
+        form.get_by_label("名称", exact=True).fill("月明路口枪机")
+        lon, lat = wgs84_to_gcj02(120.1813, 30.1557)  # 月明社区 (长河街道), entered as GCJ-02
+        form.get_by_label("经度", exact=True).fill(f"{lon:.6f}")
+        form.get_by_label("纬度", exact=True).fill(f"{lat:.6f}")
+        form.get_by_label("坐标系", exact=True).select_option("gcj02")
+        form.get_by_label("朝向(度)", exact=True).fill("400")
+        form.get_by_role("button", name="登记").click()
+        expect(page.locator("#err-direction_deg")).to_contain_text("朝向(度)")
+        assert_accessible(page)
+        page.locator("#add-form").get_by_label("朝向(度)", exact=True).fill("90")
+        page.locator("#add-form").get_by_role("button", name="登记").click()
+        expect(page).to_have_url(re.compile(r"/cameras/33010802001320999001$"))
+        expect(page.locator("#gbid-explained")).to_contain_text("网络摄像机 IPC")
+        expect(page.locator("#camera-status")).to_contain_text("未上报")
         context.close()
