@@ -188,7 +188,8 @@ class TestUpgradeSubsets:
         assert database_tables(url) == set()
 
     def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
-        with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cameras, cases, devices, grids, patrols"):
+        known = "known: spine, cameras, cases, devices, grids, patrols"
+        with pytest.raises(ValidationFailed, match=f"'rivers'.*{known}"):
             upgrade(fresh_url, ["cases", "rivers"])
         assert database_tables(fresh_url) == set()
 
