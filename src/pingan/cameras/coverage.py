@@ -6,6 +6,7 @@ built from a local metric approximation around each camera (ranges are tens to h
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,17 +106,35 @@ def covering(session: Session, actor: Actor, *, lon: float, lat: float, limit: i
     return found[:limit]
 
 
+_UNIONS: OrderedDict[tuple[Any, ...], BaseGeometry] = OrderedDict()
+_UNION_CACHE = 8
+
+
 def view_union(session: Session, actor: Actor, area: str | None = None) -> BaseGeometry:
-    """The union of the views of the cameras in scope (and inside ``area``)."""
+    """The union of the views of the cameras in scope (and inside ``area``); kept while the register's
+    cameras (count, newest change) stay the same."""
     stmt = _in_scope_cameras(actor)
     if area:
         stmt = stmt.where(Camera.area_code.startswith(area, autoescape=True))  # lint-scope: ok (filter)
-    polygons = [
-        sector(c.lon, c.lat, c.direction_deg, c.fov_deg, c.range_m)
-        for c in session.scalars(stmt)
-        if c.lon is not None and c.lat is not None
-    ]
-    return shapely.union_all(polygons) if polygons else Polygon()
+    inner = stmt.subquery()
+    count, changed, top = session.execute(
+        select(func.count(), func.max(inner.c.updated_at), func.max(inner.c.id))
+    ).one()
+    scope = "*" if actor.is_system else ",".join(actor.area_prefixes(READ_ROLES))
+    key = (str(session.get_bind().engine.url), scope, area, count, str(changed), top)
+    if key in _UNIONS:
+        _UNIONS.move_to_end(key)
+        return _UNIONS[key]
+    rows = session.execute(
+        select(inner.c.lon, inner.c.lat, inner.c.direction_deg, inner.c.fov_deg, inner.c.range_m)
+    )
+    polygons = [sector(*row) for row in rows if row[0] is not None and row[1] is not None]
+    union = shapely.union_all(polygons) if polygons else Polygon()
+    shapely.prepare(union)
+    _UNIONS[key] = union
+    while len(_UNIONS) > _UNION_CACHE:
+        _UNIONS.popitem(last=False)
+    return union
 
 
 def _metres(geom: BaseGeometry, lat: float) -> float:

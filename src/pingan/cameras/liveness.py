@@ -32,7 +32,7 @@ MAX_DAYS = 31
 class _Cam:
     gb_id: str
     key: str
-    since: datetime  # counted from
+    since: float  # counted from (epoch seconds)
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -49,11 +49,18 @@ def _labels(session: Session, by: str, keys: set[str], lang: str) -> dict[str, s
     return {k: k or ("(none)" if lang == "en" else "（未填）") for k in keys}
 
 
-def _key_function(session: Session, by: str) -> Callable[[Camera], str]:
+@dataclass(frozen=True)
+class _Row:
+    area_code: str
+    owner_unit: str
+    type_code: str
+
+
+def _key_function(session: Session, by: str) -> Callable[[_Row], str]:
     if by == "street":
         streets = [a.code for a in areas.list_areas(session, level=AreaLevel.STREET)]
 
-        def street_of(c: Camera) -> str:  # a grouping, not a filter
+        def street_of(c: _Row) -> str:  # a grouping, not a filter
             return next((s for s in streets if c.area_code.startswith(s)), c.area_code[:9])  # lint-scope: ok
 
         return street_of
@@ -94,32 +101,49 @@ def online_rates(
             raise ValidationFailed("area must be an area code (digits)", field="area")
         stmt = stmt.where(Camera.area_code.startswith(area, autoescape=True))  # lint-scope: ok (filter)
     key_of = _key_function(session, by)
+    inner = stmt.subquery()
+    columns = select(
+        inner.c.gb_id,
+        inner.c.area_code,
+        inner.c.owner_unit,
+        inner.c.type_code,
+        inner.c.install_date,
+        inner.c.created_at,
+    )
     cams: dict[str, _Cam] = {}
-    for camera in session.scalars(stmt):
-        since = _day_bounds(camera.install_date)[0] if camera.install_date else as_utc(camera.created_at)
-        cams[camera.gb_id] = _Cam(camera.gb_id, key_of(camera), since)
+    day_start: dict[date, float] = {}
+    for gb, area_code, owner, type_code, installed, created in session.execute(columns):
+        if installed is not None:
+            if installed not in day_start:
+                day_start[installed] = _day_bounds(installed)[0].timestamp()
+            since = day_start[installed]
+        else:
+            since = as_utc(created).timestamp()
+        cams[gb] = _Cam(gb, key_of(_Row(area_code, owner or "", type_code)), since)
     offline = _offline_spans(session, cams, window_start, window_end)
     return _aggregate(session, cams, offline, day_list, now, by, lang)
 
 
 def _offline_spans(
     session: Session, cams: dict[str, _Cam], start: datetime, end: datetime
-) -> dict[str, list[tuple[datetime, datetime]]]:
-    spans: dict[str, list[tuple[datetime, datetime]]] = {}
+) -> dict[str, list[tuple[float, float]]]:
+    spans: dict[str, list[tuple[float, float]]] = {}
     for outage in devices.outages(session, CAMERA, since=start, until=end):
         if outage.external_id in cams:
             stop = as_utc(outage.ended_at) if outage.ended_at else end
-            spans.setdefault(outage.external_id, []).append((as_utc(outage.started_at), stop))
+            spans.setdefault(outage.external_id, []).append(
+                (as_utc(outage.started_at).timestamp(), stop.timestamp())
+            )
     for gb, state in devices.device_states(session, CAMERA).items():
         if gb in cams and state.status == "unknown":
-            spans[gb] = [(start, end)]
+            spans[gb] = [(start.timestamp(), end.timestamp())]
     return spans
 
 
 def _aggregate(
     session: Session,
     cams: dict[str, _Cam],
-    offline: dict[str, list[tuple[datetime, datetime]]],
+    offline: dict[str, list[tuple[float, float]]],
     day_list: list[date],
     now: datetime,
     by: str,
@@ -129,21 +153,21 @@ def _aggregate(
     up: dict[str, list[float]] = {}
     total: dict[str, list[float]] = {}
     counted: dict[str, int] = {}
+    stamp = now.timestamp()
+    bounds = [(a.timestamp(), min(b.timestamp(), stamp)) for a, b in map(_day_bounds, day_list)]
     for cam in cams.values():
-        up.setdefault(cam.key, [0.0] * n)
-        total.setdefault(cam.key, [0.0] * n)
+        ups = up.setdefault(cam.key, [0.0] * n)
+        totals = total.setdefault(cam.key, [0.0] * n)
         counted[cam.key] = counted.get(cam.key, 0) + 1
-        for i, day in enumerate(day_list):
-            start, end = _day_bounds(day)
-            start, end = max(start, cam.since), min(end, now)
-            if end <= start:
+        spans = offline.get(cam.gb_id, ())
+        for i, (day_start, day_end) in enumerate(bounds):
+            start = max(day_start, cam.since)
+            if day_end <= start:
                 continue
-            length = (end - start).total_seconds()
-            down = sum(
-                max(0.0, (min(e, end) - max(s, start)).total_seconds()) for s, e in offline.get(cam.gb_id, ())
-            )
-            total[cam.key][i] += length
-            up[cam.key][i] += max(0.0, length - down)
+            length = day_end - start
+            down = sum(max(0.0, min(e, day_end) - max(s, start)) for s, e in spans) if spans else 0.0
+            totals[i] += length
+            ups[i] += max(0.0, length - down)
     labels = _labels(session, by, set(up), lang)
 
     def rates(u: list[float], t: list[float]) -> list[float | None]:
