@@ -267,3 +267,37 @@ class TestPageForms:
             headers=HTML,
         )
         assert r.status_code == 422 and 'id="import-report"' in r.text and "20 digits" in r.text
+
+
+class TestPlatformsPage:
+    def test_an_administrator_registers_a_platform_and_sees_its_token_once(
+        self, client: TestClient, session: Session
+    ) -> None:
+        from tests.web.test_pages import csrf
+
+        sign_in(client, "admin")
+        code = f"p{new_id()[-6:]}"
+        form = {
+            "csrf_token": csrf(client),
+            "code": code,
+            "name": "测试平台",
+            "link_template": "ftp://x/{gb_id}",
+        }
+        bad = client.post("/cameras/platforms", data=form, headers=HTML)
+        assert bad.status_code == 422 and 'id="err-link_template"' in bad.text
+        form["link_template"] = "https://vms.example/play?id={gb_id}"
+        made = client.post("/cameras/platforms", data=form, headers=HTML)
+        assert made.status_code == 201 and 'id="platform-token"' in made.text
+        token = made.text.split('id="platform-token">')[1].split("<")[0]
+        assert service.platform_by_token(session, token) is not None
+        listing = client.get("/cameras/platforms", headers=HTML)
+        assert code in listing.text and token not in listing.text and "binjiang-vms" in listing.text
+
+    def test_a_street_operator_reads_but_registers_none(self, client: TestClient, session: Session) -> None:
+        from tests.web.test_pages import csrf
+
+        sign_in(client, "street")
+        page = client.get("/cameras/platforms", headers=HTML)
+        assert page.status_code == 200 and 'id="platform-form"' not in page.text
+        form = {"csrf_token": csrf(client), "code": "nope", "name": "x"}
+        assert client.post("/cameras/platforms", data=form, headers=HTML).status_code == 403

@@ -159,6 +159,48 @@ def board_page(
     return render(request, "cameras_board.html", actor, rates=rates, by=by, days=days, roads=roads, gaps=gaps)
 
 
+@router.get("/cameras/platforms")
+def platforms_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    actor = require_staff(actor, *service.READ_ROLES)
+    return _platforms_view(request, session, actor)
+
+
+def _platforms_view(
+    request: Request, session: DbSession, actor: Actor, status_code: int = 200, **extra: Any
+) -> Response:
+    platforms = [
+        (p, service.platform_camera_count(session, p)) for p in service.list_platforms(session, actor)
+    ]
+    return render(
+        request,
+        "camera_platforms.html",
+        actor,
+        status_code=status_code,
+        platforms=platforms,
+        can_admin=actor.has_role(*service.ADMIN_ROLES),
+        form_errors=extra.get("form_errors", {}),
+        form_values=extra.get("form_values", {}),
+        created=extra.get("created"),
+    )
+
+
+@router.post("/cameras/platforms")
+async def platform_create(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    """Register a video platform; its push token is shown once on the answer."""
+    actor = require_staff(actor, *service.ADMIN_ROLES)
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip()[:500] for k in ("code", "name", "link_template")}
+    savepoint = session.begin_nested()
+    try:
+        platform, token = service.create_platform(session, actor, **values)
+    except PinganError as exc:
+        savepoint.rollback()
+        errors = {exc.field if exc.field in values else "code": exc.message}
+        return _platforms_view(request, session, actor, exc.status, form_errors=errors, form_values=values)
+    savepoint.commit()
+    return _platforms_view(request, session, actor, 201, created={"code": platform.code, "token": token})
+
+
 @router.get("/cameras/{gb_id}")
 def camera_page(request: Request, session: DbSession, actor: OptionalActor, gb_id: str) -> Response:
     actor = require_staff(actor, *service.READ_ROLES)
