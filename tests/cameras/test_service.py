@@ -159,7 +159,14 @@ class TestSipFacing:
                 "Longitude": str(lon),
                 "Latitude": str(lat),
             },
-            {"DeviceID": two, "Name": "通道2", "Status": "OFF", "Longitude": "0", "Latitude": "0"},
+            {
+                "DeviceID": two,
+                "Name": "通道2",
+                "Status": "OFF",
+                "Longitude": "0",
+                "Latitude": "0",
+                "Info": {"PTZType": "1"},
+            },
             {"DeviceID": new_id("216"), "Name": "虚拟组织"},  # a catalog node, not a device
             {"DeviceID": "330108", "Name": "滨江区"},  # an administrative-division node
         ]
@@ -168,6 +175,7 @@ class TestSipFacing:
         second = service.get_camera(session, SYSTEM, gb_id=two)
         assert first.parent_id == nvr.id == second.parent_id and first.manufacturer == "海康威视"
         assert first.area_code == grids[0] and second.area_code == nvr.area_code and second.lon is None
+        assert (first.fov_deg, second.fov_deg) == (None, 360.0)  # PTZType 1: a dome
         states = devices.device_states(session, CAMERA, [one, two])
         assert (states[one].status, states[two].status) == ("online", "offline")  # OFF: reported down
         assert service.apply_catalog(session, nvr.gb_id, [{"DeviceID": one, "Name": "通道1（改）"}]) == 1

@@ -532,7 +532,8 @@ def record_heard(session: Session, gb_ids: Sequence[str], at: datetime) -> int:
 def apply_catalog(session: Session, parent_gb_id: str, items: Sequence[Mapping[str, object]]) -> int:
     """Upsert the devices of a MANSCDP Catalog response under the registered ``parent_gb_id``: each item's
     DeviceID, Name, Manufacturer, Model, ParentID (a registered parent, else ``parent_gb_id``), Status
-    (ON: heard now; OFF: reported down) and Longitude/Latitude (WGS-84). Items whose DeviceID is not a device
+    (ON: heard now; OFF: reported down), Longitude/Latitude (WGS-84) and PTZType (1, a dome: a 360° view).
+    Items whose DeviceID is not a device
     ID (administrative-division nodes, business groups) are skipped. Returns how many were upserted."""
     parent = _camera(session, gbid.validate(parent_gb_id, field="parent_gb_id"))
     if parent is None:
@@ -586,6 +587,10 @@ def _apply_item(session: Session, camera: Camera, item: Mapping[str, object], pa
         camera.lon, camera.lat, camera.crs = lon, lat, "wgs84"
         camera.area_code = found.grid.code if found else (camera.area_code or chosen.area_code)
     camera.area_code = camera.area_code or chosen.area_code
+    info = item.get("Info")
+    ptz = str((info.get("PTZType") if isinstance(info, Mapping) else None) or item.get("PTZType") or "")
+    if ptz.strip() == "1" and camera.fov_deg is None:
+        camera.fov_deg = 360.0  # a dome (球机) sees all round
     camera.updated_at = utcnow()
 
 
