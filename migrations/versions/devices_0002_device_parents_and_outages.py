@@ -40,6 +40,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("device_outages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_device_outages_started_at"), ["started_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_device_outages_ended_at"), ["ended_at"], unique=False)
         batch_op.create_index("ix_device_outages_device_started", ["device_id", "started_at"], unique=False)
 
 
@@ -47,6 +48,7 @@ def downgrade() -> None:
     with op.batch_alter_table("device_outages", schema=None) as batch_op:
         batch_op.drop_index("ix_device_outages_device_started")
         batch_op.drop_index(batch_op.f("ix_device_outages_started_at"))
+        batch_op.drop_index(batch_op.f("ix_device_outages_ended_at"))
     op.drop_table("device_outages")
     with op.batch_alter_table("devices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_devices_parent_id"))
