@@ -32,6 +32,7 @@ _ONLY_IN_MIGRATIONS = {"ix_patrol_positions_fixed_ms"}
 # Each migration branch and the packages whose models its tables are.
 BRANCH_PACKAGES = {
     "spine": ("accounts", "areas", "audit", "units"),
+    "cameras": ("cameras",),
     "cases": ("cases",),
     "devices": ("devices",),
     "grids": ("grids",),
@@ -187,7 +188,8 @@ class TestUpgradeSubsets:
         assert database_tables(url) == set()
 
     def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
-        with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cases, devices, grids, patrols"):
+        known = "known: spine, cameras, cases, devices, grids, patrols"
+        with pytest.raises(ValidationFailed, match=f"'rivers'.*{known}"):
             upgrade(fresh_url, ["cases", "rivers"])
         assert database_tables(fresh_url) == set()
 

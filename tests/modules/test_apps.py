@@ -25,7 +25,8 @@ SUBSETS = {
     "spine": ("cases", set()),
     "grids": ("grids", {"grids"}),
     "patrols": ("patrols", {"patrols"}),
-    "everything": ("", {"grids", "patrols"}),
+    "cameras": ("grids,cameras", {"grids", "cameras"}),
+    "everything": ("", {"grids", "patrols", "cameras"}),
 }
 
 

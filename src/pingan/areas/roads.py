@@ -127,6 +127,11 @@ def list_roads(session: Session) -> list[Road]:
     return list(session.scalars(select(Road).order_by(Road.kind, Road.name)))
 
 
+def road_lines(session: Session) -> list[tuple[str, str, BaseGeometry]]:
+    """Each road's name, kind and line (WGS-84), for modules that measure along roads (camera coverage)."""
+    return [(road.name, road.kind, shapely.from_wkb(road.geometry)) for road in list_roads(session)]
+
+
 def feature_collection(session: Session, *, simplify: float = 0.0) -> dict[str, Any]:
     """The roads as GeoJSON, each with its name, kind, length and a label point (the line's midpoint)."""
     features = []

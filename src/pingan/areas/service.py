@@ -28,6 +28,7 @@ from pingan.areas.locator import (
     locate,
     locate_many,
 )
+from pingan.areas.roads import road_lines
 from pingan.areas.tree import (
     ancestors,
     area_names,
@@ -71,5 +72,6 @@ __all__ = [
     "list_areas",
     "locate",
     "locate_many",
+    "road_lines",
     "set_boundary",
 ]

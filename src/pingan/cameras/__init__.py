@@ -1,1 +1,2 @@
-"""Public video network (雪亮工程): camera registry, liveness and coverage."""
+"""Cameras: the public video network (雪亮工程): register, liveness and online rate, coverage, and the
+GB/T 28181 SIP endpoint devices register with (issue 17)."""

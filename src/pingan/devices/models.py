@@ -46,5 +46,21 @@ class Device(Base):
     # when the current outage was signalled to the cases spine (a case raised, or suppressed by a snooze)
     outage_signalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the device it reports through (a camera's NVR, a station's gateway): while the parent is out, the
+    # child's outage folds into the parent's case instead of opening its own (``sweep``)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeviceOutage(Base):
+    """One outage of a device: from when it was last heard (or reported down) to when it was heard again
+    (``ended_at`` empty while it lasts). The history behind availability figures such as an online rate."""
+
+    __tablename__ = "device_outages"
+    __table_args__ = (Index("ix_device_outages_device_started", "device_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the sweep finds open ones

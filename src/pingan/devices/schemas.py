@@ -21,6 +21,7 @@ class DeviceRead(BaseModel):
     last_seen_at: str | None
     outage_case_id: int | None
     attributes: dict[str, Any]
+    parent_id: int | None = None  # the device it reports through (a camera's NVR)
 
 
 class DevicePage(BaseModel):

@@ -40,6 +40,7 @@ def register_devices(session: Session, kind: str, rows: Iterable[Mapping[str, An
     for index, row in enumerate(rows):
         item = _clean_row(row, index)
         cleaned[item["external_id"]] = item
+    _resolve_parents(session, kind, cleaned)
     now = utcnow()
     existing: set[str] = set()
     ids = list(cleaned)
@@ -99,7 +100,45 @@ def _clean_row(row: Mapping[str, Any], index: int) -> dict[str, Any]:
         validate_lonlat(float(item["lon"]), float(item["lat"]))
     if "attributes" in item and not isinstance(item["attributes"], dict):
         raise ValidationFailed(f"device {external_id}: attributes must be an object", field="attributes")
+    if "parent_external_id" in row:
+        parent = str(row.get("parent_external_id") or "").strip()
+        item["_parent"] = (str(row.get("parent_kind") or ""), parent) if parent else None
     return item
+
+
+def _resolve_parents(session: Session, kind: str, cleaned: dict[str, dict[str, Any]]) -> None:
+    """Rows naming a parent device (``parent_external_id``, of ``parent_kind`` or the same kind) get its id;
+    an empty one clears it; an unknown parent refuses the whole batch (ValidationFailed naming the field)."""
+    wanted: dict[str, set[str]] = {}
+    for item in cleaned.values():
+        parent = item.get("_parent")
+        if parent:
+            wanted.setdefault(parent[0] or kind, set()).add(parent[1])
+    found: dict[tuple[str, str], int] = {}
+    for parent_kind, ids in wanted.items():
+        device_kind(parent_kind, field="parent_kind")
+        listed = sorted(ids)
+        for start in range(0, len(listed), _CHUNK):
+            rows = session.execute(
+                select(Device.external_id, Device.id).where(
+                    Device.kind == parent_kind, Device.external_id.in_(listed[start : start + _CHUNK])
+                )
+            )
+            found.update({(parent_kind, e): i for e, i in rows})
+    for item in cleaned.values():
+        if "_parent" not in item:
+            continue
+        parent = item.pop("_parent")
+        if parent is None:
+            item["parent_id"] = None
+            continue
+        key = (parent[0] or kind, parent[1])
+        if key not in found:
+            raise ValidationFailed(
+                f"device {item['external_id']}: parent {key[0]}:{key[1]} is not registered",
+                field="parent_external_id",
+            )
+        item["parent_id"] = found[key]
 
 
 _HEARD: Any = None
@@ -234,4 +273,5 @@ def device_dict(device: Device) -> dict[str, Any]:
         "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
         "outage_case_id": device.outage_case_id,
         "attributes": device.attributes or {},
+        "parent_id": device.parent_id,
     }

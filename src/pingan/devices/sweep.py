@@ -2,22 +2,28 @@
 an outage of a kind with an ``outage_category`` that lasts ``outage_after_seconds`` becomes ONE case, raised
 through the cases spine's machine signals (dedupe key ``device-outage:<kind>:<external_id>``: a repeat
 counts on the open case, a snoozed key is suppressed and counted there); a device heard again gets a
-"back online at …" step on its open outage case."""
+"back online at …" step on its open outage case.
+
+A device with a parent (``Device.parent_id``: a camera's NVR) whose parent is out, the parent being of a kind
+that raises outage cases, raises none of its own: its outage folds into the parent's one case (a whole NVR
+going dark is one case, not one per camera). Once the parent is back, a child still silent raises its own.
+Every outage is kept in the history (``device_outages``): opened when the device is marked offline (from when
+it was last heard), closed when it is heard again."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from pingan.cases import interface as cases
 from pingan.core.clock import as_utc, to_local
 from pingan.core.errors import PinganError
 from pingan.core.modules import DeviceKind
 from pingan.core.security import Actor
+from pingan.devices.history import close_outages, open_outages
 from pingan.devices.kinds import device_kinds
 from pingan.devices.models import Device, DeviceStatus
 
@@ -32,6 +38,7 @@ class SweepReport:
     counted: int = 0  # outages counted on an open case of the same device
     suppressed: int = 0  # outages swallowed by a snoozed key
     back_online: int = 0  # "back online" steps written
+    folded: int = 0  # outages of devices whose parent is out (counted on the parent's case)
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -47,46 +54,74 @@ def sweep(session: Session, now: datetime, kinds: dict[str, DeviceKind] | None =
     now = as_utc(now)
     report = SweepReport()
     actor = Actor.system(JOB)
-    for kind in (kinds if kinds is not None else device_kinds()).values():
+    chosen = kinds if kinds is not None else device_kinds()
+    for kind in chosen.values():  # every kind first: a child's parent is marked before the child is judged
         report.offline += _mark_offline(session, kind, now)
+    raising = tuple(code for code, kind in chosen.items() if kind.outage_category)
+    for kind in chosen.values():
         if kind.outage_category:
-            _raise_outages(session, actor, kind, now, report)
+            _raise_outages(session, actor, kind, now, report, raising)
+    close_outages(session)
     _back_online(session, actor, report)
     session.flush()
     return report
 
 
 def _mark_offline(session: Session, kind: DeviceKind, now: datetime) -> int:
+    """Devices silent for longer than the kind allows go offline, each with an outage from when last heard."""
     cutoff = now - timedelta(seconds=kind.offline_after_seconds)
-    result: Any = session.execute(
-        update(Device)
-        .where(
+    going = session.execute(
+        select(Device.id, Device.last_seen_at).where(
             Device.kind == kind.code,
             Device.status == DeviceStatus.ONLINE.value,
             Device.last_seen_at < cutoff,
         )
-        .values(status=DeviceStatus.OFFLINE.value, status_since=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)
+    ).all()
+    if not going:
+        return 0
+    ids = [device_id for device_id, _ in going]
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(Device)
+            .where(Device.id.in_(ids[start : start + 1000]))
+            .values(status=DeviceStatus.OFFLINE.value, status_since=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    open_outages(session, [(device_id, seen) for device_id, seen in going if seen is not None])
+    return len(going)
 
 
 def _raise_outages(
-    session: Session, actor: Actor, kind: DeviceKind, now: datetime, report: SweepReport
+    session: Session,
+    actor: Actor,
+    kind: DeviceKind,
+    now: datetime,
+    report: SweepReport,
+    raising: tuple[str, ...],
 ) -> None:
+    """Signal the kind's outages that lasted long enough, except those folded into an out parent's case."""
     cutoff = now - timedelta(seconds=kind.outage_after_seconds)
-    down = session.scalars(
-        select(Device)
+    parent = aliased(Device)
+    parent_out = (parent.status == DeviceStatus.OFFLINE.value) & parent.kind.in_(raising)
+    waiting = (
+        select(Device.id)
+        .outerjoin(parent, parent.id == Device.parent_id)
         .where(
             Device.kind == kind.code,
             Device.status == DeviceStatus.OFFLINE.value,
             Device.outage_signalled_at.is_(None),
             Device.last_seen_at < cutoff,
         )
-        .order_by(Device.id)
-        .limit(BATCH)
+    )
+    report.folded += (
+        session.scalar(select(func.count()).select_from(waiting.where(parent_out).subquery())) or 0
+    )
+    down_ids = session.scalars(
+        waiting.where(or_(parent.id.is_(None), ~parent_out)).order_by(Device.id).limit(BATCH)
     ).all()
-    for device in down:
+    for device_id in down_ids:
+        device = session.get(Device, device_id)
+        assert device is not None
         _signal(session, actor, kind, device, now, report)
 
 
@@ -97,6 +132,10 @@ def _signal(
     assert kind.outage_category is not None and device.last_seen_at is not None
     since = to_local(device.last_seen_at).strftime("%Y-%m-%d %H:%M")
     label = device.name or device.external_id
+    children = session.scalar(
+        select(func.count()).where(Device.parent_id == device.id, Device.status == DeviceStatus.OFFLINE.value)
+    )
+    folded = f"下级设备 {children} 台随之离线（不另立案）。" if children else ""
     device.outage_signalled_at = now
     try:
         case = cases.raise_case(
@@ -106,7 +145,7 @@ def _signal(
             title=f"{kind.name_zh}离线：{label}"[:200],
             description=(
                 f"{kind.name_zh} {label}（{device.external_id}）自 {since} 起未上报，已离线超过 "
-                f"{kind.outage_after_seconds // 60} 分钟。"
+                f"{kind.outage_after_seconds // 60} 分钟。{folded}"
             ),
             source="system",
             lon=device.lon,
