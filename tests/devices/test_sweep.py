@@ -13,7 +13,7 @@ from pingan.cases import service as cases_service
 from pingan.cases.models import Case, CaseEvent, SnoozedKey
 from pingan.core.clock import utcnow
 from pingan.devices import interface as devices
-from pingan.devices.models import Device
+from pingan.devices.models import Device, DeviceOutage
 from tests.devices.conftest import KIND, OUTAGE, Register
 from tests.factories import actor
 
@@ -54,6 +54,21 @@ class TestOffline:
         assert report.offline == 1 and device(session, "P1").status == "offline"
         assert devices.sweep(session, at(long_ago, 120), PHONES).raised == 0
         assert outage_cases(session, "P1") == []
+
+    def test_a_kind_that_keeps_no_outages_goes_offline_without_history(
+        self, session: Session, register: Register, long_ago: datetime
+    ) -> None:
+        register("P0")
+        devices.heard(session, KIND, {"P0": long_ago})
+        quiet = {KIND: OUTAGE.__class__(KIND, "巡防手机", "Patrol phone", keep_outages=False)}
+        assert devices.sweep(session, at(long_ago, 11), quiet).offline == 1
+        phone = device(session, "P0")
+        assert phone.status == "offline"
+        assert session.scalar(select(DeviceOutage).where(DeviceOutage.device_id == phone.id)) is None
+        kept = device(session, "P0")
+        devices.heard(session, KIND, {"P0": at(long_ago, 20)})
+        devices.sweep(session, at(long_ago, 31), PHONES)
+        assert session.scalar(select(DeviceOutage).where(DeviceOutage.device_id == kept.id)) is not None
 
     def test_never_heard_stays_unknown(
         self, session: Session, register: Register, long_ago: datetime

@@ -208,7 +208,10 @@ class DeviceKind:
     (``pingan.devices.interface``). It is *online* while heard within ``offline_after_seconds``, *offline*
     after (the sweep, job ``devices.sweep``). When ``outage_category`` (a case category code) is set, an
     outage that lasts ``outage_after_seconds`` becomes one case (deduplicated: one open case per device, key
-    ``device-outage:<kind>:<external_id>``), which an operator can snooze."""
+    ``device-outage:<kind>:<external_id>``), which an operator can snooze. ``keep_outages`` keeps every
+    offline spell the sweep finds in the outage history (``device_outages``, what online rates are computed
+    from); a kind whose devices are off as a matter of course (a volunteer's phone off shift) keeps none
+    (a relayed report that a device is down, ``went_offline``, is always kept)."""
 
     code: str
     name_zh: str
@@ -216,6 +219,7 @@ class DeviceKind:
     offline_after_seconds: int = 600
     outage_category: str | None = None
     outage_after_seconds: int = 1800
+    keep_outages: bool = True
 
     def name(self, lang: str) -> str:
         """The kind's name in the viewer's language."""

@@ -87,7 +87,8 @@ def _mark_offline(session: Session, kind: DeviceKind, now: datetime) -> int:
             .values(status=DeviceStatus.OFFLINE.value, status_since=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    open_outages(session, [(device_id, seen) for device_id, seen in going if seen is not None])
+    if kind.keep_outages:
+        open_outages(session, [(device_id, seen) for device_id, seen in going if seen is not None])
     return len(going)
 
 

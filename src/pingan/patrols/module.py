@@ -40,7 +40,10 @@ MODULE = Module(
         NavLink("/patrol", "我的巡防", "My patrol", roles=("patrol_volunteer",), landing=True),
     ),
     templates="pingan.patrols:templates",  # its pages' templates (they extend the shared base.html)
-    # the volunteers' phones in the devices register (heard with every batch of fixes); no outage cases
-    device_kinds=(DeviceKind("patrol_phone", "巡防手机", "Patrol phone", outage_category=None),),
+    # the volunteers' phones in the devices register (heard with every batch of fixes); off shift is no
+    # outage: no outage cases and no outage history
+    device_kinds=(
+        DeviceKind("patrol_phone", "巡防手机", "Patrol phone", outage_category=None, keep_outages=False),
+    ),
     migrations="patrols",
 )
