@@ -35,6 +35,7 @@ BRANCH_PACKAGES = {
     "cases": ("cases",),
     "devices": ("devices",),
     "grids": ("grids",),
+    "inspections": ("inspections",),
     "patrols": ("patrols",),
 }
 # The revisions every branch shares (before the branches forked); they belong to the spine's files.
@@ -48,6 +49,7 @@ DEPLOYED = {
     *("0010_grids", "0011_grid_history_sealed", "0012_grid_party_branches"),
     *("0005_patrols", "0006_patrol_device_keys", "0007_patrols_instruction"),
     "devices_0001",
+    "inspections_0001",
 }
 
 runner = CliRunner()
@@ -153,7 +155,7 @@ class TestUpgradeSubsets:
             ["cases"],
             ["devices"],
             ["cases", "grids"],
-            ["cases", "devices", "grids", "patrols"],
+            ["cases", "devices", "grids", "patrols", "inspections"],
             None,
         ],
         ids=["spine", "spine+cases", "spine+devices", "spine+cases+grids", "every-branch-named", "all"],
@@ -187,7 +189,9 @@ class TestUpgradeSubsets:
         assert database_tables(url) == set()
 
     def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
-        with pytest.raises(ValidationFailed, match="'rivers'.*known: spine, cases, devices, grids, patrols"):
+        with pytest.raises(
+            ValidationFailed, match="'rivers'.*known: spine, cases, devices, grids, inspections, patrols"
+        ):
             upgrade(fresh_url, ["cases", "rivers"])
         assert database_tables(fresh_url) == set()
 

@@ -1,0 +1,216 @@
+"""The module's pages: the phone checklist (390 px; visits kept on the phone without signal and sent once),
+the progress board, and the printable campaign report. Strings in Chinese and English live here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from pingan.core.clock import utcnow
+from pingan.core.validation import DbId
+from pingan.web.deps import DbSession, OptionalActor
+from pingan.web.pages.common import lang_of, render, require_staff
+
+from . import service, stats
+from .common import INSPECTORS, MANAGERS
+from .models import Campaign
+
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).parent / "static"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "zh": {
+        "check": "隐患排查",
+        "campaign": "排查行动",
+        "nearby": "附近场所",
+        "locate": "按我的位置排序",
+        "search": "查找场所",
+        "new_place": "登记新发现场所",
+        "name": "名称",
+        "address": "地址",
+        "type": "类型",
+        "pass": "合格",
+        "fail": "不合格",
+        "na": "不适用",
+        "photo": "拍照",
+        "sign": "检查人签字",
+        "send": "提交",
+        "queued": "无信号：已保存在手机上，恢复信号后自动提交（{n} 条待提交）",
+        "sent": "已提交",
+        "sent_hazards": "已提交，发现隐患 {n} 处，已立案",
+        "need_photo": "不合格项需拍照",
+        "need_all": "请逐项作答",
+        "inspected": "已查",
+        "due": "应查",
+        "found": "发现隐患",
+        "rectified": "已整改",
+        "on_time": "按期整改",
+        "overdue": "逾期未改",
+        "repeat": "重复隐患",
+        "by_area": "按街道",
+        "by_team": "按小组",
+        "by_type": "按场所类型",
+        "by_hazard": "按隐患类型",
+        "idle": "本周未开展排查",
+        "board": "排查进度",
+        "report": "排查报告",
+        "xlsx": "下载 Excel",
+        "open_hazards": "未整改隐患",
+        "period": "时间",
+        "print": "打印",
+        "none": "无",
+        "place": "场所",
+        "hazard": "隐患",
+        "severity": "等级",
+        "responsible": "责任方",
+        "found_at": "发现",
+        "due_at": "整改期限",
+        "case": "案件",
+        "pick": "选择场所",
+        "distance": "距离",
+        "back": "返回列表",
+        "error": "提交失败",
+        "basis": "依据",
+        "retry": "重试",
+        "minor": "一般",
+        "major": "较大",
+        "critical": "重大",
+        "headline": "主要数据",
+    },
+    "en": {
+        "check": "Inspection",
+        "campaign": "Campaign",
+        "nearby": "Places nearby",
+        "locate": "Sort by my position",
+        "search": "Find a place",
+        "new_place": "Register a place found",
+        "name": "Name",
+        "address": "Address",
+        "type": "Type",
+        "pass": "Pass",
+        "fail": "Fail",
+        "na": "N/A",
+        "photo": "Photo",
+        "sign": "Inspector's signature",
+        "send": "Submit",
+        "queued": "No signal: kept on this phone, sent when the signal returns ({n} waiting)",
+        "sent": "Submitted",
+        "sent_hazards": "Submitted; {n} hazards found and raised as cases",
+        "need_photo": "A failed item needs a photo",
+        "need_all": "Answer every item",
+        "inspected": "Inspected",
+        "due": "Due",
+        "found": "Hazards found",
+        "rectified": "Rectified",
+        "on_time": "On time",
+        "overdue": "Overdue",
+        "repeat": "Repeat",
+        "by_area": "By street",
+        "by_team": "By team",
+        "by_type": "By place type",
+        "by_hazard": "By hazard type",
+        "idle": "Nothing inspected this week",
+        "board": "Inspection board",
+        "report": "Campaign report",
+        "xlsx": "Download Excel",
+        "open_hazards": "Open hazards",
+        "period": "Period",
+        "print": "Print",
+        "none": "None",
+        "place": "Place",
+        "hazard": "Hazard",
+        "severity": "Severity",
+        "responsible": "Responsible",
+        "found_at": "Found",
+        "due_at": "Due",
+        "case": "Case",
+        "pick": "Choose a place",
+        "distance": "Distance",
+        "back": "Back to the list",
+        "error": "Sending failed",
+        "basis": "Basis",
+        "retry": "Retry",
+        "minor": "Minor",
+        "major": "Major",
+        "critical": "Critical",
+        "headline": "Headline figures",
+    },
+}
+
+
+def _t(request: Request) -> dict[str, str]:
+    return STRINGS["en" if lang_of(request) == "en" else "zh"]
+
+
+def _current(session: DbSession, campaigns: list[Campaign], wanted: int | None) -> Campaign | None:
+    if wanted is not None:
+        return next((c for c in campaigns if c.id == wanted), None)
+    now = utcnow()
+    running = [c for c in campaigns if c.starts_at <= now <= c.ends_at]
+    chosen = running or campaigns
+    return chosen[0] if chosen else None
+
+
+@router.get("/inspections/static/check.js")
+def check_script() -> Response:
+    return FileResponse(STATIC / "check.js", media_type="text/javascript")
+
+
+@router.get("/inspections/check")
+def check_page(
+    request: Request, session: DbSession, actor: OptionalActor, campaign: int | None = None
+) -> Response:
+    actor = require_staff(actor, *INSPECTORS)
+    campaigns = service.list_campaigns(session, actor)
+    current = _current(session, campaigns, campaign)
+    t = _t(request)
+    config: dict[str, Any] = {
+        "campaign_id": current.id if current else None,
+        "strings": t,
+        "lang": lang_of(request),
+    }
+    return render(
+        request, "inspections_check.html", actor, t=t, campaigns=campaigns, current=current, config=config
+    )
+
+
+@router.get("/inspections")
+def board_page(
+    request: Request, session: DbSession, actor: OptionalActor, campaign: int | None = None
+) -> Response:
+    actor = require_staff(actor, *MANAGERS)
+    campaigns = service.list_campaigns(session, actor)
+    current = _current(session, campaigns, campaign)
+    data = stats.board(session, actor, current, lang=lang_of(request)) if current else None
+    return render(
+        request,
+        "inspections_board.html",
+        actor,
+        t=_t(request),
+        campaigns=campaigns,
+        current=current,
+        data=data,
+    )
+
+
+@router.get("/inspections/campaigns/{campaign_id}/report")
+def report_page(request: Request, session: DbSession, actor: OptionalActor, campaign_id: DbId) -> Response:
+    actor = require_staff(actor, *MANAGERS)
+    current = service.get_campaign(session, actor, campaign_id)
+    data = stats.board(session, actor, current, lang=lang_of(request))
+    rows = stats.open_hazards(session, actor, current, limit=2000)
+    names = stats.place_names(session, [h.place_id for h in rows])
+    return render(
+        request,
+        "inspections_report.html",
+        actor,
+        t=_t(request),
+        current=current,
+        data=data,
+        hazards=rows,
+        names=names,
+        now=utcnow(),
+    )
