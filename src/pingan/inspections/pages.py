@@ -79,6 +79,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "major": "较大",
         "critical": "重大",
         "headline": "主要数据",
+        "go": "查看",
     },
     "en": {
         "check": "Inspection",
@@ -137,6 +138,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "major": "Major",
         "critical": "Critical",
         "headline": "Headline figures",
+        "go": "Show",
     },
 }
 
