@@ -1,0 +1,57 @@
+"""The module's pages: the phone checklist for inspectors, the board and the printable report for the command
+centre, in Chinese by default and in English by the switch; others are refused."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.inspections.models import Campaign
+from tests.web.test_pages import HTML, sign_in
+
+
+def _finished(session: Session) -> int:
+    found = session.scalar(select(Campaign.id).where(Campaign.code == "G20-BASE"))
+    assert found is not None
+    return found
+
+
+class TestPages:
+    def test_the_inspector_gets_the_phone_checklist(self, client: TestClient) -> None:
+        sign_in(client, "gridworker")
+        r = client.get("/inspections/check", headers=HTML)
+        assert r.status_code == 200 and "隐患排查" in r.text and "冬季瓶装燃气安全专项排查" in r.text
+        assert client.get("/inspections/static/check.js").status_code == 200
+
+    def test_the_board_and_the_report(self, client: TestClient, session: Session) -> None:
+        sign_in(client, "admin")
+        board = client.get("/inspections", params={"campaign": _finished(session)}, headers=HTML)
+        assert board.status_code == 200 and "排查进度" in board.text and "2061" in board.text
+        report = client.get(f"/inspections/campaigns/{_finished(session)}/report", headers=HTML)
+        assert report.status_code == 200 and 'data-key="found">2061<' in report.text
+
+    def test_in_english(self, client: TestClient, session: Session) -> None:
+        sign_in(client, "admin")
+        client.cookies.set("pingan_lang", "en")
+        report = client.get(f"/inspections/campaigns/{_finished(session)}/report", headers=HTML)
+        assert (
+            "Campaign report" in report.text
+            and "Hazards found" in report.text
+            and "排查报告" not in report.text
+        )
+
+    def test_others_are_refused(self, client: TestClient, session: Session) -> None:
+        sign_in(client, "gridworker")
+        assert client.get("/inspections", headers=HTML).status_code == 403
+        assert (
+            client.get(f"/inspections/campaigns/{_finished(session)}/report", headers=HTML).status_code == 403
+        )
+        client.cookies.clear()
+        sign_in(client, "volunteer")
+        assert client.get("/inspections/check", headers=HTML).status_code == 403
+
+    def test_an_unknown_campaign_is_404(self, client: TestClient) -> None:
+        sign_in(client, "admin")
+        assert client.get("/inspections/campaigns/2000000000/report", headers=HTML).status_code == 404
+        assert client.get("/inspections/campaigns/0/report", headers=HTML).status_code in (404, 422)
