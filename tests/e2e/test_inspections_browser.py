@@ -49,8 +49,9 @@ class TestPhoneChecklist:
         first.click()
         _answer_checklist(phone)
         wide = phone.evaluate(
-            "() => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 391)"
-            ".map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.getBoundingClientRect().right)"
+            "() => [...document.querySelectorAll('main *')]"
+            ".filter(e => e.getBoundingClientRect().right > 391)"
+            ".map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"
         )
         assert not wide, wide  # nothing of the page runs off a 390 px screen
         shot(phone, "inspections-checklist", full_page=True)
