@@ -50,6 +50,7 @@ DEPLOYED = {
     *("0005_patrols", "0006_patrol_device_keys", "0007_patrols_instruction"),
     "devices_0001",
     "inspections_0001",
+    "inspections_0002",
 }
 
 runner = CliRunner()

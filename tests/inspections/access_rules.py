@@ -157,3 +157,49 @@ scoped(
     ),
     ok=(201,),
 )
+
+
+# --- joint enforcement --------------------------------------------------------------------------------
+def _operation_body(c: Ctx, area: str) -> dict[str, Any]:
+    return _campaign_body(c, area) | {"departments": ["城管", "公安"]}
+
+
+def operation(c: Ctx, area: str) -> int:
+    from pingan.inspections import enforcement
+    from pingan.inspections.schemas import OperationCreate
+
+    body = {k: v for k, v in _operation_body(c, area).items() if k != "place_types"}
+    return enforcement.create_operation(c.session, SYSTEM, OperationCreate.model_validate(body)).id
+
+
+def _target_body(c: Ctx, area: str) -> Target:
+    lon, lat = point_in(c.session, area)
+    body = {
+        "target_type": "lpg_sale",
+        "name": c.unique("矩阵非法点"),
+        "lon": lon,
+        "lat": lat,
+        "findings": "x",
+    }
+    return Target(f"{P}/operations/{operation(c, area)}/targets", area, json=body)
+
+
+rule("GET", P + "/operations", ROLE, roles=INSPECTORS, build=lambda c: Target(P + "/operations"))
+rule("GET", P + "/watchlist", ROLE, roles=INSPECTORS, build=lambda c: Target(P + "/watchlist"))
+scoped(
+    "POST",
+    "/operations",
+    MANAGERS,
+    lambda c, a: Target(
+        P + "/operations", a, json={k: v for k, v in _operation_body(c, a).items() if k != "place_types"}
+    ),
+    ok=(201,),
+)
+for suffix in ("", "/targets"):
+    scoped(
+        "GET",
+        "/operations/{operation_id}" + suffix,
+        INSPECTORS,
+        lambda c, a, s=suffix: Target(f"{P}/operations/{operation(c, a)}{s}", a),
+    )
+scoped("POST", "/operations/{operation_id}/targets", MANAGERS, _target_body, ok=(201,))

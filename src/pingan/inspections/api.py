@@ -13,7 +13,7 @@ from pingan.core.security import require_role
 from pingan.core.validation import DbId
 from pingan.web.deps import CurrentActor, DbSession
 
-from . import hazards, service, stats
+from . import enforcement, hazards, service, stats
 from .schemas import (
     Board,
     CampaignCreate,
@@ -21,8 +21,12 @@ from .schemas import (
     ChecklistCreate,
     ChecklistRead,
     HazardRead,
+    OperationCreate,
+    OperationRead,
     PlaceDue,
     ReinspectionCreate,
+    TargetCreate,
+    TargetRead,
     VisitCreate,
     VisitRead,
 )
@@ -154,3 +158,45 @@ def reinspect(session: DbSession, actor: CurrentActor, hazard_id: DbId, body: Re
             HazardRead.model_validate(result["hazard"]).model_dump(mode="json"), status_code=200
         )
     return result["hazard"]
+
+
+def _operation(session: DbSession, actor: CurrentActor, operation: Any) -> dict[str, Any]:
+    found = enforcement.targets_of(session, actor, operation.id)
+    return OperationRead.model_validate(operation).model_dump() | {"totals": enforcement.totals(found)}
+
+
+@router.get("/operations", response_model=list[OperationRead], summary="Joint enforcement operations")
+def list_operations(session: DbSession, actor: CurrentActor) -> Any:
+    return [_operation(session, actor, op) for op in enforcement.list_operations(session, actor)]
+
+
+@router.post("/operations", response_model=OperationRead, status_code=201, summary="Start a joint operation")
+def create_operation(session: DbSession, actor: CurrentActor, body: OperationCreate) -> Any:
+    return _operation(session, actor, enforcement.create_operation(session, actor, body))
+
+
+@router.get("/operations/{operation_id}", response_model=OperationRead, summary="One joint operation")
+def get_operation(session: DbSession, actor: CurrentActor, operation_id: DbId) -> Any:
+    return _operation(session, actor, enforcement.get_operation(session, actor, operation_id))
+
+
+@router.get("/operations/{operation_id}/targets", response_model=list[TargetRead], summary="Its targets")
+def operation_targets(session: DbSession, actor: CurrentActor, operation_id: DbId) -> Any:
+    enforcement.get_operation(session, actor, operation_id)
+    return enforcement.targets_of(session, actor, operation_id)
+
+
+@router.post(
+    "/operations/{operation_id}/targets",
+    response_model=TargetRead,
+    status_code=201,
+    summary="Record a target acted on (findings, measures)",
+)
+def add_target(session: DbSession, actor: CurrentActor, operation_id: DbId, body: TargetCreate) -> Any:
+    return enforcement.add_target(session, actor, operation_id=operation_id, body=body)
+
+
+@router.get("/watchlist", response_model=Page[TargetRead], summary="Closed illegal sites (the watch list)")
+def watchlist(session: DbSession, actor: CurrentActor, limit: Limit = 50, offset: Offset = 0) -> Any:
+    rows, total = page(session, enforcement.watch_list(session, actor), limit=limit, offset=offset)
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}

@@ -22,11 +22,12 @@ from pingan.core.clock import utcnow
 from pingan.core.security import Actor
 from pingan.grids import interface as places
 
-from . import service
+from . import enforcement, service
 from .checklists import BUILTIN
 from .hazards import DEADLINES, RANK, _raise_one
 from .models import Campaign, Checklist, Hazard, Visit
 from .module import THREE_IN_ONE
+from .schemas import OperationCreate, TargetCreate
 
 HAZARDS = 2061  # the base investigation's hazards (seed facts)
 FOUND_DURING = 200  # three-in-one premises found by the inspectors, added to the register
@@ -67,6 +68,7 @@ def generate(session: Session, *, seed: int, step: Callable[[str, float], None] 
         now + timedelta(days=20),
     )
     _running_campaign(session, actor, rng, running, now)
+    _joint_operation(session, actor, rng, finished)
     report("inspections", 1.0)
 
 
@@ -297,3 +299,58 @@ def _running_campaign(
             if item["code"] in failing:
                 _raise_one(session, actor, campaign=campaign, visit=visit, place=place, item=item, note="")
     session.flush()
+
+
+CLOSED_SITES = 23  # illegal LPG sites the joint operation shut (seed facts)
+DEPARTMENTS = ["区应急管理局（安监）", "区城管执法局", "区市场监管局", "公安滨江分局", "属地街道"]
+_KINDS = (
+    ("lpg_filling", "非法充装点", "现场发现违规倒灌设备及液化气钢瓶"),
+    ("lpg_storage", "非法储存点", "民房内违规储存液化气钢瓶，无防爆措施"),
+    ("lpg_transport", "非法运输点", "无资质车辆运输液化气钢瓶"),
+    ("lpg_sale", "非法销售点", "无燃气经营许可证销售瓶装液化气"),
+)
+
+
+def _joint_operation(session: Session, actor: Actor, rng: random.Random, campaign: Campaign) -> None:
+    """The bottled-gas joint operation: 23 illegal sites shut (cylinders seized, fines, referrals), and a
+    few targets warned and left open under follow-up."""
+    operation = enforcement.create_operation(
+        session,
+        actor,
+        OperationCreate(
+            code="LPG-JOINT",
+            name="瓶装液化气非法经营联合整治行动",
+            departments=DEPARTMENTS,
+            area_codes=["330108"],
+            starts_at=campaign.starts_at + timedelta(days=14),
+            ends_at=campaign.ends_at,
+        ),
+    )
+    grids = areas.list_areas(session, level=AreaLevel.GRID)
+    for n in range(CLOSED_SITES + 5):
+        kind, label, finding = _KINDS[n % len(_KINDS)]
+        grid = rng.choice(grids)
+        shape = areas.geometry_of(grid)
+        if shape is None:
+            continue
+        point = shape.representative_point()
+        closed = n < CLOSED_SITES
+        enforcement.add_target(
+            session,
+            actor,
+            operation_id=operation.id,
+            body=TargetCreate(
+                target_type=kind,
+                name=f"{grid.name}{label}{n + 1}",
+                address=f"{grid.name}{rng.randint(1, 200)}号",
+                lon=point.x + rng.uniform(-0.0008, 0.0008),
+                lat=point.y + rng.uniform(-0.0008, 0.0008),
+                findings=finding,
+                cylinders_seized=rng.randint(8, 120) if closed else rng.randint(0, 6),
+                is_closed=closed,
+                fine_yuan=rng.choice([0, 5000, 10000, 20000, 50000]) if closed else 0,
+                is_referred_to_police=closed and rng.random() < 0.3,
+                follow_up="已取缔，纳入回访名单" if closed else "责令限期整改，街道跟踪回访",
+                acted_at=_working_time(rng, operation.starts_at, operation.ends_at),
+            ),
+        )

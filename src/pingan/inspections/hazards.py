@@ -18,6 +18,7 @@ from pingan.core.errors import Conflict, NotFound
 from pingan.core.security import Actor, ensure_in_scope, require_role
 from pingan.grids import interface as places
 
+from . import enforcement
 from .checklists import SEVERITIES
 from .common import INSPECTORS, check_visited_at, decode_photo
 from .models import Campaign, Checklist, Hazard, Photo, Visit
@@ -73,6 +74,10 @@ def _raise_one(
     due = visit.visited_at + DEADLINES[item["severity"]]
     category = HAZARD_CATEGORIES[item["hazard_type"]]
     flags = "【重复隐患】" if repeat else ""
+    if enforcement.closed_site_near(
+        session, place_id=place.id, address=place.address, lon=place.lon, lat=place.lat
+    ):
+        flags += "【曾取缔非法液化气点】"
     description = (
         f"{flags}{place.name}（{place.address or place.area_code}）排查发现：{item['text_zh']}。"
         f"依据：{item['basis']}。责任方：{place.name}经营者。整改期限：{due:%Y-%m-%d %H:%M} UTC。{note}"
@@ -140,6 +145,8 @@ def hazard_dict(session: Session, hazard: Hazard, *, now: datetime | None = None
     flags = []
     if hazard.is_repeat:
         flags.append("repeat")
+    if enforcement.place_is_watched(session, hazard.place_id):
+        flags.append(enforcement.WATCH_FLAG)
     if is_overdue(hazard, now):
         flags.append("overdue")
     return {c.key: getattr(hazard, c.key) for c in Hazard.__table__.columns if c.key != "visit_id"} | {

@@ -132,3 +132,46 @@ class Hazard(Base):
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), nullable=True)
     reinspection_visit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Operation(Base):
+    """A joint enforcement operation (联合执法): departments taking part, the areas, the period."""
+
+    __tablename__ = "inspection_operations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    departments: Mapped[list[str]] = mapped_column(JSON)
+    area_codes: Mapped[list[str]] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)
+
+
+class Target(Base):
+    """One target of an operation (suspected illegal LPG filling, storage, transport or sale, or another
+    kind): the place (in the register), findings, measures and follow-up. A closed site stays on the watch
+    list."""
+
+    __tablename__ = "inspection_targets"
+    __table_args__ = (Index("ix_inspection_targets_closed_point", "is_closed", "lon", "lat"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("inspection_operations.id"), index=True)
+    target_type: Mapped[str] = mapped_column(String(24))
+    place_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200))
+    area_code: Mapped[str] = mapped_column(String(20), index=True)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    findings: Mapped[str] = mapped_column(Text)
+    cylinders_seized: Mapped[int] = mapped_column(Integer, default=0)
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    fine_yuan: Mapped[int] = mapped_column(Integer, default=0)
+    is_referred_to_police: Mapped[bool] = mapped_column(Boolean, default=False)
+    follow_up: Mapped[str] = mapped_column(Text, default="")
+    acted_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pingan.core.modules import (
     ApiRouter,
     CaseCategory,
+    CasePanel,
     CliGroup,
     Module,
     NavLink,
@@ -23,6 +24,7 @@ HAZARD_CATEGORIES: dict[str, CaseCategory] = {
     ),
 }
 THREE_IN_ONE = "three_in_one"  # 三合一场所: living, storage and business under one roof
+ILLEGAL_LPG_SITE = "illegal_lpg_site"  # 非法瓶装燃气点: a target of joint enforcement
 
 MODULE = Module(
     name="inspections",
@@ -43,9 +45,22 @@ MODULE = Module(
             roles=("district_admin", "street_operator", "grid_worker"),
         ),
         NavLink("/inspections", "排查进度", "Inspection board", roles=("district_admin", "street_operator")),
+        NavLink(
+            "/inspections/operations",
+            "联合执法",
+            "Joint enforcement",
+            roles=("district_admin", "street_operator"),
+        ),
     ),
     case_categories=tuple(HAZARD_CATEGORIES.values()),
-    place_types=(PlaceType(THREE_IN_ONE, "三合一场所", "Three-in-one premises"),),
+    place_types=(
+        PlaceType(THREE_IN_ONE, "三合一场所", "Three-in-one premises"),
+        PlaceType(ILLEGAL_LPG_SITE, "非法瓶装燃气点", "Illegal LPG site"),
+    ),
+    # the staff case page warns of a case at a previously closed illegal LPG site
+    case_panels=(
+        CasePanel("lpg_watch", "inspections_case_panel.html", "pingan.inspections.enforcement:case_panel"),
+    ),
     # a hazard's case is verified (核查) by a passing re-inspection of its failed items, nothing else
     verification_checks=(
         VerificationCheck(

@@ -14,7 +14,7 @@ from pingan.core.validation import DbId
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
 
-from . import service, stats
+from . import enforcement, service, stats
 from .common import INSPECTORS, MANAGERS
 from .models import Campaign
 
@@ -216,3 +216,13 @@ def report_page(request: Request, session: DbSession, actor: OptionalActor, camp
         names=names,
         now=utcnow(),
     )
+
+
+@router.get("/inspections/operations")
+def operations_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    actor = require_staff(actor, *MANAGERS)
+    rows = []
+    for operation in enforcement.list_operations(session, actor):
+        targets = enforcement.targets_of(session, actor, operation.id)
+        rows.append({"op": operation, "targets": targets, "totals": enforcement.totals(targets)})
+    return render(request, "inspections_operations.html", actor, t=_t(request), operations=rows)

@@ -142,6 +142,9 @@ class VisitRead(BaseModel):
     failed: int
     hazards: list[HazardRead]
     replayed: bool = Field(False, description="true when this visit had been received before (a resend)")
+    flags: list[str] = Field(
+        default_factory=list, description="previously_closed_lpg_site: the place is on the watch list"
+    )
 
 
 class PlaceDue(BaseModel):
@@ -177,3 +180,65 @@ class Board(BaseModel):
     by_place_type: list[Figure]
     by_hazard_type: list[Figure]
     idle_this_week: list[str]
+
+
+TargetType = Literal["lpg_filling", "lpg_storage", "lpg_transport", "lpg_sale", "other"]
+
+
+class OperationCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    departments: list[str] = Field(min_length=1, max_length=20, description="departments taking part")
+    area_codes: list[str] = Field(min_length=1, max_length=300)
+    starts_at: datetime
+    ends_at: datetime
+
+
+class OperationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    departments: list[str]
+    area_codes: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    totals: dict[str, int] = Field(default_factory=dict)
+
+
+class TargetCreate(BaseModel):
+    target_type: TargetType
+    place_type: str | None = Field(
+        None, max_length=32, description="the register's type for an 'other' target"
+    )
+    name: str = Field(min_length=1, max_length=120)
+    address: str = Field("", max_length=200)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    findings: str = Field(min_length=1, max_length=2000)
+    cylinders_seized: int = Field(0, ge=0, le=100_000)
+    is_closed: bool = False
+    fine_yuan: int = Field(0, ge=0, le=100_000_000)
+    is_referred_to_police: bool = False
+    follow_up: str = Field("", max_length=2000)
+    acted_at: datetime | None = None
+
+
+class TargetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    operation_id: int
+    target_type: str
+    place_id: int
+    name: str
+    address: str
+    area_code: str
+    lon: float
+    lat: float
+    findings: str
+    cylinders_seized: int
+    is_closed: bool
+    fine_yuan: int
+    is_referred_to_police: bool
+    follow_up: str
+    acted_at: datetime

@@ -18,7 +18,7 @@ from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
 from pingan.grids import interface as places
 
-from . import hazards
+from . import enforcement, hazards
 from .checklists import BUILTIN
 from .common import INSPECTORS, MANAGERS, check_visited_at, decode_photo
 from .models import Campaign, Checklist, Photo, Visit
@@ -387,7 +387,9 @@ def visit_dict(
 ) -> dict[str, Any]:
     """A visit as the API answers it, with the hazards it raised."""
     found = hazards_found if hazards_found is not None else hazards.of_visit(session, visit.id)
+    watched = enforcement.place_is_watched(session, visit.place_id)
     return {
+        "flags": [enforcement.WATCH_FLAG] if watched else [],
         "id": visit.id,
         "visit_uid": visit.visit_uid,
         "kind": visit.kind,
