@@ -203,3 +203,10 @@ for suffix in ("", "/targets"):
         lambda c, a, s=suffix: Target(f"{P}/operations/{operation(c, a)}{s}", a),
     )
 scoped("POST", "/operations/{operation_id}/targets", MANAGERS, _target_body, ok=(201,))
+rule(
+    "GET",
+    P + "/hazards",
+    ROLE,
+    roles=INSPECTORS,
+    build=lambda c: Target(P + "/hazards", params={"status": "open"}),
+)

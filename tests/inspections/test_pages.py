@@ -55,3 +55,19 @@ class TestPages:
         sign_in(client, "admin")
         assert client.get("/inspections/campaigns/2000000000/report", headers=HTML).status_code == 404
         assert client.get("/inspections/campaigns/0/report", headers=HTML).status_code in (404, 422)
+
+
+class TestStrings:
+    def test_both_languages_hold_every_key_the_pages_and_the_script_use(self) -> None:
+        import re
+        from pathlib import Path
+
+        from pingan.inspections import pages
+
+        assert set(pages.STRINGS["zh"]) == set(pages.STRINGS["en"])
+        folder = Path(pages.__file__).parent
+        used = set(re.findall(r"\bT\.([a-z_]+)", (folder / "static" / "check.js").read_text()))
+        for template in (folder / "templates").glob("*.html"):
+            used |= set(re.findall(r"\bt\.([a-z_]+)\b(?!\()", template.read_text())) - {"id"}
+        used -= {"starts_at", "ends_at", "case_panel"}
+        assert used <= set(pages.STRINGS["zh"]), used - set(pages.STRINGS["zh"])

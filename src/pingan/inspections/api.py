@@ -3,7 +3,7 @@ phone (exactly once by ``visit_uid``), hazards and their re-inspection."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
@@ -137,6 +137,24 @@ def list_visits(
         session, service.list_visits(session, actor, campaign_id=campaign_id), limit=limit, offset=offset
     )
     items = [service.visit_dict(session, v) for v in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/hazards", response_model=Page[HazardRead], summary="Hazards in your scope, soonest deadline first"
+)
+def list_hazards(
+    session: DbSession,
+    actor: CurrentActor,
+    campaign_id: DbId | None = None,
+    status: Literal["open", "rectified"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    stmt = hazards.list_hazards(session, actor, campaign_id=campaign_id, status=status)
+    rows, total = page(session, stmt, limit=limit, offset=offset)
+    names = stats.place_names(session, [h.place_id for h in rows])
+    items = [hazards.hazard_dict(session, h) | {"place_name": names[h.place_id]} for h in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pingan.cases import interface as cases
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound
-from pingan.core.security import Actor, ensure_in_scope, require_role
+from pingan.core.security import Actor, ensure_in_scope, in_scope, require_role
 from pingan.grids import interface as places
 
 from . import enforcement
@@ -169,6 +169,19 @@ def get_hazard(session: Session, actor: Actor, hazard_id: int) -> Hazard:
         raise NotFound(f"hazard {hazard_id} not found", field="hazard_id")
     ensure_in_scope(actor, hazard.area_code, what="hazard", roles=INSPECTORS)
     return hazard
+
+
+def list_hazards(
+    session: Session, actor: Actor, *, campaign_id: int | None = None, status: str | None = None
+) -> Any:
+    """A statement of the hazards in the actor's scope, the soonest deadline first (paged by the caller)."""
+    require_role(actor, *INSPECTORS)
+    stmt = in_scope(select(Hazard), Hazard.area_code, actor, roles=INSPECTORS)
+    if campaign_id is not None:
+        stmt = stmt.where(Hazard.campaign_id == campaign_id)
+    if status is not None:
+        stmt = stmt.where(Hazard.status == status)
+    return stmt.order_by(Hazard.due_at, Hazard.id)
 
 
 def reinspect(

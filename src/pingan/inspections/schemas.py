@@ -127,6 +127,7 @@ class HazardRead(BaseModel):
     rectified_at: datetime | None
     is_repeat: bool
     flags: list[str] = Field(default_factory=list)
+    place_name: str | None = None
 
 
 class VisitRead(BaseModel):

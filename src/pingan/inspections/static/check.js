@@ -1,7 +1,7 @@
 /* Inspector's phone checklist: pick a place (nearest first), answer every item (a fail needs a photo), sign,
    send. A visit is first put in an outbox in localStorage with its own id (visit_uid), then sent; without
    signal it stays there and is sent again when the signal returns (the report page's retry approach, with
-   backoff). The server answers a resent visit_uid with the visit it already has: a visit is recorded once. */
+   backoff); re-inspections of open hazards go through the same outbox. The server answers a resent visit_uid with the visit it already has: a visit is recorded once. */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("check-config").textContent);
@@ -164,15 +164,68 @@
         checklist_id: checklist.id, checklist_version: checklist.version, answers: answers,
         signed_by: signed, visited_at: new Date().toISOString() };
       if (here) { visit.lon = parseFloat(here.lon); visit.lat = parseFloat(here.lat); }
-      var q = outbox(); q.push(visit); saveOutbox(q);
+      enqueue("/api/v1/inspections/visits", visit);
       form.reset();
       sheet.hidden = true; pick.hidden = false;
-      attempt = 0;
-      flush();
+    });
+  });
+
+  /* ---- re-inspections: the open hazards of the campaign in the inspector's scope ---- */
+  var recheckForm = document.getElementById("recheck-form");
+  var recheckError = document.getElementById("recheck-error");
+  var hazard = null;
+  function loadHazards() {
+    if (!config.campaign_id) { return; }
+    fetch("/api/v1/inspections/hazards?status=open&limit=50&campaign_id=" + config.campaign_id,
+      { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (data) {
+        var ul = document.getElementById("hazards");
+        ul.textContent = "";
+        (data.items || []).forEach(function (h) {
+          var li = document.createElement("li");
+          var b = document.createElement("button");
+          b.type = "button"; b.className = "place-pick hazard-pick"; b.setAttribute("data-hazard", String(h.id));
+          b.textContent = (h.place_name || h.place_id) + "：" + h.description;
+          b.addEventListener("click", function () { openRecheck(h); });
+          li.appendChild(b);
+          var small = document.createElement("div");
+          small.className = "hint";
+          small.textContent = T[h.severity] + " · " + T.due_short + " " + h.due_at.slice(0, 10) + (h.flags.indexOf("overdue") >= 0 ? " · " + T.overdue : "");
+          li.appendChild(small);
+          ul.appendChild(li);
+        });
+      }).catch(function () {});
+  }
+  function openRecheck(h) {
+    hazard = h;
+    document.getElementById("recheck-what").textContent = (h.place_name || "") + "：" + h.description;
+    recheckForm.hidden = false;
+    recheckError.hidden = true;
+    document.getElementById("rc-pass").focus();
+  }
+  recheckForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var chosen = recheckForm.querySelector('input[name="recheck"]:checked');
+    var files = document.getElementById("rc-photo").files;
+    var signed = document.getElementById("rc-signed").value.trim();
+    var problem = !chosen ? T.need_all : (!files || !files.length) ? T.need_photo : !signed ? T.sign : null;
+    if (problem) { recheckError.textContent = problem; recheckError.hidden = false; return; }
+    shrink(files[0]).then(function (data) {
+      enqueue("/api/v1/inspections/hazards/" + hazard.id + "/reinspections", {
+        visit_uid: uid(), result: chosen.value, note: document.getElementById("rc-note").value.trim(),
+        photos: [data], signed_by: signed, visited_at: new Date().toISOString() });
+      recheckForm.reset();
+      recheckForm.hidden = true;
     });
   });
 
   /* ---- the outbox: send each visit until the server has it ---- */
+  function enqueue(url, body) {
+    var q = outbox(); q.push({ url: url, body: body }); saveOutbox(q);
+    attempt = 0;
+    flush();
+  }
   function scheduleRetry() {
     attempt += 1;
     var wait = Math.min(60, 5 * Math.pow(2, attempt - 1));
@@ -187,20 +240,23 @@
     if (!q.length) { return; }
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
     sending = true;
-    var visit = q[0];
-    api("POST", "/api/v1/inspections/visits", visit).then(function (r) {
+    var entry = q[0];
+    var visit = entry.body;
+    api("POST", entry.url, visit).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; });
     }).then(function (res) {
       sending = false;
       if (res.status === 200 || res.status === 201 || (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)) {
-        saveOutbox(outbox().filter(function (v) { return v.visit_uid !== visit.visit_uid; }));
+        saveOutbox(outbox().filter(function (e) { return e.body.visit_uid !== visit.visit_uid; }));
       }
       if (res.status === 200 || res.status === 201) {
         var n = (res.data.hazards || []).length;
         document.body.setAttribute("data-send-state", "sent");
-        say("success", n ? T.sent_hazards.replace("{n}", String(n)) : T.sent);
+        if (entry.url.indexOf("/reinspections") > 0) { say("success", T.recheck_sent); }
+        else { say("success", n ? T.sent_hazards.replace("{n}", String(n)) : T.sent); }
         attempt = 0;
         loadPlaces();
+        loadHazards();
         flush();
         return;
       }
@@ -215,6 +271,9 @@
   }
   window.addEventListener("online", function () { attempt = 0; flush(); });
 
+  /* entries queued by an older page (the visit itself) are wrapped */
+  saveOutbox(outbox().map(function (e) { return e.url ? e : { url: "/api/v1/inspections/visits", body: e }; }));
   loadPlaces();
+  loadHazards();
   if (outbox().length) { flush(); }
 })();
