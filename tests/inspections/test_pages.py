@@ -71,3 +71,40 @@ class TestStrings:
             used |= set(re.findall(r"\bt\.([a-z_]+)\b(?!\()", template.read_text())) - {"id"}
         used -= {"starts_at", "ends_at", "case_panel"}
         assert used <= set(pages.STRINGS["zh"]), used - set(pages.STRINGS["zh"])
+
+
+class TestCampaignForm:
+    def _post(self, client: TestClient, **over: object) -> object:
+        from tests.web.test_pages import csrf
+
+        data = {
+            "csrf_token": csrf(client),
+            "code": "FORM-1",
+            "name": "消防专项排查",
+            "area_codes": ["330108002"],
+            "place_types": ["rental_building", "three_in_one"],
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+            "teams": "长河一组，长河二组",
+            "severity_threshold": "major",
+        } | over
+        return client.post("/inspections/campaigns", data=data, headers=HTML, follow_redirects=False)
+
+    def test_a_manager_starts_a_campaign_from_the_board(self, client: TestClient, session: Session) -> None:
+        sign_in(client, "street")
+        r = self._post(client)
+        assert r.status_code == 303, r.text  # type: ignore[attr-defined]
+        created = session.scalar(select(Campaign).where(Campaign.code == "FORM-1"))
+        assert created is not None and created.teams == ["长河一组", "长河二组"]
+        assert set(created.checklist_ids) == {"rental_building", "three_in_one"}
+        assert created.starts_at.isoformat().startswith("2026-11-30T16:00")  # Shanghai midnight, in UTC
+
+    def test_bad_input_is_shown_next_to_the_form_and_nothing_is_written(
+        self, client: TestClient, session: Session
+    ) -> None:
+        sign_in(client, "street")
+        r = self._post(client, code="FORM-2", ends_on="someday")
+        assert r.status_code == 422 and "ends_on" in r.text  # type: ignore[attr-defined]
+        r = self._post(client, code="FORM-3", area_codes=["330108001"])  # 西兴: outside the street's scope
+        assert r.status_code == 404  # type: ignore[attr-defined]
+        assert session.scalar(select(Campaign).where(Campaign.code.in_(["FORM-2", "FORM-3"]))) is None

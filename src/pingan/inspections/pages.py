@@ -3,23 +3,34 @@ the progress board, and the printable campaign report. Strings in Chinese and En
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
+from pingan.areas import service as areas
+from pingan.areas.types import AreaLevel
 from pingan.core.clock import utcnow
+from pingan.core.errors import PinganError, ValidationFailed
+from pingan.core.security import Actor
 from pingan.core.validation import DbId
+from pingan.grids.interface import place_types as places_types
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
 
 from . import enforcement, service, stats
+from .checklists import BUILTIN
 from .common import INSPECTORS, MANAGERS
 from .models import Campaign
+from .schemas import CampaignCreate
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
@@ -80,6 +91,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "critical": "重大",
         "headline": "主要数据",
         "go": "查看",
+        "new_campaign": "发起排查行动",
+        "code": "编号",
+        "areas": "范围（街道）",
+        "place_types": "场所类型",
+        "starts_on": "开始日期",
+        "ends_on": "结束日期",
+        "teams": "小组（逗号分隔）",
+        "threshold": "立案等级（不低于）",
+        "create": "发起",
         "operations": "联合执法",
         "departments": "参与部门",
         "targets": "对象",
@@ -157,6 +177,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "critical": "Critical",
         "headline": "Headline figures",
         "go": "Show",
+        "new_campaign": "Start a campaign",
+        "code": "Code",
+        "areas": "Scope (streets)",
+        "place_types": "Place types",
+        "starts_on": "Starts on",
+        "ends_on": "Ends on",
+        "teams": "Teams (comma-separated)",
+        "threshold": "Raise hazards from severity",
+        "create": "Start",
         "operations": "Joint enforcement",
         "departments": "Departments",
         "targets": "Targets",
@@ -220,9 +249,27 @@ def board_page(
     request: Request, session: DbSession, actor: OptionalActor, campaign: int | None = None
 ) -> Response:
     actor = require_staff(actor, *MANAGERS)
+    return _board(request, session, actor, campaign)
+
+
+def _board(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    campaign: int | None,
+    *,
+    error: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     campaigns = service.list_campaigns(session, actor)
     current = _current(session, campaigns, campaign)
-    data = stats.board(session, actor, current, lang=lang_of(request)) if current else None
+    lang = lang_of(request)
+    data = stats.board(session, actor, current, lang=lang) if current else None
+    streets = [
+        a for a in areas.list_areas(session, level=AreaLevel.STREET) if actor.can_see_area(a.code, MANAGERS)
+    ]
+    types = [(t.code, t.name(lang)) for t in places_types() if t.code in BUILTIN]
     return render(
         request,
         "inspections_board.html",
@@ -231,7 +278,55 @@ def board_page(
         campaigns=campaigns,
         current=current,
         data=data,
+        streets=streets,
+        types=types,
+        error=error or {},
+        values=values or {},
+        status_code=status_code,
     )
+
+
+@router.post("/inspections/campaigns")
+async def create_campaign_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
+    """The managers' form: a campaign over streets of their scope, place types, a period (Shanghai dates)."""
+    actor = require_staff(actor, *MANAGERS)
+    form = await request.form()
+    teams = str(form.get("teams") or "").replace("，", ",").split(",")
+    values: dict[str, Any] = {
+        "code": str(form.get("code") or "").strip(),
+        "name": str(form.get("name") or "").strip(),
+        "area_codes": [str(v) for v in form.getlist("area_codes")],
+        "place_types": [str(v) for v in form.getlist("place_types")],
+        "teams": [p.strip() for p in teams if p.strip()],
+        "severity_threshold": str(form.get("severity_threshold") or "major"),
+        "starts_on": str(form.get("starts_on") or ""),
+        "ends_on": str(form.get("ends_on") or ""),
+    }
+    try:
+        fields = {k: v for k, v in values.items() if k not in ("starts_on", "ends_on")}
+        fields["starts_at"] = _local_day(values["starts_on"], "starts_on")
+        fields["ends_at"] = _local_day(values["ends_on"], "ends_on", end=True)
+        created = service.create_campaign(session, actor, CampaignCreate.model_validate(fields))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else "name"
+        error = {"field": field, "message": str(first["msg"])}
+        return _board(request, session, actor, None, error=error, values=values, status_code=422)
+    except PinganError as exc:
+        session.rollback()
+        error = {"field": exc.field or "", "message": exc.message}
+        return _board(request, session, actor, None, error=error, values=values, status_code=exc.status)
+    return RedirectResponse(f"/inspections?campaign={created.id}", status_code=303)
+
+
+def _local_day(text: str, field: str, *, end: bool = False) -> datetime:
+    """A Shanghai date (YYYY-MM-DD) as the UTC moment its day starts (or ends)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(f"{field}: a date YYYY-MM-DD", field=field) from None
+    moment = datetime.combine(day, time(23, 59, 59) if end else time(0, 0), tzinfo=SHANGHAI)
+    return moment.astimezone(UTC)
 
 
 @router.get("/inspections/campaigns/{campaign_id}/report")
