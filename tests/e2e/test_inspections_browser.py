@@ -156,3 +156,34 @@ class TestCampaignReport:
             page.get_by_role("link", name="下载 Excel").first.click()
         assert download.value.suggested_filename == "campaign-G20-BASE.xlsx"
         context.close()
+
+
+class TestPlaceFound:
+    def test_a_place_found_on_the_spot_is_inspected_and_registered(
+        self, browser: Browser, base_url: str
+    ) -> None:
+        probe = browser.new_context(bypass_csp=True, locale="zh-CN")
+        page = probe.new_page()
+        sign_in(page, base_url, "gridworker")
+        campaign = page.request.get(f"{base_url}/api/v1/inspections/campaigns").json()[0]
+        near = page.request.get(
+            f"{base_url}/api/v1/inspections/campaigns/{campaign['id']}/places?limit=1"
+        ).json()
+        spot = {"longitude": near["items"][0]["lon"] + 0.00005, "latitude": near["items"][0]["lat"]}
+        probe.close()
+        context = browser.new_context(
+            viewport=PHONE_390, is_mobile=True, bypass_csp=True, locale="zh-CN",
+            geolocation=spot, permissions=["geolocation"],
+        )  # fmt: skip
+        phone = context.new_page()
+        sign_in(phone, base_url, "gridworker", next_path="/inspections/check")
+        phone.goto(f"{base_url}/inspections/check")
+        phone.locator("#new-place summary").click()
+        phone.get_by_label("名称").fill("新发现的小吃店")
+        phone.get_by_label("地址").fill("江南大道1号")
+        phone.get_by_role("button", name="检查此场所").click()
+        _answer_checklist(phone, fail_first=False)
+        phone.get_by_role("button", name="提交", exact=True).click()
+        expect(phone.locator("#check-status")).to_contain_text("已提交", timeout=20_000)
+        expect(phone.locator("button.place-pick", has_text="新发现的小吃店")).to_be_visible()
+        context.close()

@@ -91,6 +91,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "critical": "重大",
         "headline": "主要数据",
         "go": "查看",
+        "inspect_new": "检查此场所",
+        "need_position": "需要手机定位",
+        "need_name": "请填写名称",
         "new_campaign": "发起排查行动",
         "code": "编号",
         "areas": "范围（街道）",
@@ -177,6 +180,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "critical": "Critical",
         "headline": "Headline figures",
         "go": "Show",
+        "inspect_new": "Inspect this place",
+        "need_position": "The phone's position is needed",
+        "need_name": "Give the name",
         "new_campaign": "Start a campaign",
         "code": "Code",
         "areas": "Scope (streets)",
@@ -234,13 +240,25 @@ def check_page(
     campaigns = service.list_campaigns(session, actor)
     current = _current(session, campaigns, campaign)
     t = _t(request)
+    lang = lang_of(request)
+    names = {pt.code: pt.name(lang) for pt in places_types()}
+    checklists = dict(current.checklist_ids) if current else {}
+    types = [(code, names.get(code, code)) for code in checklists]
     config: dict[str, Any] = {
         "campaign_id": current.id if current else None,
+        "checklists": checklists,
         "strings": t,
-        "lang": lang_of(request),
+        "lang": lang,
     }
     return render(
-        request, "inspections_check.html", actor, t=t, campaigns=campaigns, current=current, config=config
+        request,
+        "inspections_check.html",
+        actor,
+        t=t,
+        campaigns=campaigns,
+        current=current,
+        config=config,
+        types=types,
     )
 
 

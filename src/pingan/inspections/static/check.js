@@ -75,6 +75,25 @@
     }, function () { loadPlaces(); }, { enableHighAccuracy: true, timeout: 10000 });
   });
 
+  /* ---- a place found during the campaign (added to the register once, by the server) ---- */
+  document.getElementById("np-go").addEventListener("click", function () {
+    var err = document.getElementById("np-error");
+    var name = document.getElementById("np-name").value.trim();
+    var type = document.getElementById("np-type").value;
+    err.hidden = true;
+    if (!name) { err.textContent = T.need_name; err.hidden = false; return; }
+    function go() {
+      open({ id: null, name: name, address: document.getElementById("np-address").value.trim(), place_type: type,
+        lon: parseFloat(here.lon), lat: parseFloat(here.lat), checklist_id: config.checklists[type], is_new: true });
+    }
+    if (here) { go(); return; }
+    if (!navigator.geolocation) { err.textContent = T.need_position; err.hidden = false; return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      here = { lon: pos.coords.longitude.toFixed(6), lat: pos.coords.latitude.toFixed(6) };
+      go();
+    }, function () { err.textContent = T.need_position; err.hidden = false; }, { enableHighAccuracy: true, timeout: 10000 });
+  });
+
   /* ---- the checklist ---- */
   function open(place) {
     current = place;
@@ -160,12 +179,17 @@
     if (!problem && !signed) { problem = T.sign; }
     if (problem) { errorBox.textContent = problem; errorBox.hidden = false; return; }
     Promise.all(waits).then(function () {
-      var visit = { visit_uid: uid(), campaign_id: config.campaign_id, place_id: current.id,
+      var visit = { visit_uid: uid(), campaign_id: config.campaign_id,
         checklist_id: checklist.id, checklist_version: checklist.version, answers: answers,
         signed_by: signed, visited_at: new Date().toISOString() };
+      if (current.is_new) {
+        visit.new_place = { place_type: current.place_type, name: current.name, address: current.address,
+          lon: current.lon, lat: current.lat };
+      } else { visit.place_id = current.id; }
       if (here) { visit.lon = parseFloat(here.lon); visit.lat = parseFloat(here.lat); }
       enqueue("/api/v1/inspections/visits", visit);
       form.reset();
+      if (current.is_new) { document.getElementById("new-place").open = false; document.getElementById("np-name").value = ""; }
       sheet.hidden = true; pick.hidden = false;
     });
   });
