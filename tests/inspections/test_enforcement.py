@@ -128,3 +128,39 @@ class TestDemoOperation:
         sign_in(client, "admin")
         r = client.get("/inspections/operations", headers=HTML)
         assert r.status_code == 200 and 'data-key="closed">23<' in r.text
+
+
+class TestTargetForm:
+    def _post(self, client: TestClient, op_id: int, place: places.PlaceRef, **over: str) -> Any:
+        from tests.web.test_pages import csrf
+
+        data = {
+            "csrf_token": csrf(client),
+            "target_type": "lpg_sale",
+            "name": "表单非法销售点",
+            "address": "",
+            "lon": str(place.lon),
+            "lat": str(place.lat),
+            "findings": "无证销售瓶装液化气",
+            "cylinders_seized": "12",
+            "is_closed": "on",
+            "follow_up": "回访",
+        } | over
+        return client.post(
+            f"/inspections/operations/{op_id}/targets", data=data, headers=HTML, follow_redirects=False
+        )
+
+    def test_a_manager_records_a_target_on_the_operations_page(
+        self, client: TestClient, session: Session, place: places.PlaceRef
+    ) -> None:
+        op = session.scalar(select(Operation).where(Operation.code == "LPG-JOINT"))
+        assert op is not None
+        before = session.scalar(select(func.count()).select_from(Target))
+        sign_in(client, "street")
+        r = self._post(client, op.id, place, findings="")
+        assert r.status_code == 422 and "findings" in r.text
+        assert session.scalar(select(func.count()).select_from(Target)) == before
+        r = self._post(client, op.id, place)
+        assert r.status_code == 303, r.text
+        added = session.scalar(select(Target).where(Target.name == "表单非法销售点"))
+        assert added is not None and added.is_closed and added.cylinders_seized == 12

@@ -26,7 +26,7 @@ from . import enforcement, service, stats
 from .checklists import BUILTIN
 from .common import INSPECTORS, MANAGERS
 from .models import Campaign
-from .schemas import CampaignCreate
+from .schemas import CampaignCreate, TargetCreate
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
@@ -91,6 +91,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "critical": "重大",
         "headline": "主要数据",
         "go": "查看",
+        "add_target": "登记查处对象",
+        "target_type": "对象类型",
+        "lon": "经度",
+        "lat": "纬度",
+        "save": "保存",
+        "tt_lpg_filling": "非法充装",
+        "tt_lpg_storage": "非法储存",
+        "tt_lpg_transport": "非法运输",
+        "tt_lpg_sale": "非法销售",
+        "tt_other": "其他",
         "inspect_new": "检查此场所",
         "need_position": "需要手机定位",
         "need_name": "请填写名称",
@@ -180,6 +190,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "critical": "Critical",
         "headline": "Headline figures",
         "go": "Show",
+        "add_target": "Record a target",
+        "target_type": "Target type",
+        "lon": "Longitude",
+        "lat": "Latitude",
+        "save": "Save",
+        "tt_lpg_filling": "Illegal filling",
+        "tt_lpg_storage": "Illegal storage",
+        "tt_lpg_transport": "Illegal transport",
+        "tt_lpg_sale": "Illegal sale",
+        "tt_other": "Other",
         "inspect_new": "Inspect this place",
         "need_position": "The phone's position is needed",
         "need_name": "Give the name",
@@ -370,8 +390,64 @@ def report_page(request: Request, session: DbSession, actor: OptionalActor, camp
 @router.get("/inspections/operations")
 def operations_page(request: Request, session: DbSession, actor: OptionalActor) -> Response:
     actor = require_staff(actor, *MANAGERS)
+    return _operations(request, session, actor)
+
+
+def _operations(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     rows = []
     for operation in enforcement.list_operations(session, actor):
         targets = enforcement.targets_of(session, actor, operation.id)
         rows.append({"op": operation, "targets": targets, "totals": enforcement.totals(targets)})
-    return render(request, "inspections_operations.html", actor, t=_t(request), operations=rows)
+    return render(
+        request,
+        "inspections_operations.html",
+        actor,
+        t=_t(request),
+        operations=rows,
+        error=error or {},
+        values=values or {},
+        status_code=status_code,
+    )
+
+
+@router.post("/inspections/operations/{operation_id}/targets")
+async def add_target_page(
+    request: Request, session: DbSession, actor: OptionalActor, operation_id: DbId
+) -> Response:
+    """The managers' form: one target acted on, with its findings and measures."""
+    actor = require_staff(actor, *MANAGERS)
+    form = await request.form()
+    values: dict[str, Any] = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    fields: dict[str, Any] = {
+        k: values.get(k) or None
+        for k in ("target_type", "name", "address", "lon", "lat", "findings", "cylinders_seized", "fine_yuan")
+    }
+    fields |= {
+        "address": values.get("address", ""),
+        "follow_up": values.get("follow_up", ""),
+        "is_closed": "is_closed" in values,
+        "is_referred_to_police": "is_referred_to_police" in values,
+        "cylinders_seized": values.get("cylinders_seized") or 0,
+        "fine_yuan": values.get("fine_yuan") or 0,
+    }
+    try:
+        body = TargetCreate.model_validate(fields)
+        enforcement.add_target(session, actor, operation_id=operation_id, body=body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else "name"
+        error = {"operation_id": operation_id, "field": field, "message": str(first["msg"])}
+        return _operations(request, session, actor, error=error, values=values, status_code=422)
+    except PinganError as exc:
+        session.rollback()
+        error = {"operation_id": operation_id, "field": exc.field or "", "message": exc.message}
+        return _operations(request, session, actor, error=error, values=values, status_code=exc.status)
+    return RedirectResponse(f"/inspections/operations#op-{operation_id}", status_code=303)
