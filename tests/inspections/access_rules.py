@@ -210,3 +210,4 @@ rule(
     roles=INSPECTORS,
     build=lambda c: Target(P + "/hazards", params={"status": "open"}),
 )
+rule("GET", P + "/hazard-stats", ROLE, roles=INSPECTORS, build=lambda c: Target(P + "/hazard-stats"))

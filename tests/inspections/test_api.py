@@ -294,3 +294,15 @@ class TestDemo:
         ).all()
         assert all(open_cases)
         assert session.scalar(select(func.count()).where(Visit.campaign_id == running.id))
+
+
+class TestHazardStats:
+    def test_by_campaign_type_and_street(self, client: TestClient, session: Session) -> None:
+        r = client.get("/api/v1/inspections/hazard-stats", headers=auth(session, "admin"))
+        assert r.status_code == 200, r.text
+        finished = session.scalar(select(Campaign.id).where(Campaign.code == "G20-BASE"))
+        rows = [row for row in r.json() if row["campaign_id"] == finished]
+        assert sum(row["found"] for row in rows) == 2061
+        assert {row["street_code"] for row in rows} == {"330108001", "330108002", "330108003"}
+        mine = client.get("/api/v1/inspections/hazard-stats", headers=auth(session, "street")).json()
+        assert {row["street_code"] for row in mine} == {"330108002"}  # the street operator's scope

@@ -14,12 +14,14 @@ from pingan.core.validation import DbId
 from pingan.web.deps import CurrentActor, DbSession
 
 from . import enforcement, hazards, service, stats
+from .common import INSPECTORS
 from .schemas import (
     Board,
     CampaignCreate,
     CampaignRead,
     ChecklistCreate,
     ChecklistRead,
+    HazardFigure,
     HazardRead,
     OperationCreate,
     OperationRead,
@@ -39,7 +41,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/checklists", response_model=list[ChecklistRead], summary="Checklist versions")
 def list_checklists(session: DbSession, actor: CurrentActor, place_type: str | None = None) -> Any:
-    require_role(actor, *service.INSPECTORS)
+    require_role(actor, *INSPECTORS)
     return service.list_checklists(session, place_type=place_type)
 
 
@@ -52,7 +54,7 @@ def publish_checklist(session: DbSession, actor: CurrentActor, body: ChecklistCr
 
 @router.get("/checklists/{checklist_id}", response_model=ChecklistRead, summary="One checklist version")
 def get_checklist(session: DbSession, actor: CurrentActor, checklist_id: DbId) -> Any:
-    require_role(actor, *service.INSPECTORS)
+    require_role(actor, *INSPECTORS)
     return service.get_checklist(session, checklist_id)
 
 
@@ -156,6 +158,16 @@ def list_hazards(
     names = stats.place_names(session, [h.place_id for h in rows])
     items = [hazards.hazard_dict(session, h) | {"place_name": names[h.place_id]} for h in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/hazard-stats",
+    response_model=list[HazardFigure],
+    summary="Hazards found, rectified on time, overdue and repeat by campaign, hazard type and street",
+)
+def hazard_stats(session: DbSession, actor: CurrentActor) -> Any:
+    require_role(actor, *INSPECTORS)
+    return stats.hazard_stats(session, actor)
 
 
 @router.get("/hazards/{hazard_id}", response_model=HazardRead, summary="One hazard")

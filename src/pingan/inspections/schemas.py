@@ -173,6 +173,12 @@ class Figure(BaseModel):
     repeat: int = 0
 
 
+class HazardFigure(Figure):
+    campaign_id: int
+    hazard_type: str
+    street_code: str
+
+
 class Board(BaseModel):
     campaign: CampaignRead
     totals: Figure
