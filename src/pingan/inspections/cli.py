@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from pingan.core.clock import format_local
 from pingan.core.errors import PinganError
 
 if TYPE_CHECKING:  # heavy modules are imported inside the commands: `pingan --help` stays fast
@@ -60,7 +61,8 @@ def list_campaigns(db: DbOption = None) -> None:
 
     with _session(db) as session:
         for c in service.list_campaigns(session, _actor()):
-            console.print(f"{c.id}\t{c.code}\t{c.name}\t{c.starts_at:%Y-%m-%d} – {c.ends_at:%Y-%m-%d}")
+            period = f"{format_local(c.starts_at)} – {format_local(c.ends_at)} (Asia/Shanghai)"
+            console.print(f"{c.id}\t{c.code}\t{c.name}\t{period}")
 
 
 @inspections_app.command("report")
