@@ -36,6 +36,7 @@ BRANCH_PACKAGES = {
     "cases": ("cases",),
     "devices": ("devices",),
     "grids": ("grids",),
+    "inspections": ("inspections",),
     "patrols": ("patrols",),
 }
 # The revisions every branch shares (before the branches forked); they belong to the spine's files.
@@ -49,6 +50,8 @@ DEPLOYED = {
     *("0010_grids", "0011_grid_history_sealed", "0012_grid_party_branches"),
     *("0005_patrols", "0006_patrol_device_keys", "0007_patrols_instruction"),
     "devices_0001",
+    "inspections_0001",
+    "inspections_0002",
 }
 
 runner = CliRunner()
@@ -154,7 +157,7 @@ class TestUpgradeSubsets:
             ["cases"],
             ["devices"],
             ["cases", "grids"],
-            ["cases", "devices", "grids", "patrols"],
+            ["cases", "devices", "grids", "patrols", "inspections"],
             None,
         ],
         ids=["spine", "spine+cases", "spine+devices", "spine+cases+grids", "every-branch-named", "all"],
@@ -188,9 +191,9 @@ class TestUpgradeSubsets:
         assert database_tables(url) == set()
 
     def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
-        known = "known: spine, cameras, cases, devices, grids, patrols"
-        with pytest.raises(ValidationFailed, match=f"'rivers'.*{known}"):
-            upgrade(fresh_url, ["cases", "rivers"])
+        known = "known: spine, cameras, cases, devices, grids, inspections, patrols"
+        with pytest.raises(ValidationFailed, match=f"'parcels'.*{known}"):
+            upgrade(fresh_url, ["cases", "parcels"])
         assert database_tables(fresh_url) == set()
 
 
@@ -208,8 +211,8 @@ class TestCli:
         assert database_tables(url) == tables_of(
             ["spine", "cases", "devices", "grids"]
         )  # the spine modules too
-        unknown = runner.invoke(app, ["db", "upgrade", "--db", url, "--module", "rivers"])
-        assert unknown.exit_code == 2 and "unknown migration branch 'rivers'" in unknown.output
+        unknown = runner.invoke(app, ["db", "upgrade", "--db", url, "--module", "parcels"])
+        assert unknown.exit_code == 2 and "unknown migration branch 'parcels'" in unknown.output
 
     def test_db_revision_on_a_module_branch_and_a_new_module(self, tmp_path: Path) -> None:
         folder = tmp_path / "migrations"

@@ -26,7 +26,8 @@ SUBSETS = {
     "grids": ("grids", {"grids"}),
     "patrols": ("patrols", {"patrols"}),
     "cameras": ("grids,cameras", {"grids", "cameras"}),
-    "everything": ("", {"grids", "patrols", "cameras"}),
+    "inspections": ("grids,inspections", {"grids", "inspections"}),
+    "everything": ("", {"grids", "patrols", "cameras", "inspections"}),
 }
 
 

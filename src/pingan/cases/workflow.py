@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.audit import service as audit
-from pingan.cases import jobs, live, routing, sla
+from pingan.cases import hooks, jobs, live, routing, sla
 from pingan.cases.access import ACT_ROLES, OPERATOR_ROLES, capacities, ensure_visible, require_capacity
 from pingan.cases.config import get_cases_settings
 from pingan.cases.models import Case, CaseLink, Category, State
@@ -110,6 +110,8 @@ def transition(
             details={"state": case.state, "allowed_actions": allowed},
         )
     require_capacity(caps, rule.who, action)
+    if action == "verify":
+        _check_verification(session, case)
     note = (note or "").strip()
     if rule.needs_reason and not note:
         raise ValidationFailed(f"{action} needs a reason/note", field="note")
@@ -142,6 +144,23 @@ def transition(
     if action != "comment":
         live.queue_change(session, case, action)
     return case
+
+
+def _check_verification(session: Session, case: Case) -> None:
+    """409 ``verification_required`` while a check an enabled module declares for the case's category
+    (``Module.verification_checks``, e.g. a passing re-inspection) does not hold."""
+    from pingan.core.config import settings_of
+    from pingan.core.modules import load
+
+    for ref in hooks.verification_checks(settings_of(session).modules, case.category_code):
+        reason = load(ref)(session, case)
+        if reason:
+            raise Conflict(
+                f"cannot verify yet: {reason}",
+                code="verification_required",
+                field="action",
+                details={"state": case.state, "reason": reason},
+            )
 
 
 def _apply(

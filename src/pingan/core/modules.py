@@ -40,6 +40,7 @@ BUILTIN = {
     "grids": "pingan.grids.module:MODULE",
     "patrols": "pingan.patrols.module:MODULE",
     "cameras": "pingan.cameras.module:MODULE",
+    "inspections": "pingan.inspections.module:MODULE",
 }
 
 # An import string ("package.module:attribute") or a zero-argument factory returning the object.
@@ -201,6 +202,17 @@ class PlaceType:
 
 
 @dataclass(frozen=True)
+class VerificationCheck:
+    """A check the cases spine runs before a case of one of ``categories`` may be verified (核查).
+
+    ``check(session, case)`` returns ``None`` when the case may be verified, else the reason it may not yet
+    (shown in the 409 answer), e.g. "a re-inspection of the failed items must pass first"."""
+
+    categories: tuple[str, ...]
+    check: Ref
+
+
+@dataclass(frozen=True)
 class DeviceKind:
     """A kind of device that reports liveness (a patrol phone, a camera, a river station …).
 
@@ -237,7 +249,8 @@ class Module:
     (``cases.hooks``). ``case_panels``/``area_panels``: its sections of the spine's case and area pages.
     ``templates``: ``"package:folder"`` of the module's Jinja templates (they may extend the shared
     ``base.html``). ``migrations``: its Alembic branch label. ``place_types``: the kinds of place it adds to
-    the one register of places; ``device_kinds``: the kinds of device whose liveness it reports."""
+    the one register of places; ``device_kinds``: the kinds of device whose liveness it reports;
+    ``verification_checks``: what must hold before the spine lets a case of its categories be verified."""
 
     name: str
     title_zh: str
@@ -260,6 +273,7 @@ class Module:
     address_locators: tuple[str, ...] = ()
     place_types: tuple[PlaceType, ...] = ()
     device_kinds: tuple[DeviceKind, ...] = ()
+    verification_checks: tuple[VerificationCheck, ...] = ()
     templates: str | None = None
     migrations: str | None = None
 
@@ -393,6 +407,7 @@ __all__ = [
     "NavLink",
     "PlaceType",
     "Ref",
+    "VerificationCheck",
     "WallTile",
     "from_environment",
     "installed",
