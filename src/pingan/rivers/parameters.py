@@ -68,7 +68,16 @@ class Refused(ValueError):
         self.reason, self.detail = reason, detail
 
 
-REASONS = ("unknown_station", "unknown_parameter", "unknown_unit", "out_of_range", "not_measured")
+REASONS = (
+    "unknown_station",
+    "unknown_parameter",
+    "unknown_unit",
+    "out_of_range",
+    "not_measured",
+    "future_time",
+)
+# NGSI WaterQualityObserved default units that differ from ours (used when a value comes without unitCode)
+NGSI_DEFAULT_UNITS = {"conductivity": "D10"}
 
 
 def normalise(parameter: str, value: float, unit: str | None) -> tuple[str, float]:
