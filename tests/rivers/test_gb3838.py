@@ -91,7 +91,7 @@ class TestClassifyValue:
         assert gb3838.classify_value(parameter, value) == expected
 
     def test_every_table_limit_is_inclusive(self) -> None:
-        for parameter, (direction, limits) in gb3838.LIMITS.items():
+        for parameter, (_direction, limits) in gb3838.LIMITS.items():
             for i, limit in enumerate(limits):
                 best = limits.index(limit)  # equal limits: the best class sharing it
                 assert gb3838.classify_value(parameter, limit) == C(best + 1), (parameter, i)
@@ -145,7 +145,8 @@ class TestExceedance:
 
 class TestLabels:
     @pytest.mark.parametrize(
-        ("text", "expected"), [("III", C.III), ("劣V", C.INFERIOR_V), ("inferior V", C.INFERIOR_V), ("2", C.II)]
+        ("text", "expected"),
+        [("III", C.III), ("劣V", C.INFERIOR_V), ("inferior V", C.INFERIOR_V), ("2", C.II)],
     )
     def test_parse(self, text: str, expected: C) -> None:
         assert C.parse(text) == expected
