@@ -39,6 +39,7 @@ BUILTIN = {
     "devices": "pingan.devices.module:MODULE",
     "grids": "pingan.grids.module:MODULE",
     "patrols": "pingan.patrols.module:MODULE",
+    "rivers": "pingan.rivers.module:MODULE",
 }
 
 # An import string ("package.module:attribute") or a zero-argument factory returning the object.

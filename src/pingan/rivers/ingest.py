@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from pingan.cases import interface as cases
 from pingan.core.clock import utcnow
 from pingan.core.errors import PinganError
-from pingan.core.security import Actor
+from pingan.core.security import Actor, Role, ensure_in_scope, require_role
 from pingan.devices import interface as devices
 
 from . import gb3838
@@ -37,6 +37,9 @@ from .parameters import Refused, normalise
 CONSECUTIVE = 3  # samples worse than target in a row that open a case
 JUMP_CLASSES = 2  # a parameter worsening by this many classes from one reading to the next
 FUTURE_SLACK = timedelta(minutes=10)  # clocks of field devices drift
+# who may send readings: a station gateway is an account of the sector clerk role (行业填报员, e.g. the river
+# office) with a personal token (machine client, `Authorization: Bearer …`); district admins too
+INGEST = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.SECTOR_CLERK)
 
 
 @dataclass(frozen=True)
@@ -70,14 +73,22 @@ def ingest(
     measures: Sequence[Measure],
     *,
     now: datetime | None = None,
+    actor: Actor | None = None,
     consecutive: int = CONSECUTIVE,
     jump_classes: int = JUMP_CLASSES,
 ) -> IngestReport:
-    """Store a batch of readings (never commits); see the module's docstring."""
+    """Store a batch of readings (never commits); see the module's docstring. With ``actor``, stations
+    outside its scope are refused as unknown (their existence is not revealed)."""
     now = now or utcnow()
+    if actor is not None:
+        require_role(actor, *INGEST)
     report = IngestReport()
     codes = {m.station for m in measures}
-    stations = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(codes)))}
+    stations = {
+        s.code: s
+        for s in session.scalars(select(Station).where(Station.code.in_(codes)))
+        if actor is None or _covers(actor, s.area_code)
+    }
     rows: dict[tuple[int, str, datetime], float] = {}
     for index, m in enumerate(measures):
         try:
@@ -100,6 +111,14 @@ def ingest(
             _evaluate(session, station, sorted(by_station[station.id]), report, consecutive, jump_classes)
     session.flush()
     return report
+
+
+def _covers(actor: Actor, area_code: str) -> bool:
+    try:
+        ensure_in_scope(actor, area_code, what="station", roles=INGEST)
+    except PinganError:
+        return False
+    return True
 
 
 def _check(m: Measure, stations: dict[str, Station], now: datetime) -> tuple[Station, str, float, datetime]:

@@ -4,6 +4,7 @@ device of the kind ``water_station`` in the devices register (its liveness and o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -16,7 +17,7 @@ from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require
 from pingan.devices import interface as devices
 
 from .gb3838 import WaterClass
-from .models import River, RiverChief, RiverSegment, Station
+from .models import Reading, ReadingRefusal, River, RiverChief, RiverSegment, Station
 from .module import STATION_KIND
 from .parameters import PARAMETERS
 
@@ -77,8 +78,8 @@ def add_segment(
     line: Sequence[Sequence[float]],
     target_class: WaterClass,
 ) -> RiverSegment:
-    river = get_river(session, actor, river_id)
     require_role(actor, *MANAGE)
+    river = get_river(session, actor, river_id)
     _area(session, actor, area_code)
     _unique(session, RiverSegment, code)
     segment = RiverSegment(
@@ -115,8 +116,8 @@ def set_chief(
     session: Session, actor: Actor, *, segment_id: int, level: str, name: str, title: str = ""
 ) -> RiverChief:
     """The segment's river chief at ``level`` (one per level; a new one replaces the old)."""
-    segment = get_segment(session, actor, segment_id)
     require_role(actor, *MANAGE)
+    segment = get_segment(session, actor, segment_id)
     ensure_in_scope(actor, segment.area_code, what="segment", roles=MANAGE)
     if level not in CHIEF_LEVELS:
         raise ValidationFailed(f"level must be one of {', '.join(CHIEF_LEVELS)}", field="level")
@@ -153,8 +154,8 @@ def add_station(
     target_class: WaterClass | None = None,
 ) -> Station:
     """A station on a segment (its target class defaults to the segment's), registered as a device."""
-    segment = get_segment(session, actor, segment_id)
     require_role(actor, *MANAGE)
+    segment = get_segment(session, actor, segment_id)
     ensure_in_scope(actor, segment.area_code, what="segment", roles=MANAGE)
     if kind not in STATION_KINDS:
         raise ValidationFailed(f"kind must be one of {', '.join(STATION_KINDS)}", field="kind")
@@ -205,3 +206,52 @@ def station_rows(actor: Actor, *, segment_id: int | None = None) -> Select[Any]:
 
 def page(session: Session, stmt: Select[Any], *, limit: int, offset: int) -> tuple[list[Any], int]:
     return pagination.page(session, stmt, limit=limit, offset=offset)
+
+
+def parse_class(text: str, *, field: str = "target_class") -> WaterClass:
+    try:
+        return WaterClass.parse(text)
+    except ValueError:
+        raise ValidationFailed("must be a GB 3838 class: I, II, III, IV, V or 劣V", field=field) from None
+
+
+def reading_rows(
+    session: Session,
+    actor: Actor,
+    station_id: int,
+    *,
+    parameter: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[Any]:
+    """A station's readings, newest first."""
+    station = get_station(session, actor, station_id)
+    stmt = select(Reading.parameter, Reading.observed_at, Reading.value).where(
+        Reading.station_id == station.id
+    )
+    if parameter is not None:
+        if parameter not in station.parameters:
+            raise ValidationFailed(f"station {station.code} does not measure {parameter}", field="parameter")
+        stmt = stmt.where(Reading.parameter == parameter)
+    if since is not None:
+        stmt = stmt.where(Reading.observed_at >= since)
+    if until is not None:
+        stmt = stmt.where(Reading.observed_at < until)
+    return stmt.order_by(Reading.observed_at.desc(), Reading.parameter)
+
+
+def station_refusals(session: Session, actor: Actor, station_id: int) -> list[ReadingRefusal]:
+    station = get_station(session, actor, station_id)
+    return list(
+        session.scalars(
+            select(ReadingRefusal)
+            .where(ReadingRefusal.station_code == station.code)
+            .order_by(ReadingRefusal.reason)
+        )
+    )
+
+
+def refusal_rows(actor: Actor) -> Select[Any]:
+    """Every refusal count, unknown station codes included: district administrators only."""
+    require_role(actor, Role.DISTRICT_ADMIN)
+    return select(ReadingRefusal).order_by(ReadingRefusal.last_at.desc(), ReadingRefusal.station_code)
