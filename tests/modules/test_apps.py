@@ -25,7 +25,7 @@ SUBSETS = {
     "spine": ("cases", set()),
     "grids": ("grids", {"grids"}),
     "patrols": ("patrols", {"patrols"}),
-    "everything": ("", {"grids", "patrols"}),
+    "everything": ("", {"grids", "patrols", "rivers"}),
 }
 
 
