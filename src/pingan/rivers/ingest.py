@@ -153,6 +153,13 @@ def _insert_or_ignore(
     return [(int(s), str(p), at) for s, p, at in session.execute(stmt, params)]
 
 
+def count_refusal(
+    session: Session, *, station: str, reason: str, detail: str, now: datetime | None = None
+) -> None:
+    """Count one refusal that never became a measure (an unreadable MQTT message, say)."""
+    _count_refusals(session, [RefusedMeasure(-1, station, "", reason, detail)], now or utcnow())
+
+
 def _count_refusals(session: Session, refused: list[RefusedMeasure], now: datetime) -> None:
     """Add the refused readings to their station's count per reason (an upsert on both databases)."""
     if not refused:
