@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
@@ -120,7 +120,7 @@ def _series(rng: np.random.Generator, final: float, lake: bool) -> dict[str, np.
 def _insert(session: Session, station: Station, times: list[Any], values: dict[str, np.ndarray]) -> None:
     connection = session.connection()
     dialect = connection.dialect
-    table = Reading.__table__
+    table = cast(Table, Reading.__table__)
     names = ["station_id", "parameter", "observed_at", "value"]
     compiled = table.insert().compile(dialect=dialect, column_keys=names)
     order = list(compiled.positiontup or []) if compiled.positional else names

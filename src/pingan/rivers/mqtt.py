@@ -112,7 +112,8 @@ def _iot_agent(station: str, data: Any, now: datetime) -> list[Measure]:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{name} must be a number")
-        out.append(Measure(station, NGSI_NAMES.get(name, name), float(value), None, at))
+        parameter = NGSI_NAMES.get(str(name)) or str(name)
+        out.append(Measure(station, parameter, float(value), None, at))
     return out
 
 
@@ -179,7 +180,7 @@ class Subscriber:
             measures: list[Measure] = []
             for message in messages:
                 try:
-                    measures.extend(parse(message.topic, message.payload, now))
+                    measures.extend(parse(message.topic, bytes(message.payload), now))
                 except ValueError as exc:
                     parts = message.topic.split("/")
                     station = parts[3] if len(parts) == 5 and parts[1] == "json" else "mqtt"

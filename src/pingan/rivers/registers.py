@@ -204,7 +204,7 @@ def station_rows(actor: Actor, *, segment_id: int | None = None) -> Select[Any]:
     return stmt.order_by(Station.code)
 
 
-def page(session: Session, stmt: Select[Any], *, limit: int, offset: int) -> tuple[list[Any], int]:
+def page(session: Session, stmt: Any, *, limit: int, offset: int) -> tuple[list[Any], int]:
     return pagination.page(session, stmt, limit=limit, offset=offset)
 
 
@@ -223,7 +223,7 @@ def reading_rows(
     parameter: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Select[Any]:
+) -> Select[str, datetime, float]:
     """A station's readings, newest first."""
     station = get_station(session, actor, station_id)
     stmt = select(Reading.parameter, Reading.observed_at, Reading.value).where(
