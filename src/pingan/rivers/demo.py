@@ -27,11 +27,11 @@ from .models import Reading, Station
 
 RIVERS = (  # code, name, is a lake, target class, the class it reaches at the end of the year
     ("BJ-BTH", "北塘河", False, WaterClass.III, 2.8),
-    ("BJ-GSH", "冠山河", False, WaterClass.IV, 4.2),
-    ("BJ-PYH", "浦沿河", False, WaterClass.IV, 3.8),
-    ("BJ-CH", "长河", False, WaterClass.III, 2.9),
-    ("BJ-JNH", "江南河", False, WaterClass.IV, 4.4),
-    ("BJ-BMH", "白马湖", True, WaterClass.III, 3.1),
+    ("BJ-GSH", "冠山河", False, WaterClass.IV, 3.2),
+    ("BJ-PYH", "浦沿河", False, WaterClass.IV, 3.1),
+    ("BJ-CH", "长河", False, WaterClass.III, 2.8),
+    ("BJ-JNH", "江南河", False, WaterClass.IV, 3.2),
+    ("BJ-BMH", "白马湖", True, WaterClass.III, 2.9),
 )
 PARAMETERS = ("pH", "DO", "CODMn", "NH3N", "TP")
 HOURS = 365 * 24
@@ -103,10 +103,10 @@ def _series(rng: np.random.Generator, final: float, lake: bool) -> dict[str, np.
     """A pollution index per hour (6.4 = 劣V at the start, ``final`` at the end, with a daily cycle and noise)
     turned into each parameter's value by interpolating between its class limits."""
     t = np.linspace(0.0, 1.0, HOURS)
-    base = 6.4 + (final - 6.4) * t + 0.25 * np.sin(np.arange(HOURS) * 2 * np.pi / 24)
+    base = 6.4 + (final - 6.4) * t + 0.12 * np.sin(np.arange(HOURS) * 2 * np.pi / 24)
     out: dict[str, np.ndarray] = {"pH": np.round(7.2 + rng.normal(0, 0.25, HOURS), 2)}
     for p in PARAMETERS[1:]:
-        q = np.clip(base + rng.normal(0, 0.2, HOURS), 0.0, 7.0)
+        q = np.clip(base + rng.normal(0, 0.1, HOURS), 0.0, 7.0)
         key = "TP_lake" if lake and p == "TP" else p
         direction, limits = gb3838.LIMITS[key]
         if direction == gb3838.MIN:
