@@ -19,17 +19,18 @@ class TestModulesCommand:
         assert result.exit_code == 0, result.output
         lines = result.output.splitlines()
         assert [line.split()[0] for line in lines] == [
-            "areas", "audit", "units", "accounts", "cases", "devices", "grids", "patrols"
+            "areas", "audit", "units", "accounts", "cases", "devices", "grids", "patrols", "rivers"
         ]  # fmt: skip
         assert "cases (spine) 事件 Cases needs areas, units, accounts, audit" in lines[4]
         assert "job cases.refresh_sla every 60 s" in lines[4]
         assert "devices (spine) 设备 Devices needs cases · commands devices · job devices.sweep" in lines[5]
         assert lines[7].startswith("patrols 巡防 Patrols needs cases · commands patrols")
+        assert lines[8].startswith("rivers 河道水质 Rivers needs cases, devices · commands rivers")
 
     def test_every_enabled_module_adds_its_command_groups(self) -> None:
         result = runner.invoke(app, ["--help"], terminal_width=200)
         assert result.exit_code == 0
-        for group in ("user", "keys", "audit", "retention", "cases", "grids", "patrols"):
+        for group in ("user", "keys", "audit", "retention", "cases", "grids", "patrols", "rivers"):
             assert f" {group} " in result.output
 
 
