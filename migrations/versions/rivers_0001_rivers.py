@@ -112,6 +112,46 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_river_stations_segment_id'), ['segment_id'], unique=False)
 
     # ### end Alembic commands ###
+    _add_categories()
+
+
+# The case categories the module raises cases in (its Module.case_categories), added when missing: the major
+# class 10 and its sensor-breach and silent-station minors (the demo upserts the same codes).
+CATEGORIES = [
+    ("10", None, "生态环境与河道", "Environment and rivers", "normal", True),
+    ("1001", "10", "河道水质超标(监测)", "River quality breach (sensor)", "high", False),
+    ("1004", "10", "水质监测站离线", "Water-quality station silent", "normal", False),
+]
+
+
+def _add_categories() -> None:
+    table = sa.table(
+        "case_categories",
+        sa.column("code", sa.String),
+        sa.column("parent_code", sa.String),
+        sa.column("name_zh", sa.String),
+        sa.column("name_en", sa.String),
+        sa.column("description", sa.Text),
+        sa.column("keywords", sa.String),
+        sa.column("default_priority", sa.String),
+        sa.column("sla_minutes", sa.JSON),
+        sa.column("dedupe_radius_m", sa.Float),
+        sa.column("dedupe_window_minutes", sa.Integer),
+        sa.column("is_public", sa.Boolean),
+        sa.column("is_active", sa.Boolean),
+        sa.column("attributes", sa.JSON),
+    )
+    bind = op.get_bind()
+    known = {row[0] for row in bind.execute(sa.select(table.c.code))}
+    rows = [
+        {"code": code, "parent_code": parent, "name_zh": zh, "name_en": en, "description": "", "keywords": "",
+         "default_priority": priority, "sla_minutes": {}, "dedupe_radius_m": 50.0, "dedupe_window_minutes": 1440,
+         "is_public": public, "is_active": True, "attributes": []}
+        for code, parent, zh, en, priority, public in CATEGORIES
+        if code not in known
+    ]  # fmt: skip
+    if rows:
+        op.bulk_insert(table, rows)
 
 
 def downgrade() -> None:
