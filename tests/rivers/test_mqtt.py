@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
@@ -33,8 +35,18 @@ pytestmark = pytest.mark.skipif(not _broker_up(), reason="no MQTT broker on 127.
 
 
 @pytest.fixture
-def run() -> str:
-    return uuid.uuid4().hex[:12]
+def run() -> Iterator[str]:
+    run = uuid.uuid4().hex[:12]
+    yield run
+    # end the run's persistent session on the broker (a clean session under the same client id)
+    cleaner = paho.Client(
+        paho.CallbackAPIVersion.VERSION2, client_id=f"pingan-test-{run}", clean_session=True
+    )
+    cleaner.connect("127.0.0.1", 1883)
+    cleaner.loop_start()
+    time.sleep(0.2)
+    cleaner.disconnect()
+    cleaner.loop_stop()
 
 
 def _config(run: str) -> mqtt.MqttConfig:
@@ -151,3 +163,21 @@ class TestSubscriber:
 
         cases.run_leased(session_factory, mqtt.LEASE_NAME, inner, holder="another-process")
         assert len(seen) == 1 and seen[0].messages == 0  # type: ignore[attr-defined]  (never subscribed)
+
+
+class TestCommand:
+    def test_pingan_rivers_subscribe_runs_for_a_while(self, tmp_path: Path, run: str) -> None:
+        from typer.testing import CliRunner
+
+        from pingan.cli import app
+        from pingan.core.db import upgrade
+
+        url = f"sqlite:///{tmp_path / 'sub.db'}"
+        upgrade(url, ["rivers"])
+        result = CliRunner().invoke(
+            app,
+            ["rivers", "subscribe", "--db", url, "--topic", f"pingan-test/{run}/readings/#",
+             "--client-id", f"pingan-test-{run}", "--seconds", "1.5"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "0 messages: 0 readings stored" in result.output
