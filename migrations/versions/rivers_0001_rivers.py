@@ -103,6 +103,7 @@ def upgrade() -> None:
     sa.Column('deciding', sa.String(length=100), nullable=False),
     sa.Column('classified_at', pingan.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('worse_streak', sa.Integer(), nullable=False),
+    sa.Column('streak_base', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['segment_id'], ['river_segments.id'], name=op.f('fk_river_stations_segment_id_river_segments'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_river_stations')),
     sa.UniqueConstraint('code', name=op.f('uq_river_stations_code'))

@@ -146,6 +146,20 @@ class TestAlerts:
             and made.station.classified_at == t0
         )
 
+    def test_a_sample_in_parts_is_classified_once_complete_and_counted_once(
+        self, session: Session, made: Made, t0: datetime
+    ) -> None:
+        code = made.station.code
+        for hour in range(3):
+            at = t0 + timedelta(hours=hour)
+            ingest.ingest(session, sample(code, at, DO=6.5))  # II: within target so far
+            assert made.station.current_class == WaterClass.II
+            ingest.ingest(session, sample(code, at, NH3N=1.8))  # the rest of the sample: V
+            assert made.station.current_class == WaterClass.V and made.station.classified_at == at
+            ingest.ingest(session, sample(code, at, TP=0.35))  # still V: the same step of the streak
+            assert made.station.worse_streak == hour + 1
+        assert len(_cases(session, f"rivers:quality:{code}")) == 1
+
     def test_a_sudden_jump(self, session: Session, made: Made, t0: datetime) -> None:
         code = made.station.code
         ingest.ingest(session, sample(code, t0, NH3N=0.3))

@@ -103,12 +103,12 @@ def ingest(
     _count_refusals(session, report.refused, now)
     heard = {s.code: now for s in stations.values() if any(k[0] == s.id for k in rows)}
     devices.heard(session, STATION_KIND, heard)
-    by_station: dict[int, set[datetime]] = defaultdict(set)
-    for station_id, _parameter, at in inserted:
-        by_station[station_id].add(at)
+    by_station: dict[int, dict[datetime, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for station_id, parameter, at in inserted:
+        by_station[station_id][at].add(parameter)
     for station in stations.values():
         if station.id in by_station:
-            _evaluate(session, station, sorted(by_station[station.id]), report, consecutive, jump_classes)
+            _evaluate(session, station, by_station[station.id], report, consecutive, jump_classes)
     session.flush()
     return report
 
@@ -188,14 +188,15 @@ def _count_refusals(session: Session, refused: list[RefusedMeasure], now: dateti
 def _evaluate(
     session: Session,
     station: Station,
-    times: list[datetime],
+    new: dict[datetime, set[str]],
     report: IngestReport,
     consecutive: int,
     jump_classes: int,
 ) -> None:
-    """Classify the station's new samples after its latest classified one, in time order; raise alerts."""
+    """Classify the station's samples with new readings from its latest classified one on, in time order
+    (the latest again when more of its parameters arrive later: a sample may come in parts); raise alerts."""
     latest = station.classified_at
-    times = [t for t in times if latest is None or t > latest]
+    times = sorted(t for t in new if latest is None or t >= latest)
     if not times:
         return
     lake = bool(
@@ -217,16 +218,20 @@ def _evaluate(
     for at in times:
         values = samples.get(at, {})
         found = gb3838.classify(values, lake=lake)
-        _jumps(session, station, values, previous, at, lake, report, jump_classes)
+        fresh = {p: v for p, v in values.items() if p in new[at]}
+        _jumps(session, station, fresh, previous, at, lake, report, jump_classes)
         previous.update(values)
         if found is None:
             continue
+        again = station.classified_at == at  # the same sample, completed: its streak step counts once
+        was_worse = again and station.current_class is not None and station.current_class > target
+        base = station.streak_base if again else station.worse_streak
         station.current_class = int(found.water_class)
         station.deciding = ",".join(found.deciding)[:100]
-        station.classified_at = at
+        station.classified_at, station.streak_base = at, base
         if found.water_class > target:
-            station.worse_streak += 1
-            if station.worse_streak == consecutive:
+            station.worse_streak = base + 1
+            if station.worse_streak == consecutive and not was_worse:
                 _raise_worse(session, station, found, target, consecutive, report)
         else:
             station.worse_streak = 0

@@ -73,6 +73,7 @@ class Station(Base):
     deciding: Mapped[str] = mapped_column(String(100), default="")
     classified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), nullable=True)
     worse_streak: Mapped[int] = mapped_column(Integer, default=0)  # consecutive samples worse than target
+    streak_base: Mapped[int] = mapped_column(Integer, default=0)  # the streak before the latest sample
 
 
 class Reading(Base):
