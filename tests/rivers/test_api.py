@@ -87,6 +87,14 @@ class TestRegisters:
         )  # fmt: skip
         assert r.status_code == 422 and r.json()["error"]["field"] == "target_class"
 
+    def test_huge_ids_are_not_found(self, client: TestClient, session: Session) -> None:
+        h = auth(session, "admin")
+        big = 2**40
+        assert client.get(f"{P}/stations/{big}", headers=h).status_code == 404
+        assert client.get(f"{P}/segments/{big}/chiefs", headers=h).status_code == 404
+        assert client.get(P + "/stations", params={"segment_id": big}, headers=h).json()["total"] == 0
+        assert client.get(P + "/segments", params={"river_id": big}, headers=h).json()["total"] == 0
+
     def test_out_of_scope_is_not_found(self, client: TestClient, session: Session, made: Made) -> None:
         r = client.get(f"{P}/stations/{made.station.id}", headers=auth(session, "gridworker"))
         assert r.status_code == 200

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from pingan.areas import service as areas
@@ -24,6 +24,7 @@ from .parameters import PARAMETERS
 READ = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.GRID_WORKER, Role.LIAISON_CADRE, Role.SECTOR_CLERK)
 MANAGE = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR)
 CHIEF_LEVELS = ("district", "street", "community")
+MAX_ID = 2**31 - 1  # the registers' ids are 32-bit on PostgreSQL: a larger id names no row (and no query)
 STATION_KINDS = ("automatic", "manual")
 
 
@@ -55,7 +56,7 @@ def add_river(
 
 def get_river(session: Session, actor: Actor, river_id: int) -> River:
     require_role(actor, *READ)
-    river = session.get(River, river_id)
+    river = session.get(River, river_id) if river_id <= MAX_ID else None
     if river is None:
         raise NotFound(f"river {river_id} not found", field="river_id")
     ensure_in_scope(actor, river.area_code, what="river", roles=READ)
@@ -97,7 +98,7 @@ def add_segment(
 
 def get_segment(session: Session, actor: Actor, segment_id: int) -> RiverSegment:
     require_role(actor, *READ)
-    segment = session.get(RiverSegment, segment_id)
+    segment = session.get(RiverSegment, segment_id) if segment_id <= MAX_ID else None
     if segment is None:
         raise NotFound(f"segment {segment_id} not found", field="segment_id")
     ensure_in_scope(actor, segment.area_code, what="segment", roles=READ)
@@ -108,7 +109,7 @@ def segment_rows(actor: Actor, *, river_id: int | None = None) -> Select[Any]:
     require_role(actor, *READ)
     stmt = in_scope(select(RiverSegment), RiverSegment.area_code, actor, roles=READ)
     if river_id is not None:
-        stmt = stmt.where(RiverSegment.river_id == river_id)
+        stmt = stmt.where(RiverSegment.river_id == river_id if river_id <= MAX_ID else false())
     return stmt.order_by(RiverSegment.code)
 
 
@@ -189,7 +190,7 @@ def add_station(
 
 def get_station(session: Session, actor: Actor, station_id: int) -> Station:
     require_role(actor, *READ)
-    station = session.get(Station, station_id)
+    station = session.get(Station, station_id) if station_id <= MAX_ID else None
     if station is None:
         raise NotFound(f"station {station_id} not found", field="station_id")
     ensure_in_scope(actor, station.area_code, what="station", roles=READ)
@@ -200,7 +201,7 @@ def station_rows(actor: Actor, *, segment_id: int | None = None) -> Select[Any]:
     require_role(actor, *READ)
     stmt = in_scope(select(Station), Station.area_code, actor, roles=READ)
     if segment_id is not None:
-        stmt = stmt.where(Station.segment_id == segment_id)
+        stmt = stmt.where(Station.segment_id == segment_id if segment_id <= MAX_ID else false())
     return stmt.order_by(Station.code)
 
 
