@@ -95,6 +95,19 @@ class TestRegisters:
         assert client.get(P + "/stations", params={"segment_id": big}, headers=h).json()["total"] == 0
         assert client.get(P + "/segments", params={"river_id": big}, headers=h).json()["total"] == 0
 
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [({"since": "0001-01-01T00:00:00+08:00"}, "since"), ({"until": "2026-01-01T00:00:00"}, "until"),
+         ({"parameter": "TN"}, "parameter"), ({"limit": 0}, "limit")],
+    )  # fmt: skip
+    def test_bad_reading_filters_name_the_field(
+        self, client: TestClient, session: Session, made: Made, params: dict, field: str
+    ) -> None:
+        r = client.get(
+            f"{P}/stations/{made.station.id}/readings", params=params, headers=auth(session, "admin")
+        )
+        assert r.status_code == 422 and r.json()["error"]["field"] == field, r.text
+
     def test_out_of_scope_is_not_found(self, client: TestClient, session: Session, made: Made) -> None:
         r = client.get(f"{P}/stations/{made.station.id}", headers=auth(session, "gridworker"))
         assert r.status_code == 200

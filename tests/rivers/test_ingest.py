@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -74,6 +74,8 @@ class TestStore:
                 Measure("NOPE-1", "pH", 7.0, None, t0),
                 Measure(code, "pH", 7.0, None, t0 + timedelta(days=3)),
                 Measure(code, "pH", 16.0, None, t0),
+                Measure(code, "pH", 7.0, None, datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=8)))),
+                Measure(code, "pH", 7.0, None, datetime(1970, 1, 1, tzinfo=UTC)),
             ],
         )
         reasons = [r.reason for r in report.refused]
@@ -85,6 +87,8 @@ class TestStore:
             "unknown_station",
             "future_time",
             "out_of_range",
+            "bad_time",
+            "bad_time",
         ]
         assert report.accepted == 0 and report.refused[0].index == 0 and "pH" in report.refused[0].detail
         counts = dict(

@@ -3,7 +3,7 @@ batch, or NGSI-LD WaterQualityObserved entities) and out, refusals, and the GB 3
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
@@ -43,6 +43,17 @@ from .schemas import (
 router = APIRouter(prefix="/api/v1/rivers", tags=["rivers"])
 DbIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DbIdQuery = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValidationFailed(f"{name} must carry a time zone (e.g. Z)", field=name)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValidationFailed(f"{name} is out of range", field=name) from None
 
 
 def _ingested(report: ingest.IngestReport) -> IngestRead:
@@ -146,9 +157,7 @@ def list_readings(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> ReadingPage:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationFailed(f"{name} must carry a time zone (e.g. Z)", field=name)
+    since, until = _utc(since, "since"), _utc(until, "until")
     stmt = registers.reading_rows(session, actor, station_id, parameter=parameter, since=since, until=until)
     rows, total = registers.page(session, stmt, limit=limit, offset=offset)
     items = [ReadingRead(parameter=p, observed_at=at, value=v, unit=PARAMETERS[p].unit) for p, at, v in rows]

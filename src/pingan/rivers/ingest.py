@@ -37,6 +37,7 @@ from .parameters import Refused, normalise
 CONSECUTIVE = 3  # samples worse than target in a row that open a case
 JUMP_CLASSES = 2  # a parameter worsening by this many classes from one reading to the next
 FUTURE_SLACK = timedelta(minutes=10)  # clocks of field devices drift
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # older times are typing errors or unset device clocks
 # who may send readings: a station gateway is an account of the sector clerk role (行业填报员, e.g. the river
 # office) with a personal token (machine client, `Authorization: Bearer …`); district admins too
 INGEST = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR, Role.SECTOR_CLERK)
@@ -128,7 +129,12 @@ def _check(m: Measure, stations: dict[str, Station], now: datetime) -> tuple[Sta
     parameter, value = normalise(m.parameter, m.value, m.unit)
     if parameter not in station.parameters:
         raise Refused("not_measured", f"station {station.code} does not measure {parameter}")
-    at = m.observed_at.astimezone(UTC)
+    try:
+        at = m.observed_at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        at = EARLIEST - timedelta(days=1)
+    if at < EARLIEST:
+        raise Refused("bad_time", f"observed at {m.observed_at.isoformat()} is before {EARLIEST.year}")
     if at > now + FUTURE_SLACK:
         raise Refused("future_time", f"observed at {at.isoformat()} is in the future")
     return station, parameter, value, at

@@ -75,6 +75,7 @@ REASONS = (
     "out_of_range",
     "not_measured",
     "future_time",
+    "bad_time",  # before 1990 (an unset device clock)
 )
 # NGSI WaterQualityObserved default units that differ from ours (used when a value comes without unitCode)
 NGSI_DEFAULT_UNITS = {"conductivity": "D10"}
