@@ -22,3 +22,20 @@ def test_the_branch_brings_its_tables_and_categories(tmp_path: Path) -> None:
         assert [tuple(r) for r in rows] == [("10", None), ("1001", "10"), ("1004", "10")]
     finally:
         engine.dispose()
+
+
+def test_the_branch_goes_away_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    from pingan.core.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'down.db'}"
+    upgrade(url, ["rivers"])
+    command.downgrade(alembic_config(url), "rivers@base")
+    engine = create_db_engine(url)
+    try:
+        assert "rivers" not in set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM case_categories")).scalar() == 0
+    finally:
+        engine.dispose()
