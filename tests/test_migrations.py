@@ -38,6 +38,7 @@ BRANCH_PACKAGES = {
     "grids": ("grids",),
     "inspections": ("inspections",),
     "patrols": ("patrols",),
+    "rivers": ("rivers",),
 }
 # The revisions every branch shares (before the branches forked); they belong to the spine's files.
 TRUNK = {"0001_foundation", "0002_audit"}
@@ -157,7 +158,7 @@ class TestUpgradeSubsets:
             ["cases"],
             ["devices"],
             ["cases", "grids"],
-            ["cases", "devices", "grids", "patrols", "inspections"],
+            ["cases", "devices", "grids", "patrols", "cameras", "inspections", "rivers"],
             None,
         ],
         ids=["spine", "spine+cases", "spine+devices", "spine+cases+grids", "every-branch-named", "all"],
@@ -186,14 +187,14 @@ class TestUpgradeSubsets:
         upgrade(url)
         assert database_tables(url) == tables_of(BRANCH_PACKAGES)
         command.downgrade(alembic_config(url), "grids@-3")  # the grids branch's three revisions
-        assert database_tables(url) == tables_of(["spine", "cases", "devices", "patrols"])
+        assert database_tables(url) == tables_of(["spine", "cases", "devices", "patrols", "rivers"])
         command.downgrade(alembic_config(url), "base")
         assert database_tables(url) == set()
 
     def test_an_unknown_branch_is_named_and_nothing_runs(self, fresh_url: str) -> None:
-        known = "known: spine, cameras, cases, devices, grids, inspections, patrols"
-        with pytest.raises(ValidationFailed, match=f"'parcels'.*{known}"):
-            upgrade(fresh_url, ["cases", "parcels"])
+        known = "known: spine, cameras, cases, devices, grids, inspections, patrols, rivers"
+        with pytest.raises(ValidationFailed, match=f"'kitchens'.*{known}"):
+            upgrade(fresh_url, ["cases", "kitchens"])
         assert database_tables(fresh_url) == set()
 
 
@@ -211,8 +212,8 @@ class TestCli:
         assert database_tables(url) == tables_of(
             ["spine", "cases", "devices", "grids"]
         )  # the spine modules too
-        unknown = runner.invoke(app, ["db", "upgrade", "--db", url, "--module", "parcels"])
-        assert unknown.exit_code == 2 and "unknown migration branch 'parcels'" in unknown.output
+        unknown = runner.invoke(app, ["db", "upgrade", "--db", url, "--module", "kitchens"])
+        assert unknown.exit_code == 2 and "unknown migration branch 'kitchens'" in unknown.output
 
     def test_db_revision_on_a_module_branch_and_a_new_module(self, tmp_path: Path) -> None:
         folder = tmp_path / "migrations"
@@ -228,20 +229,20 @@ class TestCli:
         assert branch_heads(folder) == {**before, "grids": ["grids_0004"]}
 
         first = runner.invoke(
-            app, [*args, "--module", "rivers", "--new-module", "--depends-on", "cases", "-m", "rivers"]
+            app, [*args, "--module", "kitchens", "--new-module", "--depends-on", "cases", "-m", "kitchens"]
         )
         assert first.exit_code == 0, first.output
         script = ScriptDirectory.from_config(alembic_config("", folder))
-        rivers = script.get_revision("rivers_0001")
-        assert rivers is not None and rivers.down_revision is None
-        assert rivers.branch_labels == {"rivers"}
-        assert set(rivers.dependencies or ()) == {before["spine"][0], before["cases"][0]}
-        assert (folder / "versions" / "rivers_0001_rivers.py").exists()
-        url = f"sqlite:///{tmp_path / 'rivers.db'}"
-        command.upgrade(alembic_config(url, folder), "rivers@head")  # brings the spine and cases
+        kitchens = script.get_revision("kitchens_0001")
+        assert kitchens is not None and kitchens.down_revision is None
+        assert kitchens.branch_labels == {"kitchens"}
+        assert set(kitchens.dependencies or ()) == {before["spine"][0], before["cases"][0]}
+        assert (folder / "versions" / "kitchens_0001_kitchens.py").exists()
+        url = f"sqlite:///{tmp_path / 'kitchens.db'}"
+        command.upgrade(alembic_config(url, folder), "kitchens@head")  # brings the spine and cases
         assert database_tables(url) == tables_of(["spine", "cases"])
 
-        again = runner.invoke(app, [*args, "--module", "rivers", "--new-module", "-m", "again"])
+        again = runner.invoke(app, [*args, "--module", "kitchens", "--new-module", "-m", "again"])
         assert again.exit_code == 2 and "already has a migration branch" in again.output
         unknown = runner.invoke(app, [*args, "--module", "nope", "-m", "x"])
         assert unknown.exit_code == 2 and "unknown migration branch 'nope'" in unknown.output

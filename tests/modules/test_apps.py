@@ -27,7 +27,8 @@ SUBSETS = {
     "patrols": ("patrols", {"patrols"}),
     "cameras": ("grids,cameras", {"grids", "cameras"}),
     "inspections": ("grids,inspections", {"grids", "inspections"}),
-    "everything": ("", {"grids", "patrols", "cameras", "inspections"}),
+    "rivers": ("rivers", {"rivers"}),
+    "everything": ("", {"grids", "patrols", "cameras", "inspections", "rivers"}),
 }
 
 

@@ -20,7 +20,7 @@ class TestModulesCommand:
         lines = result.output.splitlines()
         assert [line.split()[0] for line in lines] == [
             "areas", "audit", "units", "accounts", "cases", "devices",
-            "grids", "cameras", "inspections", "patrols",
+            "grids", "cameras", "inspections", "patrols", "rivers",
         ]  # fmt: skip
         assert "cases (spine) 事件 Cases needs areas, units, accounts, audit" in lines[4]
         assert "job cases.refresh_sla every 60 s" in lines[4]
@@ -30,11 +30,22 @@ class TestModulesCommand:
             "inspections 隐患排查 Inspections needs cases, grids · commands inspections"
         )
         assert lines[9].startswith("patrols 巡防 Patrols needs cases · commands patrols")
+        assert lines[10].startswith("rivers 河道水质 Rivers needs cases, devices · commands rivers")
 
     def test_every_enabled_module_adds_its_command_groups(self) -> None:
         result = runner.invoke(app, ["--help"], terminal_width=200)
         assert result.exit_code == 0
-        for group in ("user", "keys", "audit", "retention", "cases", "grids", "patrols", "inspections"):
+        for group in (
+            "user",
+            "keys",
+            "audit",
+            "retention",
+            "cases",
+            "grids",
+            "patrols",
+            "inspections",
+            "rivers",
+        ):
             assert f" {group} " in result.output
 
 

@@ -41,6 +41,7 @@ BUILTIN = {
     "patrols": "pingan.patrols.module:MODULE",
     "cameras": "pingan.cameras.module:MODULE",
     "inspections": "pingan.inspections.module:MODULE",
+    "rivers": "pingan.rivers.module:MODULE",
 }
 
 # An import string ("package.module:attribute") or a zero-argument factory returning the object.
