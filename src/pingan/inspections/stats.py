@@ -236,7 +236,7 @@ def wall_tile(session: Session, actor: Actor, scope: str, translate: Callable[..
     if scope:  # the wall's chosen area, inside the actor's scope
         stmt = stmt.where(Hazard.area_code.startswith(scope))  # lint-scope: ok (scoped above)
     total, overdue = session.execute(stmt).one()
-    return {"value": str(total), "sub": f"{overdue} 逾期 / overdue"}
+    return {"value": str(total), "sub": translate("inspections.tile_sub", overdue=overdue)}
 
 
 def hazard_stats(session: Session, actor: Actor, *, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -101,7 +101,7 @@ def wall_tile(session: Session, actor: Actor, scope: str, translate: Callable[..
         stmt = stmt.where(Station.area_code.startswith(scope, autoescape=True))  # lint-scope: ok (filter)
     total, meeting, inferior = session.execute(stmt).one()
     value = f"{meeting}/{total}" if total else "–"
-    return {"value": value, "sub": f"劣V {inferior}"}
+    return {"value": value, "sub": translate("rivers.tile_sub", inferior=inferior)}
 
 
 __all__ = ["COLOURS", "RiverSegment", "chart", "overview", "wall_tile"]
