@@ -156,7 +156,7 @@ def board(session: Session, actor: Actor, item: MajorOperation) -> dict[str, Any
         stmt = in_scope(
             select(Hazard.status, func.count(Hazard.id)), Hazard.area_code, actor, roles=INSPECTORS
         ).where(Hazard.campaign_id == cid)
-        counts = dict(session.execute(stmt.group_by(Hazard.status)).tuples().all())
+        counts = {str(k): int(v) for k, v in session.execute(stmt.group_by(Hazard.status))}
         campaigns.append(
             {
                 "id": found.id,
@@ -193,7 +193,7 @@ def board(session: Session, actor: Actor, item: MajorOperation) -> dict[str, Any
             case.reported_at >= item.starts_at,
             case.reported_at < item.ends_at,
         )
-        found_counts = dict(session.execute(stmt.group_by(case.category_code)).tuples().all())
+        found_counts = {str(k): int(v) for k, v in session.execute(stmt.group_by(case.category_code))}
         open_cases = [{"category": c, "open": int(found_counts.get(c, 0))} for c in item.case_categories]
     return {
         "days": _days(item),
