@@ -183,13 +183,16 @@ def summit_turnouts(
         slot = rng.choice(3, per_day, p=[0.35, 0.3, 0.35])
         minutes = rng.integers(0, 30, per_day)
         length = rng.choice(lengths, per_day, p=[0.15, 0.45, 0.25, 0.15])
-        for vid, s_, m, h in zip(who.tolist(), slot.tolist(), minutes.tolist(), length.tolist(), strict=True):
-            columns["volunteer_id"].append(vid)
-            columns["area_code"].append(area_of[vid])
-            columns["started_at"].append(
-                (midnight + timedelta(hours=float(starts[s_]), minutes=m)).astimezone(UTC)
-            )
-            columns["hours"].append(h)
+        # the 90 possible start times of the day (3 shifts, a start within their first half hour)
+        at = [
+            [(midnight + timedelta(hours=float(start), minutes=m)).astimezone(UTC) for m in range(30)]
+            for start in starts
+        ]
+        who_list = who.tolist()
+        columns["volunteer_id"].extend(who_list)
+        columns["area_code"].extend(area_of[vid] for vid in who_list)
+        columns["started_at"].extend(at[s_][m] for s_, m in zip(slot.tolist(), minutes.tolist(), strict=True))
+        columns["hours"].extend(length.tolist())
     total = len(columns["volunteer_id"])
     columns["kind"] = ["patrol"] * total
     columns["note"] = ["G20峰会安保巡防"] * total
