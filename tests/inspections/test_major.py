@@ -158,6 +158,8 @@ class TestPage:
         r = client.get(f"/inspections/major/{item.id}", headers=HTML)
         assert r.status_code == 200 and "Patrol turn-outs" in r.text
         assert client.get("/inspections/major/2000000000", headers=HTML).status_code == 404
+        ops = client.get("/inspections/operations", headers=HTML)
+        assert ops.status_code == 200 and f'href="/inspections/major/{item.id}"' in ops.text
 
     def test_a_module_error_never_500s(self, session: Session) -> None:
         with pytest.raises(PinganError):
