@@ -164,3 +164,8 @@ class TestPage:
     def test_a_module_error_never_500s(self, session: Session) -> None:
         with pytest.raises(PinganError):
             major.get(session, actor(session, "admin"), 2_000_000_000)
+
+
+def test_a_patrol_figure_over_nested_areas_counts_nothing_twice() -> None:
+    assert major._outermost(["330108002", "330108", "330108002"]) == ["330108"]
+    assert major._outermost(["330108002", "330108001"]) == ["330108002", "330108001"]

@@ -100,6 +100,11 @@ def _in_areas(stmt: Any, column: Any, area_codes: list[str]) -> Any:
     return stmt.where(or_(*(column.startswith(c) for c in area_codes)))
 
 
+def _outermost(codes: list[str]) -> list[str]:
+    """The areas not inside another of the list (a figure summed over them counts nothing twice)."""
+    return [c for c in dict.fromkeys(codes) if not any(o != c and c.startswith(o) for o in codes)]
+
+
 def _patrol(session: Session, actor: Actor, item: MajorOperation, name: str, target: int) -> dict[str, Any]:
     """One patrol figure summed over the operation's areas, or marked unavailable (module not enabled, or
     the actor may not read it) with the reason."""
@@ -110,7 +115,7 @@ def _patrol(session: Session, actor: Actor, item: MajorOperation, name: str, tar
         row["unit_zh"], row["unit_en"] = declared.unit_zh, declared.unit_en
         actual = sum(
             provider(session, actor, start=item.starts_at, end=item.ends_at, area_code=code)
-            for code in item.area_codes
+            for code in _outermost(item.area_codes)
         )
     except PinganError as exc:
         row["reason"] = str(exc)
