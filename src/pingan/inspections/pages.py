@@ -504,6 +504,10 @@ MAJOR_STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+for _lang, _strings in MAJOR_STRINGS.items():  # the major board's strings, prefixed, join the module's
+    STRINGS[_lang].update({f"mj_{key}": value for key, value in _strings.items()})
+
+
 @router.get("/inspections/major/{major_id}")
 def major_page(request: Request, session: DbSession, actor: OptionalActor, major_id: DbId) -> Response:
     """The board of a major-event operation: each target with its actual, share and a progress bar."""
@@ -514,7 +518,7 @@ def major_page(request: Request, session: DbSession, actor: OptionalActor, major
         request,
         "inspections_major.html",
         actor,
-        t=MAJOR_STRINGS[lang],
+        t=_t(request),
         lang=lang,
         item=item,
         board=major.board(session, actor, item),
