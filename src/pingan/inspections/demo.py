@@ -38,7 +38,7 @@ TYPES = tuple(BUILTIN)
 # the G20 operation's period: the same local dates as the patrols demo's summit turn-outs
 SUMMIT_BACK_DAYS = 140
 SUMMIT_DAYS = 30
-KEY_PLACES_PER_DAY = 50
+KEY_PLACES_PER_DAY = 5  # the base investigation's visits reach about 4.4 a day over the period
 
 
 def generate(session: Session, *, seed: int, step: Callable[[str, float], None] | None = None) -> None:
