@@ -169,3 +169,12 @@ class TestPage:
 def test_a_patrol_figure_over_nested_areas_counts_nothing_twice() -> None:
     assert major._outermost(["330108002", "330108", "330108002"]) == ["330108"]
     assert major._outermost(["330108002", "330108001"]) == ["330108002", "330108001"]
+
+
+def test_the_g20_period_is_the_patrols_demos_summit() -> None:
+    from pingan.demo import patrols as patrol_demo
+    from pingan.inspections import demo as inspection_demo
+
+    assert inspection_demo.SUMMIT_BACK_DAYS == patrol_demo.SUMMIT_BACK_DAYS
+    assert inspection_demo.SUMMIT_DAYS == patrol_demo.SUMMIT_DAYS
+    assert patrol_demo.SUMMIT_DAYS * patrol_demo.SUMMIT_PER_DAY >= 150_000
