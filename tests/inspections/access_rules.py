@@ -211,3 +211,32 @@ rule(
     build=lambda c: Target(P + "/hazards", params={"status": "open"}),
 )
 rule("GET", P + "/hazard-stats", ROLE, roles=INSPECTORS, build=lambda c: Target(P + "/hazard-stats"))
+
+
+# --- major-event operations (平安护航) ----------------------------------------------------------------------
+def _major_body(c: Ctx, area: str) -> dict[str, Any]:
+    body = _campaign_body(c, area)
+    return {k: v for k, v in body.items() if k != "place_types"} | {"target_turnouts": 10, "target_hours": 40}
+
+
+def major_operation(c: Ctx, area: str) -> int:
+    from pingan.inspections import major
+    from pingan.inspections.schemas import MajorOperationCreate
+
+    return major.create(c.session, SYSTEM, MajorOperationCreate.model_validate(_major_body(c, area))).id
+
+
+rule("GET", P + "/major-operations", ROLE, roles=INSPECTORS, build=lambda c: Target(P + "/major-operations"))
+scoped(
+    "POST",
+    "/major-operations",
+    MANAGERS,
+    lambda c, a: Target(P + "/major-operations", a, json=_major_body(c, a)),
+    ok=(201,),
+)
+scoped(
+    "GET",
+    "/major-operations/{major_id}",
+    INSPECTORS,
+    lambda c, a: Target(f"{P}/major-operations/{major_operation(c, a)}", a),
+)

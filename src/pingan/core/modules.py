@@ -240,6 +240,27 @@ class DeviceKind:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure the module computes from its own records that other modules may read without importing it
+    (e.g. ``patrols.turnouts``: patrol turn-outs in a period and scope), through :mod:`pingan.core.figures`.
+
+    ``provider`` names ``provider(session, actor, *, start, end, area_code) -> int | float``: the figure over
+    ``[start, end)`` within ``area_code`` (``None``: the actor's whole scope), restricted to what ``actor``
+    may see. The name is dotted, starting with the module's name."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    provider: Ref
+    unit_zh: str = ""
+    unit_en: str = ""
+
+    def title(self, lang: str) -> str:
+        """The figure's name in the viewer's language."""
+        return self.title_en if lang == "en" else self.title_zh
+
+
+@dataclass(frozen=True)
 class Module:
     """One module's declaration: everything the application needs to wire it in.
 
@@ -251,7 +272,8 @@ class Module:
     ``templates``: ``"package:folder"`` of the module's Jinja templates (they may extend the shared
     ``base.html``). ``migrations``: its Alembic branch label. ``place_types``: the kinds of place it adds to
     the one register of places; ``device_kinds``: the kinds of device whose liveness it reports;
-    ``verification_checks``: what must hold before the spine lets a case of its categories be verified."""
+    ``verification_checks``: what must hold before the spine lets a case of its categories be verified;
+    ``figures``: what it computes from its records for other modules to read (``pingan.core.figures``)."""
 
     name: str
     title_zh: str
@@ -275,6 +297,7 @@ class Module:
     place_types: tuple[PlaceType, ...] = ()
     device_kinds: tuple[DeviceKind, ...] = ()
     verification_checks: tuple[VerificationCheck, ...] = ()
+    figures: tuple[Figure, ...] = ()
     templates: str | None = None
     migrations: str | None = None
 
@@ -402,6 +425,7 @@ __all__ = [
     "CasePanel",
     "CliGroup",
     "DeviceKind",
+    "Figure",
     "Job",
     "Module",
     "ModuleError",

@@ -23,7 +23,7 @@ from pingan.areas.types import AreaLevel
 from pingan.core.clock import utcnow
 from pingan.core.errors import NotFound
 from pingan.core.pii import ID_CHECK, ID_WEIGHTS, get_protector, mask_id_number, mask_name, mask_phone
-from pingan.demo.bulk import insert_rows
+from pingan.demo.bulk import insert_columns, insert_rows
 from pingan.devices import interface as devices
 from pingan.patrols.common import from_ms
 from pingan.patrols.models import (
@@ -52,6 +52,10 @@ SLOTS = ((0, 6), (6, 12), (12, 18), (18, 24))  # local hours of the daily slots:
 STEP_MS = 120_000  # one fix every 2 minutes in the demo tracks
 DEMO_DEVICE = "31007745"  # the demo `volunteer` account's phone (the id used in docs/patrols.md)
 JOINED = date(2015, 1, 1)
+# the summit's final phase (G20 峰会决战阶段): 30 days ending 110 days back, ~5,100 turn-outs a day
+SUMMIT_BACK_DAYS = 140
+SUMMIT_DAYS = 30
+SUMMIT_PER_DAY = 5_100
 # 长河街道 (月明社区): a full replayable day of tracks; elsewhere the current shift only
 TRACK_STREET = "330108002"
 
@@ -127,6 +131,10 @@ def generate_patrols(
     report("shifts", 0.55)
     grids = areas.list_areas(session, level=AreaLevel.GRID)
     assignments = _shifts(session, rng, grids, team_of)
+    report("summit turn-outs", 0.6)
+    summit = summit_turnouts(
+        session, rng, team_of, step=lambda share: report("summit turn-outs", 0.6 + share / 10)
+    )
     report("tracks", 0.7)
     fixes = _tracks(session, rng, grids, assignments)
     report("patrol phones", 0.95)
@@ -136,8 +144,59 @@ def generate_patrols(
         "teams": len(teams),
         "volunteers": len(team_of),
         "assignments": len(assignments),
+        "summit_turnouts": summit,
         "positions": fixes,
     }
+
+
+def summit_days(today: date) -> tuple[date, date]:
+    """The summit's final phase in the demo's history (local dates, the end excluded): the last 30 days of
+    the G20 base investigation (which the inspections demo places 200 to 110 days back)."""
+    return today - timedelta(days=SUMMIT_BACK_DAYS), today - timedelta(days=SUMMIT_BACK_DAYS - SUMMIT_DAYS)
+
+
+def summit_turnouts(
+    session: Session,
+    rng: np.random.Generator,
+    team_of: dict[int, tuple[int, str]],
+    *,
+    per_day: int = SUMMIT_PER_DAY,
+    step: Callable[[float], None] | None = None,
+) -> int:
+    """The summit's final phase: the district's volunteers turned out in daytime and evening shifts of a few
+    hours (150,000+ turn-outs, 600,000+ hours in all), one activity row per person and shift."""
+    if not team_of:
+        return 0
+    first, end = summit_days(utcnow().astimezone(SHANGHAI).date())
+    ids = np.array(sorted(team_of), dtype=np.int64)
+    area_of = {vid: area for vid, (_, area) in team_of.items()}
+    n_days = (end - first).days
+    per_day = min(per_day, len(ids))
+    starts = np.array([8.0, 14.0, 18.5])  # local start hours: morning, afternoon, evening
+    lengths = np.array([3.5, 4.0, 4.5, 5.0])
+    columns: dict[str, list[Any]] = {
+        k: [] for k in ("volunteer_id", "area_code", "kind", "started_at", "hours")
+    }
+    for d in range(n_days):
+        midnight = datetime.combine(first + timedelta(days=d), datetime.min.time(), tzinfo=SHANGHAI)
+        who = rng.choice(ids, per_day, replace=False)  # one shift a day per person
+        slot = rng.choice(3, per_day, p=[0.35, 0.3, 0.35])
+        minutes = rng.integers(0, 30, per_day)
+        length = rng.choice(lengths, per_day, p=[0.15, 0.45, 0.25, 0.15])
+        # the 90 possible start times of the day (3 shifts, a start within their first half hour)
+        at = [
+            [(midnight + timedelta(hours=float(start), minutes=m)).astimezone(UTC) for m in range(30)]
+            for start in starts
+        ]
+        who_list = who.tolist()
+        columns["volunteer_id"].extend(who_list)
+        columns["area_code"].extend(area_of[vid] for vid in who_list)
+        columns["started_at"].extend(at[s_][m] for s_, m in zip(slot.tolist(), minutes.tolist(), strict=True))
+        columns["hours"].extend(length.tolist())
+    total = len(columns["volunteer_id"])
+    columns["kind"] = ["patrol"] * total
+    columns["note"] = ["G20峰会安保巡防"] * total
+    return insert_columns(session, Activity, columns, progress=step)
 
 
 def _teams(session: Session, communities: list[Any]) -> list[PatrolTeam]:

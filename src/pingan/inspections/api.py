@@ -13,7 +13,7 @@ from pingan.core.security import require_role
 from pingan.core.validation import DbId
 from pingan.web.deps import CurrentActor, DbSession
 
-from . import enforcement, hazards, service, stats
+from . import enforcement, hazards, major, service, stats
 from .common import INSPECTORS
 from .schemas import (
     Board,
@@ -23,6 +23,9 @@ from .schemas import (
     ChecklistRead,
     HazardFigure,
     HazardRead,
+    MajorOperationBoard,
+    MajorOperationCreate,
+    MajorOperationRead,
     OperationCreate,
     OperationRead,
     PlaceDue,
@@ -230,3 +233,35 @@ def add_target(session: DbSession, actor: CurrentActor, operation_id: DbId, body
 def watchlist(session: DbSession, actor: CurrentActor, limit: Limit = 50, offset: Offset = 0) -> Any:
     rows, total = page(session, enforcement.watch_list(session, actor), limit=limit, offset=offset)
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+# --- major-event operations (平安护航) ----------------------------------------------------------------------
+def _major(session: DbSession, actor: CurrentActor, item: Any) -> dict[str, Any]:
+    return MajorOperationRead.model_validate(item).model_dump() | {"board": major.board(session, actor, item)}
+
+
+@router.post(
+    "/major-operations",
+    response_model=MajorOperationBoard,
+    status_code=201,
+    summary="Start a major-event operation (平安护航)",
+)
+def create_major(session: DbSession, actor: CurrentActor, body: MajorOperationCreate) -> Any:
+    return _major(session, actor, major.create(session, actor, body))
+
+
+@router.get(
+    "/major-operations", response_model=Page[MajorOperationRead], summary="Major-event operations (平安护航)"
+)
+def list_major(session: DbSession, actor: CurrentActor, limit: Limit = 50, offset: Offset = 0) -> Any:
+    rows, total = page(session, major.listing(session, actor), limit=limit, offset=offset)
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/major-operations/{major_id}",
+    response_model=MajorOperationBoard,
+    summary="One major-event operation with its board (progress from the work itself)",
+)
+def get_major(session: DbSession, actor: CurrentActor, major_id: DbId) -> Any:
+    return _major(session, actor, major.get(session, actor, major_id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,12 +22,12 @@ from pingan.core.clock import utcnow
 from pingan.core.security import Actor
 from pingan.grids import interface as places
 
-from . import enforcement, service
+from . import enforcement, major, service
 from .checklists import BUILTIN
 from .hazards import DEADLINES, RANK, _raise_one
 from .models import Campaign, Checklist, Hazard, Visit
-from .module import THREE_IN_ONE
-from .schemas import OperationCreate, TargetCreate
+from .module import HAZARD_CATEGORIES, THREE_IN_ONE
+from .schemas import MajorOperationCreate, OperationCreate, TargetCreate
 
 HAZARDS = 2061  # the base investigation's hazards (seed facts)
 FOUND_DURING = 200  # three-in-one premises found by the inspectors, added to the register
@@ -35,6 +35,10 @@ OPEN_SHARE = 0.04  # still open (and overdue) when the campaign closed
 LATE_SHARE = 0.08  # rectified after the deadline
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TYPES = tuple(BUILTIN)
+# the G20 operation's period: the same local dates as the patrols demo's summit turn-outs
+SUMMIT_BACK_DAYS = 140
+SUMMIT_DAYS = 30
+KEY_PLACES_PER_DAY = 5  # the base investigation's visits reach about 4.4 a day over the period
 
 
 def generate(session: Session, *, seed: int, step: Callable[[str, float], None] | None = None) -> None:
@@ -68,7 +72,8 @@ def generate(session: Session, *, seed: int, step: Callable[[str, float], None] 
         now + timedelta(days=20),
     )
     _running_campaign(session, actor, rng, running, now)
-    _joint_operation(session, actor, rng, finished)
+    lpg = _joint_operation(session, actor, rng, finished)
+    _g20_operation(session, actor, finished, lpg, now)
     report("inspections", 1.0)
 
 
@@ -311,7 +316,7 @@ _KINDS = (
 )
 
 
-def _joint_operation(session: Session, actor: Actor, rng: random.Random, campaign: Campaign) -> None:
+def _joint_operation(session: Session, actor: Actor, rng: random.Random, campaign: Campaign) -> int:
     """The bottled-gas joint operation: 23 illegal sites shut (cylinders seized, fines, referrals), and a
     few targets warned and left open under follow-up."""
     operation = enforcement.create_operation(
@@ -354,3 +359,31 @@ def _joint_operation(session: Session, actor: Actor, rng: random.Random, campaig
                 acted_at=_working_time(rng, operation.starts_at, operation.ends_at),
             ),
         )
+    return operation.id
+
+
+def _g20_operation(
+    session: Session, actor: Actor, campaign: Campaign, operation_id: int, now: datetime
+) -> None:
+    """The G20 summit as one major-event operation (平安护航) over the district: its final phase, the last
+    SUMMIT_DAYS days of the base investigation, whose patrol turn-outs and hours the patrols demo records
+    (the same local dates: SUMMIT_BACK_DAYS back), the base investigation and the LPG operation linked."""
+    today = now.astimezone(SHANGHAI).date()
+    first = datetime.combine(today - timedelta(days=SUMMIT_BACK_DAYS), time(0), tzinfo=SHANGHAI)
+    major.create(
+        session,
+        actor,
+        MajorOperationCreate(
+            code="G20",
+            name="G20杭州峰会平安护航",
+            area_codes=["330108"],
+            starts_at=first,
+            ends_at=first + timedelta(days=SUMMIT_DAYS),
+            target_turnouts=150_000,
+            target_hours=600_000,
+            target_key_places_per_day=KEY_PLACES_PER_DAY,
+            campaign_ids=[campaign.id],
+            operation_ids=[operation_id],
+            case_categories=[c.code for c in HAZARD_CATEGORIES.values()],
+        ),
+    )

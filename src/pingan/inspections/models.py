@@ -175,3 +175,26 @@ class Target(Base):
     follow_up: Mapped[str] = mapped_column(Text, default="")
     acted_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class MajorOperation(Base):
+    """A major-event operation (平安护航, e.g. the G20 summit): a period and a scope tied to its campaigns,
+    enforcement operations, patrol targets and the case categories it watches. Its progress is computed from
+    the work itself (patrol figures from the patrols module through ``pingan.core.figures``)."""
+
+    __tablename__ = "inspection_major_operations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    area_codes: Mapped[list[str]] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    target_turnouts: Mapped[int] = mapped_column(Integer, default=0)
+    target_hours: Mapped[int] = mapped_column(Integer, default=0)
+    target_key_places_per_day: Mapped[int] = mapped_column(Integer, default=0)
+    campaign_ids: Mapped[list[int]] = mapped_column(JSON)
+    operation_ids: Mapped[list[int]] = mapped_column(JSON)
+    case_categories: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)

@@ -22,7 +22,7 @@ from pingan.grids.interface import place_types as places_types
 from pingan.web.deps import DbSession, OptionalActor
 from pingan.web.pages.common import lang_of, render, require_staff
 
-from . import enforcement, service, stats
+from . import enforcement, major, service, stats
 from .checklists import BUILTIN
 from .common import INSPECTORS, MANAGERS
 from .models import Campaign
@@ -120,6 +120,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cylinders": "收缴钢瓶",
         "fines": "罚款（元）",
         "police": "移送公安",
+        "majors": "平安护航",
         "findings": "查处情况",
         "follow_up": "后续跟踪",
         "measures": "处置措施",
@@ -219,6 +220,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cylinders": "Cylinders seized",
         "fines": "Fines (yuan)",
         "police": "Referred to police",
+        "majors": "Major-event operations",
         "findings": "Findings",
         "follow_up": "Follow-up",
         "measures": "Measures",
@@ -412,6 +414,7 @@ def _operations(
         actor,
         t=_t(request),
         operations=rows,
+        majors=list(session.scalars(major.listing(session, actor).limit(20))),
         error=error or {},
         values=values or {},
         status_code=status_code,
@@ -451,3 +454,83 @@ async def add_target_page(
         error = {"operation_id": operation_id, "field": exc.field or "", "message": exc.message}
         return _operations(request, session, actor, error=error, values=values, status_code=exc.status)
     return RedirectResponse(f"/inspections/operations#op-{operation_id}", status_code=303)
+
+
+MAJOR_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {
+        "major": "平安护航",
+        "period": "时段",
+        "areas": "范围",
+        "target": "目标",
+        "actual": "完成",
+        "share": "完成率",
+        "unavailable": "暂不可用",
+        "campaigns": "关联排查行动",
+        "hazards": "发现隐患",
+        "open": "未整改",
+        "rectified": "已整改",
+        "operations": "关联联合执法",
+        "targets": "对象",
+        "closed": "已取缔",
+        "cylinders": "收缴钢瓶",
+        "fines": "罚款（元）",
+        "cases": "关注类别未办结案件（范围与时段内）",
+        "category": "类别",
+        "wall": "在指挥大屏查看",
+        "none": "无",
+    },
+    "en": {
+        "major": "Major-event operation",
+        "period": "Period",
+        "areas": "Scope",
+        "target": "Target",
+        "actual": "Actual",
+        "share": "Share",
+        "unavailable": "unavailable",
+        "campaigns": "Linked inspection campaigns",
+        "hazards": "Hazards found",
+        "open": "Open",
+        "rectified": "Rectified",
+        "operations": "Linked joint enforcement",
+        "targets": "Targets",
+        "closed": "Closed",
+        "cylinders": "Cylinders seized",
+        "fines": "Fines (yuan)",
+        "cases": "Open cases of the categories of interest (scope and period)",
+        "category": "Category",
+        "wall": "View on the command wall",
+        "none": "None",
+    },
+}
+
+
+for _lang, _strings in MAJOR_STRINGS.items():  # the major board's strings, prefixed, join the module's
+    STRINGS[_lang].update({f"mj_{key}": value for key, value in _strings.items()})
+
+
+@router.get("/inspections/major/{major_id}")
+def major_page(request: Request, session: DbSession, actor: OptionalActor, major_id: DbId) -> Response:
+    """The board of a major-event operation: each target with its actual, share and a progress bar."""
+    actor = require_staff(actor, *INSPECTORS)
+    item = major.get(session, actor, major_id)
+    lang = "en" if lang_of(request) == "en" else "zh"
+    return render(
+        request,
+        "inspections_major.html",
+        actor,
+        t=_t(request),
+        lang=lang,
+        item=item,
+        board=major.board(session, actor, item),
+        area_names=_names_of(session, item.area_codes),
+    )
+
+
+def _names_of(session: DbSession, codes: list[str]) -> list[str]:
+    out = []
+    for code in codes:
+        try:
+            out.append(areas.get_area(session, code).name)
+        except PinganError:
+            out.append(code)
+    return out

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from pingan.core.validation import DbId
 
 Severity = Literal["minor", "major", "critical"]
 Result = Literal["pass", "fail", "na"]
@@ -249,3 +251,81 @@ class TargetRead(BaseModel):
     is_referred_to_police: bool
     follow_up: str
     acted_at: datetime
+
+
+class MajorOperationCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    area_codes: list[str] = Field(min_length=1, max_length=300, description="the scope: areas")
+    starts_at: datetime
+    ends_at: datetime
+    target_turnouts: int = Field(0, ge=0, le=100_000_000, description="patrol turn-outs (人次) in the period")
+    target_hours: int = Field(0, ge=0, le=1_000_000_000, description="patrol hours in the period")
+    target_key_places_per_day: int = Field(0, ge=0, le=1_000_000, description="key places inspected a day")
+    campaign_ids: list[DbId] = Field(default_factory=list, max_length=50)
+    operation_ids: list[DbId] = Field(default_factory=list, max_length=50)
+    case_categories: list[Annotated[str, Field(pattern=r"^[0-9]{4}$")]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
+class MajorOperationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    area_codes: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    target_turnouts: int
+    target_hours: int
+    target_key_places_per_day: int
+    campaign_ids: list[int]
+    operation_ids: list[int]
+    case_categories: list[str]
+
+
+class TargetProgress(BaseModel):
+    key: str = Field(description="the figure's name, e.g. patrols.turnouts")
+    title_zh: str = ""
+    title_en: str = ""
+    unit_zh: str = ""
+    unit_en: str = ""
+    target: int
+    actual: float | None = Field(description="null when the figure is unavailable")
+    share: float | None = Field(description="actual / target; null without a target or figure")
+    available: bool
+    reason: str = ""
+
+
+class CampaignProgress(BaseModel):
+    id: int
+    code: str
+    name: str
+    hazards: int
+    open: int
+    rectified: int
+
+
+class OperationProgress(BaseModel):
+    id: int
+    code: str
+    name: str
+    totals: dict[str, int]
+
+
+class CategoryOpen(BaseModel):
+    category: str
+    open: int
+
+
+class MajorBoard(BaseModel):
+    days: int
+    targets: list[TargetProgress]
+    campaigns: list[CampaignProgress]
+    operations: list[OperationProgress]
+    open_cases: list[CategoryOpen]
+
+
+class MajorOperationBoard(MajorOperationRead):
+    board: MajorBoard

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pingan.core.modules import ApiLink, ApiRouter, CasePanel, CliGroup, DeviceKind, Module, NavLink, WallTile
+from pingan.core.modules import (
+    ApiLink,
+    ApiRouter,
+    CasePanel,
+    CliGroup,
+    DeviceKind,
+    Figure,
+    Module,
+    NavLink,
+    WallTile,
+)
 
 MODULE = Module(
     name="patrols",
@@ -44,6 +54,13 @@ MODULE = Module(
     # outage: no outage cases and no outage history
     device_kinds=(
         DeviceKind("patrol_phone", "巡防手机", "Patrol phone", outage_category=None, keep_outages=False),
+    ),
+    # figures other modules read by name (pingan.core.figures), e.g. a major-event operation's board
+    figures=(
+        Figure(
+            "patrols.turnouts", "巡防人次", "Patrol turn-outs", "pingan.patrols.figures:turnouts", "人次", ""
+        ),
+        Figure("patrols.hours", "巡防时长", "Patrol hours", "pingan.patrols.figures:hours", "小时", "h"),
     ),
     migrations="patrols",
 )
