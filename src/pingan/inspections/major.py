@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.cases import interface as cases
+from pingan.core.clock import to_local
 from pingan.core.config import settings_of
 from pingan.core.errors import Conflict, NotFound, PinganError, ValidationFailed
 from pingan.core.figures import figure as find_figure
@@ -130,15 +131,15 @@ def board(session: Session, actor: Actor, item: MajorOperation) -> dict[str, Any
     """The operation's progress: each target with its actual and share, the campaigns' hazards, the
     enforcement operations' totals and the open cases of its categories in its scope and period."""
     targets = [_patrol(session, actor, item, name, getattr(item, attr)) for name, attr in PATROL_FIGURES]
-    day = func.date(Visit.visited_at)
     visits = in_scope(
-        select(day, func.count(distinct(Visit.place_id))), Visit.area_code, actor, roles=INSPECTORS
+        select(Visit.visited_at, Visit.place_id).distinct(), Visit.area_code, actor, roles=INSPECTORS
     )
     visits = _in_areas(visits, Visit.area_code, item.area_codes).where(
         Visit.visited_at >= item.starts_at, Visit.visited_at < item.ends_at
     )
-    per_day = [int(n) for _, n in session.execute(visits.group_by(day))]
-    covered = round(sum(per_day) / _days(item), 1)
+    # places covered on each local (Asia/Shanghai) day: a visit at 07:00 counts on the day it was made
+    covered_days = {(to_local(at).date(), place_id) for at, place_id in session.execute(visits)}
+    covered = round(len(covered_days) / _days(item), 1)
     goal = item.target_key_places_per_day
     targets.append(
         {
