@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from pingan.rivers import views
+from pingan.web import i18n
 from tests.factories import actor
 from tests.rivers.conftest import SYSTEM
 from tests.web.test_pages import sign_in
@@ -34,8 +35,10 @@ class TestPage:
 
 class TestWallTile:
     def test_counts_stations_meeting_their_target(self, session: Session) -> None:
-        tile = views.wall_tile(session, SYSTEM, "", lambda key, **kw: key)
+        tile = views.wall_tile(session, SYSTEM, "", i18n.translator("zh"))
         meeting, total = (int(x) for x in tile["value"].split("/"))
         assert total >= 6 and 0 <= meeting <= total and tile["sub"].startswith("劣V")
+        english = views.wall_tile(session, SYSTEM, "", i18n.translator("en"))
+        assert english["sub"].endswith("of inferior class V")
         worker = views.wall_tile(session, actor(session, "gridworker"), "", lambda key, **kw: key)
         assert worker["value"] == "–" or int(worker["value"].split("/")[1]) <= total
