@@ -13,10 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from pingan.cases import interface as cases
 from pingan.core import pagination as paging
 from pingan.core.clock import as_utc, utcnow
-from pingan.core.errors import TooLarge, Unauthorized, ValidationFailed
+from pingan.core.errors import Unauthorized, ValidationFailed
 from pingan.core.pagination import Limit, Offset, Page
 from pingan.core.validation import DbId
 from pingan.web.deps import CurrentActor, DbSession
+from pingan.web.files import FILE_BODY, XLSX, file_download, read_upload
 from pingan.web.pages.common import lang_of
 from pingan.web.routing import file_responses
 
@@ -40,8 +41,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_FUTURE = timedelta(minutes=5)
 _platform_bearer = HTTPBearer(auto_error=False, description="a video platform's push token")
 
@@ -96,7 +95,9 @@ def export_cameras(
     area: Area = None,
     file_format: Annotated[str, Query(alias="format", max_length=4)] = "xlsx",
 ) -> Response:
-    return _file(io.export_cameras(session, actor, fmt=file_format, area=area), "cameras", file_format)
+    return file_download(
+        io.export_cameras(session, actor, fmt=file_format, area=area), "cameras", file_format
+    )
 
 
 @router.get(
@@ -109,16 +110,7 @@ def download_template(
     actor: CurrentActor, file_format: Annotated[str, Query(alias="format", max_length=4)] = "xlsx"
 ) -> Response:
     fmt = "csv" if file_format == "csv" else "xlsx"
-    return _file(io.template(fmt), "cameras-template", fmt)
-
-
-def _file(data: bytes, stem: str, file_format: str) -> Response:
-    csv = file_format == "csv"
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8" if csv else XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{stem}.{"csv" if csv else "xlsx"}"'},
-    )
+    return file_download(io.template(fmt), "cameras-template", fmt)
 
 
 @router.post(
@@ -127,41 +119,20 @@ def _file(data: bytes, stem: str, file_format: str) -> Response:
     summary="Import a register file (xlsx or csv); all-or-nothing unless valid_rows_only",
     description="The file as multipart form field `file`, or the raw body. Every row is checked; a file with "
     "errors imports nothing (422 naming each row and field) unless valid_rows_only=true.",
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-                XLSX: {"schema": {"type": "string", "format": "binary"}},
-                "text/csv": {"schema": {"type": "string"}},
-            }
-        }
-    },
+    openapi_extra=FILE_BODY,
 )
 async def import_file(
     request: Request, session: DbSession, actor: CurrentActor, valid_rows_only: bool = False
 ) -> ImportReportRead:
     service.check_can_write(actor)  # before the body is read
-    filename = ""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationFailed("send the file in the form field `file`", field="file")
-        data = await upload.read(MAX_IMPORT_BYTES + 1)
-        filename = upload.filename or ""
-    else:
-        data = await request.body()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise TooLarge("the file is larger than 20 MB", field="file")
-    if not data:
-        raise ValidationFailed("the file is empty", field="file")
+    upload = await read_upload(request)
     report = await run_in_threadpool(
-        io.import_cameras, session, actor, data=data, filename=filename, valid_rows_only=valid_rows_only
+        io.import_cameras,
+        session,
+        actor,
+        data=upload.data,
+        filename=upload.filename,
+        valid_rows_only=valid_rows_only,
     )
     return ImportReportRead(**report.to_dict())
 

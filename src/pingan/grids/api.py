@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pingan.core import pagination as paging
-from pingan.core.errors import TooLarge, ValidationFailed
 from pingan.core.pagination import Limit
 from pingan.core.security import Actor
 from pingan.core.validation import DbId, Offset
@@ -84,13 +83,12 @@ from pingan.grids.schemas import (
     VisitResultRead,
 )
 from pingan.web.deps import CurrentActor, DbSession
+from pingan.web.files import FILE_BODY, XLSX, file_download, read_upload
 from pingan.web.routing import file_responses
 
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
 
 DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/grids/residents/search"
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _changes(body: Any) -> dict[str, Any]:
@@ -361,15 +359,7 @@ def download_template(
     file_format: Annotated[str, Query(alias="format")] = "xlsx",
 ) -> Response:
     data = grid_io.template(kind, "csv" if file_format == "csv" else "xlsx")
-    return _file(data, f"{kind}-template", file_format)
-
-
-def _file(data: bytes, stem: str, file_format: str) -> Response:
-    media = "text/csv; charset=utf-8" if file_format == "csv" else XLSX
-    ext = "csv" if file_format == "csv" else "xlsx"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{stem}.{ext}"'}
-    )
+    return file_download(data, f"{kind}-template", file_format)
 
 
 @router.post(
@@ -378,20 +368,7 @@ def _file(data: bytes, stem: str, file_format: str) -> Response:
     description="Send the file as multipart form field `file`, or as the raw request body. "
     "A file with errors imports nothing (422 with the row errors) unless valid_rows_only=true, which "
     "writes the valid rows and returns the rejected ones as an xlsx error file (base64).",
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-                XLSX: {"schema": {"type": "string", "format": "binary"}},
-                "text/csv": {"schema": {"type": "string"}},
-            }
-        }
-    },
+    openapi_extra=FILE_BODY,
 )
 async def import_file(
     request: Request,
@@ -400,34 +377,15 @@ async def import_file(
     kind: Annotated[str, Query(description="residents or places")] = "residents",
     valid_rows_only: bool = False,
 ) -> ImportReportRead:
-    filename = ""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationFailed("send the file in the form field `file`", field="file")
-        data = await upload.read(MAX_IMPORT_BYTES + 1)
-        filename = upload.filename or ""
-        kind = str(form.get("kind") or kind)
-        valid_rows_only = valid_rows_only or str(form.get("valid_rows_only", "")).lower() in (
-            "1",
-            "true",
-            "on",
-        )
-    else:
-        data = await request.body()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise TooLarge("the file is larger than 20 MB", field="file")
-    if not data:
-        raise ValidationFailed("the file is empty", field="file")
+    upload = await read_upload(request)
     report = await run_in_threadpool(
         grid_io.import_register,
         session,
         actor,
-        kind=kind,
-        data=data,
-        filename=filename,
-        valid_rows_only=valid_rows_only,
+        kind=upload.form.get("kind") or kind,
+        data=upload.data,
+        filename=upload.filename,
+        valid_rows_only=valid_rows_only or upload.flag("valid_rows_only"),
     )
     return ImportReportRead.model_validate(report.to_dict())
 
@@ -458,7 +416,7 @@ def export_file(
         full=full,
         reason=reason,
     )
-    return _file(data, kind, file_format)
+    return file_download(data, kind, file_format)
 
 
 # --- staff and coverage -----------------------------------------------------------------------------------

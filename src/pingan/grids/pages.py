@@ -26,7 +26,6 @@ from pingan.core.security import Actor, Role
 from pingan.core.validation import DbId, PageNumber
 from pingan.grids import io as grid_io
 from pingan.grids import party, staff, tasks, visits
-from pingan.grids.api import MAX_IMPORT_BYTES, XLSX
 from pingan.grids.common import (
     MANAGER_ROLES,
     READ_ROLES,
@@ -42,6 +41,7 @@ from pingan.grids.placetypes import place_types, type_name
 from pingan.grids.residents import list_residents
 from pingan.web import i18n
 from pingan.web.deps import DbSession, OptionalActor
+from pingan.web.files import MAX_FILE_BYTES, XLSX
 from pingan.web.pages.common import lang_of, render, require_staff
 
 router = APIRouter(include_in_schema=False)
@@ -579,7 +579,7 @@ def import_upload(
     t = _gw(request)
     content, filename = b"", ""
     if file is not None and file.filename:
-        content = file.file.read(MAX_IMPORT_BYTES + 1)
+        content = file.file.read(MAX_FILE_BYTES + 1)
         filename = file.filename
     elif upload:
         content, filename = _unstash(request, who, upload)
@@ -587,7 +587,7 @@ def import_upload(
             return _import_page(request, session, who, kind=kind, problem=t("imp.expired"), status_code=422)
     if not content:
         return _import_page(request, session, who, kind=kind, problem=t("imp.no_file"), status_code=422)
-    if len(content) > MAX_IMPORT_BYTES:
+    if len(content) > MAX_FILE_BYTES:
         return _import_page(request, session, who, kind=kind, problem=t("imp.too_large"), status_code=413)
     try:
         report = grid_io.import_register(

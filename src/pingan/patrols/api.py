@@ -77,6 +77,7 @@ from pingan.patrols.schemas import (
     VolunteerUpdate,
 )
 from pingan.web.deps import CurrentActor, DbSession
+from pingan.web.files import read_upload
 from pingan.web.inputs import json_body
 from pingan.web.routing import file_responses
 
@@ -84,7 +85,6 @@ DEPRECATED_PII = "deprecated (lands in access logs): use POST /api/v1/patrols/vo
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"])
 MAX_BATCH = 50_000
 MAX_BATCH_BYTES = 16 * 1024 * 1024
-MAX_ROSTER_BYTES = 20 * 1024 * 1024
 
 
 # --- teams and volunteers -----------------------------------------------------------------------------
@@ -277,20 +277,10 @@ async def import_roster(
     valid_only: bool = False,
     filename: str = "roster.csv",
 ) -> dict[str, Any]:
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationFailed("attach the roster as the form field 'file'", field="file")
-        data = await upload.read(MAX_ROSTER_BYTES + 1)
-        filename = upload.filename or filename
-        valid_only = valid_only or str(form.get("valid_only", "")).lower() in ("true", "1", "on")
-    else:
-        data = await request.body()
-    if len(data) > MAX_ROSTER_BYTES:
-        raise TooLarge("roster files are limited to 20 MB", field="file")
+    upload = await read_upload(request, allow_empty=True)  # an empty roster answers its own row error
+    name, valid = upload.filename or filename, valid_only or upload.flag("valid_only")
     report = await anyio.to_thread.run_sync(
-        lambda: roster.import_roster(session, actor, data=data, filename=filename, valid_only=valid_only)
+        lambda: roster.import_roster(session, actor, data=upload.data, filename=name, valid_only=valid)
     )
     out = report.to_dict()
     if report.errors:
