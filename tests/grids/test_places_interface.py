@@ -14,10 +14,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pingan.core.config import Settings, carry_settings
-from pingan.core.errors import NotFound, PinganError, ValidationFailed
+from pingan.core.errors import NotFound, ValidationFailed
 from pingan.core.modules import installed, resolve
-from pingan.core.pii import DEMO_DATA
 from pingan.core.security import Actor
 from pingan.grids import interface, registers
 from pingan.grids.models import Place, RecordChange
@@ -62,25 +60,6 @@ class TestPlaceTypes:
 
 
 class TestFindOrAdd:
-    def test_a_demo_generator_adds_places_without_a_pii_key(
-        self, session: Session, admin: Actor, grid_a: str, settings: Settings
-    ) -> None:
-        """``pingan demo-data`` runs outside demo mode, without PINGAN_PII_KEY: the services a module's demo
-        generator calls encrypt with the demo's derived key (core.pii.DEMO_DATA), as the bulk rows do."""
-        carry_settings(session, settings.model_copy(update={"demo_mode": False, "pii_key": ""}))
-        lon, lat = point_in(session, grid_a)
-        place = dict(
-            place_type="restaurant", name="演示餐馆", lon=lon, lat=lat, responsible_phone="13912345678"
-        )
-        with pytest.raises(PinganError) as refused:
-            interface.find_or_add_place(session, admin, **place)
-        assert refused.value.code == "pii_key_missing"
-        session.info[DEMO_DATA] = True
-        try:
-            assert interface.find_or_add_place(session, admin, **place).added
-        finally:
-            del session.info[DEMO_DATA]
-
     def test_a_place_found_twice_is_added_once(self, session: Session, admin: Actor, grid_a: str) -> None:
         lon, lat = point_in(session, grid_a)
         first = interface.find_or_add_place(

@@ -18,7 +18,7 @@ from pingan.areas import service as areas
 from pingan.core import geo
 from pingan.core.clock import as_utc, utcnow
 from pingan.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from pingan.core.pii import get_protector, protector_of
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
 from pingan.core.validation import check_text
 from pingan.devices import interface as devices
@@ -277,7 +277,7 @@ def apply_fields(session: Session, camera: Camera, item: dict[str, Any], parent:
     elif camera.platform_id is None and parent is not None:
         camera.platform_id = parent.platform_id
     if item.get("sip_password"):
-        camera.sip_password_enc = protector_of(session).encrypt(item["sip_password"])
+        camera.sip_password_enc = get_protector().encrypt(item["sip_password"])
     camera.updated_at = utcnow()
 
 
@@ -449,7 +449,7 @@ def platform_by_token(session: Session, token: str) -> VideoPlatform | None:
     """The platform a push token belongs to (None: no such token)."""
     if not token or len(token) > 200:
         return None
-    index = protector_of(session).blind_index("camera-platform:" + token)
+    index = get_protector().blind_index("camera-platform:" + token)
     return session.scalar(select(VideoPlatform).where(VideoPlatform.token_index == index))
 
 
@@ -509,7 +509,7 @@ def sip_password(session: Session, gb_id: str) -> str | None:
     stored = session.scalar(select(Camera.sip_password_enc).where(Camera.gb_id == gb))
     if stored is None:
         return None
-    return protector_of(session).decrypt(stored)
+    return get_protector().decrypt(stored)
 
 
 def record_heard(session: Session, gb_ids: Sequence[str], at: datetime) -> int:

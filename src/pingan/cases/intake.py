@@ -62,7 +62,7 @@ from pingan.core.db import (
 )
 from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.groupcommit import GroupCommit
-from pingan.core.pii import mask_name, mask_phone, normalise_phone, protector_of
+from pingan.core.pii import get_protector, mask_name, mask_phone, normalise_phone
 from pingan.core.security import Actor, Grant, Role, require_role
 from pingan.core.validation import check_json, check_text, strip_unicode_space
 from pingan.core.workerprocess import WorkerProcess
@@ -248,7 +248,7 @@ def draft(session: Session, actor: Actor, report: Report, *, now: datetime) -> D
     sla.start_stage(as_case, category, now, calendar=calendar)
     sla.plan_close_due(as_case, category, now, from_stage="register", calendar=calendar)
     if name or phone:
-        protector = protector_of(session)
+        protector = get_protector()
         if name:
             case.reporter_name_enc = protector.encrypt(name)
             case.reporter_name_masked = mask_name(name)

@@ -42,7 +42,7 @@ from pingan.cases.timeline import timeline as timeline
 from pingan.core.clock import utcnow
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.pagination import check_window
-from pingan.core.pii import mask_phone, normalise_phone, protector_of
+from pingan.core.pii import get_protector, mask_phone, normalise_phone
 from pingan.core.security import Actor, require_role
 
 MAX_DESCRIPTION = intake.MAX_DESCRIPTION
@@ -273,7 +273,7 @@ def list_cases(
         stmt = stmt.where(Case.title.like(like) | Case.number.like(like) | Case.description.like(like))
     if f.reporter_phone:
         phone = normalise_phone(f.reporter_phone, field="reporter_phone")
-        stmt = stmt.where(Case.reporter_phone_index == protector_of(session).blind_index("phone:" + phone))
+        stmt = stmt.where(Case.reporter_phone_index == get_protector().blind_index("phone:" + phone))
         pii_service.audit_search(
             session,
             actor,
@@ -333,7 +333,7 @@ def reveal_reporter(
     return pii_service.reveal_fields(
         session,
         actor,
-        protector=protector_of(session),
+        protector=get_protector(),
         subject_type="case_reporter",
         subject_id=case.id,
         area_code=case.area_code,

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import phonenumbers
@@ -265,19 +265,6 @@ def protector_for(settings: Settings) -> Protector:
     return _cached_protector(
         settings.pii_key, settings.pii_index_key, settings.secret_key, settings.demo_mode
     )
-
-
-DEMO_DATA = "pingan.demo_data"
-"""``session.info`` flag: this session generates the demo district (a missing PII key is then derived)."""
-
-
-def protector_of(session: Any) -> Protector:
-    """The Protector for work done in ``session``: from the settings it carries (``core.config.settings_of``);
-    while it generates demo data (``session.info[DEMO_DATA]``) as :func:`get_protector` with ``demo=True``, so
-    that spine and module services called by a demo generator encrypt as the generator's own rows do."""
-    from pingan.core.config import settings_of
-
-    return get_protector(settings_of(session), demo=bool(session.info.get(DEMO_DATA)))
 
 
 def get_protector(settings: Settings | None = None, *, demo: bool = False) -> Protector:

@@ -13,7 +13,6 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.config import settings_of
 from pingan.core.modules import Module, load, resolve
-from pingan.core.pii import DEMO_DATA
 from pingan.core.security import Actor, Role
 from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
 from pingan.units import service as units
@@ -60,8 +59,6 @@ def generate_demo(
     demo logins (password: ``pingan-demo``)."""
     report = step or (lambda _label, _share: None)
     report("areas", 0.0)
-    # the services the modules' generators call encrypt as the generators' own bulk rows do (core.pii)
-    session.info[DEMO_DATA] = True
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:  # the register's indexes take ~100 MB: keep them in memory while hundreds of thousands go in
         session.execute(text("PRAGMA cache_size=-262144"))

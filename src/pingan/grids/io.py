@@ -25,12 +25,12 @@ from pingan.audit import pii_service
 from pingan.core.errors import NotFound, PinganError, TooLarge, ValidationFailed
 from pingan.core.modules import PlaceType as PlaceTypeDecl
 from pingan.core.pii import (
+    get_protector,
     id_number_index,
     mask_name,
     mask_phone,
     normalise_id_number,
     normalise_phone,
-    protector_of,
 )
 from pingan.core.security import Actor, require_role
 from pingan.core.validation import check_text, export_cell
@@ -392,7 +392,7 @@ def _locate_rows(session: Session, actor: Actor, rows: list[_Row], errors: dict[
 
 
 def _resident_duplicates(session: Session, rows: list[_Row], errors: dict[int, list[RowError]]) -> None:
-    protector = protector_of(session)
+    protector = get_protector()
     seen: dict[str, int] = {}
     for row in rows:
         index = id_number_index(protector, row.values["id_number"])
@@ -461,7 +461,7 @@ def _history_rows(actor: Actor, record_type: str, records: list[Any]) -> list[di
 def _write_residents(session: Session, actor: Actor, rows: list[_Row], progress: Progress | None) -> int:
     if not rows:
         return 0
-    protector = protector_of(session)
+    protector = get_protector()
     grids = sorted({r.grid for r in rows if r.grid})
     buildings = {
         (b.area_code, b.address): b
@@ -536,7 +536,7 @@ def _write_residents(session: Session, actor: Actor, rows: list[_Row], progress:
 
 
 def _write_places(session: Session, actor: Actor, rows: list[_Row], progress: Progress | None) -> int:
-    protector = protector_of(session)
+    protector = get_protector()
     places = []
     for row in rows:
         v = row.values
@@ -654,7 +654,7 @@ def _resident_rows(session: Session, actor: Actor, area_code: str | None, full: 
         .outerjoin(Household, Household.id == r.household_id)
         .outerjoin(Building, Building.id == Household.building_id)
     )
-    protector = protector_of(session) if full else None
+    protector = get_protector() if full else None
     out = []
     for area, address, lon, lat, room, kind, name, idn, phone, category, tags, relation in session.execute(
         stmt
@@ -699,7 +699,7 @@ def _export_columns(kind: str) -> list[tuple[str, str]]:
 def _place_rows(
     session: Session, actor: Actor, area_code: str | None, place_type: str | None, full: bool
 ) -> list[list[Any]]:
-    protector = protector_of(session) if full else None
+    protector = get_protector() if full else None
     types = by_code()
     out = []
     for p in session.scalars(places_query(session, actor, place_type=place_type, area_code=area_code)):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit import pii_service
 from pingan.core.errors import NotFound
-from pingan.core.pii import mask_name, mask_phone, normalise_phone, protector_of
+from pingan.core.pii import get_protector, mask_name, mask_phone, normalise_phone
 from pingan.core.security import Actor, ensure_in_scope, in_scope, require_role
 from pingan.grids.common import (
     PLACE_READ_ROLES,
@@ -62,7 +62,7 @@ def create_place(
     check_write(actor, grid, what="grid")
     person = person_name(responsible_name, "responsible_name") if responsible_name else None
     phone = normalise_phone(responsible_phone, field="responsible_phone") if responsible_phone else None
-    protector = protector_of(session)
+    protector = get_protector()
     place = Place(
         area_code=grid,
         place_type=place_type,
@@ -116,7 +116,7 @@ def update_place(
     place = get_place(session, actor, place_id)
     check_write(actor, place.area_code, what="place")
     before, tokens_before = _view(place), _tokens(place)
-    protector = protector_of(session)
+    protector = get_protector()
     if changes.get("place_type") is not None:
         place.place_type = check_place_type(changes["place_type"])
     if "name" in changes:
@@ -216,7 +216,7 @@ def reveal_place(
     return pii_service.reveal_fields(
         session,
         actor,
-        protector=protector_of(session),
+        protector=get_protector(),
         subject_type="grid_place",
         subject_id=place.id,
         area_code=place.area_code,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit import pii_service
 from pingan.core.errors import NotFound, ValidationFailed
-from pingan.core.pii import protector_of
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor, require_role
 from pingan.grids import history
 from pingan.grids.buildings import get_building
@@ -63,7 +63,7 @@ def reveal_change(
             f"revealable: {', '.join(sorted(entry.sealed))}",
             field="fields",
         )
-    protector = protector_of(session)
+    protector = get_protector()
     out: dict[str, dict[str, str | None]] = {}
     for name, (old, new) in sorted(entry.sealed.items()):
         if fields and name not in fields:

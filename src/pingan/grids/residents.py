@@ -13,6 +13,7 @@ from pingan.audit import pii_service
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
 from pingan.core.pii import (
     Protector,
+    get_protector,
     id_number_facts,
     id_number_index,
     mask_id_number,
@@ -23,7 +24,6 @@ from pingan.core.pii import (
     phone_index,
     protect_id_number,
     protect_phone,
-    protector_of,
 )
 from pingan.core.security import Actor, ensure_in_scope, in_scope, require_role
 from pingan.grids.common import READ_ROLES, WRITE_ROLES, check_read, check_write, clean_text, get_grid_code
@@ -101,7 +101,7 @@ def create_resident(
     id18 = normalise_id_number(id_number)
     phone_n = normalise_phone(phone) if phone else None
     choice(category, [c.value for c in ResidentCategory], field="category")
-    protector = protector_of(session)
+    protector = get_protector()
     fields = protected_person_fields(protector, name=name, id_number=id18, phone=phone_n)
     existing = session.scalar(
         select(Resident.id).where(Resident.id_number_index == fields["id_number_index"])
@@ -160,7 +160,7 @@ def update_resident(
     resident = get_resident(session, actor, resident_id)
     check_write(actor, resident.area_code, what="resident")
     before, tokens_before = _view(resident), _tokens(resident)
-    protector = protector_of(session)
+    protector = get_protector()
     if "name" in changes:
         name = person_name(changes["name"])
         resident.name_enc, resident.name_masked = protector.encrypt(name), mask_name(name)
@@ -244,7 +244,7 @@ def list_residents(
         stmt = stmt.where(Resident.category == category)
     if active is not None:
         stmt = stmt.where(Resident.is_active.is_(active))
-    protector = protector_of(session) if (id_number or phone) else None
+    protector = get_protector() if (id_number or phone) else None
     if id_number and protector:
         stmt = stmt.where(Resident.id_number_index == id_number_index(protector, id_number))
     if phone and protector:
@@ -281,7 +281,7 @@ def reveal_resident(
     return pii_service.reveal_fields(
         session,
         actor,
-        protector=protector_of(session),
+        protector=get_protector(),
         subject_type="grid_resident",
         subject_id=resident.id,
         area_code=resident.area_code,

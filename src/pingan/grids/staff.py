@@ -8,7 +8,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from pingan.core.errors import Conflict, NotFound, ValidationFailed
-from pingan.core.pii import mask_phone, normalise_phone, protector_of
+from pingan.core.pii import get_protector, mask_phone, normalise_phone
 from pingan.core.security import Actor, ensure_in_scope, require_role
 from pingan.grids.common import (
     MANAGER_ROLES,
@@ -45,7 +45,7 @@ def create_staff(
     member = StaffMember(
         name=clean_text(name, field="name", max_len=40),
         organisation=clean_text(organisation, field="organisation", max_len=100, required=False),
-        phone_enc=encrypt_optional(protector_of(session), phone_n),
+        phone_enc=encrypt_optional(get_protector(), phone_n),
         phone_masked=mask_phone(phone_n),
         account_id=account_id,
         home_area_code=home_area_code,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from pingan.areas import service as areas
 from pingan.audit import service as audit
 from pingan.core.errors import PinganError, ValidationFailed
-from pingan.core.pii import protector_of
+from pingan.core.pii import get_protector
 from pingan.core.security import Actor, ensure_in_scope, require_role
 from pingan.core.validation import export_cell
 from pingan.patrols.common import MANAGE_ROLES
@@ -200,7 +200,7 @@ def import_roster(
         good.append((n, data_in, community, team_name))
         if progress and n % 500 == 0:
             progress(n, total * 2)
-    protector = protector_of(session)
+    protector = get_protector()
     prepared = _check_existing(session, good, protector, errors)
     errors.sort(key=lambda e: e.row)
     if errors and not valid_only:

@@ -26,7 +26,6 @@ from pingan.core.pii import (
     mask_phone,
     normalise_id_number,
     normalise_phone,
-    protector_of,
 )
 from pingan.core.security import Actor, Role, ensure_in_scope, in_scope, require_role
 from pingan.patrols.common import (
@@ -250,7 +249,7 @@ def register_volunteer(
         status=status,
         joined_on=joined_on,
     )
-    protector = protector_of(session)
+    protector = get_protector()
     key = new_device_key() if data.device_id else None
     row = protected_row(data, protector, team=team, device_key=key)
     if session.scalar(
@@ -363,7 +362,7 @@ def list_volunteers(
     if status:
         stmt = stmt.where(PatrolVolunteer.status == status)
     if phone or id_number:
-        protector = protector_of(session)
+        protector = get_protector()
         masked: dict[str, str] = {}
         if phone:
             phone = normalise_phone(phone, field="phone")
@@ -420,7 +419,7 @@ def update_volunteer(
         ensure_in_scope(actor, team.area_code, what="team", roles=MANAGE_ROLES)
         volunteer.team_id, volunteer.area_code = team.id, team.area_code
     if phone is not None:
-        protector = protector_of(session)
+        protector = get_protector()
         value = normalise_phone(phone, field="phone")
         volunteer.phone_enc = protector.encrypt(value)
         volunteer.phone_index = protector.blind_index(value)
@@ -446,7 +445,7 @@ def reveal_volunteer(
     return pii_service.reveal_fields(
         session,
         actor,
-        protector=protector_of(session),
+        protector=get_protector(),
         subject_type="patrol_volunteer",
         subject_id=volunteer.id,
         area_code=volunteer.area_code,
@@ -485,7 +484,7 @@ def export_roster(
     )
     if within:
         stmt = in_scope(stmt, v.area_code, within_actor(within))
-    open_ = protector_of(session).decrypt if full else str
+    open_ = get_protector().decrypt if full else str
     skills_texts: dict[str, str] = {}  # a roster repeats a few dozen skill lists: each decoded once
 
     def skills_text(raw: str | list[str] | None) -> str:
