@@ -14,8 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pingan.core.errors import NotFound, ValidationFailed
+from pingan.core.config import Settings
+from pingan.core.errors import NotFound, PinganError, ValidationFailed
 from pingan.core.modules import installed, resolve
+from pingan.core.pii import generating_demo
 from pingan.core.security import Actor
 from pingan.grids import interface, registers
 from pingan.grids.models import Place, RecordChange
@@ -60,6 +62,21 @@ class TestPlaceTypes:
 
 
 class TestFindOrAdd:
+    def test_a_demo_generator_adds_places_without_a_pii_key(
+        self, session: Session, admin: Actor, grid_a: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``pingan demo-data`` runs outside demo mode, without PINGAN_PII_KEY: the services a module's demo
+        generator calls encrypt with the demo's derived key (core.pii.generating_demo), like the bulk rows."""
+        plain = settings.model_copy(update={"demo_mode": False, "pii_key": ""})
+        monkeypatch.setattr("pingan.core.config.get_settings", lambda: plain)
+        lon, lat = point_in(session, grid_a)
+        place = {"place_type": "restaurant", "name": "演示餐馆", "lon": lon, "lat": lat}
+        with pytest.raises(PinganError) as refused:
+            interface.find_or_add_place(session, admin, **place, responsible_phone="13912345678")
+        assert refused.value.code == "pii_key_missing"
+        with generating_demo():
+            assert interface.find_or_add_place(session, admin, **place, responsible_phone="13912345678").added
+
     def test_a_place_found_twice_is_added_once(self, session: Session, admin: Actor, grid_a: str) -> None:
         lon, lat = point_in(session, grid_a)
         first = interface.find_or_add_place(

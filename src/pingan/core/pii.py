@@ -21,7 +21,9 @@ import os
 import re
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -267,6 +269,20 @@ def protector_for(settings: Settings) -> Protector:
     )
 
 
+_demo_data: ContextVar[bool] = ContextVar("pingan_demo_data", default=False)
+
+
+@contextmanager
+def generating_demo() -> Iterator[None]:
+    """While the demo district is generated: :func:`get_protector` acts as with ``demo=True``, so that the
+    spine and module services a demo generator calls encrypt with the key its own bulk rows use."""
+    token = _demo_data.set(True)
+    try:
+        yield
+    finally:
+        _demo_data.reset(token)
+
+
 def get_protector(settings: Settings | None = None, *, demo: bool = False) -> Protector:
     """The installation's Protector, the one way services, jobs and the CLI get it.
 
@@ -279,7 +295,10 @@ def get_protector(settings: Settings | None = None, *, demo: bool = False) -> Pr
         settings = get_settings()
     try:
         return _cached_protector(
-            settings.pii_key, settings.pii_index_key, settings.secret_key, demo or settings.demo_mode
+            settings.pii_key,
+            settings.pii_index_key,
+            settings.secret_key,
+            demo or settings.demo_mode or _demo_data.get(),
         )
     except ValueError as exc:
         raise PinganError(str(exc), code="pii_key_missing", status=503) from None

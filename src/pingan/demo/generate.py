@@ -13,6 +13,7 @@ from pingan.areas import service as areas
 from pingan.areas.models import AreaLevel
 from pingan.core.config import settings_of
 from pingan.core.modules import Module, load, resolve
+from pingan.core.pii import generating_demo
 from pingan.core.security import Actor, Role
 from pingan.demo.district import DISTRICT_CODE, STREETS, build_district, feature_collection
 from pingan.units import service as units
@@ -56,7 +57,15 @@ def generate_demo(
 ) -> list[DemoLogin]:
     """Create the demo district: the spine's areas, roads, units and accounts, then each enabled module's demo
     generators, dependencies first (``modules``; default: those the session's settings enable). Returns the
-    demo logins (password: ``pingan-demo``)."""
+    demo logins (password: ``pingan-demo``). Personal data written by the services the generators call is
+    encrypted as the generators' own rows are (``core.pii.generating_demo``), with or without a PII key."""
+    with generating_demo():
+        return _generate_demo(session, seed=seed, step=step, modules=modules)
+
+
+def _generate_demo(
+    session: Session, *, seed: int, step: Step | None, modules: Sequence[Module] | None
+) -> list[DemoLogin]:
     report = step or (lambda _label, _share: None)
     report("areas", 0.0)
     sqlite = session.get_bind().dialect.name == "sqlite"
