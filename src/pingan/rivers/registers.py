@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,9 @@ MANAGE = (Role.DISTRICT_ADMIN, Role.STREET_OPERATOR)
 CHIEF_LEVELS = ("district", "street", "community")
 MAX_ID = 2**31 - 1  # the registers' ids are 32-bit on PostgreSQL: a larger id names no row (and no query)
 STATION_KINDS = ("automatic", "manual")
+
+
+T = TypeVar("T", RiverSegment, Station)
 
 
 def _area(session: Session, actor: Actor, code: str, *, field: str = "area_code") -> str:
@@ -96,13 +99,18 @@ def add_segment(
     return segment
 
 
-def get_segment(session: Session, actor: Actor, segment_id: int) -> RiverSegment:
+def _readable(session: Session, actor: Actor, model: type[T], record_id: int, what: str) -> T:
+    """The segment or station with that id in the actor's scope, or NotFound naming ``<what>_id``."""
     require_role(actor, *READ)
-    segment = session.get(RiverSegment, segment_id) if segment_id <= MAX_ID else None
-    if segment is None:
-        raise NotFound(f"segment {segment_id} not found", field="segment_id")
-    ensure_in_scope(actor, segment.area_code, what="segment", roles=READ)
-    return segment
+    found = session.get(model, record_id) if record_id <= MAX_ID else None
+    if found is None:
+        raise NotFound(f"{what} {record_id} not found", field=f"{what}_id")
+    ensure_in_scope(actor, found.area_code, what=what, roles=READ)
+    return found
+
+
+def get_segment(session: Session, actor: Actor, segment_id: int) -> RiverSegment:
+    return _readable(session, actor, RiverSegment, segment_id, "segment")
 
 
 def segment_rows(actor: Actor, *, river_id: int | None = None) -> Select[Any]:
@@ -189,12 +197,7 @@ def add_station(
 
 
 def get_station(session: Session, actor: Actor, station_id: int) -> Station:
-    require_role(actor, *READ)
-    station = session.get(Station, station_id) if station_id <= MAX_ID else None
-    if station is None:
-        raise NotFound(f"station {station_id} not found", field="station_id")
-    ensure_in_scope(actor, station.area_code, what="station", roles=READ)
-    return station
+    return _readable(session, actor, Station, station_id, "station")
 
 
 def station_rows(actor: Actor, *, segment_id: int | None = None) -> Select[Any]:
